@@ -1,0 +1,276 @@
+/*
+ * fs: bounded reads, atomic writes, directory trees, lexical path
+ * cleaning. Every error names the path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "xmem.h"
+
+int fs_read(const char *path, size_t limit, struct buf *out, struct err *err)
+{
+	char chunk[65536];
+	size_t total = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "cannot read '%s'", path);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, errno, "cannot read '%s'", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > limit || buf_add(out, chunk, (size_t)n) < 0) {
+			err_set(err, ERR_FAIL, "cannot read '%s': larger than %zu bytes", path,
+				limit);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+static int fs_fsync_dir(const char *path)
+{
+	char *dir = path_dir(path);
+	int fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
+		    int *errnum, struct err *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd = -1, rc = -1, saved;
+
+	if (errnum)
+		*errnum = 0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		saved = errno;
+		err_sys(err, saved, "cannot write '%s'", path);
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0)
+		goto syserr;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto syserr;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto syserr;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto syserr;
+	}
+	fd = -1;
+	if (excl) {
+		/* link(2) fails if path exists: create-once without a race. */
+		if (link(tmp, path) < 0)
+			goto syserr;
+		unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
+		goto syserr;
+	}
+	fs_fsync_dir(path);
+	rc = 0;
+	goto out;
+syserr:
+	saved = errno;
+	if (errnum)
+		*errnum = saved;
+	err_sys(err, saved, "cannot write '%s'", path);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
+int fs_mkdirs(const char *path, mode_t mode, struct err *err)
+{
+	char *p = xstrdup(path);
+	char *s = p;
+	int rc = -1;
+
+	while (*s == '/')
+		s++;
+	for (;;) {
+		char *slash = strchr(s, '/');
+
+		if (slash)
+			*slash = '\0';
+		if (*p && mkdir(p, mode) < 0 && errno != EEXIST) {
+			err_sys(err, errno, "cannot create directory '%s'", p);
+			goto out;
+		}
+		if (!slash)
+			break;
+		*slash = '/';
+		s = slash + 1;
+	}
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}
+
+static int fs_remove_at(int dirfd, const char *name, const char *shown, struct err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return err_sys(err, errno, "cannot remove '%s'", shown);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "cannot remove '%s'", shown);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return err_sys(err, errno, "cannot remove '%s'", shown);
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *sub;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = xasprintf("%s/%s", shown, de->d_name);
+		rc = fs_remove_at(dirfd(d), de->d_name, sub, err);
+		free(sub);
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return err_sys(err, errno, "cannot remove '%s'", shown);
+	return rc;
+}
+
+int fs_remove_tree(const char *path, struct err *err)
+{
+	return fs_remove_at(AT_FDCWD, path, path, err);
+}
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+char *path_clean(const char *p)
+{
+	size_t n = strlen(p), w = 0, keep = 0, i = 0;
+	char *out = xmalloc(n + 2);
+	int rooted = p[0] == '/';
+
+	/*
+	 * out holds the cleaned prefix; keep is the length of the part that
+	 * ".." must not eat: "/" when rooted, or a run of leading "../".
+	 */
+	if (rooted)
+		out[w++] = '/', keep = 1;
+	while (i < n) {
+		size_t j = i, len;
+
+		while (j < n && p[j] != '/')
+			j++;
+		len = j - i;
+		if (len == 0 || (len == 1 && p[i] == '.')) {
+			/* skip empty and "." components */
+		} else if (len == 2 && p[i] == '.' && p[i + 1] == '.') {
+			if (w > keep) {
+				while (w > keep && out[w - 1] != '/')
+					w--;
+				if (w > keep)
+					w--; /* the slash before the eaten component */
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				keep = w;
+			}
+		} else {
+			if (w > 0 && out[w - 1] != '/')
+				out[w++] = '/';
+			memcpy(out + w, p + i, len);
+			w += len;
+		}
+		i = j + 1;
+	}
+	if (w == 0)
+		out[w++] = '.';
+	out[w] = '\0';
+	return out;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	char *j, *c;
+
+	if (b[0] == '/' || a[0] == '\0')
+		return path_clean(b);
+	j = xasprintf("%s/%s", a, b);
+	c = path_clean(j);
+	free(j);
+	return c;
+}
+
+char *path_dir(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+	char *d, *c;
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == p)
+		return xstrdup("/");
+	d = xstrndup(p, (size_t)(slash - p));
+	c = path_clean(d);
+	free(d);
+	return c;
+}
+
+const char *path_base(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+
+	return slash ? slash + 1 : p;
+}

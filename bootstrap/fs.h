@@ -1,0 +1,51 @@
+/*
+ * fs: file and path helpers with ftboot's error type: bounded reads,
+ * atomic writes with a given mode, private directories, lexical paths.
+ */
+#ifndef FTBOOT_FS_H
+#define FTBOOT_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Read all of path into out (appending), refusing files over limit bytes. */
+int fs_read(const char *path, size_t limit, struct buf *out, struct err *err);
+
+/*
+ * Write data to path atomically: a temporary file in the same directory
+ * with the given mode, fsync, rename over path, fsync the directory.
+ * With excl, fail with EEXIST (err->code ERR_FAIL, errno kept in *errnum
+ * when errnum is not NULL) rather than replace an existing file.
+ */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
+		    int *errnum, struct err *err);
+
+/* mkdir -p with mode for each directory created. */
+int fs_mkdirs(const char *path, mode_t mode, struct err *err);
+
+/* Remove a tree (rm -rf), not following symlinks. Missing is fine. */
+int fs_remove_tree(const char *path, struct err *err);
+
+/* 1 if path exists (any type), 0 if not. */
+int fs_exists(const char *path);
+
+/*
+ * Join a and b (b absolute wins) and clean the result lexically: no "."
+ * components, no "x/..", no double slashes (Go's filepath.Join). The
+ * result belongs to the caller.
+ */
+char *path_join(const char *a, const char *b);
+
+/* Lexically cleaned copy of p ("" becomes "."). Caller owns it. */
+char *path_clean(const char *p);
+
+/* Directory part of p, cleaned ("." for a bare name). Caller owns it. */
+char *path_dir(const char *p);
+
+/* Last component of p. Borrowed pointer into p. */
+const char *path_base(const char *p);
+
+#endif

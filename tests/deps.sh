@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install what ftboot needs, from Debian's packages (Debian 12).
+#
+#   tests/deps.sh build   libraries and tools to build ftboot
+#   tests/deps.sh test    ... and what the tests, fuzzers and benches use
+#
+# Installs only what is missing; uses sudo when not root. Prints the
+# apt-get command instead when it cannot install (no root, no sudo).
+set -eu
+profile=${1:-test}
+
+build_pkgs=(gcc make pkg-config libvirt-dev libyaml-dev libcurl4-openssl-dev
+	libssh2-1-dev zlib1g-dev libjson-c-dev)
+test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time
+	python3 libvirt-clients genisoimage)
+
+case $profile in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: tests/deps.sh build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=(sudo)
+else
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: as root, run: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An old or empty package list finds nothing: refresh it once.
+"${sudo[@]}" apt-get update -qq >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
