@@ -30,12 +30,19 @@ void err_clear(struct err *err);
 int err_set(struct err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Like err_set, with ": strerror(errnum)" appended. Returns -1. */
-int err_sys(struct err *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int err_sys(struct err *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Prefix the message already in err with context: "context: message".
  * Keeps the code. Returns -1 so callers can `return err_wrap(...)`.
  */
 int err_wrap(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Append text to the message already in err, e.g. a hint on what to do.
+ * Keeps the code. Returns -1.
+ */
+int err_suffix(struct err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

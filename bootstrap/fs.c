@@ -37,7 +37,7 @@ int fs_read(const char *path, size_t limit, struct buf *out, struct err *err)
 		total += (size_t)n;
 		if (total > limit || buf_add(out, chunk, (size_t)n) < 0) {
 			err_set(err, ERR_FAIL, "cannot read '%s': larger than %zu bytes", path,
-				limit);
+			        limit);
 			goto out;
 		}
 	}
@@ -62,7 +62,7 @@ static int fs_fsync_dir(const char *path)
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
-		    int *errnum, struct err *err)
+                    int *errnum, struct err *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
@@ -134,9 +134,21 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *err)
 
 		if (slash)
 			*slash = '\0';
-		if (*p && mkdir(p, mode) < 0 && errno != EEXIST) {
-			err_sys(err, errno, "cannot create directory '%s'", p);
-			goto out;
+		if (*p && mkdir(p, mode) < 0) {
+			struct stat st;
+
+			if (errno != EEXIST) {
+				err_sys(err, errno, "cannot create directory '%s'", p);
+				goto out;
+			}
+			/* Something is there: fine if it is a directory (or a link to one). */
+			if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				err_set(err, ERR_FAIL,
+				        "cannot create directory '%s': it exists and is not a "
+				        "directory",
+				        p);
+				goto out;
+			}
 		}
 		if (!slash)
 			break;
@@ -149,19 +161,22 @@ out:
 	return rc;
 }
 
-static int fs_remove_at(int dirfd, const char *name, const char *shown, struct err *err)
+static int fs_remove_at(int at, const char *name, const char *shown, struct err *err)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, rc = 0;
+	int fd, rc = 0, unlink_errno;
 
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
 		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return err_sys(err, errno, "cannot remove '%s'", shown);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* A directory gives EISDIR (Linux) or EPERM (POSIX); so may a file that cannot go. */
+	unlink_errno = errno;
+	if (unlink_errno != EISDIR && unlink_errno != EPERM)
+		return err_sys(err, unlink_errno, "cannot remove '%s'", shown);
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(err, errno, "cannot remove '%s'", shown);
+		return err_sys(err, errno == ENOTDIR || errno == ELOOP ? unlink_errno : errno,
+		               "cannot remove '%s'", shown);
 	d = fdopendir(fd);
 	if (d == NULL) {
 		close(fd);
@@ -177,7 +192,7 @@ static int fs_remove_at(int dirfd, const char *name, const char *shown, struct e
 		free(sub);
 	}
 	closedir(d);
-	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (rc == 0 && unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return err_sys(err, errno, "cannot remove '%s'", shown);
 	return rc;
 }

@@ -34,14 +34,14 @@ int journal_open(struct journal *j, const char *path, struct err *err);
  * the same kind/name updates its detail. Durable when it returns.
  */
 int journal_add(struct journal *j, const char *kind, const char *name, const char *detail,
-		struct err *err);
+                struct err *err);
 
 /* Record that kind/name is gone. Removing an absent entry is fine. */
 int journal_remove(struct journal *j, const char *kind, const char *name, struct err *err);
 
 /* The live entry kind/name or NULL. Borrowed. */
 const struct journal_entry *journal_find(const struct journal *j, const char *kind,
-					 const char *name);
+                                         const char *name);
 
 void journal_close(struct journal *j);
 

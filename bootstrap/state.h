@@ -13,9 +13,9 @@
 #include "err.h"
 
 struct state {
-	char *stack;  /* stack name */
-	char *dir;    /* the stack's state directory */
-	int lock_fd;  /* -1 when this process does not hold the lock */
+	char *stack; /* stack name */
+	char *dir;   /* the stack's state directory */
+	int lock_fd; /* -1 when this process does not hold the lock */
 };
 
 /* The state directory of stack (not created). Caller owns *out. */
@@ -49,7 +49,11 @@ void state_close(struct state *st);
  */
 int state_secret(struct state *st, const char *name, char **value, struct err *err);
 
-/* Remove the whole state directory. The lock is released first. */
+/*
+ * Remove the whole state directory. It is removed while the lock is
+ * still held (so no other ftboot can lock a directory about to vanish),
+ * then the lock is released.
+ */
 int state_destroy(struct state *st, struct err *err);
 
 #endif

@@ -38,13 +38,15 @@ void *xcalloc(size_t nmemb, size_t size)
 
 void *xreallocarray(void *ptr, size_t nmemb, size_t size)
 {
+	size_t total;
 	void *p;
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		xmem_die("reallocarray overflow", SIZE_MAX);
-	p = realloc(ptr, nmemb * size ? nmemb * size : 1);
+	total = nmemb * size;
+	p = realloc(ptr, total ? total : 1);
 	if (p == NULL)
-		xmem_die("realloc", nmemb * size);
+		xmem_die("realloc", total);
 	return p;
 }
 
