@@ -1,0 +1,814 @@
+/*
+ * stack: reading srcs/stack.yaml into struct stack. The document module
+ * gives a tree with marks; this file checks it key by key, fills in the
+ * defaults, and cross-checks (addresses inside the CIDR, ports unique on
+ * the LoadBalancer address).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "ipv4.h"
+#include "stack.h"
+#include "text.h"
+#include "xmem.h"
+
+#define NAME_MAX_LEN 40 /* stack names become parts of libvirt and k8s names */
+#define RANGE_MAX    64 /* ports in one range: each is listed in the Service */
+
+struct loader {
+	const char *path;
+	struct err *err;
+};
+
+/* "path:line:col: what: message" pointing at node (or the file start). */
+__attribute__((format(printf, 4, 5))) static int
+fail(struct loader *ld, const struct doc_node *node, const char *what, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX / 2];
+	va_list ap;
+	unsigned line = node && node->mark.line ? node->mark.line : 1;
+	unsigned col = node && node->mark.line ? node->mark.col : 1;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (what && *what)
+		return err_set(ld->err, ERR_FAIL, "%s:%u:%u: %s: %s", ld->path, line, col, what,
+		               msg);
+	return err_set(ld->err, ERR_FAIL, "%s:%u:%u: %s", ld->path, line, col, msg);
+}
+
+/* A short description of what a node holds, for "got ..." in messages. */
+static void describe(const struct doc_node *n, char *out, size_t size)
+{
+	if (n->type == DOC_MAP || n->type == DOC_SEQ) {
+		snprintf(out, size, "%s", doc_type_name(n->type));
+	} else if (n->type == DOC_STR) {
+		snprintf(out, size, "'%.*s%s'", 40, n->text, n->len > 40 ? "..." : "");
+	} else if (n->type == DOC_NULL) {
+		snprintf(out, size, "nothing");
+	} else {
+		snprintf(out, size, "%.*s", 40, n->text);
+	}
+}
+
+/* Reject keys of map not in known (NULL-terminated), suggesting the nearest. */
+static int check_keys(struct loader *ld, const struct doc_node *map, const char *where,
+                      const char *const *known)
+{
+	size_t i, k, nknown;
+
+	for (nknown = 0; known[nknown]; nknown++)
+		;
+	for (i = 0; i < map->n; i++) {
+		const struct doc_node *key = map->pairs[i].key;
+		const char *near;
+		char list[512] = "";
+
+		for (k = 0; k < nknown; k++)
+			if (strcmp(key->text, known[k]) == 0)
+				break;
+		if (k < nknown)
+			continue;
+		near = text_nearest(key->text, known, nknown);
+		if (near)
+			return fail(ld, key, NULL, "unknown key '%s' in %s; did you mean '%s'?",
+			            key->text, where, near);
+		for (k = 0; k < nknown; k++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			         k ? ", " : "", known[k]);
+		return fail(ld, key, NULL, "unknown key '%s' in %s (expected one of: %s)",
+		            key->text, where, list);
+	}
+	return 0;
+}
+
+static int want_map(struct loader *ld, const struct doc_node *n, const char *what)
+{
+	char got[64];
+
+	if (n->type == DOC_MAP)
+		return 0;
+	describe(n, got, sizeof(got));
+	return fail(ld, n, what, "expected a mapping (key: value lines), got %s", got);
+}
+
+/* A string value (quoted or plain). Ints and bools are refused. */
+static int want_str(struct loader *ld, const struct doc_node *n, const char *what)
+{
+	char got[64];
+
+	if (n->type == DOC_STR && n->len > 0 && strlen(n->text) == n->len)
+		return 0;
+	describe(n, got, sizeof(got));
+	if (n->type == DOC_STR)
+		return fail(ld, n, what, "expected a non-empty string, got %s", got);
+	return fail(ld, n, what, "expected a string, got %s%s", got,
+	            n->type == DOC_INT || n->type == DOC_BOOL || n->type == DOC_FLOAT
+	                ? " (quote it to make it a string)"
+	                : "");
+}
+
+static int want_int(struct loader *ld, const struct doc_node *n, const char *what, long long min,
+                    long long max, int *out)
+{
+	char got[64];
+
+	describe(n, got, sizeof(got));
+	if (n->type == DOC_STR && n->len > 0 && strspn(n->text, "0123456789") == n->len)
+		return fail(ld, n, what,
+		            "expected an integer from %lld to %lld, got the string %s "
+		            "(remove the quotes)",
+		            min, max, got);
+	if (n->type != DOC_INT || n->i < min || n->i > max)
+		return fail(ld, n, what, "expected an integer from %lld to %lld, got %s", min, max,
+		            got);
+	*out = (int)n->i;
+	return 0;
+}
+
+/* DNS-1123 label starting with a letter (a valid Service name too). */
+static int is_label(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int want_label(struct loader *ld, const struct doc_node *n, const char *what, size_t max)
+{
+	char got[64];
+
+	if ((n->type == DOC_STR || n->type == DOC_INT) && is_label(n->text, max))
+		return 0;
+	describe(n, got, sizeof(got));
+	return fail(ld, n, what,
+	            "expected a DNS-1123 label (lowercase letters, digits and '-', starting with "
+	            "a letter, at most %zu characters), got %s",
+	            max, got);
+}
+
+/* [a-z][a-z0-9_]*: names of secrets and values, used as ${secret.NAME}. */
+static int is_ident(const char *s)
+{
+	size_t i;
+
+	if (s[0] < 'a' || s[0] > 'z' || strlen(s) > 64)
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Kubernetes IANA_SVC_NAME: [a-z0-9-], a letter, no "--", no edge '-'. */
+static int is_port_name(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+	int letter = 0;
+
+	if (n == 0 || n > max || s[0] == '-' || s[n - 1] == '-' || strstr(s, "--"))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= 'a' && s[i] <= 'z')
+			letter = 1;
+		else if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	}
+	return letter;
+}
+
+int stack_parse_size(const char *s, unsigned long long *bytes)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+	int shift;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		if (v > (1ULL << 40))
+			return -1;
+		v = v * 10 + (unsigned long long)(*p - '0');
+		p++;
+	}
+	switch (*p) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -1;
+	}
+	p++;
+	if (strcmp(p, "") != 0 && strcmp(p, "i") != 0 && strcmp(p, "iB") != 0)
+		return -1;
+	if (v > (~0ULL >> shift))
+		return -1;
+	*bytes = v << shift;
+	return 0;
+}
+
+static int want_size(struct loader *ld, const struct doc_node *n, const char *what,
+                     unsigned long long min, const char *min_text, unsigned long long max,
+                     const char *max_text, unsigned long long *out)
+{
+	char got[64];
+
+	describe(n, got, sizeof(got));
+	if ((n->type != DOC_STR && n->type != DOC_INT) || stack_parse_size(n->text, out) < 0)
+		return fail(ld, n, what,
+		            "expected a size like 20G or 512M (units K, M, G, T), got %s", got);
+	if (*out < min || *out > max)
+		return fail(ld, n, what, "expected a size from %s to %s, got %s", min_text,
+		            max_text, got);
+	return 0;
+}
+
+const char *stack_svc_type_name(enum stack_svc_type type)
+{
+	switch (type) {
+	case STACK_SVC_LOADBALANCER:
+		return "LoadBalancer";
+	case STACK_SVC_CLUSTERIP:
+		return "ClusterIP";
+	case STACK_SVC_NONE:
+		break;
+	}
+	return "None";
+}
+
+const char *stack_accel_name(enum stack_accel accel)
+{
+	switch (accel) {
+	case STACK_ACCEL_KVM:
+		return "kvm";
+	case STACK_ACCEL_TCG:
+		return "tcg";
+	case STACK_ACCEL_AUTO:
+		break;
+	}
+	return "auto";
+}
+
+/* An address of the VM network: inside it, not its network, broadcast or gateway. */
+static int want_host_addr(struct loader *ld, const struct doc_node *n, const char *what,
+                          const struct stack_vm *vm, const char *cidr_text, uint32_t *out)
+{
+	uint32_t mask = ipv4_mask(vm->prefix), a;
+
+	if (n->type != DOC_STR || ipv4_parse(n->text, &a) < 0) {
+		char got[64];
+
+		describe(n, got, sizeof(got));
+		return fail(ld, n, what, "expected an IPv4 address like 192.168.61.2, got %s", got);
+	}
+	if ((a & mask) != vm->net)
+		return fail(ld, n, what, "%s is outside vm.cidr %s; pick an address inside it",
+		            n->text, cidr_text);
+	if (a == vm->net || a == (vm->net | ~mask) || (a & 255) == 0 || (a & 255) == 255)
+		return fail(ld, n, what,
+		            "%s is a network or broadcast address (ends in .0 or .255); pick "
+		            "another",
+		            n->text);
+	if (a == vm->net + 1)
+		return fail(ld, n, what,
+		            "%s is the network's gateway, which libvirt gives to the host; "
+		            "pick another",
+		            n->text);
+	*out = a;
+	return 0;
+}
+
+static int load_vm(struct loader *ld, struct stack *st, const struct doc_node *vmn)
+{
+	static const char *const keys[] = {"profile",    "cpus",    "memory", "disk",
+	                                   "uri",        "network", "cidr",   "address",
+	                                   "lb_address", "accel",   NULL};
+	struct stack_vm *vm = &st->vm;
+	const struct doc_node *n;
+	const char *cidr_text = "192.168.61.0/24";
+	uint32_t addr;
+
+	vm->profile = xstrdup("alpine");
+	vm->cpus = 2;
+	vm->memory = 3ULL << 30;
+	vm->disk = 20ULL << 30;
+	vm->uri = xstrdup("qemu:///system");
+	vm->network = xasprintf("ftboot-%s", st->name);
+	vm->accel = STACK_ACCEL_AUTO;
+	ipv4_parse_cidr(cidr_text, &vm->net, &vm->prefix);
+	vm->address = vm->net + 2;
+	vm->lb_address = vm->address;
+	if (vmn == NULL)
+		return 0;
+	if (want_map(ld, vmn, "vm") < 0 || check_keys(ld, vmn, "vm", keys) < 0)
+		return -1;
+
+	if ((n = doc_map_get(vmn, "profile"))) {
+		if (want_label(ld, n, "vm.profile", 63) < 0)
+			return -1;
+		free(vm->profile);
+		vm->profile = xstrdup(n->text);
+	}
+	if ((n = doc_map_get(vmn, "cpus")) && want_int(ld, n, "vm.cpus", 1, 64, &vm->cpus) < 0)
+		return -1;
+	if ((n = doc_map_get(vmn, "memory")) &&
+	    want_size(ld, n, "vm.memory", 512ULL << 20, "512M", 1ULL << 40, "1T", &vm->memory) < 0)
+		return -1;
+	if ((n = doc_map_get(vmn, "disk")) &&
+	    want_size(ld, n, "vm.disk", 2ULL << 30, "2G", 64ULL << 40, "64T", &vm->disk) < 0)
+		return -1;
+	if ((n = doc_map_get(vmn, "uri"))) {
+		if (want_str(ld, n, "vm.uri") < 0)
+			return -1;
+		if (strstr(n->text, "://") == NULL)
+			return fail(ld, n, "vm.uri",
+			            "expected a libvirt URI like qemu:///system, got '%s'",
+			            n->text);
+		free(vm->uri);
+		vm->uri = xstrdup(n->text);
+	}
+	if ((n = doc_map_get(vmn, "network"))) {
+		if (want_label(ld, n, "vm.network", 63) < 0)
+			return -1;
+		if (strcmp(n->text, "default") == 0)
+			return fail(ld, n, "vm.network",
+			            "'default' is libvirt's own network, which ftboot never "
+			            "touches; pick another name");
+		free(vm->network);
+		vm->network = xstrdup(n->text);
+	}
+	if ((n = doc_map_get(vmn, "cidr"))) {
+		uint32_t net;
+		unsigned prefix;
+		char fixed[IPV4_STRLEN];
+
+		if (n->type != DOC_STR || ipv4_parse_cidr(n->text, &net, &prefix) < 0) {
+			char got[64];
+
+			describe(n, got, sizeof(got));
+			return fail(ld, n, "vm.cidr",
+			            "expected an IPv4 network like 192.168.61.0/24, got %s", got);
+		}
+		if (prefix < 8 || prefix > 29)
+			return fail(ld, n, "vm.cidr",
+			            "prefix /%u is out of range; use /8 to /29 (e.g. /24)", prefix);
+		if (net & ~ipv4_mask(prefix))
+			return fail(ld, n, "vm.cidr", "%s has host bits set; did you mean %s/%u?",
+			            n->text, ipv4_format(net & ipv4_mask(prefix), fixed), prefix);
+		vm->net = net;
+		vm->prefix = prefix;
+		cidr_text = n->text;
+		vm->address = vm->lb_address = net + 2;
+	}
+	if ((n = doc_map_get(vmn, "address"))) {
+		if (want_host_addr(ld, n, "vm.address", vm, cidr_text, &addr) < 0)
+			return -1;
+		vm->address = vm->lb_address = addr;
+	}
+	if ((n = doc_map_get(vmn, "lb_address"))) {
+		if (want_host_addr(ld, n, "vm.lb_address", vm, cidr_text, &addr) < 0)
+			return -1;
+		vm->lb_address = addr;
+	}
+	if ((n = doc_map_get(vmn, "accel"))) {
+		const char *a = n->type == DOC_STR ? n->text : "";
+
+		if (strcmp(a, "auto") == 0)
+			vm->accel = STACK_ACCEL_AUTO;
+		else if (strcmp(a, "kvm") == 0)
+			vm->accel = STACK_ACCEL_KVM;
+		else if (strcmp(a, "tcg") == 0)
+			vm->accel = STACK_ACCEL_TCG;
+		else {
+			char got[64];
+
+			describe(n, got, sizeof(got));
+			return fail(ld, n, "vm.accel", "expected auto, kvm or tcg, got %s", got);
+		}
+	}
+	return 0;
+}
+
+static int load_port(struct loader *ld, struct stack_service *svc, const struct doc_pair *p)
+{
+	struct stack_port *port;
+	char what[160];
+	const struct doc_node *v = p->value;
+	long first, last;
+	int is_range = v->type == DOC_STR && strchr(v->text, '-') != NULL;
+
+	snprintf(what, sizeof(what), "services.%s.ports.%s", svc->name, p->key->text);
+	if (!is_port_name(p->key->text, is_range ? 9 : 15))
+		return fail(ld, p->key, what,
+		            "port names are lowercase letters, digits and '-', with at least one "
+		            "letter, at most %d characters%s",
+		            is_range ? 9 : 15,
+		            is_range ? " for a range (each port is named NAME-PORT)" : "");
+	if (v->type == DOC_INT) {
+		first = last = (long)v->i;
+		if (v->i < 1 || v->i > 65535)
+			return fail(ld, v, what, "port %lld is out of range (1 to 65535)", v->i);
+	} else if (is_range) {
+		char *end;
+
+		errno = 0;
+		first = strtol(v->text, &end, 10);
+		if (end == v->text || *end != '-' || end[1] < '0' || end[1] > '9')
+			goto bad;
+		last = strtol(end + 1, &end, 10);
+		if (*end != '\0' || errno)
+			goto bad;
+		if (first < 1 || last > 65535 || first >= last)
+			return fail(ld, v, what,
+			            "range %s must go up, within 1 to 65535 (e.g. 30020-30024)",
+			            v->text);
+		if (last - first + 1 > RANGE_MAX)
+			return fail(ld, v, what,
+			            "range %s has %ld ports; at most %d (each is listed in the "
+			            "Service)",
+			            v->text, last - first + 1, RANGE_MAX);
+	} else {
+		goto bad;
+	}
+	svc->ports = xreallocarray(svc->ports, svc->nports + 1, sizeof(*svc->ports));
+	port = &svc->ports[svc->nports++];
+	port->name = xstrdup(p->key->text);
+	port->port = (int)first;
+	port->count = (int)(last - first + 1);
+	port->mark = v->mark;
+	return 0;
+bad : {
+	char got[64];
+
+	describe(v, got, sizeof(got));
+	return fail(ld, v, what, "expected a port (1 to 65535) or a range like 30020-30024, got %s",
+	            got);
+}
+}
+
+static int load_service(struct loader *ld, struct stack *st, const struct doc_pair *p)
+{
+	static const char *const keys[] = {"type", "build", "ports", NULL};
+	struct stack_service *svc;
+	const struct doc_node *n, *map = p->value;
+	char what[128];
+	size_t i;
+
+	if (want_label(ld, p->key, "services", 63) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "services.%s", p->key->text);
+	if (map->type == DOC_NULL)
+		return fail(ld, map, what,
+		            "is empty; give it its ports, e.g. ports: {http: 80}, or type: None");
+	if (want_map(ld, map, what) < 0 || check_keys(ld, map, what, keys) < 0)
+		return -1;
+
+	st->services = xreallocarray(st->services, st->nservices + 1, sizeof(*st->services));
+	svc = &st->services[st->nservices++];
+	memset(svc, 0, sizeof(*svc));
+	svc->name = xstrdup(p->key->text);
+	svc->mark = p->key->mark;
+
+	snprintf(what, sizeof(what), "services.%s.build", svc->name);
+	if ((n = doc_map_get(map, "build"))) {
+		if (want_str(ld, n, what) < 0)
+			return -1;
+		svc->build = path_join(st->dir, n->text);
+	} else {
+		svc->build = path_join(st->dir, svc->name);
+	}
+
+	snprintf(what, sizeof(what), "services.%s.ports", svc->name);
+	if ((n = doc_map_get(map, "ports")) && n->type != DOC_NULL) {
+		if (want_map(ld, n, what) < 0)
+			return -1;
+		for (i = 0; i < n->n; i++)
+			if (load_port(ld, svc, &n->pairs[i]) < 0)
+				return -1;
+	}
+
+	svc->type = svc->nports ? STACK_SVC_LOADBALANCER : STACK_SVC_NONE;
+	snprintf(what, sizeof(what), "services.%s.type", svc->name);
+	if ((n = doc_map_get(map, "type"))) {
+		const char *t = n->type == DOC_STR ? n->text : "";
+
+		if (strcmp(t, "LoadBalancer") == 0)
+			svc->type = STACK_SVC_LOADBALANCER;
+		else if (strcmp(t, "ClusterIP") == 0)
+			svc->type = STACK_SVC_CLUSTERIP;
+		else if (strcmp(t, "None") == 0)
+			svc->type = STACK_SVC_NONE;
+		else if (strcmp(t, "NodePort") == 0)
+			return fail(ld, n, what,
+			            "NodePort is not allowed (R15: the LoadBalancer is the only "
+			            "entry point); use LoadBalancer or ClusterIP");
+		else {
+			char got[64];
+
+			describe(n, got, sizeof(got));
+			return fail(ld, n, what, "expected LoadBalancer, ClusterIP or None, got %s",
+			            got);
+		}
+		if (svc->type != STACK_SVC_NONE && svc->nports == 0)
+			return fail(ld, n, what, "a %s service needs ports, e.g. ports: {http: 80}",
+			            t);
+	}
+	return 0;
+}
+
+/* Ports must be unique in a service, and on the LB address across services. */
+static int check_ports(struct loader *ld, const struct stack *st)
+{
+	size_t a, b, i, j;
+
+	for (a = 0; a < st->nservices; a++) {
+		const struct stack_service *sa = &st->services[a];
+
+		for (i = 0; i < sa->nports; i++) {
+			const struct stack_port *pa = &sa->ports[i];
+
+			for (b = 0; b <= a; b++) {
+				const struct stack_service *sb = &st->services[b];
+
+				if (b != a && (sa->type != STACK_SVC_LOADBALANCER ||
+				               sb->type != STACK_SVC_LOADBALANCER))
+					continue;
+				for (j = 0; j < (b == a ? i : sb->nports); j++) {
+					const struct stack_port *pb = &sb->ports[j];
+					char what[160];
+					struct doc_node at = {.mark = pa->mark};
+
+					if (pa->port + pa->count <= pb->port ||
+					    pb->port + pb->count <= pa->port)
+						continue;
+					snprintf(what, sizeof(what), "services.%s.ports.%s",
+					         sa->name, pa->name);
+					if (b == a)
+						return fail(
+						    ld, &at, what,
+						    "overlaps port '%s' of the same service "
+						    "(line %u)",
+						    pb->name, pb->mark.line);
+					return fail(ld, &at, what,
+					            "port %d is already taken on the LoadBalancer "
+					            "address by services.%s.ports.%s (line %u); "
+					            "each service needs its own port",
+					            pb->port > pa->port ? pb->port : pa->port,
+					            sb->name, pb->name, pb->mark.line);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int load_secrets(struct loader *ld, struct stack *st, const struct doc_node *n)
+{
+	size_t i, j;
+
+	if (n->type != DOC_SEQ) {
+		char got[64];
+
+		describe(n, got, sizeof(got));
+		return fail(ld, n, "secrets",
+		            "expected a list of names, e.g. [mysql_root_password], got %s", got);
+	}
+	st->secrets = xcalloc(n->n ? n->n : 1, sizeof(*st->secrets));
+	for (i = 0; i < n->n; i++) {
+		const struct doc_node *s = n->items[i];
+
+		if (s->type != DOC_STR || !is_ident(s->text))
+			return fail(ld, s, "secrets",
+			            "secret names are lowercase letters, digits and '_', starting "
+			            "with a letter (used as ${secret.NAME}), got '%s'",
+			            s->type == DOC_STR ? s->text : doc_type_name(s->type));
+		for (j = 0; j < i; j++)
+			if (strcmp(st->secrets[j], s->text) == 0)
+				return fail(ld, s, "secrets", "'%s' is listed twice", s->text);
+		st->secrets[st->nsecrets++] = xstrdup(s->text);
+	}
+	return 0;
+}
+
+static int load_values(struct loader *ld, struct stack *st, const struct doc_node *n)
+{
+	size_t i;
+
+	if (want_map(ld, n, "values") < 0)
+		return -1;
+	st->values = xcalloc(n->n ? n->n : 1, sizeof(*st->values));
+	for (i = 0; i < n->n; i++) {
+		const struct doc_pair *p = &n->pairs[i];
+		char what[128];
+
+		snprintf(what, sizeof(what), "values.%s", p->key->text);
+		if (!is_ident(p->key->text))
+			return fail(ld, p->key, "values",
+			            "value names are lowercase letters, digits and '_', starting "
+			            "with a letter (used as ${values.NAME}), got '%s'",
+			            p->key->text);
+		if (p->value->type == DOC_MAP || p->value->type == DOC_SEQ ||
+		    p->value->type == DOC_NULL)
+			return fail(
+			    ld, p->value, what, "expected a string, number or boolean, got %s",
+			    p->value->type == DOC_NULL ? "nothing" : doc_type_name(p->value->type));
+		st->values[st->nvalues].name = xstrdup(p->key->text);
+		st->values[st->nvalues].value = doc_clone(p->value);
+		st->nvalues++;
+	}
+	return 0;
+}
+
+static int load_root(struct loader *ld, struct stack *st, const struct doc_node *root)
+{
+	static const char *const keys[] = {"name",   "vm",       "templates", "secrets",
+	                                   "values", "services", NULL};
+	const struct doc_node *n;
+	size_t i;
+
+	if (root->type == DOC_NULL)
+		return fail(ld, root, NULL,
+		            "the stack file is empty; it needs at least a name and services");
+	if (root->type != DOC_MAP)
+		return want_map(ld, root, "the stack");
+	if (check_keys(ld, root, "the stack", keys) < 0)
+		return -1;
+
+	n = doc_map_get(root, "name");
+	if (n == NULL)
+		return fail(ld, root, NULL, "'name' is missing; name the stack, e.g. name: ft");
+	if (want_label(ld, n, "name", NAME_MAX_LEN) < 0)
+		return -1;
+	st->name = xstrdup(n->text);
+
+	if (load_vm(ld, st, doc_map_get(root, "vm")) < 0)
+		return -1;
+
+	if ((n = doc_map_get(root, "templates"))) {
+		if (want_str(ld, n, "templates") < 0)
+			return -1;
+		st->templates = path_join(st->dir, n->text);
+	} else {
+		st->templates = path_join(st->dir, "../templates");
+	}
+	if ((n = doc_map_get(root, "secrets")) && load_secrets(ld, st, n) < 0)
+		return -1;
+	if ((n = doc_map_get(root, "values")) && load_values(ld, st, n) < 0)
+		return -1;
+
+	n = doc_map_get(root, "services");
+	if (n == NULL || n->type == DOC_NULL || (n->type == DOC_MAP && n->n == 0))
+		return fail(ld, n ? n : root, NULL,
+		            "'services' is missing or empty; list the stack's services, e.g. "
+		            "services: {nginx: {ports: {http: 80}}}");
+	if (want_map(ld, n, "services") < 0)
+		return -1;
+	for (i = 0; i < n->n; i++)
+		if (load_service(ld, st, &n->pairs[i]) < 0)
+			return -1;
+	return check_ports(ld, st);
+}
+
+int stack_parse(const char *path, const char *text, size_t len, struct stack **out, struct err *err)
+{
+	struct loader ld = {path, err};
+	struct doc_list docs = {0};
+	struct stack *st = xcalloc(1, sizeof(*st));
+	int rc = -1;
+
+	st->path = xstrdup(path);
+	st->dir = path_dir(path);
+	if (doc_parse_yaml(path, text, len, &docs, err) < 0)
+		goto out;
+	if (docs.n == 0) {
+		fail(&ld, NULL, NULL,
+		     "the stack file is empty; it needs at least a name and services");
+		goto out;
+	}
+	if (docs.n > 1) {
+		fail(&ld, docs.docs[1], NULL,
+		     "a second document ('---'); the stack file holds one document");
+		goto out;
+	}
+	if (load_root(&ld, st, docs.docs[0]) < 0)
+		goto out;
+	*out = st;
+	st = NULL;
+	rc = 0;
+out:
+	doc_list_release(&docs);
+	stack_free(st);
+	return rc;
+}
+
+int stack_load(const char *path, struct stack **out, struct err *err)
+{
+	struct buf text = BUF_INIT(STACK_MAX_BYTES);
+	int rc;
+
+	if (fs_read(path, STACK_MAX_BYTES, &text, err) < 0) {
+		buf_release(&text);
+		return -1;
+	}
+	rc = stack_parse(path, buf_cstr(&text), text.len, out, err);
+	buf_release(&text);
+	return rc;
+}
+
+int stack_find(const char *start, char **path, struct err *err)
+{
+	char *dir = path_clean(start);
+	char *up = xstrdup(""); /* from start to dir: "", "..", "../.." */
+	int rc = -1;
+
+	for (;;) {
+		char *cand = path_join(dir, "srcs/stack.yaml");
+		char *next;
+		int found = fs_exists(cand);
+
+		free(cand);
+		if (found) {
+			*path = path_join(up, "srcs/stack.yaml");
+			rc = 0;
+			break;
+		}
+		if (strcmp(dir, "/") == 0 || strcmp(dir, ".") == 0) {
+			err_set(err, ERR_FAIL,
+			        "no stack found: looked for srcs/stack.yaml in '%s' and its "
+			        "parents; run ftboot inside a project, or name the file with -f "
+			        "FILE",
+			        start);
+			break;
+		}
+		next = path_dir(dir);
+		free(dir);
+		dir = next;
+		next = path_join(up, "..");
+		free(up);
+		up = next;
+	}
+	free(dir);
+	free(up);
+	return rc;
+}
+
+const struct stack_service *stack_service(const struct stack *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nservices; i++)
+		if (strcmp(st->services[i].name, name) == 0)
+			return &st->services[i];
+	return NULL;
+}
+
+void stack_free(struct stack *st)
+{
+	size_t i, j;
+
+	if (st == NULL)
+		return;
+	free(st->path);
+	free(st->dir);
+	free(st->name);
+	free(st->vm.profile);
+	free(st->vm.uri);
+	free(st->vm.network);
+	free(st->templates);
+	for (i = 0; i < st->nsecrets; i++)
+		free(st->secrets[i]);
+	free(st->secrets);
+	for (i = 0; i < st->nvalues; i++) {
+		free(st->values[i].name);
+		doc_free(st->values[i].value);
+	}
+	free(st->values);
+	for (i = 0; i < st->nservices; i++) {
+		for (j = 0; j < st->services[i].nports; j++)
+			free(st->services[i].ports[j].name);
+		free(st->services[i].ports);
+		free(st->services[i].name);
+		free(st->services[i].build);
+	}
+	free(st->services);
+	free(st);
+}

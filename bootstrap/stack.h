@@ -1,0 +1,116 @@
+/*
+ * stack: the stack definition (srcs/stack.yaml) as typed, validated
+ * structs. Every error names the file, line and column, the key, what
+ * was expected and what was found.
+ *
+ *   name: ft
+ *   vm:        {profile, cpus, memory, disk, uri, network, cidr,
+ *               address, lb_address, accel}
+ *   templates: ../templates
+ *   secrets:   [mysql_root_password, ...]
+ *   values:    {wp_users: 3, ...}
+ *   services:
+ *     nginx: {type: LoadBalancer, build: nginx,
+ *             ports: {http: 80, https: 443, ssh: 22}}
+ *     ftps:  {ports: {ftps: 21, pasv: 30020-30024}}
+ *
+ * Relative paths (build, templates) are relative to the stack file's
+ * directory, as in docker-compose.
+ */
+#ifndef FTBOOT_STACK_H
+#define FTBOOT_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "doc.h"
+#include "err.h"
+
+enum stack_svc_type { STACK_SVC_LOADBALANCER, STACK_SVC_CLUSTERIP, STACK_SVC_NONE };
+enum stack_accel { STACK_ACCEL_AUTO, STACK_ACCEL_KVM, STACK_ACCEL_TCG };
+
+struct stack_port {
+	char *name; /* an IANA service name: [a-z0-9-], at most 15 */
+	int port;   /* the first port */
+	int count;  /* 1, or how many ports the range "A-B" has */
+	struct doc_mark mark;
+};
+
+struct stack_service {
+	char *name;
+	enum stack_svc_type type;
+	char *build; /* build context directory, joined to the stack's dir */
+	struct stack_port *ports;
+	size_t nports;
+	struct doc_mark mark;
+};
+
+struct stack_vm {
+	char *profile;
+	int cpus;
+	unsigned long long memory; /* bytes */
+	unsigned long long disk;   /* bytes */
+	char *uri;
+	char *network;
+	uint32_t net; /* network address of cidr, host order */
+	unsigned prefix;
+	uint32_t address;
+	uint32_t lb_address;
+	enum stack_accel accel;
+};
+
+struct stack_value {
+	char *name;
+	struct doc_node *value; /* a scalar */
+};
+
+struct stack {
+	char *path; /* the stack file, as shown in messages */
+	char *dir;  /* its directory */
+	char *name;
+	struct stack_vm vm;
+	char *templates; /* templates directory, joined to dir */
+	char **secrets;
+	size_t nsecrets;
+	struct stack_value *values;
+	size_t nvalues;
+	struct stack_service *services;
+	size_t nservices;
+};
+
+/* Largest stack file read. */
+#define STACK_MAX_BYTES (4u << 20)
+
+/*
+ * Find the stack file: "srcs/stack.yaml" in start or its nearest parent
+ * that has one. *path is relative to start when the file is below it
+ * ("srcs/stack.yaml", "../srcs/stack.yaml"), otherwise absolute. Caller
+ * owns *path.
+ */
+int stack_find(const char *start, char **path, struct err *err);
+
+/* Read and validate the stack file at path. Caller owns *out (stack_free). */
+int stack_load(const char *path, struct stack **out, struct err *err);
+
+/* The same from text already in memory (path only names it in messages). */
+int stack_parse(const char *path, const char *text, size_t len, struct stack **out,
+                struct err *err);
+
+/* The service called name, or NULL. */
+const struct stack_service *stack_service(const struct stack *st, const char *name);
+
+/* "LoadBalancer", "ClusterIP" or "None". */
+const char *stack_svc_type_name(enum stack_svc_type type);
+
+/* "auto", "kvm" or "tcg". */
+const char *stack_accel_name(enum stack_accel accel);
+
+/*
+ * Parse a size such as "20G", "512M", "2Gi" or "1TiB" (binary units
+ * K, M, G, T, optionally followed by "i" or "iB"). 0 or -1.
+ */
+int stack_parse_size(const char *s, unsigned long long *bytes);
+
+void stack_free(struct stack *st);
+
+#endif

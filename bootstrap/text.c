@@ -1,0 +1,63 @@
+/*
+ * text: edit distance, nearest-word suggestions, line/column counting.
+ */
+#include <string.h>
+
+#include "text.h"
+
+size_t text_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64], prev, tmp;
+
+	if (lb >= 64 || la >= 64)
+		return 64;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] == b[j - 1] ? 0 : 1);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *text_nearest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, i;
+
+	for (i = 0; i < n; i++) {
+		size_t d = text_distance(word, cands[i]);
+
+		if (d < best_d)
+			best_d = d, best = cands[i];
+	}
+	return best && best_d <= 2 && best_d < strlen(word) ? best : NULL;
+}
+
+void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((c & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}

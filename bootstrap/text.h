@@ -1,0 +1,25 @@
+/*
+ * text: small string helpers shared by the validators: edit distance for
+ * "did you mean" suggestions, and a line:column for a byte offset.
+ */
+#ifndef FTBOOT_TEXT_H
+#define FTBOOT_TEXT_H
+
+#include <stddef.h>
+
+/* Levenshtein distance of a and b; 64 or more means "far" (long words). */
+size_t text_distance(const char *a, const char *b);
+
+/*
+ * The candidate nearest to word, if it is close enough to suggest
+ * (at most 2 edits, and fewer than word's length); else NULL. Borrowed.
+ */
+const char *text_nearest(const char *word, const char *const *cands, size_t n);
+
+/*
+ * Advance a 1-based line/column from offset from to offset to in text,
+ * counting UTF-8 characters (as libyaml's marks do).
+ */
+void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col);
+
+#endif

@@ -1,0 +1,236 @@
+/* Unit tests: loading and validating the stack definition. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "stack.h"
+#include "tap.h"
+#include "xmem.h"
+
+static struct stack *parse(const char *text, struct err *err)
+{
+	struct stack *st = NULL;
+
+	err_clear(err);
+	if (stack_parse("srcs/stack.yaml", text, strlen(text), &st, err) < 0)
+		return NULL;
+	return st;
+}
+
+/* The error a stack text gives, or "" when it loads. */
+static const char *error_of(const char *text)
+{
+	static struct err err;
+	struct stack *st = parse(text, &err);
+
+	stack_free(st);
+	return st ? "" : err.msg;
+}
+
+#define BASE "name: ft\nservices:\n  nginx:\n    ports: {http: 80}\n"
+
+static void test_defaults(void)
+{
+	struct err err;
+	struct stack *st = parse(BASE, &err);
+
+	ok(st != NULL, "minimal stack loads: %s", st ? "" : err.msg);
+	if (st == NULL)
+		return;
+	is_str(st->name, "ft", "name");
+	is_str(st->vm.profile, "alpine", "default profile");
+	is_int(st->vm.cpus, 2, "default cpus");
+	ok(st->vm.memory == 3ULL << 30, "default memory 3G");
+	ok(st->vm.disk == 20ULL << 30, "default disk 20G");
+	is_str(st->vm.uri, "qemu:///system", "default uri");
+	is_str(st->vm.network, "ftboot-ft", "default network is named after the stack");
+	ok(st->vm.address == 0xc0a83d02 && st->vm.lb_address == st->vm.address,
+	   "default address .2 of 192.168.61.0/24, LB on it");
+	is_str(st->templates, "templates", "default templates dir, cleaned");
+	is_int(st->nservices, 1, "one service");
+	is_str(st->services[0].build, "srcs/nginx", "default build context");
+	is_int(st->services[0].type, STACK_SVC_LOADBALANCER, "a service with ports is a LB");
+	is_str(st->services[0].ports[0].name, "http", "port name");
+	is_int(st->services[0].ports[0].port, 80, "port number");
+	stack_free(st);
+}
+
+static void test_full(void)
+{
+	struct err err;
+	struct stack *st =
+	    parse("name: ft2\n"
+	          "vm:\n  cpus: 4\n  memory: 2Gi\n  disk: 1TiB\n"
+	          "  cidr: 10.20.0.0/16\n  address: 10.20.3.4\n"
+	          "  lb_address: 10.20.3.5\n  accel: tcg\n  network: n1\n"
+	          "templates: ../t\n"
+	          "secrets: [a_pass, b]\n"
+	          "values: {count: 3, user: bob, on: yes}\n"
+	          "services:\n"
+	          "  ftps: {build: ../ctx/ftps, ports: {ftp: 21, pasv: 30020-30024}}\n"
+	          "  mysql: {type: ClusterIP, ports: {mysql: 3306}}\n"
+	          "  other: {type: ClusterIP, ports: {mysql: 3306}}\n"
+	          "  telegraf: {}\n",
+	          &err);
+
+	ok(st != NULL, "full stack loads: %s", st ? "" : err.msg);
+	if (st == NULL)
+		return;
+	is_int(st->vm.cpus, 4, "cpus");
+	ok(st->vm.memory == 2ULL << 30, "memory 2Gi");
+	ok(st->vm.disk == 1ULL << 40, "disk 1TiB");
+	ok(st->vm.address == 0x0a140304 && st->vm.lb_address == 0x0a140305, "addresses");
+	is_int(st->vm.accel, STACK_ACCEL_TCG, "accel");
+	is_str(st->templates, "t", "templates joined and cleaned");
+	is_int(st->nsecrets, 2, "secrets");
+	is_int(st->nvalues, 3, "values");
+	is_str(st->services[0].build, "ctx/ftps", "explicit build context");
+	is_int(st->services[0].ports[1].count, 5, "range count");
+	is_int(st->services[0].ports[1].port, 30020, "range start");
+	is_int(st->services[1].type, STACK_SVC_CLUSTERIP, "ClusterIP");
+	is_int(st->services[3].type, STACK_SVC_NONE, "no ports: no Service");
+	ok(stack_service(st, "mysql") == &st->services[1], "stack_service finds by name");
+	ok(stack_service(st, "nope") == NULL, "stack_service: absent");
+	stack_free(st);
+}
+
+static void test_errors(void)
+{
+	is_str(error_of(""),
+	       "srcs/stack.yaml:1:1: the stack file is empty; it needs at least a "
+	       "name and services",
+	       "empty file");
+	is_str(error_of("name: ft\nvm:\n  cpu: 2\n"
+	                "services: {a: {ports: {h: 1}}}\n"),
+	       "srcs/stack.yaml:3:3: unknown key 'cpu' in vm; did you mean 'cpus'?",
+	       "unknown key with suggestion");
+	is_str(error_of("name: ft\nvm:\n  cpus: \"2\"\nservices: {a: {ports: {h: 1}}}\n"),
+	       "srcs/stack.yaml:3:9: vm.cpus: expected an integer from 1 to 64, got the string "
+	       "'2' (remove the quotes)",
+	       "quoted integer");
+	is_str(error_of("name: ft\nvm: {cidr: 10.0.0.5/24}\nservices: {a: {ports: {h: 1}}}\n"),
+	       "srcs/stack.yaml:2:12: vm.cidr: 10.0.0.5/24 has host bits set; did you mean "
+	       "10.0.0.0/24?",
+	       "cidr host bits");
+	is_str(error_of("name: ft\nvm: {address: 192.168.62.2}\nservices: {a: {ports: {h: 1}}}\n"),
+	       "srcs/stack.yaml:2:15: vm.address: 192.168.62.2 is outside vm.cidr "
+	       "192.168.61.0/24; pick an address inside it",
+	       "address outside default cidr");
+	is_str(error_of("name: ft\nservices:\n  a: {ports: {h: 80}}\n  b: {ports: {w: 80}}\n"),
+	       "srcs/stack.yaml:4:18: services.b.ports.w: port 80 is already taken on the "
+	       "LoadBalancer address by services.a.ports.h (line 3); each service needs its own "
+	       "port",
+	       "LB port clash");
+	is_str(error_of("name: ft\nservices:\n  a: {type: NodePort, ports: {h: 80}}\n"),
+	       "srcs/stack.yaml:3:13: services.a.type: NodePort is not allowed (R15: the "
+	       "LoadBalancer is the only entry point); use LoadBalancer or ClusterIP",
+	       "NodePort refused");
+	is_str(error_of("name: Ft\nservices: {a: {ports: {h: 1}}}\n"),
+	       "srcs/stack.yaml:1:7: name: expected a DNS-1123 label (lowercase letters, digits "
+	       "and '-', starting with a letter, at most 40 characters), got 'Ft'",
+	       "bad name");
+	is_str(error_of("name: ft\nvm: {memory: 3}\nservices: {a: {ports: {h: 1}}}\n"),
+	       "srcs/stack.yaml:2:14: vm.memory: expected a size like 20G or 512M (units K, M, "
+	       "G, T), got 3",
+	       "size without unit");
+	is_str(error_of("name: ft\n"),
+	       "srcs/stack.yaml:1:1: 'services' is missing or empty; list the stack's services, "
+	       "e.g. services: {nginx: {ports: {http: 80}}}",
+	       "no services");
+	is_str(error_of("name: ft\nservices: {a: {ports: {h: 1}}}\n---\nx: 1\n"),
+	       "srcs/stack.yaml:4:1: a second document ('---'); the stack file holds one document",
+	       "two documents");
+	ok(strstr(error_of("name: ft\nservices: {a: {ports: {h: 1}}\n"), "srcs/stack.yaml:") ==
+	       error_of("name: ft\nservices: {a: {ports: {h: 1}}\n"),
+	   "a YAML syntax error names the file");
+}
+
+static void test_sizes(void)
+{
+	static const struct {
+		const char *s;
+		unsigned long long v;
+	} good[] = {{"20G", 20ULL << 30},
+	            {"512M", 512ULL << 20},
+	            {"2Gi", 2ULL << 30},
+	            {"1TiB", 1ULL << 40},
+	            {"64K", 64ULL << 10}};
+	static const char *const bad[] = {
+	    "", "G", "20", "20g", "20GB", "-1G", "1.5G", "20 G", "99999999999999999999G"};
+	unsigned long long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(stack_parse_size(good[i].s, &v) == 0 && v == good[i].v, "size %s", good[i].s);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(stack_parse_size(bad[i], &v) < 0, "size '%s' refused", bad[i]);
+}
+
+static void test_find(void)
+{
+	char tmpl[] = "/tmp/ftboot-stack.XXXXXX";
+	char *dir = mkdtemp(tmpl), *deep, *file, *found = NULL;
+	struct err err;
+
+	if (dir == NULL) {
+		skip("cannot make a temporary directory");
+		return;
+	}
+	deep = xasprintf("%s/a/b", dir);
+	file = xasprintf("%s/srcs/stack.yaml", dir);
+	fs_mkdirs(deep, 0700, &err);
+	fs_mkdirs(file, 0700, &err); /* a directory is enough to be found */
+	ok(stack_find(deep, &found, &err) == 0, "found from two levels down");
+	is_str(found, "../../srcs/stack.yaml", "relative to the start");
+	free(found);
+	found = NULL;
+	ok(stack_find(dir, &found, &err) == 0, "found at the top");
+	is_str(found, "srcs/stack.yaml", "plain relative path");
+	free(found);
+	fs_remove_tree(dir, &err);
+	ok(stack_find("/proc/self", &found, &err) < 0 &&
+	       strstr(err.msg, "no stack found: looked for srcs/stack.yaml in") != NULL,
+	   "not found: says where it looked");
+	free(deep);
+	free(file);
+}
+
+static void test_project_stack(void)
+{
+	struct stack *st = NULL;
+	struct err err;
+	const char *top = getenv("FTBOOT_TOP");
+	char *path = xasprintf("%s/srcs/stack.yaml", top ? top : ".");
+
+	ok(stack_load(path, &st, &err) == 0, "the project's srcs/stack.yaml loads: %s",
+	   st ? "" : err.msg);
+	if (st) {
+		static const char *const names[] = {"nginx", "wordpress", "mysql",    "phpmyadmin",
+		                                    "ftps",  "grafana",   "influxdb", "telegraf"};
+		size_t i;
+
+		for (i = 0; i < 8; i++)
+			ok(stack_service(st, names[i]) != NULL, "R2: service %s declared",
+			   names[i]);
+		is_int(stack_service(st, "mysql")->type, STACK_SVC_CLUSTERIP,
+		       "R15: mysql ClusterIP");
+		is_int(stack_service(st, "influxdb")->type, STACK_SVC_CLUSTERIP,
+		       "R15: influxdb ClusterIP");
+		is_int(stack_service(st, "grafana")->ports[0].port, 3000, "R5: grafana on 3000");
+	}
+	stack_free(st);
+	free(path);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_full();
+	test_errors();
+	test_sizes();
+	test_find();
+	test_project_stack();
+	return tap_done();
+}

@@ -1,0 +1,25 @@
+/* Unit tests: edit distance, suggestions, line/column counting. */
+#include "tap.h"
+#include "text.h"
+
+int main(void)
+{
+	static const char *const words[] = {"profile", "cpus", "memory", "disk", "network"};
+	unsigned line = 1, col = 1;
+	const char *t = "ab\ncd\xc3\xa9x";
+
+	is_int(text_distance("", ""), 0, "empty");
+	is_int(text_distance("cpus", "cpu"), 1, "deletion");
+	is_int(text_distance("kitten", "sitting"), 3, "classic");
+	is_int(
+	    text_distance("a", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+	    64, "very long word is far");
+	is_str(text_nearest("cpu", words, 5), "cpus", "nearest: cpu -> cpus");
+	is_str(text_nearest("memroy", words, 5), "memory", "nearest: transposition");
+	ok(text_nearest("zzz", words, 5) == NULL, "nothing near");
+	ok(text_nearest("a", words, 5) == NULL, "a one-letter word is never 'near'");
+	text_advance(t, 0, 7, &line, &col); /* up to the x */
+	is_int(line, 2, "line after newline");
+	is_int(col, 4, "column counts UTF-8 characters, not bytes");
+	return tap_done();
+}

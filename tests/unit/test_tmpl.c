@@ -1,0 +1,166 @@
+/* Unit tests: template substitution, typing, escaping and errors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "tmpl.h"
+#include "xmem.h"
+
+static struct tmpl_vars vars;
+
+static int render(const char *text, struct doc_list *out, struct err *err)
+{
+	err_clear(err);
+	return tmpl_render("templates/t.yaml", text, strlen(text), &vars, out, err);
+}
+
+static const char *error_of(const char *text)
+{
+	static struct err err;
+	struct doc_list out = {0};
+
+	if (render(text, &out, &err) == 0) {
+		doc_list_release(&out);
+		return "";
+	}
+	return err.msg;
+}
+
+static void setup(void)
+{
+	struct doc_node *list = doc_new(DOC_SEQ);
+
+	doc_seq_push(list, doc_new_int(80));
+	doc_seq_push(list, doc_new_int(443));
+	tmpl_vars_set(&vars, "lb_ip", doc_new_str("192.168.61.10"));
+	tmpl_vars_set(&vars, "port.nginx", doc_new_int(80));
+	tmpl_vars_set(&vars, "ports.nginx", list);
+	tmpl_vars_set(&vars, "secret.pw", doc_new_str(": #\"'\n- x\n{a: b}"));
+	tmpl_vars_set(&vars, "values.n", doc_new_str("123"));
+	tmpl_vars_set(&vars, "port.nginx", doc_new_int(8080)); /* replaces */
+	tmpl_vars_set(&vars, "port.nginx", doc_new_int(80));
+}
+
+static void test_vars(void)
+{
+	const struct doc_node *v = tmpl_vars_get(&vars, "port.nginx");
+
+	ok(v && v->type == DOC_INT && v->i == 80, "set replaces, get finds");
+	ok(tmpl_vars_get(&vars, "port") == NULL, "no prefix match");
+	is_int(vars.n, 5, "five variables");
+	ok(strcmp(vars.v[0].name, vars.v[1].name) < 0 && strcmp(vars.v[3].name, vars.v[4].name) < 0,
+	   "kept sorted");
+}
+
+static void test_typed(void)
+{
+	struct doc_list out = {0};
+	struct err err;
+	const struct doc_node *root, *n;
+
+	ok(render("a: ${port.nginx}\n"
+	          "b: \"${port.nginx}\"\n"
+	          "c: http://${lb_ip}:${port.nginx}/\n"
+	          "d: ${ports.nginx}\n"
+	          "e: ${values.n}\n"
+	          "f: $${HOME} and $$ and ${lb_ip}\n"
+	          "g: |\n  listen ${port.nginx};\n  # ${lb_ip}\n"
+	          "h${port.nginx}: x\n"
+	          "# ${unknown} in a comment is not read\n",
+	          &out, &err) == 0,
+	   "renders: %s", err.msg);
+	if (out.n != 1)
+		return;
+	root = out.docs[0];
+	n = doc_map_get(root, "a");
+	ok(n && n->type == DOC_INT && n->i == 80, "plain whole placeholder takes the int type");
+	n = doc_map_get(root, "b");
+	ok(n && n->type == DOC_STR && strcmp(n->text, "80") == 0, "quoted stays a string");
+	n = doc_map_get(root, "c");
+	ok(n && n->type == DOC_STR && strcmp(n->text, "http://192.168.61.10:80/") == 0,
+	   "concatenation is a string");
+	n = doc_map_get(root, "d");
+	ok(n && n->type == DOC_SEQ && n->n == 2 && n->items[1]->i == 443,
+	   "a list variable becomes a sequence");
+	n = doc_map_get(root, "e");
+	ok(n && n->type == DOC_STR && strcmp(n->text, "123") == 0,
+	   "a string value that looks like a number stays a string");
+	n = doc_map_get(root, "f");
+	ok(n && strcmp(n->text, "${HOME} and $$ and 192.168.61.10") == 0, "$${ escapes: %s",
+	   n ? n->text : "");
+	n = doc_map_get(root, "g");
+	ok(n && strcmp(n->text, "listen 80;\n# 192.168.61.10\n") == 0, "block scalar");
+	ok(doc_map_get(root, "h80") != NULL, "placeholder in a key (as text)");
+	doc_list_release(&out);
+}
+
+/* The secret holds YAML syntax; it must stay one string through emit and parse. */
+static void test_injection(void)
+{
+	struct doc_list out = {0}, back = {0};
+	struct buf b = BUF_INIT(1 << 20);
+	struct err err;
+	const struct doc_node *n;
+
+	ok(render("password: ${secret.pw}\nother: ${secret.pw}x\nlist:\n  - ${secret.pw}\n", &out,
+	          &err) == 0,
+	   "renders");
+	if (out.n != 1)
+		return;
+	n = doc_map_get(out.docs[0], "password");
+	ok(n && n->type == DOC_STR && strcmp(n->text, ": #\"'\n- x\n{a: b}") == 0,
+	   "value substituted as one string");
+	ok(doc_emit_yaml(out.docs[0], &b, &err) == 0, "emits");
+	ok(doc_parse_yaml("emitted", b.data, b.len, &back, &err) == 0 && back.n == 1,
+	   "emitted text parses");
+	if (back.n == 1) {
+		ok(doc_equal(out.docs[0], back.docs[0]), "round trip keeps the structure");
+		is_int(back.docs[0]->n, 3, "still three keys");
+	}
+	doc_list_release(&back);
+	doc_list_release(&out);
+	buf_release(&b);
+}
+
+static void test_errors(void)
+{
+	is_str(error_of("a: 1\nb: x ${lb_ipp}\n"),
+	       "templates/t.yaml:2:6: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "unknown variable at its own column, with a suggestion");
+	is_str(error_of("a:\n  - |\n    one\n    two ${nope.x} three\n"),
+	       "templates/t.yaml:4:9: unknown variable 'nope.x' (write $${ for a literal '${'; "
+	       "'ftboot help render' lists the variables)",
+	       "position inside a block scalar");
+	is_str(error_of("a: ${secret.db}\n"),
+	       "templates/t.yaml:1:4: unknown variable 'secret.db'; declare the secret under "
+	       "'secrets:' in the stack file",
+	       "undeclared secret");
+	is_str(error_of("a: x${lb_ip\n"),
+	       "templates/t.yaml:1:5: unterminated placeholder: '${' without '}' (write $${ for "
+	       "a literal '${')",
+	       "unterminated");
+	is_str(error_of("a: x${}\n"), "templates/t.yaml:1:5: empty placeholder '${}'", "empty");
+	is_str(error_of("a: \"${a b}\"\n"),
+	       "templates/t.yaml:1:5: bad character ' ' in a placeholder; names are letters, "
+	       "digits, '_', '.' and '-' (write $${ for a literal '${')",
+	       "bad character");
+	is_str(error_of("a: \"${ports.nginx}\"\n"),
+	       "templates/t.yaml:1:5: 'ports.nginx' is a sequence: it must stand alone as a plain "
+	       "value, e.g. 'key: ${ports.nginx}'",
+	       "list inside a string");
+	is_str(error_of("h80: 1\nh${port.nginx}: 2\n"),
+	       "templates/t.yaml:2:1: duplicate key 'h80' after substitution (first at line 1)",
+	       "duplicate key after substitution");
+	ok(strncmp(error_of("a: [\n"), "templates/t.yaml:", 17) == 0, "YAML error names the file");
+}
+
+int main(void)
+{
+	setup();
+	test_vars();
+	test_typed();
+	test_injection();
+	test_errors();
+	tmpl_vars_release(&vars);
+	return tap_done();
+}
