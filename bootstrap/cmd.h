@@ -1,0 +1,55 @@
+/*
+ * cmd: what main.c hands each command, and the command table. main()
+ * parses the global options, looks the command up in cmd_table, sets up
+ * what its `needs` say (stack, state, lock), runs it, and prints the one
+ * error it returns.
+ */
+#ifndef FTBOOT_CMD_H
+#define FTBOOT_CMD_H
+
+#include "err.h"
+#include "stack.h"
+#include "state.h"
+
+enum cmd_needs {
+	NEED_STACK = 1 << 0, /* the stack file, loaded and validated */
+	NEED_STATE = 1 << 1, /* the stack's state directory, created */
+	NEED_LOCK = 1 << 2,  /* ... and its lock */
+};
+
+struct ctx {
+	const char *stack_file; /* -f FILE, or NULL to search */
+	int verbose;            /* -v, repeatable */
+	int quiet;              /* -q */
+	struct stack *stack;    /* with NEED_STACK */
+	struct state state;     /* with NEED_STATE */
+	int have_state;
+};
+
+struct cmd_entry {
+	const char *name;
+	/* NULL: the command is in the table but not built yet. */
+	int (*run)(struct ctx *ctx, int argc, char **argv, struct err *err);
+	const char *args;    /* synopsis after the name */
+	const char *summary; /* one line for the command list */
+	const char *help;    /* the rest of `ftboot help NAME` */
+	unsigned needs;
+};
+
+extern const struct cmd_entry cmd_table[];
+
+/* The entry called name, or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+
+/* Print `ftboot help NAME` text for e to stdout. */
+void cmd_print_help(const struct cmd_entry *e);
+
+/* Print the general usage (global options and the command list) to f. */
+void cmd_print_usage(void *f);
+
+/* Commands. */
+int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err);
+int cmd_help(struct ctx *ctx, int argc, char **argv, struct err *err);
+int cmd_version(struct ctx *ctx, int argc, char **argv, struct err *err);
+
+#endif
