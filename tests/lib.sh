@@ -57,6 +57,7 @@ scratch() {
 	export FTBOOT_STATE_DIR="$tmp/state"
 }
 
+# shellcheck disable=SC2034 # rc, out and errout are for the caller
 run_ftboot() {
 	local o e
 	o=$(mktemp) e=$(mktemp)

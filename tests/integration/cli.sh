@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Integration: the command table, help, version, exit statuses, and
+# setup.sh's dependency messages, through the real binary.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+scratch
+cd "$FTBOOT_TOP" || exit 1
+
+run_ftboot --help
+is "$rc" 0 "--help exits 0"
+for c in up status check down reset render apply build ssh dashboard docker-env doctor help version; do
+	printf '%s\n' "$out" | grep -qE "^  $c " ; ok $? "--help lists '$c'"
+done
+
+run_ftboot --version
+is "$rc" 0 "--version exits 0"
+printf '%s\n' "$out" | head -1 | grep -qE '^ftboot [0-9]+\.[0-9]+\.[0-9]+$'; ok $? "first line is ftboot's version"
+for lib in libvirt libcurl libssh2 libyaml json-c zlib; do
+	printf '%s\n' "$out" | grep -qE "^$lib [0-9]"; ok $? "--version names $lib"
+done
+run_ftboot version extra
+is "$rc" 2 "version with an argument is a usage error"
+
+run_ftboot help render
+is "$rc" 0 "help render exits 0"
+printf '%s\n' "$out" | head -1 | grep -qxF 'usage: ftboot render [--out DIR] [--show-secrets]'
+ok $? "help render starts with its usage line"
+run_ftboot help nosuch
+is "$rc" 2 "help for an unknown command is a usage error"
+
+run_ftboot rendr
+is "$rc" 2 "unknown command exits 2"
+is "$errout" "ftboot: unknown command 'rendr'; did you mean 'render'?" "unknown command suggests the nearest"
+run_ftboot
+is "$rc" 2 "no command exits 2"
+printf '%s\n' "$errout" | grep -q '^usage: ftboot'; ok $? "no command prints usage on stderr"
+run_ftboot --bogus
+is "$rc" 2 "unknown global option exits 2"
+run_ftboot render --bogus
+is "$rc" 2 "unknown command option exits 2"
+is "$errout" "ftboot render: unknown option '--bogus'; usage: ftboot render [--out DIR] [--show-secrets]" "and says which"
+
+for c in up status check down reset apply build ssh dashboard docker-env doctor; do
+	run_ftboot "$c"
+	is "$rc" 3 "'$c' answers not implemented yet (3)"
+	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
+done
+
+# setup.sh names what is missing, with the package to install.
+mkdir -p "$tmp/bin"
+for t in bash dirname cat env; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
+msg=$(PATH="$tmp/bin" bash setup.sh 2>&1)
+st=$?
+is "$st" 1 "setup.sh without make fails"
+is "$msg" "setup.sh: 'make' is missing; install it with: sudo apt-get install make" "setup.sh names the missing tool and its package"
+msg=$(./setup.sh help render 2>&1)
+ok $? "setup.sh ARGS runs ftboot ARGS"
+printf '%s\n' "$msg" | grep -q 'usage: ftboot render'; ok $? "setup.sh help render prints render's help"
+
+# make install honours PREFIX and DESTDIR.
+make -s install PREFIX=/opt/ft DESTDIR="$tmp/root" >/dev/null 2>&1
+[ -x "$tmp/root/opt/ft/bin/ftboot" ]; ok $? "make install PREFIX DESTDIR"
+
+done_testing
