@@ -16,7 +16,10 @@ struct buf {
 	size_t limit; /* most bytes the buffer may hold */
 };
 
-#define BUF_INIT(lim) {NULL, 0, 0, (lim)}
+#define BUF_INIT(lim)                                                                              \
+	{                                                                                          \
+		NULL, 0, 0, (lim)                                                                  \
+	}
 
 void buf_init(struct buf *b, size_t limit);
 

@@ -24,14 +24,14 @@
 enum doc_type { DOC_NULL, DOC_BOOL, DOC_INT, DOC_FLOAT, DOC_STR, DOC_SEQ, DOC_MAP };
 
 enum doc_style {
-	DOC_STYLE_NONE,	   /* built in code or read from JSON */
+	DOC_STYLE_NONE,    /* built in code or read from JSON */
 	DOC_STYLE_PLAIN,   /* scalar: plain */
 	DOC_STYLE_SINGLE,  /* scalar: 'single quoted' */
 	DOC_STYLE_DOUBLE,  /* scalar: "double quoted" (and every JSON string) */
 	DOC_STYLE_LITERAL, /* scalar: | block */
 	DOC_STYLE_FOLDED,  /* scalar: > block */
 	DOC_STYLE_BLOCK,   /* collection in block style */
-	DOC_STYLE_FLOW,	   /* collection in flow style: [a, b] {a: b} */
+	DOC_STYLE_FLOW,    /* collection in flow style: [a, b] {a: b} */
 };
 
 /* A place in the source text: 1-based line and column, 0-based offset. */
@@ -60,7 +60,7 @@ struct doc_node {
 	size_t len;
 	long long i; /* DOC_INT */
 	double f;    /* DOC_FLOAT */
-	int b;	     /* DOC_BOOL */
+	int b;       /* DOC_BOOL */
 	/* DOC_SEQ: items[0..n); DOC_MAP: pairs[0..n), in source order. */
 	size_t n, cap;
 	struct doc_node **items;
@@ -86,7 +86,7 @@ struct doc_list {
  * failure it stays empty.
  */
 int doc_parse_yaml(const char *name, const char *text, size_t len, struct doc_list *out,
-		   struct err *err);
+                   struct err *err);
 
 /*
  * Parse one JSON value (RFC 8259) from text[0..len); trailing
@@ -94,7 +94,7 @@ int doc_parse_yaml(const char *name, const char *text, size_t len, struct doc_li
  * carry no marks. *out belongs to the caller.
  */
 int doc_parse_json(const char *name, const char *text, size_t len, struct doc_node **out,
-		   struct err *err);
+                   struct err *err);
 
 /*
  * Append root as one YAML document to out, without a "---" line: block
@@ -127,6 +127,13 @@ void doc_seq_push(struct doc_node *seq, struct doc_node *item);
  */
 void doc_map_set(struct doc_node *map, const char *key, struct doc_node *value);
 
+/*
+ * Append the pair key: value to a map without looking for key first (the
+ * caller knows it is new, as a reader does after checking duplicates);
+ * the map takes key and value. key must be a scalar.
+ */
+void doc_map_add(struct doc_node *map, struct doc_node *key, struct doc_node *value);
+
 /* The value of key in map, or NULL (also when map is not a map). Borrowed. */
 struct doc_node *doc_map_get(const struct doc_node *map, const char *key);
 
@@ -147,6 +154,38 @@ void doc_free(struct doc_node *node);
 
 /* Free every document of a list and empty it. */
 void doc_list_release(struct doc_list *list);
+
+/*
+ * Notes on the readers (added with the implementation):
+ *
+ * doc_parse_yaml: a text with no document at all (empty, or only
+ * comments) gives out->n == 0; "---" with nothing after it gives one
+ * DOC_NULL root. An anchor may be defined again; an alias refers to the
+ * latest definition before it. An alias's copy carries the alias's mark
+ * (its insides keep the marks of the anchored text). An alias inside the
+ * node it names is an error (no recursive trees).
+ *
+ * doc_parse_json: strict RFC 8259: NaN, Infinity, "1.", "+1", unescaped
+ * control characters in strings and a number too large for a double are
+ * errors; so is an integer outside long long (no silent rounding or
+ * clamping: json-c clamps such numbers, so they are caught in the text).
+ * A duplicate key in an object is an error, like in YAML; so is a key
+ * holding "\u0000" (json-c cuts keys at a NUL). A lone surrogate escape
+ * becomes U+FFFD (json-c's choice).
+ *
+ * Map lookups (doc_map_get, doc_map_pair, doc_map_set) match string keys
+ * only: the key 1 is an integer, "1" a string.
+ */
+
+/* Longest text doc_float_text writes, NUL included. */
+#define DOC_FLOAT_TEXT_MAX 32
+
+/*
+ * Write into out the shortest decimal text that reads back as f, always
+ * with a '.' or an exponent ("3.0", "0.1", "1e+20"); NaN and the
+ * infinities as YAML writes them (".nan", ".inf", "-.inf"). Returns out.
+ */
+char *doc_float_text(double f, char out[DOC_FLOAT_TEXT_MAX]);
 
 /* Library versions, for `ftboot --version`. Static strings. */
 const char *doc_yaml_version(void);

@@ -21,7 +21,7 @@ int fs_read(const char *path, size_t limit, struct buf *out, struct err *err);
  * when errnum is not NULL) rather than replace an existing file.
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
-		    int *errnum, struct err *err);
+                    int *errnum, struct err *err);
 
 /* mkdir -p with mode for each directory created. */
 int fs_mkdirs(const char *path, mode_t mode, struct err *err);

@@ -18,7 +18,7 @@
 static int tap_count, tap_failed;
 
 __attribute__((format(printf, 4, 5))) static int tap_ok(int pass, const char *file, int line,
-							 const char *fmt, ...)
+                                                        const char *fmt, ...)
 {
 	va_list ap;
 
@@ -42,7 +42,7 @@ __attribute__((format(printf, 4, 5))) static int tap_ok(int pass, const char *fi
 	do {                                                                                       \
 		long long tap_g_ = (long long)(got), tap_w_ = (long long)(want);                   \
 		if (!tap_ok(tap_g_ == tap_w_, __FILE__, __LINE__, __VA_ARGS__))                    \
-			printf("#   got %lld, want %lld\n", tap_g_, tap_w_);                           \
+			printf("#   got %lld, want %lld\n", tap_g_, tap_w_);                       \
 	} while (0)
 
 #define is_str(got, want, ...)                                                                     \
@@ -68,7 +68,7 @@ static inline void skip_all(const char *reason)
 	exit(77);
 }
 
-static inline void diag(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static inline void diag(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -1,0 +1,72 @@
+/*
+ * fuzz_doc_yaml: libFuzzer target for the YAML reader and writer. Any
+ * input either fails to parse cleanly, or each of its documents is
+ * written out, read back, and must be the same tree, written the same
+ * way, with no string in single quotes (the writer only uses plain,
+ * literal and double-quoted strings). The JSON writer runs too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* 1 if a string anywhere in the tree came back single-quoted or folded. */
+static int bad_style(const struct doc_node *n)
+{
+	size_t i;
+
+	if (n->type == DOC_STR)
+		return n->style == DOC_STYLE_SINGLE || n->style == DOC_STYLE_FOLDED;
+	for (i = 0; i < n->n; i++) {
+		if (n->type == DOC_SEQ && bad_style(n->items[i]))
+			return 1;
+		if (n->type == DOC_MAP &&
+		    (bad_style(n->pairs[i].key) || bad_style(n->pairs[i].value)))
+			return 1;
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct doc_list list = {NULL, 0}, back = {NULL, 0};
+	struct buf out = BUF_INIT(1 << 26), again = BUF_INIT(1 << 26);
+	struct err err;
+	size_t i;
+
+	if (doc_parse_yaml("fuzz", (const char *)data, size, &list, &err) < 0) {
+		if (list.n != 0 || list.docs != NULL || err.msg[0] == '\0')
+			abort();
+		return 0;
+	}
+	for (i = 0; i < list.n; i++) {
+		buf_reset(&out);
+		if (doc_emit_yaml(list.docs[i], &out, &err) < 0) {
+			/* Only a huge tree (aliases) may not fit. */
+			if (strstr(err.msg, "larger than") == NULL)
+				abort();
+			continue;
+		}
+		if (doc_parse_yaml("again", out.data, out.len, &back, &err) < 0)
+			abort();
+		if (back.n != 1 || !doc_equal(list.docs[i], back.docs[0]))
+			abort();
+		if (bad_style(back.docs[0]))
+			abort();
+		buf_reset(&again);
+		if (doc_emit_yaml(back.docs[0], &again, &err) < 0)
+			abort();
+		if (again.len != out.len || memcmp(again.data, out.data, out.len) != 0)
+			abort();
+		doc_list_release(&back);
+		buf_reset(&again);
+		(void)doc_emit_json(list.docs[i], &again, &err);
+	}
+	doc_list_release(&list);
+	buf_release(&out);
+	buf_release(&again);
+	return 0;
+}
