@@ -317,9 +317,11 @@ int tmpl_render(const char *name, const char *text, size_t len, const struct tmp
 	for (i = 0; i < docs.n; i++)
 		if (subst_node(&r, &docs.docs[i]) < 0)
 			goto out;
-	out->docs = xreallocarray(out->docs, out->n + docs.n, sizeof(*out->docs));
-	memcpy(out->docs + out->n, docs.docs, docs.n * sizeof(*docs.docs));
-	out->n += docs.n;
+	if (docs.n > 0) {
+		out->docs = xreallocarray(out->docs, out->n + docs.n, sizeof(*out->docs));
+		memcpy(out->docs + out->n, docs.docs, docs.n * sizeof(*docs.docs));
+		out->n += docs.n;
+	}
 	free(docs.docs);
 	docs.docs = NULL;
 	docs.n = 0;
