@@ -12,150 +12,12 @@
 
 #include "fs.h"
 #include "ipv4.h"
+#include "schema.h"
 #include "stack.h"
-#include "text.h"
 #include "xmem.h"
 
 #define NAME_MAX_LEN 40 /* stack names become parts of libvirt and k8s names */
 #define RANGE_MAX    64 /* ports in one range: each is listed in the Service */
-
-struct loader {
-	const char *path;
-	struct err *err;
-};
-
-/* "path:line:col: what: message" pointing at node (or the file start). */
-__attribute__((format(printf, 4, 5))) static int
-fail(struct loader *ld, const struct doc_node *node, const char *what, const char *fmt, ...)
-{
-	char msg[ERR_MSG_MAX / 2];
-	va_list ap;
-	unsigned line = node && node->mark.line ? node->mark.line : 1;
-	unsigned col = node && node->mark.line ? node->mark.col : 1;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (what && *what)
-		return err_set(ld->err, ERR_FAIL, "%s:%u:%u: %s: %s", ld->path, line, col, what,
-		               msg);
-	return err_set(ld->err, ERR_FAIL, "%s:%u:%u: %s", ld->path, line, col, msg);
-}
-
-/* A short description of what a node holds, for "got ..." in messages. */
-static void describe(const struct doc_node *n, char *out, size_t size)
-{
-	if (n->type == DOC_MAP || n->type == DOC_SEQ) {
-		snprintf(out, size, "%s", doc_type_name(n->type));
-	} else if (n->type == DOC_STR) {
-		snprintf(out, size, "'%.*s%s'", 40, n->text, n->len > 40 ? "..." : "");
-	} else if (n->type == DOC_NULL) {
-		snprintf(out, size, "nothing");
-	} else {
-		snprintf(out, size, "%.*s", 40, n->text);
-	}
-}
-
-/* Reject keys of map not in known (NULL-terminated), suggesting the nearest. */
-static int check_keys(struct loader *ld, const struct doc_node *map, const char *where,
-                      const char *const *known)
-{
-	size_t i, k, nknown;
-
-	for (nknown = 0; known[nknown]; nknown++)
-		;
-	for (i = 0; i < map->n; i++) {
-		const struct doc_node *key = map->pairs[i].key;
-		const char *near;
-		char list[512] = "";
-
-		for (k = 0; k < nknown; k++)
-			if (strcmp(key->text, known[k]) == 0)
-				break;
-		if (k < nknown)
-			continue;
-		near = text_nearest(key->text, known, nknown);
-		if (near)
-			return fail(ld, key, NULL, "unknown key '%s' in %s; did you mean '%s'?",
-			            key->text, where, near);
-		for (k = 0; k < nknown; k++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-			         k ? ", " : "", known[k]);
-		return fail(ld, key, NULL, "unknown key '%s' in %s (expected one of: %s)",
-		            key->text, where, list);
-	}
-	return 0;
-}
-
-static int want_map(struct loader *ld, const struct doc_node *n, const char *what)
-{
-	char got[64];
-
-	if (n->type == DOC_MAP)
-		return 0;
-	describe(n, got, sizeof(got));
-	return fail(ld, n, what, "expected a mapping (key: value lines), got %s", got);
-}
-
-/* A string value (quoted or plain). Ints and bools are refused. */
-static int want_str(struct loader *ld, const struct doc_node *n, const char *what)
-{
-	char got[64];
-
-	if (n->type == DOC_STR && n->len > 0 && strlen(n->text) == n->len)
-		return 0;
-	describe(n, got, sizeof(got));
-	if (n->type == DOC_STR)
-		return fail(ld, n, what, "expected a non-empty string, got %s", got);
-	return fail(ld, n, what, "expected a string, got %s%s", got,
-	            n->type == DOC_INT || n->type == DOC_BOOL || n->type == DOC_FLOAT
-	                ? " (quote it to make it a string)"
-	                : "");
-}
-
-static int want_int(struct loader *ld, const struct doc_node *n, const char *what, long long min,
-                    long long max, int *out)
-{
-	char got[64];
-
-	describe(n, got, sizeof(got));
-	if (n->type == DOC_STR && n->len > 0 && strspn(n->text, "0123456789") == n->len)
-		return fail(ld, n, what,
-		            "expected an integer from %lld to %lld, got the string %s "
-		            "(remove the quotes)",
-		            min, max, got);
-	if (n->type != DOC_INT || n->i < min || n->i > max)
-		return fail(ld, n, what, "expected an integer from %lld to %lld, got %s", min, max,
-		            got);
-	*out = (int)n->i;
-	return 0;
-}
-
-/* DNS-1123 label starting with a letter (a valid Service name too). */
-static int is_label(const char *s, size_t max)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > max || s[0] < 'a' || s[0] > 'z' || s[n - 1] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
-static int want_label(struct loader *ld, const struct doc_node *n, const char *what, size_t max)
-{
-	char got[64];
-
-	if ((n->type == DOC_STR || n->type == DOC_INT) && is_label(n->text, max))
-		return 0;
-	describe(n, got, sizeof(got));
-	return fail(ld, n, what,
-	            "expected a DNS-1123 label (lowercase letters, digits and '-', starting with "
-	            "a letter, at most %zu characters), got %s",
-	            max, got);
-}
 
 /* [a-z][a-z0-9_]*: names of secrets and values, used as ${secret.NAME}. */
 static int is_ident(const char *s)
@@ -226,19 +88,20 @@ int stack_parse_size(const char *s, unsigned long long *bytes)
 	return 0;
 }
 
-static int want_size(struct loader *ld, const struct doc_node *n, const char *what,
+static int want_size(struct schema *ld, const struct doc_node *n, const char *what,
                      unsigned long long min, const char *min_text, unsigned long long max,
                      const char *max_text, unsigned long long *out)
 {
 	char got[64];
 
-	describe(n, got, sizeof(got));
+	schema_describe(n, got, sizeof(got));
 	if ((n->type != DOC_STR && n->type != DOC_INT) || stack_parse_size(n->text, out) < 0)
-		return fail(ld, n, what,
-		            "expected a size like 20G or 512M (units K, M, G, T), got %s", got);
+		return schema_fail(ld, n, what,
+		                   "expected a size like 20G or 512M (units K, M, G, T), got %s",
+		                   got);
 	if (*out < min || *out > max)
-		return fail(ld, n, what, "expected a size from %s to %s, got %s", min_text,
-		            max_text, got);
+		return schema_fail(ld, n, what, "expected a size from %s to %s, got %s", min_text,
+		                   max_text, got);
 	return 0;
 }
 
@@ -269,7 +132,7 @@ const char *stack_accel_name(enum stack_accel accel)
 }
 
 /* An address of the VM network: inside it, not its network, broadcast or gateway. */
-static int want_host_addr(struct loader *ld, const struct doc_node *n, const char *what,
+static int want_host_addr(struct schema *ld, const struct doc_node *n, const char *what,
                           const struct stack_vm *vm, const char *cidr_text, uint32_t *out)
 {
 	uint32_t mask = ipv4_mask(vm->prefix), a;
@@ -277,27 +140,30 @@ static int want_host_addr(struct loader *ld, const struct doc_node *n, const cha
 	if (n->type != DOC_STR || ipv4_parse(n->text, &a) < 0) {
 		char got[64];
 
-		describe(n, got, sizeof(got));
-		return fail(ld, n, what, "expected an IPv4 address like 192.168.61.2, got %s", got);
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(ld, n, what,
+		                   "expected an IPv4 address like 192.168.61.2, got %s", got);
 	}
 	if ((a & mask) != vm->net)
-		return fail(ld, n, what, "%s is outside vm.cidr %s; pick an address inside it",
-		            n->text, cidr_text);
+		return schema_fail(ld, n, what,
+		                   "%s is outside vm.cidr %s; pick an address inside it", n->text,
+		                   cidr_text);
 	if (a == vm->net || a == (vm->net | ~mask) || (a & 255) == 0 || (a & 255) == 255)
-		return fail(ld, n, what,
-		            "%s is a network or broadcast address (ends in .0 or .255); pick "
-		            "another",
-		            n->text);
+		return schema_fail(
+		    ld, n, what,
+		    "%s is a network or broadcast address (ends in .0 or .255); pick "
+		    "another",
+		    n->text);
 	if (a == vm->net + 1)
-		return fail(ld, n, what,
-		            "%s is the network's gateway, which libvirt gives to the host; "
-		            "pick another",
-		            n->text);
+		return schema_fail(ld, n, what,
+		                   "%s is the network's gateway, which libvirt gives to the host; "
+		                   "pick another",
+		                   n->text);
 	*out = a;
 	return 0;
 }
 
-static int load_vm(struct loader *ld, struct stack *st, const struct doc_node *vmn)
+static int load_vm(struct schema *ld, struct stack *st, const struct doc_node *vmn)
 {
 	static const char *const keys[] = {"profile",    "cpus",    "memory", "disk",
 	                                   "uri",        "network", "cidr",   "address",
@@ -319,16 +185,16 @@ static int load_vm(struct loader *ld, struct stack *st, const struct doc_node *v
 	vm->lb_address = vm->address;
 	if (vmn == NULL)
 		return 0;
-	if (want_map(ld, vmn, "vm") < 0 || check_keys(ld, vmn, "vm", keys) < 0)
+	if (schema_map(ld, vmn, "vm") < 0 || schema_keys(ld, vmn, "vm", keys) < 0)
 		return -1;
 
 	if ((n = doc_map_get(vmn, "profile"))) {
-		if (want_label(ld, n, "vm.profile", 63) < 0)
+		if (schema_label(ld, n, "vm.profile", 63) < 0)
 			return -1;
 		free(vm->profile);
 		vm->profile = xstrdup(n->text);
 	}
-	if ((n = doc_map_get(vmn, "cpus")) && want_int(ld, n, "vm.cpus", 1, 64, &vm->cpus) < 0)
+	if ((n = doc_map_get(vmn, "cpus")) && schema_int(ld, n, "vm.cpus", 1, 64, &vm->cpus) < 0)
 		return -1;
 	if ((n = doc_map_get(vmn, "memory")) &&
 	    want_size(ld, n, "vm.memory", 512ULL << 20, "512M", 1ULL << 40, "1T", &vm->memory) < 0)
@@ -337,22 +203,22 @@ static int load_vm(struct loader *ld, struct stack *st, const struct doc_node *v
 	    want_size(ld, n, "vm.disk", 2ULL << 30, "2G", 64ULL << 40, "64T", &vm->disk) < 0)
 		return -1;
 	if ((n = doc_map_get(vmn, "uri"))) {
-		if (want_str(ld, n, "vm.uri") < 0)
+		if (schema_str(ld, n, "vm.uri") < 0)
 			return -1;
 		if (strstr(n->text, "://") == NULL)
-			return fail(ld, n, "vm.uri",
-			            "expected a libvirt URI like qemu:///system, got '%s'",
-			            n->text);
+			return schema_fail(ld, n, "vm.uri",
+			                   "expected a libvirt URI like qemu:///system, got '%s'",
+			                   n->text);
 		free(vm->uri);
 		vm->uri = xstrdup(n->text);
 	}
 	if ((n = doc_map_get(vmn, "network"))) {
-		if (want_label(ld, n, "vm.network", 63) < 0)
+		if (schema_label(ld, n, "vm.network", 63) < 0)
 			return -1;
 		if (strcmp(n->text, "default") == 0)
-			return fail(ld, n, "vm.network",
-			            "'default' is libvirt's own network, which ftboot never "
-			            "touches; pick another name");
+			return schema_fail(ld, n, "vm.network",
+			                   "'default' is libvirt's own network, which ftboot never "
+			                   "touches; pick another name");
 		free(vm->network);
 		vm->network = xstrdup(n->text);
 	}
@@ -364,16 +230,19 @@ static int load_vm(struct loader *ld, struct stack *st, const struct doc_node *v
 		if (n->type != DOC_STR || ipv4_parse_cidr(n->text, &net, &prefix) < 0) {
 			char got[64];
 
-			describe(n, got, sizeof(got));
-			return fail(ld, n, "vm.cidr",
-			            "expected an IPv4 network like 192.168.61.0/24, got %s", got);
+			schema_describe(n, got, sizeof(got));
+			return schema_fail(ld, n, "vm.cidr",
+			                   "expected an IPv4 network like 192.168.61.0/24, got %s",
+			                   got);
 		}
 		if (prefix < 8 || prefix > 29)
-			return fail(ld, n, "vm.cidr",
-			            "prefix /%u is out of range; use /8 to /29 (e.g. /24)", prefix);
+			return schema_fail(ld, n, "vm.cidr",
+			                   "prefix /%u is out of range; use /8 to /29 (e.g. /24)",
+			                   prefix);
 		if (net & ~ipv4_mask(prefix))
-			return fail(ld, n, "vm.cidr", "%s has host bits set; did you mean %s/%u?",
-			            n->text, ipv4_format(net & ipv4_mask(prefix), fixed), prefix);
+			return schema_fail(ld, n, "vm.cidr",
+			                   "%s has host bits set; did you mean %s/%u?", n->text,
+			                   ipv4_format(net & ipv4_mask(prefix), fixed), prefix);
 		vm->net = net;
 		vm->prefix = prefix;
 		cidr_text = n->text;
@@ -401,14 +270,15 @@ static int load_vm(struct loader *ld, struct stack *st, const struct doc_node *v
 		else {
 			char got[64];
 
-			describe(n, got, sizeof(got));
-			return fail(ld, n, "vm.accel", "expected auto, kvm or tcg, got %s", got);
+			schema_describe(n, got, sizeof(got));
+			return schema_fail(ld, n, "vm.accel", "expected auto, kvm or tcg, got %s",
+			                   got);
 		}
 	}
 	return 0;
 }
 
-static int load_port(struct loader *ld, struct stack_service *svc, const struct doc_pair *p)
+static int load_port(struct schema *ld, struct stack_service *svc, const struct doc_pair *p)
 {
 	struct stack_port *port;
 	char what[160];
@@ -418,15 +288,17 @@ static int load_port(struct loader *ld, struct stack_service *svc, const struct 
 
 	snprintf(what, sizeof(what), "services.%s.ports.%s", svc->name, p->key->text);
 	if (!is_port_name(p->key->text, is_range ? 9 : 15))
-		return fail(ld, p->key, what,
-		            "port names are lowercase letters, digits and '-', with at least one "
-		            "letter, at most %d characters%s",
-		            is_range ? 9 : 15,
-		            is_range ? " for a range (each port is named NAME-PORT)" : "");
+		return schema_fail(
+		    ld, p->key, what,
+		    "port names are lowercase letters, digits and '-', with at least one "
+		    "letter, at most %d characters%s",
+		    is_range ? 9 : 15,
+		    is_range ? " for a range (each port is named NAME-PORT)" : "");
 	if (v->type == DOC_INT) {
 		first = last = (long)v->i;
 		if (v->i < 1 || v->i > 65535)
-			return fail(ld, v, what, "port %lld is out of range (1 to 65535)", v->i);
+			return schema_fail(ld, v, what, "port %lld is out of range (1 to 65535)",
+			                   v->i);
 	} else if (is_range) {
 		char *end;
 
@@ -438,14 +310,15 @@ static int load_port(struct loader *ld, struct stack_service *svc, const struct 
 		if (*end != '\0' || errno)
 			goto bad;
 		if (first < 1 || last > 65535 || first >= last)
-			return fail(ld, v, what,
-			            "range %s must go up, within 1 to 65535 (e.g. 30020-30024)",
-			            v->text);
+			return schema_fail(
+			    ld, v, what,
+			    "range %s must go up, within 1 to 65535 (e.g. 30020-30024)", v->text);
 		if (last - first + 1 > RANGE_MAX)
-			return fail(ld, v, what,
-			            "range %s has %ld ports; at most %d (each is listed in the "
-			            "Service)",
-			            v->text, last - first + 1, RANGE_MAX);
+			return schema_fail(
+			    ld, v, what,
+			    "range %s has %ld ports; at most %d (each is listed in the "
+			    "Service)",
+			    v->text, last - first + 1, RANGE_MAX);
 	} else {
 		goto bad;
 	}
@@ -459,13 +332,13 @@ static int load_port(struct loader *ld, struct stack_service *svc, const struct 
 bad : {
 	char got[64];
 
-	describe(v, got, sizeof(got));
-	return fail(ld, v, what, "expected a port (1 to 65535) or a range like 30020-30024, got %s",
-	            got);
+	schema_describe(v, got, sizeof(got));
+	return schema_fail(ld, v, what,
+	                   "expected a port (1 to 65535) or a range like 30020-30024, got %s", got);
 }
 }
 
-static int load_service(struct loader *ld, struct stack *st, const struct doc_pair *p)
+static int load_service(struct schema *ld, struct stack *st, const struct doc_pair *p)
 {
 	static const char *const keys[] = {"type", "build", "ports", NULL};
 	struct stack_service *svc;
@@ -473,13 +346,14 @@ static int load_service(struct loader *ld, struct stack *st, const struct doc_pa
 	char what[128];
 	size_t i;
 
-	if (want_label(ld, p->key, "services", 63) < 0)
+	if (schema_label(ld, p->key, "services", 63) < 0)
 		return -1;
 	snprintf(what, sizeof(what), "services.%s", p->key->text);
 	if (map->type == DOC_NULL)
-		return fail(ld, map, what,
-		            "is empty; give it its ports, e.g. ports: {http: 80}, or type: None");
-	if (want_map(ld, map, what) < 0 || check_keys(ld, map, what, keys) < 0)
+		return schema_fail(
+		    ld, map, what,
+		    "is empty; give it its ports, e.g. ports: {http: 80}, or type: None");
+	if (schema_map(ld, map, what) < 0 || schema_keys(ld, map, what, keys) < 0)
 		return -1;
 
 	st->services = xreallocarray(st->services, st->nservices + 1, sizeof(*st->services));
@@ -490,7 +364,7 @@ static int load_service(struct loader *ld, struct stack *st, const struct doc_pa
 
 	snprintf(what, sizeof(what), "services.%s.build", svc->name);
 	if ((n = doc_map_get(map, "build"))) {
-		if (want_str(ld, n, what) < 0)
+		if (schema_str(ld, n, what) < 0)
 			return -1;
 		svc->build = path_join(st->dir, n->text);
 	} else {
@@ -499,7 +373,7 @@ static int load_service(struct loader *ld, struct stack *st, const struct doc_pa
 
 	snprintf(what, sizeof(what), "services.%s.ports", svc->name);
 	if ((n = doc_map_get(map, "ports")) && n->type != DOC_NULL) {
-		if (want_map(ld, n, what) < 0)
+		if (schema_map(ld, n, what) < 0)
 			return -1;
 		for (i = 0; i < n->n; i++)
 			if (load_port(ld, svc, &n->pairs[i]) < 0)
@@ -518,25 +392,26 @@ static int load_service(struct loader *ld, struct stack *st, const struct doc_pa
 		else if (strcmp(t, "None") == 0)
 			svc->type = STACK_SVC_NONE;
 		else if (strcmp(t, "NodePort") == 0)
-			return fail(ld, n, what,
-			            "NodePort is not allowed (R15: the LoadBalancer is the only "
-			            "entry point); use LoadBalancer or ClusterIP");
+			return schema_fail(
+			    ld, n, what,
+			    "NodePort is not allowed (R15: the LoadBalancer is the only "
+			    "entry point); use LoadBalancer or ClusterIP");
 		else {
 			char got[64];
 
-			describe(n, got, sizeof(got));
-			return fail(ld, n, what, "expected LoadBalancer, ClusterIP or None, got %s",
-			            got);
+			schema_describe(n, got, sizeof(got));
+			return schema_fail(ld, n, what,
+			                   "expected LoadBalancer, ClusterIP or None, got %s", got);
 		}
 		if (svc->type != STACK_SVC_NONE && svc->nports == 0)
-			return fail(ld, n, what, "a %s service needs ports, e.g. ports: {http: 80}",
-			            t);
+			return schema_fail(ld, n, what,
+			                   "a %s service needs ports, e.g. ports: {http: 80}", t);
 	}
 	return 0;
 }
 
 /* Ports must be unique in a service, and on the LB address across services. */
-static int check_ports(struct loader *ld, const struct stack *st)
+static int check_ports(struct schema *ld, const struct stack *st)
 {
 	size_t a, b, i, j;
 
@@ -563,17 +438,18 @@ static int check_ports(struct loader *ld, const struct stack *st)
 					snprintf(what, sizeof(what), "services.%s.ports.%s",
 					         sa->name, pa->name);
 					if (b == a)
-						return fail(
+						return schema_fail(
 						    ld, &at, what,
 						    "overlaps port '%s' of the same service "
 						    "(line %u)",
 						    pb->name, pb->mark.line);
-					return fail(ld, &at, what,
-					            "port %d is already taken on the LoadBalancer "
-					            "address by services.%s.ports.%s (line %u); "
-					            "each service needs its own port",
-					            pb->port > pa->port ? pb->port : pa->port,
-					            sb->name, pb->name, pb->mark.line);
+					return schema_fail(
+					    ld, &at, what,
+					    "port %d is already taken on the LoadBalancer "
+					    "address by services.%s.ports.%s (line %u); "
+					    "each service needs its own port",
+					    pb->port > pa->port ? pb->port : pa->port, sb->name,
+					    pb->name, pb->mark.line);
 				}
 			}
 		}
@@ -581,39 +457,42 @@ static int check_ports(struct loader *ld, const struct stack *st)
 	return 0;
 }
 
-static int load_secrets(struct loader *ld, struct stack *st, const struct doc_node *n)
+static int load_secrets(struct schema *ld, struct stack *st, const struct doc_node *n)
 {
 	size_t i, j;
 
 	if (n->type != DOC_SEQ) {
 		char got[64];
 
-		describe(n, got, sizeof(got));
-		return fail(ld, n, "secrets",
-		            "expected a list of names, e.g. [mysql_root_password], got %s", got);
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(ld, n, "secrets",
+		                   "expected a list of names, e.g. [mysql_root_password], got %s",
+		                   got);
 	}
 	st->secrets = xcalloc(n->n ? n->n : 1, sizeof(*st->secrets));
 	for (i = 0; i < n->n; i++) {
 		const struct doc_node *s = n->items[i];
 
 		if (s->type != DOC_STR || !is_ident(s->text))
-			return fail(ld, s, "secrets",
-			            "secret names are lowercase letters, digits and '_', starting "
-			            "with a letter (used as ${secret.NAME}), got '%s'",
-			            s->type == DOC_STR ? s->text : doc_type_name(s->type));
+			return schema_fail(
+			    ld, s, "secrets",
+			    "secret names are lowercase letters, digits and '_', starting "
+			    "with a letter (used as ${secret.NAME}), got '%s'",
+			    s->type == DOC_STR ? s->text : doc_type_name(s->type));
 		for (j = 0; j < i; j++)
 			if (strcmp(st->secrets[j], s->text) == 0)
-				return fail(ld, s, "secrets", "'%s' is listed twice", s->text);
+				return schema_fail(ld, s, "secrets", "'%s' is listed twice",
+				                   s->text);
 		st->secrets[st->nsecrets++] = xstrdup(s->text);
 	}
 	return 0;
 }
 
-static int load_values(struct loader *ld, struct stack *st, const struct doc_node *n)
+static int load_values(struct schema *ld, struct stack *st, const struct doc_node *n)
 {
 	size_t i;
 
-	if (want_map(ld, n, "values") < 0)
+	if (schema_map(ld, n, "values") < 0)
 		return -1;
 	st->values = xcalloc(n->n ? n->n : 1, sizeof(*st->values));
 	for (i = 0; i < n->n; i++) {
@@ -622,13 +501,14 @@ static int load_values(struct loader *ld, struct stack *st, const struct doc_nod
 
 		snprintf(what, sizeof(what), "values.%s", p->key->text);
 		if (!is_ident(p->key->text))
-			return fail(ld, p->key, "values",
-			            "value names are lowercase letters, digits and '_', starting "
-			            "with a letter (used as ${values.NAME}), got '%s'",
-			            p->key->text);
+			return schema_fail(
+			    ld, p->key, "values",
+			    "value names are lowercase letters, digits and '_', starting "
+			    "with a letter (used as ${values.NAME}), got '%s'",
+			    p->key->text);
 		if (p->value->type == DOC_MAP || p->value->type == DOC_SEQ ||
 		    p->value->type == DOC_NULL)
-			return fail(
+			return schema_fail(
 			    ld, p->value, what, "expected a string, number or boolean, got %s",
 			    p->value->type == DOC_NULL ? "nothing" : doc_type_name(p->value->type));
 		st->values[st->nvalues].name = xstrdup(p->key->text);
@@ -638,7 +518,7 @@ static int load_values(struct loader *ld, struct stack *st, const struct doc_nod
 	return 0;
 }
 
-static int load_root(struct loader *ld, struct stack *st, const struct doc_node *root)
+static int load_root(struct schema *ld, struct stack *st, const struct doc_node *root)
 {
 	static const char *const keys[] = {"name",   "vm",       "templates", "secrets",
 	                                   "values", "services", NULL};
@@ -646,17 +526,19 @@ static int load_root(struct loader *ld, struct stack *st, const struct doc_node 
 	size_t i;
 
 	if (root->type == DOC_NULL)
-		return fail(ld, root, NULL,
-		            "the stack file is empty; it needs at least a name and services");
+		return schema_fail(
+		    ld, root, NULL,
+		    "the stack file is empty; it needs at least a name and services");
 	if (root->type != DOC_MAP)
-		return want_map(ld, root, "the stack");
-	if (check_keys(ld, root, "the stack", keys) < 0)
+		return schema_map(ld, root, "the stack");
+	if (schema_keys(ld, root, "the stack", keys) < 0)
 		return -1;
 
 	n = doc_map_get(root, "name");
 	if (n == NULL)
-		return fail(ld, root, NULL, "'name' is missing; name the stack, e.g. name: ft");
-	if (want_label(ld, n, "name", NAME_MAX_LEN) < 0)
+		return schema_fail(ld, root, NULL,
+		                   "'name' is missing; name the stack, e.g. name: ft");
+	if (schema_label(ld, n, "name", NAME_MAX_LEN) < 0)
 		return -1;
 	st->name = xstrdup(n->text);
 
@@ -664,7 +546,7 @@ static int load_root(struct loader *ld, struct stack *st, const struct doc_node 
 		return -1;
 
 	if ((n = doc_map_get(root, "templates"))) {
-		if (want_str(ld, n, "templates") < 0)
+		if (schema_str(ld, n, "templates") < 0)
 			return -1;
 		st->templates = path_join(st->dir, n->text);
 	} else {
@@ -677,10 +559,11 @@ static int load_root(struct loader *ld, struct stack *st, const struct doc_node 
 
 	n = doc_map_get(root, "services");
 	if (n == NULL || n->type == DOC_NULL || (n->type == DOC_MAP && n->n == 0))
-		return fail(ld, n ? n : root, NULL,
-		            "'services' is missing or empty; list the stack's services, e.g. "
-		            "services: {nginx: {ports: {http: 80}}}");
-	if (want_map(ld, n, "services") < 0)
+		return schema_fail(
+		    ld, n ? n : root, NULL,
+		    "'services' is missing or empty; list the stack's services, e.g. "
+		    "services: {nginx: {ports: {http: 80}}}");
+	if (schema_map(ld, n, "services") < 0)
 		return -1;
 	for (i = 0; i < n->n; i++)
 		if (load_service(ld, st, &n->pairs[i]) < 0)
@@ -690,7 +573,7 @@ static int load_root(struct loader *ld, struct stack *st, const struct doc_node 
 
 int stack_parse(const char *path, const char *text, size_t len, struct stack **out, struct err *err)
 {
-	struct loader ld = {path, err};
+	struct schema ld = {path, err};
 	struct doc_list docs = {0};
 	struct stack *st = xcalloc(1, sizeof(*st));
 	int rc = -1;
@@ -700,13 +583,13 @@ int stack_parse(const char *path, const char *text, size_t len, struct stack **o
 	if (doc_parse_yaml(path, text, len, &docs, err) < 0)
 		goto out;
 	if (docs.n == 0) {
-		fail(&ld, NULL, NULL,
-		     "the stack file is empty; it needs at least a name and services");
+		schema_fail(&ld, NULL, NULL,
+		            "the stack file is empty; it needs at least a name and services");
 		goto out;
 	}
 	if (docs.n > 1) {
-		fail(&ld, docs.docs[1], NULL,
-		     "a second document ('---'); the stack file holds one document");
+		schema_fail(&ld, docs.docs[1], NULL,
+		            "a second document ('---'); the stack file holds one document");
 		goto out;
 	}
 	if (load_root(&ld, st, docs.docs[0]) < 0)
