@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "xmem.h"
 
 size_t text_distance(const char *a, const char *b)
 {
@@ -60,4 +61,35 @@ void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsi
 			(*col)++;
 		}
 	}
+}
+
+char *text_base64(const void *data, size_t len, int nopad)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	char *out = xmalloc(len / 3 * 4 + 5), *w = out;
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		*w++ = alphabet[p[i] >> 2];
+		*w++ = alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+		*w++ = alphabet[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
+		*w++ = alphabet[p[i + 2] & 63];
+	}
+	if (i < len) {
+		*w++ = alphabet[p[i] >> 2];
+		if (i + 1 < len) {
+			*w++ = alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			*w++ = alphabet[(p[i + 1] & 15) << 2];
+		} else {
+			*w++ = alphabet[(p[i] & 3) << 4];
+			if (!nopad)
+				*w++ = '=';
+		}
+		if (!nopad)
+			*w++ = '=';
+	}
+	*w = '\0';
+	return out;
 }

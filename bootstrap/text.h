@@ -22,4 +22,10 @@ const char *text_nearest(const char *word, const char *const *cands, size_t n);
  */
 void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col);
 
+/*
+ * Standard base64 (RFC 4648) of data[0..len), with "=" padding unless
+ * nopad (as OpenSSH writes SHA256 fingerprints). Caller owns the result.
+ */
+char *text_base64(const void *data, size_t len, int nopad);
+
 #endif

@@ -1,4 +1,6 @@
 /* Unit tests: edit distance, suggestions, line/column counting. */
+#include <stdlib.h>
+
 #include "tap.h"
 #include "text.h"
 
@@ -21,5 +23,23 @@ int main(void)
 	text_advance(t, 0, 7, &line, &col); /* up to the x */
 	is_int(line, 2, "line after newline");
 	is_int(col, 4, "column counts UTF-8 characters, not bytes");
+	{
+		static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+		                                   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+		size_t i;
+
+		for (i = 0; i < 7; i++) {
+			char *b = text_base64("foobar", i, 0);
+
+			is_str(b, want[i], "base64 RFC 4648 vector %zu", i);
+			free(b);
+		}
+		{
+			char *b = text_base64("foobar", 4, 1);
+
+			is_str(b, "Zm9vYg", "base64 without padding");
+			free(b);
+		}
+	}
 	return tap_done();
 }
