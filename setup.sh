@@ -20,7 +20,7 @@ need pkg-config pkg-config
 # Name each missing library with the package that brings it.
 missing=()
 for pair in libvirt:libvirt-dev yaml-0.1:libyaml-dev libcurl:libcurl4-openssl-dev \
-	libssh2:libssh2-1-dev zlib:zlib1g-dev json-c:libjson-c-dev; do
+	libssh2:libssh2-1-dev zlib:zlib1g-dev json-c:libjson-c-dev libcrypto:libssl-dev; do
 	pkg-config --exists "${pair%%:*}" || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -9,7 +9,7 @@
 set -eu
 profile=${1:-test}
 
-build_pkgs=(gcc make pkg-config libvirt-dev libyaml-dev libcurl4-openssl-dev
+build_pkgs=(gcc make pkg-config libvirt-dev libyaml-dev libcurl4-openssl-dev libssl-dev
 	libssh2-1-dev zlib1g-dev libjson-c-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time
 	python3 python3-yaml libvirt-clients genisoimage)

@@ -1,0 +1,96 @@
+/* Unit tests: VM profiles (images/NAME/image.yaml). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+#include "tap.h"
+#include "xmem.h"
+
+#define SHA                                                                                        \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"                         \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static const char *error_of(const char *text)
+{
+	static struct err err;
+	struct profile *p = NULL;
+
+	err_clear(&err);
+	if (profile_parse("t", "images/t", "images/t/image.yaml", text, strlen(text), &p, &err) ==
+	    0) {
+		profile_free(p);
+		return "";
+	}
+	return err.msg;
+}
+
+int main(void)
+{
+	struct profile *p = NULL;
+	struct stack *st = NULL;
+	struct err err;
+	const char *top = getenv("FTBOOT_TOP");
+	char *path = xasprintf("%s/srcs/stack.yaml", top ? top : ".");
+	const char *kernel = "image: {url: 'file:///i.raw', sha512: " SHA "}\n"
+	                     "kernel: {url: 'http://127.0.0.1:1/k', sha512: " SHA "}\n"
+	                     "initrd: {url: 'http://127.0.0.1:1/i', sha512: " SHA "}\n"
+	                     "cmdline: root=/dev/vda rw\nuser: debian\nboot_timeout: 60\n";
+
+	ok(stack_load(path, &st, &err) == 0 && profile_load(st, &p, &err) == 0,
+	   "the project's alpine profile loads: %s", p ? "" : err.msg);
+	if (p) {
+		is_str(p->image.format, "qcow2", "qcow2 image");
+		ok(p->image.sha512_url && !p->image.sha512, "pinned by the published digest");
+		is_str(p->user, "alpine", "user");
+		ok(p->kernel.url == NULL && p->cmdline == NULL, "boots from its disk");
+		ok(strstr(p->user_data, "images/alpine/user-data") != NULL,
+		   "user-data template path");
+	}
+	profile_free(p);
+	p = NULL;
+	ok(profile_parse("t", "images/t", "images/t/image.yaml", kernel, strlen(kernel), &p,
+	                 &err) == 0,
+	   "direct kernel boot profile: %s", p ? "" : err.msg);
+	if (p) {
+		is_str(p->cmdline, "root=/dev/vda rw", "cmdline");
+		is_str(p->image.format, "raw", "format defaults to raw");
+		is_int(p->boot_timeout, 60, "boot timeout");
+	}
+	profile_free(p);
+	is_str(
+	    error_of("image: {url: 'https://x/i', sha512: abc}\nuser: a\n"),
+	    "images/t/image.yaml:1:37: image.sha512: expected 128 lowercase hex digits (sha512sum "
+	    "prints them)",
+	    "short sha512");
+	is_str(error_of("image: {url: 'https://x/i'}\nuser: a\n"),
+	       "images/t/image.yaml:1:8: image: give exactly one of sha512 (preferred) or "
+	       "sha512_url, so the download is verified",
+	       "no pin at all");
+	is_str(
+	    error_of("image: {url: 'https://x/i', sha512_url: 'http://x/i.sha512'}\nuser: a\n"),
+	    "images/t/image.yaml:1:41: image.sha512_url: a digest fetched over plain http:// pins "
+	    "nothing; use https://, or a literal sha512",
+	    "a digest over plain http is refused");
+	is_str(error_of("image: {url: 'ftp://x/i', sha512: " SHA "}\nuser: a\n"),
+	       "images/t/image.yaml:1:14: image.url: expected an http://, https:// or file:// URL, "
+	       "got 'ftp://x/i'",
+	       "url scheme");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\n"),
+	       "images/t/image.yaml:1:1: 'user' is missing: the user cloud-init gives ftboot's SSH "
+	       "key",
+	       "no user");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nkernel: {url: "
+	                "'https://x/k', sha512: " SHA "}\n"),
+	       "images/t/image.yaml:3:9: kernel: direct kernel boot needs 'cmdline', e.g. "
+	       "root=/dev/vda rw console=ttyS0",
+	       "kernel without cmdline");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA ", format: vmdk}\nuser: a\n"),
+	       "images/t/image.yaml:1:175: image.format: expected qcow2 or raw", "format");
+	is_str(error_of("imag: {}\n"),
+	       "images/t/image.yaml:1:1: unknown key 'imag' in the profile; "
+	       "did you mean 'image'?",
+	       "unknown key");
+	stack_free(st);
+	free(path);
+	return tap_done();
+}
