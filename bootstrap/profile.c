@@ -26,10 +26,9 @@ static int want_url(struct schema *sc, const struct doc_node *n, const char *wha
 {
 	if (schema_str(sc, n, what) < 0)
 		return -1;
-	if (strncmp(n->text, "https://", 8) != 0 && strncmp(n->text, "http://", 7) != 0 &&
-	    strncmp(n->text, "file://", 7) != 0)
-		return schema_fail(
-		    sc, n, what, "expected an http://, https:// or file:// URL, got '%s'", n->text);
+	if (strncmp(n->text, "https://", 8) != 0 && strncmp(n->text, "http://", 7) != 0)
+		return schema_fail(sc, n, what, "expected an http:// or https:// URL, got '%s'",
+		                   n->text);
 	return 0;
 }
 

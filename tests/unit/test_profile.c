@@ -31,7 +31,7 @@ int main(void)
 	struct err err;
 	const char *top = getenv("FTBOOT_TOP");
 	char *path = xasprintf("%s/srcs/stack.yaml", top ? top : ".");
-	const char *kernel = "image: {url: 'file:///i.raw', sha512: " SHA "}\n"
+	const char *kernel = "image: {url: 'http://127.0.0.1:1/i.raw', sha512: " SHA "}\n"
 	                     "kernel: {url: 'http://127.0.0.1:1/k', sha512: " SHA "}\n"
 	                     "initrd: {url: 'http://127.0.0.1:1/i', sha512: " SHA "}\n"
 	                     "cmdline: root=/dev/vda rw\nuser: debian\nboot_timeout: 60\n";
@@ -72,8 +72,8 @@ int main(void)
 	    "nothing; use https://, or a literal sha512",
 	    "a digest over plain http is refused");
 	is_str(error_of("image: {url: 'ftp://x/i', sha512: " SHA "}\nuser: a\n"),
-	       "images/t/image.yaml:1:14: image.url: expected an http://, https:// or file:// URL, "
-	       "got 'ftp://x/i'",
+	       "images/t/image.yaml:1:14: image.url: expected an http:// or https:// URL, got "
+	       "'ftp://x/i'",
 	       "url scheme");
 	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\n"),
 	       "images/t/image.yaml:1:1: 'user' is missing: the user cloud-init gives ftboot's SSH "
