@@ -12,7 +12,8 @@ profile=${1:-test}
 build_pkgs=(gcc make pkg-config libvirt-dev libyaml-dev libcurl4-openssl-dev libssl-dev
 	libssh2-1-dev zlib1g-dev libjson-c-dev)
 test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time
-	python3 python3-yaml libvirt-clients genisoimage)
+	python3 python3-yaml genisoimage xorriso openssh-client openssh-server nginx-light
+	libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils debootstrap virtinst)
 
 case $profile in
 build) want=("${build_pkgs[@]}") ;;
