@@ -1,18 +1,767 @@
-/* Unit tests: the http module (libcurl). */
+/*
+ * Unit tests: the http module (libcurl) and the progress renderer.
+ * Downloads run against Debian's nginx on a loopback port, started by
+ * tests/servers/httpd.sh: a real peer with real Range/206/416 handling.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "buf.h"
+#include "crypto.h"
+#include "fs.h"
 #include "http.h"
+#include "progress.h"
+#include "xmem.h"
 #include "tap.h"
 
-int main(void)
+#define MIB        (1024ULL * 1024)
+#define IMAGE_SIZE (3 * MIB)
+
+static const char *top;
+static char *tmp;   /* private scratch directory */
+static char *run;   /* nginx's run directory (access.log) */
+static char *base;  /* http://127.0.0.1:PORT */
+static char *image; /* the served file's bytes */
+static char sha[CRYPTO_HEX_MAX];
+
+struct rec {
+	int calls;
+	int backwards; /* done went down */
+	unsigned long long first_done, done, total;
+};
+
+static void rec_progress(void *ctx, unsigned long long done, unsigned long long total)
 {
-	char buf[32];
+	struct rec *r = ctx;
+
+	if (r->calls == 0)
+		r->first_done = done;
+	else if (done < r->done)
+		r->backwards = 1;
+	r->calls++;
+	r->done = done;
+	r->total = total;
+}
+
+static char *tpath(const char *name)
+{
+	return xasprintf("%s/%s", tmp, name);
+}
+
+static char *url(const char *path)
+{
+	return xasprintf("%s/%s", base, path);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	struct err err;
+
+	if (fs_write_atomic(path, data, len, 0644, 0, NULL, &err) < 0) {
+		diag("%s", err.msg);
+		exit(1);
+	}
+}
+
+/* 1 if path holds exactly the image. */
+static int is_image(const char *path)
+{
+	struct buf b = BUF_INIT(16 * MIB);
+	struct err err;
+	int same;
+
+	same = fs_read(path, 16 * MIB, &b, &err) == 0 && b.len == IMAGE_SIZE &&
+	       memcmp(b.data, image, IMAGE_SIZE) == 0;
+	buf_release(&b);
+	return same;
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/*
+ * Did nginx log a request containing needle after offset bytes of its
+ * access log? It logs as the response ends: allow it a moment.
+ */
+static int logged_since(long offset, const char *needle)
+{
+	char *log = xasprintf("%s/access.log", run);
+	int i, found = 0;
+
+	for (i = 0; i < 40 && !found; i++) {
+		struct buf b = BUF_INIT(16 * MIB);
+		struct err err;
+
+		if (fs_read(log, 16 * MIB, &b, &err) == 0 && (long)b.len >= offset)
+			found = strstr(buf_cstr(&b) + offset, needle) != NULL;
+		buf_release(&b);
+		if (!found)
+			usleep(50 * 1000);
+	}
+	free(log);
+	return found;
+}
+
+static long log_size(void)
+{
+	char *log = xasprintf("%s/access.log", run);
+	long n = file_size(log);
+
+	free(log);
+	return n < 0 ? 0 : n;
+}
+
+static int httpd_start(void)
+{
+	char *cmd = xasprintf("'%s/tests/servers/httpd.sh' start '%s/www' '%s'", top, tmp, run);
+	char line[64] = "";
+	FILE *fp = popen(cmd, "r");
+	long port = 0;
+
+	free(cmd);
+	if (!fp)
+		return -1;
+	if (fgets(line, sizeof(line), fp))
+		port = strtol(line, NULL, 10);
+	if (pclose(fp) != 0 || port <= 0 || port > 65535)
+		return -1;
+	base = xasprintf("http://127.0.0.1:%ld", port);
+	return 0;
+}
+
+static void httpd_stop(void)
+{
+	char *cmd = xasprintf("'%s/tests/servers/httpd.sh' stop '%s'", top, run);
+
+	if (system(cmd) != 0)
+		diag("httpd.sh stop failed");
+	free(cmd);
+}
+
+/* A loopback port nothing listens on. */
+static int closed_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static void test_version(void)
+{
 	const char *v;
 	int major = 0, minor = 0;
 
-	(void)buf;
 	v = http_version();
 	ok(sscanf(v, "%d.%d", &major, &minor) == 2, "libcurl version parses: %s", v);
 	ok(major > 7 || (major == 7 && minor >= 88), "libcurl is at least 7.88");
+}
+
+static void test_progress_render(void)
+{
+	struct progress p;
+	char size[32], *out = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	progress_size(512, size, sizeof(size));
+	is_str(size, "512 B", "progress_size: bytes");
+	progress_size(1536, size, sizeof(size));
+	is_str(size, "1.5 KiB", "progress_size: KiB");
+	progress_size(3 * MIB, size, sizeof(size));
+	is_str(size, "3.0 MiB", "progress_size: MiB");
+	progress_size(5ULL << 30, size, sizeof(size));
+	is_str(size, "5.0 GiB", "progress_size: GiB");
+
+	fp = open_memstream(&out, &len);
+	progress_init(&p, "downloading x", fp);
+	progress_end(&p, 1);
+	fflush(fp);
+	is_int(len, 0, "progress: nothing printed without an update (cached file)");
+	progress_init(&p, "downloading x", fp);
+	progress_update(&p, 0, 1000);
+	progress_update(&p, 50, 1000);
+	progress_update(&p, 150, 1000);
+	progress_update(&p, 160, 1000);
+	progress_update(&p, 990, 1000);
+	progress_update(&p, 1000, 1000);
+	progress_end(&p, 1);
+	fclose(fp);
+	ok(!p.tty, "progress: a memory stream is not a terminal");
+	ok(strncmp(out, "downloading x (1000 B)\n", 23) == 0, "progress: plain start line");
+	ok(strstr(out, "downloading x:  15%") && strstr(out, "downloading x:  99%") &&
+	       !strstr(out, "downloading x:  16%"),
+	   "progress: plain lines at the 10%% steps reached");
+	ok(strstr(out, "downloading x: done, 1000 B in ") != NULL, "progress: plain end line");
+	ok(strstr(out, "\r") == NULL, "progress: no carriage returns when not a terminal");
+	if (!strstr(out, "done"))
+		diag("%s", out);
+	free(out);
+
+	out = NULL;
+	fp = open_memstream(&out, &len);
+	progress_init(&p, "downloading x", fp);
+	progress_update(&p, 500, 2000);
+	progress_update(&p, 2000, 2000);
+	progress_end(&p, 0);
+	fclose(fp);
+	ok(strcmp(out, "downloading x (2.0 KiB, resuming at 500 B)\n") == 0,
+	   "progress: plain start line of a resumed download; nothing more on failure");
+	free(out);
+}
+
+/* What the progress line looks like on a terminal (a pseudo-terminal here). */
+static void test_progress_tty(void)
+{
+	char got[1024];
+	struct progress p;
+	int master, slave = -1;
+	ssize_t n;
+	size_t len = 0;
+	FILE *fp = NULL;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    (slave = open(ptsname(master), O_RDWR | O_NOCTTY)) < 0 || !(fp = fdopen(slave, "w"))) {
+		skip("no pseudo-terminal here");
+		if (slave >= 0)
+			close(slave);
+		if (master >= 0)
+			close(master);
+		return;
+	}
+	progress_init(&p, "downloading x", fp);
+	progress_update(&p, 0, 1000);
+	progress_update(&p, 500, 1000);
+	progress_update(&p, 1000, 1000);
+	progress_end(&p, 1);
+	fclose(fp);
+	while (len < sizeof(got) - 1 && (n = read(master, got + len, sizeof(got) - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (memchr(got, '\n', len))
+			break;
+	}
+	got[len] = '\0';
+	close(master);
+	ok(p.tty, "progress: a pseudo-terminal is a terminal");
+	ok(strncmp(got, "\rdownloading x   0%  0 B/1000 B\r", 32) == 0 &&
+	       strstr(got, "\rdownloading x 100%  1000 B/1000 B") &&
+	       strstr(got, "\rdownloading x: done, 1000 B in ") && strstr(got, "\r\n"),
+	   "progress: one line redrawn in place, then the result");
+	if (!strstr(got, "done"))
+		diag("%s", got);
+}
+
+static void test_bad_args(void)
+{
+	char *dest = tpath("bad/image");
+	char *part = tpath("bad/image.part");
+	struct err err;
+	int rc;
+
+	err_clear(&err);
+	rc = http_download("http://127.0.0.1:1/x", dest, "abc", NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "cannot download 'http://127.0.0.1:1/x'") &&
+	       strstr(err.msg, "not 128 hex digits"),
+	   "a malformed pin is refused: %s", err.msg);
+
+	err_clear(&err);
+	rc = http_download("ftp://127.0.0.1/x", dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "unsupported protocol"), "ftp:// is refused: %s", err.msg);
+	ok(!fs_exists(dest) && !fs_exists(part), "  and leaves no files");
+	free(part);
+	free(dest);
+}
+
+static void test_unreachable(void)
+{
+	char *dest = tpath("net/image");
+	char *part = tpath("net/image.part");
+	char *u = NULL;
+	struct timespec t0, t1;
+	struct err err;
+	int rc, port = closed_port();
+
+	u = xasprintf("http://127.0.0.1:%d/image", port);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "cannot connect to 127.0.0.1 port") &&
+	       strstr(err.msg, "Connection refused"),
+	   "connection refused: %s", err.msg);
+	ok(!fs_exists(dest) && !fs_exists(part), "  and leaves no files");
+	free(u);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err_clear(&err);
+	rc = http_download("http://nonexistent.invalid/x", dest, sha, NULL, NULL, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ok(rc == -1 && strstr(err.msg, "cannot download 'http://nonexistent.invalid/x'") &&
+	       strstr(err.msg, "cannot resolve host 'nonexistent.invalid'"),
+	   "unresolvable host: %s", err.msg);
+	ok(t1.tv_sec - t0.tv_sec < 20, "  and fails fast (%ld s)", (long)(t1.tv_sec - t0.tv_sec));
+	free(part);
+	free(dest);
+}
+
+static void test_download(void)
+{
+	char *dest = tpath("cache/alpine/image.qcow2");
+	char *part = tpath("cache/alpine/image.qcow2.part");
+	char *stamp = tpath("cache/alpine/image.qcow2.sha512");
+	char *u = url("image");
+	struct buf b = BUF_INIT(4096);
+	struct timespec times[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	struct rec r = {0};
+	struct stat st;
+	struct err err;
+	long before;
+	int rc;
+
+	err_clear(&err);
+	rc = http_download(u, dest, sha, rec_progress, &r, &err);
+	ok(rc == 0, "download: %s", rc ? err.msg : "ok");
+	ok(is_image(dest), "  the bytes are the server's");
+	ok(stat(dest, &st) == 0 && (st.st_mode & 0777) == 0644, "  dest is mode 0644");
+	ok(!fs_exists(part), "  no .part left");
+	ok(fs_read(stamp, 4096, &b, &err) == 0 && strncmp(buf_cstr(&b), sha, 128) == 0,
+	   "  the .sha512 stamp holds the digest");
+	ok(r.calls >= 1 && r.done == IMAGE_SIZE && r.total == IMAGE_SIZE && !r.backwards,
+	   "  progress ends with done == total (%d calls, %llu/%llu)", r.calls, r.done, r.total);
+	ok(logged_since(0, "\"GET /image HTTP/1.1\" 200 range=- sent=3145728"),
+	   "  nginx saw one whole GET");
+
+	before = log_size();
+	memset(&r, 0, sizeof(r));
+	err_clear(&err);
+	rc = http_download(u, dest, sha, rec_progress, &r, &err);
+	ok(rc == 0 && is_image(dest), "second download is served from the cache");
+	ok(log_size() == before, "  without a request to the server");
+	is_int(r.calls, 0, "  and without progress calls");
+
+	/* A touched file: the stamp no longer matches, the file is rehashed. */
+	buf_reset(&b);
+	utimensat(AT_FDCWD, dest, times, 0);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && log_size() == before, "a touched cached file is rehashed, not fetched");
+	{
+		struct buf b2 = BUF_INIT(4096);
+
+		ok(fs_read(stamp, 4096, &b2, &err) == 0 && strncmp(buf_cstr(&b2), sha, 128) == 0,
+		   "  and its stamp rewritten");
+		buf_release(&b2);
+	}
+
+	/* Other content under dest (an older pin): downloaded again, replaced. */
+	write_file(dest, "old image", 9);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest) && logged_since(before, "\"GET /image HTTP/1.1\" 200"),
+	   "a dest with other content is downloaded again and replaced");
+
+	buf_release(&b);
+	free(u);
+	free(stamp);
+	free(part);
+	free(dest);
+}
+
+static void test_mismatch(void)
+{
+	char wrong[CRYPTO_HEX_MAX];
+	char *dest = tpath("mismatch/image");
+	char *part = tpath("mismatch/image.part");
+	char *u = url("image");
+	struct err err;
+	int rc;
+
+	memset(wrong, 'a', 128);
+	wrong[128] = '\0';
+	err_clear(&err);
+	rc = http_download(u, dest, wrong, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "sha512 mismatch") &&
+	       strstr(err.msg, wrong) && strstr(err.msg, sha) &&
+	       strstr(err.msg, "the download was deleted") &&
+	       strstr(err.msg, "is the pinned sha512 right?"),
+	   "wrong pin: mismatch error names the URL, both digests, what to check");
+	if (rc == 0 || !strstr(err.msg, "mismatch"))
+		diag("%s", err.msg);
+	ok(!fs_exists(dest) && !fs_exists(part), "  no dest and no .part left");
+
+	/* Uppercase pins are the same pin. */
+	{
+		char upper[CRYPTO_HEX_MAX];
+		size_t i;
+
+		for (i = 0; i <= 128; i++)
+			upper[i] =
+			    (char)(sha[i] >= 'a' && sha[i] <= 'f' ? sha[i] - 'a' + 'A' : sha[i]);
+		err_clear(&err);
+		rc = http_download(u, dest, upper, NULL, NULL, &err);
+		ok(rc == 0 && is_image(dest), "an uppercase pin matches: %s", rc ? err.msg : "ok");
+	}
+	free(u);
+	free(part);
+	free(dest);
+}
+
+static void test_resume(void)
+{
+	char *dest = tpath("resume/image");
+	char *part = tpath("resume/image.part");
+	char *u = url("image");
+	struct rec r = {0};
+	struct err err;
+	char *junk;
+	long before;
+	int rc;
+
+	/* An interrupted download: the first MiB is there. */
+	junk = tpath("resume");
+	fs_mkdirs(junk, 0755, &err);
+	free(junk);
+	write_file(part, image, MIB);
+	before = log_size();
+	err_clear(&err);
+	rc = http_download(u, dest, sha, rec_progress, &r, &err);
+	ok(rc == 0 && is_image(dest), "resume from a 1 MiB .part: %s", rc ? err.msg : "ok");
+	ok(logged_since(before, "\"GET /image HTTP/1.1\" 206 range=bytes=1048576- sent=2097152"),
+	   "  nginx answered the Range with 206 and sent only the rest");
+	ok(r.calls >= 1 && r.first_done >= MIB && r.done == IMAGE_SIZE && r.total == IMAGE_SIZE,
+	   "  progress counts the resumed bytes (first %llu, last %llu/%llu)", r.first_done, r.done,
+	   r.total);
+	ok(!fs_exists(part), "  no .part left");
+
+	/* A .part that is already whole: 416, verified as it is. */
+	unlink(dest);
+	write_file(part, image, IMAGE_SIZE);
+	before = log_size();
+	memset(&r, 0, sizeof(r));
+	err_clear(&err);
+	rc = http_download(u, dest, sha, rec_progress, &r, &err);
+	ok(rc == 0 && is_image(dest), "a complete .part (416) is verified and kept: %s",
+	   rc ? err.msg : "ok");
+	ok(logged_since(before, "\" 416 range=bytes=3145728-"), "  nginx answered 416");
+	ok(r.done == IMAGE_SIZE && r.total == IMAGE_SIZE, "  progress ends with done == total");
+
+	/* A .part with other first bytes: the digest cannot match. */
+	unlink(dest);
+	junk = xmalloc(MIB);
+	memset(junk, 'j', MIB);
+	write_file(part, junk, MIB);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "sha512 mismatch") && strstr(err.msg, "deleted") &&
+	       strstr(err.msg, "run again"),
+	   "a .part with wrong first bytes: mismatch, says run again");
+	if (rc == 0 || !strstr(err.msg, "run again"))
+		diag("%s", err.msg);
+	ok(!fs_exists(part) && !fs_exists(dest), "  the .part is deleted, no dest");
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest), "  and running again fetches it whole");
+
+	/* A .part longer than the file: 416, and the digest cannot match. */
+	unlink(dest);
+	{
+		char *longer = xmalloc(IMAGE_SIZE + 10);
+
+		memcpy(longer, image, IMAGE_SIZE);
+		memset(longer + IMAGE_SIZE, 'x', 10);
+		write_file(part, longer, IMAGE_SIZE + 10);
+		free(longer);
+	}
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "sha512 mismatch") && !fs_exists(part),
+	   "a .part longer than the file: mismatch, deleted");
+
+	free(junk);
+	free(u);
+	free(part);
+	free(dest);
+}
+
+static void test_http_errors(void)
+{
+	char *dest = tpath("errors/image");
+	char *part = tpath("errors/image.part");
+	char *u = url("no/such/file");
+	struct err err;
+	long before;
+	int rc;
+
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "HTTP 404 Not Found") &&
+	       strstr(err.msg, "is the URL right?"),
+	   "404: %s", err.msg);
+	ok(!fs_exists(dest) && !fs_exists(part), "  no dest and no .part left");
+	free(u);
+
+	/* 404 while resuming: curl sees no Content-Range; still a 404. */
+	write_file(part, image, 1000);
+	u = url("no/such/file");
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "HTTP 404 Not Found"), "404 while resuming: %s", err.msg);
+	is_int(file_size(part), 1000, "  the .part is kept for later");
+	unlink(part);
+	free(u);
+
+	/* A server that ignores Range: the 200 restarts the download from zero. */
+	write_file(part, image, MIB);
+	u = url("norange/image");
+	before = log_size();
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest), "Range ignored (200): restarted from zero: %s",
+	   rc ? err.msg : "ok");
+	ok(logged_since(before, "\"GET /norange/image HTTP/1.1\" 200 range=bytes=1048576-"),
+	   "  nginx answered the Range with the whole file");
+	unlink(dest);
+	free(u);
+
+	/* TLS spoken to a plain HTTP port: a handshake error, not a hang. */
+	u = xasprintf("https://%s/image", base + strlen("http://"));
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "TLS handshake with 127.0.0.1 failed"),
+	   "https to a plain HTTP server: %s", err.msg);
+	free(u);
+
+	u = url("redirect/image");
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest), "a redirect is followed: %s", rc ? err.msg : "ok");
+	unlink(dest);
+	free(u);
+
+	u = url("loop/");
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "more than 10 redirects"),
+	   "a redirect loop ends: %s", err.msg);
+	free(u);
+
+	free(part);
+	free(dest);
+}
+
+static void test_stall_and_write_errors(void)
+{
+	char *dest = tpath("stall/image");
+	char *part = tpath("stall/image.part");
+	char *u = url("slow/image");
+	struct rlimit old, small;
+	struct timespec t0, t1;
+	struct err err;
+	long before;
+	int rc, fd;
+
+	/* nginx sends 512 bytes/s; the floor is 1 KiB/s for 2 s. */
+	http_set_stall_timeout(2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	http_set_stall_timeout(30);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "stalled") &&
+	       strstr(err.msg, "run again to resume"),
+	   "a stalled transfer fails: %s", err.msg);
+	ok(t1.tv_sec - t0.tv_sec < 15, "  in about the stall timeout (%ld s)",
+	   (long)(t1.tv_sec - t0.tv_sec));
+	ok(file_size(part) > 0, "  keeping the %ld bytes it got", file_size(part));
+	free(u);
+
+	/* The same file from a fast URL resumes that .part. */
+	u = url("image");
+	before = log_size();
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest) && logged_since(before, "\" 206 range=bytes="),
+	   "  running again resumes it: %s", rc ? err.msg : "ok");
+	unlink(dest);
+
+	/* Writes that fail (file size limit, as a full disk would). */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small = old;
+	small.rlim_cur = MIB;
+	setrlimit(RLIMIT_FSIZE, &small);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	setrlimit(RLIMIT_FSIZE, &old);
+	ok(rc == -1 && strstr(err.msg, u) && strstr(err.msg, "cannot write '") &&
+	       strstr(err.msg, "image.part': File too large"),
+	   "a failed write: %s", err.msg);
+	is_int(file_size(part), MIB, "  the .part keeps what was written");
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest), "  and the next run completes it");
+	unlink(dest);
+
+	/* Another process downloading the same file holds the .part's lock. */
+	fd = open(part, O_RDWR | O_CREAT, 0644);
+	ok(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "lock the .part as another ftboot would");
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == -1 && err.code == ERR_BUSY && strstr(err.msg, "another ftboot"),
+	   "a locked .part is refused: %s", err.msg);
+	ok(fs_exists(part), "  and left alone");
+	if (fd >= 0)
+		close(fd);
+	unlink(part);
+
+	free(u);
+	free(part);
+	free(dest);
+}
+
+static void test_progress_download(void)
+{
+	char *dest = tpath("progress/image");
+	char *u = url("image");
+	struct progress p;
+	struct err err;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	int rc;
+
+	progress_init(&p, "downloading image", fp);
+	err_clear(&err);
+	rc = http_download(u, dest, sha, progress_update, &p, &err);
+	progress_end(&p, rc == 0);
+	fclose(fp);
+	ok(rc == 0 && strstr(out, "downloading image (3.0 MiB)\n") &&
+	       strstr(out, "downloading image: done, 3.0 MiB in "),
+	   "progress renders a real download");
+	if (rc != 0 || !strstr(out, "done"))
+		diag("%s / %s", err.msg, out);
+	free(out);
+	free(u);
+	free(dest);
+}
+
+static void test_get(void)
+{
+	struct buf small = BUF_INIT(1024), big = BUF_INIT(8 * MIB);
+	char *u = url("image"), *missing = url("no-such-file");
+	struct err err;
+
+	err_clear(&err);
+	ok(http_get(u, &big, &err) == 0, "get: %s", err.msg);
+	ok(big.len == IMAGE_SIZE && memcmp(big.data, image, IMAGE_SIZE) == 0,
+	   "  the body, byte for byte");
+	ok(http_get(u, &small, &err) < 0 && small.len == 0, "get: larger than the buffer fails");
+	ok(strstr(err.msg, "cannot fetch '") && strstr(err.msg, "larger than 1024 bytes"),
+	   "  and says so: %s", err.msg);
+	ok(http_get(missing, &small, &err) < 0 && strstr(err.msg, "HTTP 404"),
+	   "get: 404 names the status: %s", err.msg);
+	buf_release(&small);
+	buf_release(&big);
+	free(u);
+	free(missing);
+}
+
+static void test_offline(void)
+{
+	char *dest = tpath("cache/alpine/image.qcow2");
+	char *other = tpath("offline/image");
+	char *u = url("image");
+	struct err err;
+	int rc;
+
+	httpd_stop();
+	err_clear(&err);
+	rc = http_download(u, dest, sha, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest), "server stopped: the cached file is still served: %s",
+	   rc ? err.msg : "ok");
+	err_clear(&err);
+	rc = http_download(u, other, sha, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "cannot connect"), "  while a new download cannot connect");
+	free(u);
+	free(other);
+	free(dest);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/ftboot-test-http.XXXXXX";
+	char *www, *path;
+	FILE *rnd;
+	struct err err;
+
+	test_version();
+	test_progress_render();
+	test_progress_tty();
+
+	top = getenv("FTBOOT_TOP");
+	if (!top)
+		top = ".";
+	tmp = mkdtemp(tmpl);
+	if (!tmp)
+		skip_all("cannot create a temporary directory");
+	run = tpath("run");
+	www = tpath("www");
+	fs_mkdirs(www, 0755, &err);
+
+	/* A 3 MiB random image. */
+	image = xmalloc(IMAGE_SIZE);
+	rnd = fopen("/dev/urandom", "rb");
+	if (!rnd || fread(image, 1, IMAGE_SIZE, rnd) != IMAGE_SIZE)
+		skip_all("cannot read /dev/urandom");
+	fclose(rnd);
+	path = tpath("www/image");
+	write_file(path, image, IMAGE_SIZE);
+	free(path);
+	crypto_hash_buf(CRYPTO_SHA512, image, IMAGE_SIZE, sha);
+
+	test_bad_args();
+	test_unreachable();
+	if (httpd_start() < 0) {
+		skip("nginx cannot start here (tests/servers/httpd.sh): no download tests");
+	} else {
+		diag("nginx at %s", base);
+		test_download();
+		test_mismatch();
+		test_resume();
+		test_http_errors();
+		test_stall_and_write_errors();
+		test_progress_download();
+		test_get();
+		test_offline();
+		httpd_stop();
+	}
+
+	if (fs_remove_tree(tmp, &err) < 0)
+		diag("%s", err.msg);
+	free(www);
+	free(run);
+	free(base);
+	free(image);
 	return tap_done();
 }
