@@ -1,11 +1,123 @@
 /*
- * ssh: everything ftboot does over SSH. The only file that includes
- * libssh2's headers is ssh.c.
+ * ssh: everything ftboot does over SSH: connect to the VM with a host key
+ * pinned in advance (no trust on first use), authenticate with ftboot's
+ * key, run commands, copy files over SFTP and relay an interactive shell.
+ * The only file that includes libssh2's headers is ssh.c; no libssh2 type
+ * or error code crosses this header.
+ *
+ * Every wait is bounded: the connection by ssh_opts.timeout_ms, each
+ * command and transfer by the operation timeout (ssh_set_timeout), and a
+ * peer that vanishes is noticed by TCP within about a minute. Messages
+ * name the server as "host:port". Not thread-safe: one struct ssh per
+ * thread, and the first ssh_connect initialises libssh2 for the process
+ * (released at exit).
  */
 #ifndef FTBOOT_SSH_H
 #define FTBOOT_SSH_H
 
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct ssh;
+
+struct ssh_opts {
+	const char *host;             /* address or name of the server */
+	int port;                     /* 1..65535; 0 means 22 */
+	const char *user;             /* user to log in as */
+	const char *key_file;         /* OpenSSH private key, unencrypted (ed25519) */
+	const char *host_fingerprint; /* pinned "SHA256:<base64>" of the host key; required */
+	int timeout_ms;               /* connect + handshake + auth; <= 0: 10 s */
+	int op_timeout_ms;            /* each exec, upload, download; <= 0: none */
+};
+
 /* libssh2's version ("1.10.0"). Static. */
 const char *ssh_version(void);
+
+/*
+ * Connect to o->host:o->port and log in, all within o->timeout_ms:
+ * TCP connect, SSH handshake, then the server's host key is checked
+ * against o->host_fingerprint BEFORE any authentication is tried (a
+ * mismatch is a hard error that names both fingerprints), then publickey
+ * authentication with o->key_file. The server's ed25519 host key is
+ * preferred when it offers several.
+ *
+ * On success *out is a session the caller frees with ssh_close. On
+ * failure *out is NULL, err says what failed and, when transient is not
+ * NULL, *transient is 1 when trying again later may help (refused, reset,
+ * unreachable, timed out, connection closed during the handshake: a VM
+ * that is still booting) and 0 when it will not (host key mismatch,
+ * authentication refused, unreadable key file, bad options).
+ */
+int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, struct err *err);
+
+/*
+ * Bound each following ssh_exec, ssh_upload and ssh_download to
+ * timeout_ms in total (<= 0: no bound). Replaces o->op_timeout_ms.
+ */
+void ssh_set_timeout(struct ssh *s, int timeout_ms);
+
+/*
+ * Run command through the remote user's shell (no PTY; its stdin is
+ * empty, as with ssh -n) and wait for it to end, appending its standard
+ * output to out and its standard error to errout (either may be NULL to
+ * discard; they may be the same buffer). The buffers' limits bound
+ * memory: output past a limit fails with "output of 'CMD' exceeds N
+ * bytes" ("error output of" for errout) after the part that fits is
+ * appended; the channel is closed, the command gets SIGPIPE, and the
+ * session stays usable.
+ *
+ * *exit_status (when not NULL) is the command's exit status, or 128 + the
+ * signal's number when a signal killed it (ssh_exit_signal names it).
+ *
+ * Past the operation timeout: "run 'CMD' on HOST:PORT: timed out after N
+ * ms". The command is left to run until it exits or writes (libssh2 1.10
+ * cannot signal it) and the session stays usable; with more than 8 such
+ * commands still running, or after a timeout in the middle of sending,
+ * the session is given up and every later call fails with "...
+ * reconnect".
+ */
+int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *errout,
+             int *exit_status, struct err *err);
+
+/*
+ * The name of the signal ("KILL", "TERM", ...: without "SIG") that killed
+ * the last command run by ssh_exec or ssh_shell, or NULL if it exited.
+ * Borrowed, valid until the next command.
+ */
+const char *ssh_exit_signal(const struct ssh *s);
+
+/*
+ * Write data[0..len) to remote_path over SFTP, creating or truncating it,
+ * and set its permission bits to mode (e.g. 0600; not subject to the
+ * remote umask). Not atomic: a failed upload leaves a partial file.
+ * Byte-exact. The server needs an SFTP subsystem (OpenSSH's sftp-server
+ * or internal-sftp; Alpine: openssh-sftp-server).
+ */
+int ssh_upload(struct ssh *s, const void *data, size_t len, const char *remote_path, int mode,
+               struct err *err);
+
+/*
+ * Append the content of remote_path to out over SFTP, byte-exact. A file
+ * larger than out's limit fails with "'PATH' on HOST:PORT exceeds N
+ * bytes". After a failure, out may hold part of the file.
+ */
+int ssh_download(struct ssh *s, const char *remote_path, struct buf *out, struct err *err);
+
+/*
+ * Run command (NULL: the user's login shell) interactively, relaying this
+ * process's stdin, stdout and stderr until the remote side closes. When
+ * stdin is a terminal: a PTY is requested with the local TERM and window
+ * size, the terminal is put in raw mode (restored on every return) and
+ * window size changes (SIGWINCH; the previous handler is restored) are
+ * forwarded. Without a terminal there is no PTY and stdin's EOF is sent
+ * on. No timeout applies. *exit_status (when not NULL) is the remote exit
+ * status, 128 + signal number when killed.
+ */
+int ssh_shell(struct ssh *s, const char *command, int *exit_status, struct err *err);
+
+/* Disconnect and free. NULL-safe. */
+void ssh_close(struct ssh *s);
 
 #endif

@@ -1,18 +1,624 @@
-/* Unit tests: the ssh module (libssh2). */
+/*
+ * Unit tests: the ssh module (libssh2) against a real peer: Debian's
+ * OpenSSH sshd on loopback, started by tests/servers/sshd.sh with its own
+ * host key, client key and log. Skipped when sshd cannot run here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "buf.h"
+#include "err.h"
+#include "fs.h"
 #include "ssh.h"
 #include "tap.h"
+#include "xmem.h"
+
+static char dir[] = "/tmp/ftboot-test-ssh.XXXXXX";
+static char script[PATH_MAX];
+static int started;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cleanup(void)
+{
+	char cmd[PATH_MAX * 2 + 32];
+	struct err err;
+
+	if (started) {
+		snprintf(cmd, sizeof(cmd), "'%s' stop '%s'", script, dir);
+		if (system(cmd) != 0)
+			diag("could not stop sshd in %s", dir);
+	}
+	if (fs_remove_tree(dir, &err) < 0)
+		diag("%s", err.msg);
+}
+
+/* Run a shell command, its first output line into line (trailing newline cut). */
+static int run_line(const char *cmd, char *line, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	int st;
+
+	if (!f)
+		return -1;
+	line[0] = '\0';
+	if (!fgets(line, (int)size, f))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	st = pclose(f);
+	return st == 0 ? 0 : -1;
+}
+
+/* DIR/name, in one of 4 buffers used in turn. */
+static char *path_in(const char *name)
+{
+	static char p[4][PATH_MAX];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static int read_file(const char *path, struct buf *b)
+{
+	struct err err;
+
+	buf_reset(b);
+	return fs_read(path, 64 << 20, b, &err);
+}
+
+/*
+ * Wait up to 3 s for sshd to log the end of the connections opened since
+ * offset, then return that part of the log in b.
+ */
+static void log_since(size_t offset, struct buf *b)
+{
+	struct buf all = BUF_INIT(64 << 20);
+	int i;
+
+	buf_reset(b);
+	for (i = 0; i < 60; i++) {
+		if (read_file(path_in("sshd.log"), &all) == 0 && all.len > offset &&
+		    (strstr(all.data + offset, "Connection closed by") ||
+		     strstr(all.data + offset, "Disconnected from") ||
+		     strstr(all.data + offset, "Connection reset by")))
+			break;
+		usleep(50000);
+	}
+	if (all.len > offset)
+		buf_add(b, all.data + offset, all.len - offset);
+	buf_release(&all);
+}
+
+static size_t log_size(void)
+{
+	struct stat st;
+
+	return stat(path_in("sshd.log"), &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+/* A loopback listener that never accepts (listen = 1) or is closed again. */
+static int loopback(int do_listen, int *port)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0 || (do_listen && listen(fd, 8) < 0)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	if (!do_listen) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* Run ssh_shell with stdin from in_path and stdout/stderr to files. */
+static int shell_with(struct ssh *s, const char *command, const char *in_path, const char *out_path,
+                      const char *err_path, int *status, struct err *err)
+{
+	int saved[3], fd, i, rc;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < 3; i++)
+		saved[i] = dup(i);
+	fd = open(in_path, O_RDONLY);
+	dup2(fd, 0);
+	close(fd);
+	fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 1);
+	close(fd);
+	fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	rc = ssh_shell(s, command, status, err);
+	for (i = 0; i < 3; i++) {
+		dup2(saved[i], i);
+		close(saved[i]);
+	}
+	return rc;
+}
+
+/*
+ * In a child on a new pseudo-terminal (33 rows, 101 columns): connect,
+ * run command through ssh_shell, exit with its status (100 + n when
+ * something else failed, 110 if the terminal's mode was not restored).
+ */
+static pid_t pty_child(const struct ssh_opts *o, const char *command, int *master)
+{
+	struct winsize ws = {.ws_row = 33, .ws_col = 101};
+	struct termios before, after;
+	struct ssh *s = NULL;
+	struct err err;
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = forkpty(master, NULL, NULL, &ws);
+	if (pid != 0)
+		return pid;
+	setenv("TERM", "vt100", 1);
+	if (tcgetattr(0, &before) < 0)
+		_exit(101);
+	if (ssh_connect(o, &s, NULL, &err) < 0)
+		_exit(102);
+	if (ssh_shell(s, command, &status, &err) < 0)
+		_exit(103);
+	ssh_close(s);
+	if (tcgetattr(0, &after) < 0 || before.c_lflag != after.c_lflag ||
+	    before.c_iflag != after.c_iflag || before.c_oflag != after.c_oflag)
+		_exit(110);
+	_exit(status);
+}
+
+/* Read the terminal's output into b until it holds want (NULL: until EOF), 10 s at most. */
+static int pty_read(int master, struct buf *b, const char *want)
+{
+	struct pollfd p = {.fd = master, .events = POLLIN};
+	char chunk[4096];
+	long end = now_ms() + 10000;
+	ssize_t n;
+
+	while (!want || !strstr(buf_cstr(b), want)) {
+		if (now_ms() >= end || poll(&p, 1, (int)(end - now_ms())) <= 0)
+			return -1;
+		n = read(master, chunk, sizeof(chunk));
+		if (n <= 0)
+			return want ? -1 : 0;
+		buf_add(b, chunk, (size_t)n);
+	}
+	return 0;
+}
+
+static void test_pty(const struct ssh_opts *o)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	struct winsize ws = {.ws_row = 40, .ws_col = 120};
+	int master = -1, st = 0;
+	pid_t pid;
+
+	pid = pty_child(o,
+	                "tty; echo TERM=$TERM; stty size; read x; stty size; read y; "
+	                "stty size; exit 4",
+	                &master);
+	ok(pid > 0, "a child on a pseudo-terminal");
+	if (pid < 0)
+		return;
+	ok(pty_read(master, &b, "33 101") == 0, "tty: a PTY with the local size (33 101)");
+	ok(strstr(buf_cstr(&b), "/dev/pts/") && strstr(buf_cstr(&b), "TERM=vt100"),
+	   "tty: the remote side has a tty and the local TERM");
+	/* The window changes: SIGWINCH, then a window-change request. */
+	ioctl(master, TIOCSWINSZ, &ws);
+	usleep(300000);
+	ok(write(master, "go\r", 3) == 3, "tty: keys typed");
+	ok(pty_read(master, &b, "40 120") == 0, "tty: a new window size is forwarded");
+	ws.ws_row = 41;
+	ws.ws_col = 121;
+	ioctl(master, TIOCSWINSZ, &ws);
+	usleep(300000);
+	ok(write(master, "go\r", 3) == 3, "tty: keys typed again");
+	ok(pty_read(master, &b, "41 121") == 0, "tty: and the next one");
+	pty_read(master, &b, NULL);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 4,
+	   "tty: exit status 4, terminal mode restored (status %d)",
+	   WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 4)
+		diag("output: %s", buf_cstr(&b));
+	close(master);
+	buf_release(&b);
+}
 
 int main(void)
 {
-	char buf[32];
+	char fp[128], other_fp[128], sum[128], portstr[512], cmd[PATH_MAX * 2 + 64], key[PATH_MAX];
+	const char *top = getenv("FTBOOT_TOP");
 	const char *v;
-	int major = 0, minor = 0;
+	struct passwd *pw = getpwuid(geteuid());
+	struct ssh_opts o;
+	struct ssh *s = NULL;
+	struct err err;
+	struct buf out = BUF_INIT(1 << 20), errout = BUF_INIT(4 << 20);
+	struct buf got = BUF_INIT(4 << 20), log = BUF_INIT(64 << 20), small = BUF_INIT(1000);
+	struct stat st;
+	unsigned char *blob;
+	size_t off, i;
+	long t0, dt;
+	int major = 0, minor = 0, port, status, transient, rc, fd, lport;
+	pid_t child;
 
-	(void)buf;
+	if (!pw)
+		skip_all("no user name for this uid");
+	snprintf(script, sizeof(script), "%s/tests/servers/sshd.sh", top ? top : ".");
+	if (access(script, X_OK) != 0)
+		skip_all("tests/servers/sshd.sh not found (run from the top directory)");
+	if (!mkdtemp(dir))
+		skip_all("cannot make a temporary directory");
+	atexit(cleanup);
+	/* With our pid: sshd stops when this process is gone, even by a crash. */
+	snprintf(cmd, sizeof(cmd), "'%s' start '%s' %ld 2>&1", script, dir, (long)getpid());
+	if (run_line(cmd, portstr, sizeof(portstr)) < 0) {
+		snprintf(cmd, sizeof(cmd), "sshd cannot be started here: %s",
+		         portstr[0] ? portstr : "tests/servers/sshd.sh failed");
+		skip_all(cmd);
+	}
+	started = 1;
+
 	v = ssh_version();
 	ok(sscanf(v, "%d.%d", &major, &minor) == 2, "libssh2 version parses: %s", v);
 	ok(major > 1 || (major == 1 && minor >= 10), "libssh2 is at least 1.10");
+	port = (int)strtol(portstr, NULL, 10);
+	ok(port > 0, "sshd listens on 127.0.0.1:%d", port);
+	snprintf(cmd, sizeof(cmd), "cat '%s/host_fingerprint'", dir);
+	run_line(cmd, fp, sizeof(fp));
+	ok(strncmp(fp, "SHA256:", 7) == 0, "host fingerprint %s", fp);
+	/* Another valid fingerprint: the client key's. */
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -l -E sha256 -f '%s/id_ed25519.pub' | cut -d' ' -f2",
+	         dir);
+	run_line(cmd, other_fp, sizeof(other_fp));
+
+	memset(&o, 0, sizeof(o));
+	o.host = "127.0.0.1";
+	o.port = port;
+	o.user = pw->pw_name;
+	/* path_in's buffers are reused: keep the key's path in one of ours. */
+	snprintf(key, sizeof(key), "%s", path_in("id_ed25519"));
+	o.key_file = key;
+	o.host_fingerprint = fp;
+	o.timeout_ms = 5000;
+
+	/* ---- good key, pinned host key ---- */
+	transient = -1;
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc == 0 && s, "connect with the pinned host key and the right user key");
+	if (rc < 0)
+		diag("%s", err.msg);
+	if (!s) {
+		diag("cannot go on without a session");
+		return tap_done();
+	}
+	rc = ssh_exec(s, "echo hello; echo err >&2; exit 3", &out, &errout, &status, &err);
+	ok(rc == 0, "exec runs");
+	if (rc < 0)
+		diag("%s", err.msg);
+	is_str(buf_cstr(&out), "hello\n", "exec: stdout collected");
+	is_str(buf_cstr(&errout), "err\n", "exec: stderr collected");
+	is_int(status, 3, "exec: exit status");
+	ok(ssh_exit_signal(s) == NULL, "exec: no signal");
+
+	rc = ssh_exec(s, "kill -9 $$", NULL, NULL, &status, &err);
+	ok(rc == 0, "exec of a command killed by a signal");
+	is_int(status, 128 + 9, "killed: status 128 + 9");
+	is_str(ssh_exit_signal(s), "KILL", "killed: signal named");
+
+	buf_reset(&out);
+	ssh_set_timeout(s, 5000);
+	rc = ssh_exec(s, "cat; echo done", &out, NULL, &status, &err);
+	ok(rc == 0 && strcmp(buf_cstr(&out), "done\n") == 0, "exec: stdin is empty (EOF at once)");
+	ssh_set_timeout(s, 0);
+	buf_reset(&out);
+	buf_reset(&errout);
+	rc = ssh_exec(s,
+	              "i=0; while [ $i -lt 3000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); "
+	              "done; head -c 3000000 /dev/zero; head -c 2500000 /dev/zero >&2",
+	              &got, &errout, &status, &err);
+	ok(rc == 0 && status == 0, "exec: interleaved stdout and stderr, MBs of each");
+	ok(got.len == 3000000 + 22890 && strstr(buf_cstr(&got), "out2999\n") &&
+	       !strstr(buf_cstr(&got), "err"),
+	   "... all of stdout, nothing else (%zu bytes)", got.len);
+	ok(errout.len == 2500000 + 22890 && strstr(buf_cstr(&errout), "err2999\n") &&
+	       !strstr(buf_cstr(&errout), "out"),
+	   "... all of stderr, nothing else (%zu bytes)", errout.len);
+	buf_reset(&got);
+	buf_reset(&errout);
+
+	/* Output beyond the buffer's limit. */
+	buf_reset(&out);
+	t0 = now_ms();
+	rc = ssh_exec(s, "head -c 5000000 /dev/zero", &out, NULL, &status, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0, "5 MB of output into a 1 MiB buffer fails");
+	ok(rc < 0 && strstr(err.msg, "output of 'head -c 5000000 /dev/zero' exceeds 1048576 bytes"),
+	   "... saying: %s", err.msg);
+	is_int(out.len, 1 << 20, "... after keeping what fits");
+	ok(dt < 3000, "... at once (%ld ms)", dt);
+	buf_reset(&out);
+	rc = ssh_exec(s, "echo again", &out, NULL, &status, &err);
+	ok(rc == 0 && strcmp(buf_cstr(&out), "again\n") == 0 && status == 0,
+	   "the session is still usable after that");
+	if (rc < 0)
+		diag("%s", err.msg);
+	rc = ssh_exec(s, "echo 0123456789abcdef >&2", NULL, &small, &status, &err);
+	ok(rc == 0, "stderr within its limit");
+	small.limit = 8;
+	buf_reset(&small);
+	rc = ssh_exec(s, "echo 0123456789abcdef >&2", NULL, &small, &status, &err);
+	ok(rc < 0 && strstr(err.msg, "error output of 'echo 0123456789abcdef >&2' exceeds 8 bytes"),
+	   "stderr beyond its limit: %s", err.msg);
+	small.limit = 1000;
+
+	/* A command that runs past the operation timeout. */
+	ssh_set_timeout(s, 500);
+	t0 = now_ms();
+	rc = ssh_exec(s, "sleep 3", NULL, NULL, &status, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && strstr(err.msg, "run 'sleep 3' on 127.0.0.1:") &&
+	       strstr(err.msg, "timed out after 500 ms"),
+	   "a command past its timeout fails: %s", err.msg);
+	ok(dt >= 450 && dt < 1500, "... in time, without waiting for the command (%ld ms)", dt);
+	ssh_set_timeout(s, 0);
+	buf_reset(&out);
+	rc = ssh_exec(s, "echo still", &out, NULL, &status, &err);
+	ok(rc == 0 && strcmp(buf_cstr(&out), "still\n") == 0, "the session is usable after that");
+	if (rc < 0)
+		diag("%s", err.msg);
+
+	/* Upload 1 MiB of random bytes, download them back. */
+	blob = xmalloc(1 << 20);
+	fd = open("/dev/urandom", O_RDONLY);
+	for (off = 0; fd >= 0 && off < (1 << 20);) {
+		ssize_t n = read(fd, blob + off, (1 << 20) - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (off < (1 << 20))
+		for (i = 0; i < (1 << 20); i++)
+			blob[i] = (unsigned char)(i * 2654435761u >> 13);
+	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0640, &err);
+	ok(rc == 0, "upload 1 MiB");
+	if (rc < 0)
+		diag("%s", err.msg);
+	ok(read_file(path_in("up.bin"), &got) == 0 && got.len == (1 << 20) &&
+	       memcmp(got.data, blob, 1 << 20) == 0,
+	   "... the remote file is byte-exact");
+	rc = stat(path_in("up.bin"), &st);
+	ok(rc == 0 && (st.st_mode & 07777) == 0640, "... with mode 0640 (%o)",
+	   (unsigned)(st.st_mode & 07777));
+	rc = ssh_upload(s, "short", 5, path_in("up.bin"), 0600, &err);
+	ok(rc == 0 && read_file(path_in("up.bin"), &got) == 0 && got.len == 5 &&
+	       stat(path_in("up.bin"), &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "upload over an existing file truncates it and sets the mode");
+	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0600, &err);
+	buf_reset(&got);
+	rc = rc == 0 ? ssh_download(s, path_in("up.bin"), &got, &err) : rc;
+	ok(rc == 0, "download 1 MiB");
+	if (rc < 0)
+		diag("%s", err.msg);
+	ok(got.len == (1 << 20) && memcmp(got.data, blob, 1 << 20) == 0,
+	   "... byte-exact round trip");
+	rc = ssh_upload(s, "", 0, path_in("empty"), 0644, &err);
+	buf_reset(&got);
+	rc = rc == 0 ? ssh_download(s, path_in("empty"), &got, &err) : rc;
+	ok(rc == 0 && got.len == 0, "an empty file goes and comes back");
+	buf_reset(&small);
+	rc = ssh_download(s, path_in("up.bin"), &small, &err);
+	ok(rc < 0 && strstr(err.msg, "up.bin' on 127.0.0.1:") &&
+	       strstr(err.msg, "exceeds 1000 bytes"),
+	   "download beyond the buffer's limit fails: %s", err.msg);
+	rc = ssh_download(s, path_in("missing"), &got, &err);
+	ok(rc < 0 && strstr(err.msg, "download '") && strstr(err.msg, "no such file"),
+	   "download of a missing file: %s", err.msg);
+	rc = ssh_upload(s, "x", 1, path_in("no/such/dir/f"), 0600, &err);
+	ok(rc < 0 && strstr(err.msg, "upload to '") && strstr(err.msg, "no such file"),
+	   "upload into a missing directory: %s", err.msg);
+	buf_reset(&out);
+	rc = ssh_exec(s, "echo after-sftp", &out, NULL, &status, &err);
+	ok(rc == 0 && strcmp(buf_cstr(&out), "after-sftp\n") == 0, "exec still works after SFTP");
+
+	/* The interactive relay, without a terminal. */
+	rc = shell_with(s, "exit 7", "/dev/null", path_in("sh.out"), path_in("sh.err"), &status,
+	                &err);
+	ok(rc == 0, "ssh_shell without a tty");
+	if (rc < 0)
+		diag("%s", err.msg);
+	is_int(status, 7, "ssh_shell: exit status 7");
+	fd = open(path_in("sh.in"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && write(fd, "abc\n", 4) == 4, "stdin file written");
+	close(fd);
+	rc = shell_with(s, "cat; echo e >&2; exit 5", path_in("sh.in"), path_in("sh.out"),
+	                path_in("sh.err"), &status, &err);
+	ok(rc == 0 && status == 5, "ssh_shell relays until the command exits (status %d)", status);
+	ok(read_file(path_in("sh.out"), &got) == 0 && strcmp(buf_cstr(&got), "abc\n") == 0,
+	   "ssh_shell: stdin reaches the command, its stdout comes back");
+	ok(read_file(path_in("sh.err"), &got) == 0 && strcmp(buf_cstr(&got), "e\n") == 0,
+	   "ssh_shell: its stderr comes back on stderr");
+	/* Megabytes both ways at once: windows fill up, writes wait. */
+	rc = shell_with(s, "tee /dev/stderr | sha256sum", path_in("up.bin"), path_in("sh.out"),
+	                path_in("sh.err"), &status, &err);
+	ok(rc == 0 && status == 0, "ssh_shell: 1 MiB in, 1 MiB back on stderr");
+	ok(read_file(path_in("sh.err"), &got) == 0 && got.len == (1 << 20) &&
+	       memcmp(got.data, blob, 1 << 20) == 0,
+	   "... byte-exact");
+	snprintf(cmd, sizeof(cmd), "sha256sum < '%s'", path_in("up.bin"));
+	run_line(cmd, sum, sizeof(sum));
+	ok(read_file(path_in("sh.out"), &got) == 0 && strlen(sum) > 64 &&
+	       strncmp(buf_cstr(&got), sum, 64) == 0,
+	   "... and the command saw every byte");
+	free(blob);
+	ssh_close(s);
+	s = NULL;
+	ssh_close(NULL);
+	test_pty(&o);
+
+	/* Commands left running by timeouts: up to 8 are tolerated, then reconnect. */
+	rc = ssh_connect(&o, &s, NULL, &err);
+	ok(rc == 0, "connect again");
+	if (s) {
+		ssh_set_timeout(s, 100);
+		for (i = 0; i < 9; i++)
+			rc = ssh_exec(s, "sleep 3", NULL, NULL, &status, &err);
+		ok(rc < 0 && strstr(err.msg, "timed out"), "nine timeouts in a row");
+		ssh_set_timeout(s, 2000);
+		rc = ssh_exec(s, "true", NULL, NULL, &status, &err);
+		ok(rc < 0 && strstr(err.msg, "reconnect"), "then the session must be replaced: %s",
+		   err.msg);
+		t0 = now_ms();
+		ssh_close(s);
+		s = NULL;
+		ok(now_ms() - t0 < 1000, "and closes at once (%ld ms)", now_ms() - t0);
+	}
+	ok(1, "ssh_close(NULL) is harmless");
+	log_since(0, &log);
+	ok(strstr(buf_cstr(&log), "Accepted publickey for"), "sshd logged the publickey login");
+
+	/* ---- wrong pinned host key: no authentication tried ---- */
+	off = log_size();
+	o.host_fingerprint = other_fp;
+	transient = -1;
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc < 0 && !s, "a wrong pinned fingerprint fails");
+	is_int(transient, 0, "... and is not transient");
+	ok(strstr(err.msg, "host key mismatch for 127.0.0.1:") && strstr(err.msg, other_fp) &&
+	       strstr(err.msg, fp) && strstr(err.msg, "ftboot down"),
+	   "... naming both fingerprints and what to do: %s", err.msg);
+	log_since(off, &log);
+	ok(strstr(buf_cstr(&log), "Connection from 127.0.0.1") != NULL, "sshd saw that connection");
+	ok(!strstr(buf_cstr(&log), "userauth-request") && !strstr(buf_cstr(&log), "publickey"),
+	   "... and no authentication attempt");
+	o.host_fingerprint = "SHA256:short";
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc < 0 && transient == 0 && strstr(err.msg, "bad pinned host fingerprint"),
+	   "a malformed pin is refused: %s", err.msg);
+	o.host_fingerprint = NULL;
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc < 0 && transient == 0, "the pin is required");
+	o.host_fingerprint = fp;
+
+	/* ---- wrong user key ---- */
+	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N '' -f '%s/other' </dev/null", dir);
+	ok(system(cmd) == 0, "another user key made");
+	o.key_file = path_in("other");
+	transient = -1;
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc < 0 && !s, "a key the server does not know fails");
+	is_int(transient, 0, "... and is not transient");
+	ok(strstr(err.msg, "log in as '") && strstr(err.msg, "does not accept this key"),
+	   "... saying: %s", err.msg);
+	o.key_file = path_in("nonexistent");
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc < 0 && transient == 0 && strstr(err.msg, "cannot read SSH key"),
+	   "a missing key file: %s", err.msg);
+	fd = open(path_in("garbage"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && write(fd, "not a key\n", 10) == 10, "garbage key written");
+	close(fd);
+	o.key_file = path_in("garbage");
+	rc = ssh_connect(&o, &s, &transient, &err);
+	ok(rc < 0 && transient == 0, "a key file that is no key: %s", err.msg);
+	o.key_file = key;
+
+	/* ---- nobody there ---- */
+	ok(loopback(0, &lport) == -2, "a closed port found (%d)", lport);
+	o.port = lport;
+	transient = -1;
+	t0 = now_ms();
+	rc = ssh_connect(&o, &s, &transient, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && transient == 1, "a closed port fails, transient");
+	ok(strstr(err.msg, "cannot connect to 127.0.0.1:") && strstr(err.msg, "refused"),
+	   "... saying: %s", err.msg);
+	ok(dt < 1000, "... at once (%ld ms)", dt);
+
+	/* A port that accepts (the kernel does) but never speaks. */
+	fd = loopback(1, &lport);
+	ok(fd >= 0, "a silent listener on %d", lport);
+	o.port = lport;
+	o.timeout_ms = 700;
+	transient = -1;
+	t0 = now_ms();
+	rc = ssh_connect(&o, &s, &transient, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && transient == 1, "a silent peer fails, transient");
+	ok(strstr(err.msg, "timed out after 700 ms"), "... saying: %s", err.msg);
+	ok(dt >= 650 && dt < 700 + 1000, "... within the timeout (%ld ms)", dt);
+
+	close(fd);
+
+	/* A peer that accepts and hangs up (sshd not ready in a booting VM). */
+	fd = loopback(1, &lport);
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+			if (c >= 0)
+				close(c);
+		}
+	}
+	o.port = lport;
+	o.timeout_ms = 3000;
+	transient = -1;
+	t0 = now_ms();
+	rc = ssh_connect(&o, &s, &transient, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && transient == 1, "a peer that hangs up fails, transient");
+	ok(strstr(err.msg, "SSH handshake with 127.0.0.1:"), "... saying: %s", err.msg);
+	ok(dt < 2000, "... at once (%ld ms)", dt);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	close(fd);
+
+	buf_release(&out);
+	buf_release(&errout);
+	buf_release(&got);
+	buf_release(&log);
+	buf_release(&small);
 	return tap_done();
 }
