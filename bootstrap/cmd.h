@@ -49,6 +49,10 @@ void cmd_print_usage(void *f);
 
 /* Commands. */
 int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err);
+int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err);
+int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err);
+int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err);
+int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err);
 int cmd_help(struct ctx *ctx, int argc, char **argv, struct err *err);
 int cmd_version(struct ctx *ctx, int argc, char **argv, struct err *err);
 

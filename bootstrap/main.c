@@ -15,18 +15,18 @@
 #define NOT_YET NULL
 
 const struct cmd_entry cmd_table[] = {
-    {"up", NOT_YET, "[--until STEP]", "create or converge the VM, cluster, images and manifests",
+    {"up", cmd_up, "[--until STEP]", "create or converge the VM, cluster, images and manifests",
      "Bring the stack to its declared state, step by step: fetch, vm, provision,\n"
      "build, apply, report. Idempotent: with nothing changed it does nothing and\n"
      "says so. Safe to interrupt and run again.\n",
      NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"status", NOT_YET, "[--json]", "show the VM, node, pods, services and URLs",
+    {"status", cmd_status, "[--json]", "show the VM, node, pods, services and URLs",
      "Show what exists of the stack and where each service answers.\n", NEED_STACK},
     {"check", NOT_YET, "[--json] [--junit FILE] [--destructive] [--fail-fast]",
      "check the stack the way an evaluator would (E1-E13)",
      "Run every check of the evaluation sheet and report each; exit 1 if any fails.\n",
      NEED_STACK | NEED_STATE},
-    {"down", NOT_YET, "[--purge]", "remove everything this stack created",
+    {"down", cmd_down, "[--purge]", "remove everything this stack created",
      "Destroy exactly what the stack's journal records, and the state. --purge also\n"
      "empties the download cache.\n",
      NEED_STACK | NEED_STATE | NEED_LOCK},
@@ -58,7 +58,7 @@ const struct cmd_entry cmd_table[] = {
     {"build", NOT_YET, "[SERVICE...]", "build the service images only",
      "Build each service's image from srcs/SERVICE in the VM's engine.\n",
      NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"ssh", NOT_YET, "[SERVICE]", "a shell in the VM, or in a service's container",
+    {"ssh", cmd_ssh, "[SERVICE]", "a shell in the VM, or in a service's container",
      "Open an interactive shell over SSH with the pinned host key.\n", NEED_STACK | NEED_STATE},
     {"dashboard", NOT_YET, "", "the Kubernetes dashboard's URL and login token",
      "Print the dashboard URL and a login token.\n", NEED_STACK | NEED_STATE},

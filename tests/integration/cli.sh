@@ -41,11 +41,25 @@ run_ftboot render --bogus
 is "$rc" 2 "unknown command option exits 2"
 is "$errout" "ftboot render: unknown option '--bogus'; usage: ftboot render [--out DIR] [--show-secrets]" "and says which"
 
-for c in up status check down reset apply build ssh dashboard docker-env doctor; do
+for c in check reset apply build dashboard docker-env doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
 done
+
+run_ftboot status
+is "$rc" 0 "status without a VM"
+printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
+run_ftboot ssh
+is "$rc" 1 "ssh without a VM fails"
+is "$errout" "ftboot: stack 'ft' has no VM yet; run 'ftboot up --until vm'" "and says what to run"
+run_ftboot up --until nothing
+is "$rc" 2 "up --until with an unknown step is a usage error"
+is "$errout" "ftboot up: no step 'nothing'; the steps are vm, provision, build, apply" "and lists the steps"
+run_ftboot down
+is "$rc" 0 "down without anything to remove"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "and leaves no state"
 
 # setup.sh names what is missing, with the package to install.
 mkdir -p "$tmp/bin"

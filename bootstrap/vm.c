@@ -1,0 +1,870 @@
+/*
+ * vm: bring the stack's VM up through libvirt and reach it over SSH, or
+ * take it all down again, following the journal.
+ *
+ * Order of `up`: keys, base image (and kernel/initrd), network, pool,
+ * disk, seed, domain, DHCP lease, SSH. Each step looks at what exists
+ * first, so running `up` again, or after a crash, converges. Each
+ * resource is journaled before it is created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "fs.h"
+#include "http.h"
+#include "iso.h"
+#include "render.h"
+#include "tmpl.h"
+#include "vm.h"
+#include "xmem.h"
+
+#define KVM_PROBE_SECONDS                                                                          \
+	20                      /* a KVM guest silent this long is taken as hung  \
+                              */
+#define SSH_TRY_MS         5000 /* one SSH attempt while the VM boots */
+#define SSH_SETTLE_SECONDS 30   /* a wrong host key or login, while booting */
+#define CONSOLE_TAIL       20   /* lines of console shown with a boot failure */
+#define SEED_MAX           (4u << 20)
+#define DIGEST_MAX         4096
+
+__attribute__((format(printf, 2, 3))) static void step(struct vm *vm, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (vm->hooks == NULL || vm->hooks->step == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vm->hooks->step(vm->hooks->ctx, what);
+}
+
+static void done(struct vm *vm, const char *how)
+{
+	if (vm->hooks && vm->hooks->done)
+		vm->hooks->done(vm->hooks->ctx, how);
+}
+
+__attribute__((format(printf, 2, 3))) static void warn(struct vm *vm, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (vm->hooks == NULL || vm->hooks->warn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vm->hooks->warn(vm->hooks->ctx, msg);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+int vm_cache_dir(char **out, struct err *err)
+{
+	const char *e = getenv("FTBOOT_CACHE_DIR");
+
+	if (e && *e) {
+		*out = xstrdup(e);
+		return 0;
+	}
+	e = getenv("XDG_CACHE_HOME");
+	if (e && e[0] == '/') {
+		*out = path_join(e, "ftboot");
+		return 0;
+	}
+	e = getenv("HOME");
+	if (e == NULL || e[0] != '/')
+		return err_set(err, ERR_FAIL,
+		               "cannot place the download cache: HOME is not set; set "
+		               "FTBOOT_CACHE_DIR");
+	*out = path_join(e, ".cache/ftboot");
+	return 0;
+}
+
+/* A bridge name of at most 15 characters, unique per stack. */
+static char *bridge_name(const char *stack)
+{
+	char hex[CRYPTO_HEX_MAX];
+
+	if (strlen(stack) <= VIRT_BRIDGE_MAX - 5)
+		return xasprintf("ftbr-%s", stack);
+	crypto_hash_buf(CRYPTO_SHA256, stack, strlen(stack), hex);
+	return xasprintf("ftbr-%.6s%.4s", stack, hex);
+}
+
+int vm_open(struct vm *vm, const struct stack *stack, struct state *st,
+            const struct vm_hooks *hooks, struct err *err)
+{
+	const char *pool_env = getenv("FTBOOT_POOL_DIR");
+	char *journal;
+	int rc;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->stack = stack;
+	vm->state = st;
+	vm->hooks = hooks;
+	vm->net = xstrdup(stack->vm.network);
+	vm->bridge = bridge_name(stack->name);
+	vm->pool = xasprintf("ftboot-%s", stack->name);
+	vm->dom = xasprintf("ftboot-%s", stack->name);
+	if (pool_env && *pool_env)
+		vm->pool_dir = path_join(pool_env, vm->pool);
+	else if (strstr(stack->vm.uri, "/system"))
+		vm->pool_dir = xasprintf("/var/lib/libvirt/images/%s", vm->pool);
+	else
+		vm->pool_dir = path_join(st->dir, "pool");
+	virt_mac_for(stack->name, vm->mac);
+	vm->console_log = path_join(st->dir, "console.log");
+	vm->key_file = path_join(st->dir, "ssh/id_ed25519");
+	ipv4_format(stack->vm.address, vm->ip);
+	if (vm_cache_dir(&vm->cache_dir, err) < 0)
+		return -1;
+	journal = path_join(st->dir, "journal");
+	rc = journal_open(&vm->journal, journal, err);
+	free(journal);
+	return rc;
+}
+
+static int open_virt(struct vm *vm, struct err *err)
+{
+	if (vm->virt)
+		return 0;
+	return virt_open(vm->stack->vm.uri, &vm->virt, err);
+}
+
+/* Read a whole small file into a new string. */
+static char *slurp(const char *path, size_t limit, struct err *err)
+{
+	struct buf b = BUF_INIT(limit);
+
+	if (fs_read(path, limit, &b, err) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* A key pair at base (private, 0600) and base.pub, generated once. */
+static int ensure_keypair(const char *base, const char *comment, char **pub, struct err *err)
+{
+	struct crypto_keypair kp = {0};
+	char *pubpath = xasprintf("%s.pub", base);
+	int rc = -1;
+
+	if (!fs_exists(base) || !fs_exists(pubpath)) {
+		if (crypto_ed25519_generate(comment, &kp, err) < 0)
+			goto out;
+		/* The public half last: its presence means the pair is whole. */
+		if (fs_write_atomic(base, kp.private_pem, strlen(kp.private_pem), 0600, 0, NULL,
+		                    err) < 0)
+			goto out;
+		{
+			char *line = xasprintf("%s\n", kp.public_line);
+			int wrc = fs_write_atomic(pubpath, line, strlen(line), 0644, 0, NULL, err);
+
+			free(line);
+			if (wrc < 0)
+				goto out;
+		}
+	}
+	*pub = slurp(pubpath, 4096, err);
+	if (*pub == NULL)
+		goto out;
+	(*pub)[strcspn(*pub, "\n")] = '\0';
+	rc = 0;
+out:
+	crypto_keypair_release(&kp);
+	free(pubpath);
+	return rc;
+}
+
+static int ensure_keys(struct vm *vm, char **user_pub, char **host_pub, char **host_priv,
+                       struct err *err)
+{
+	char *dir = path_join(vm->state->dir, "ssh");
+	char *host = path_join(dir, "host_ed25519");
+	char *comment = xasprintf("ftboot@%s", vm->stack->name);
+	int rc = -1;
+
+	if (fs_mkdirs(dir, 0700, err) < 0 ||
+	    ensure_keypair(vm->key_file, comment, user_pub, err) < 0 ||
+	    ensure_keypair(host, comment, host_pub, err) < 0)
+		goto out;
+	*host_priv = slurp(host, 16384, err);
+	if (*host_priv == NULL)
+		goto out;
+	free(vm->host_fp);
+	vm->host_fp = NULL;
+	if (crypto_fingerprint_line(*host_pub, &vm->host_fp, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(dir);
+	free(host);
+	free(comment);
+	return rc;
+}
+
+/* The pinned digest of a, fetching the published digest file if need be. */
+static int artifact_digest(struct vm *vm, const struct profile_artifact *a, char **hex,
+                           struct err *err)
+{
+	struct buf body = BUF_INIT(DIGEST_MAX);
+	size_t n;
+
+	if (a->sha512) {
+		*hex = xstrdup(a->sha512);
+		return 0;
+	}
+	if (http_get(a->sha512_url, &body, err) < 0) {
+		buf_release(&body);
+		return err_wrap(err, "cannot fetch the published digest of '%s'", a->url);
+	}
+	/* "HEX  NAME" or "HEX": the first word. */
+	n = strspn(buf_cstr(&body), "0123456789abcdefABCDEF");
+	if (n != 128) {
+		buf_release(&body);
+		return err_set(err, ERR_FAIL,
+		               "'%s' does not start with a sha512 digest (128 hex digits)",
+		               a->sha512_url);
+	}
+	*hex = xstrndup(buf_cstr(&body), 128);
+	buf_release(&body);
+	warn(vm,
+	     "%s is pinned by its published digest %s; write it into %s as sha512: "
+	     "to pin "
+	     "it for good",
+	     a->url, *hex, vm->profile->path);
+	return 0;
+}
+
+/* Download artifact a into the cache; *path is the cached file. */
+static int fetch(struct vm *vm, const struct profile_artifact *a, const char *what, char **path,
+                 struct err *err)
+{
+	char *hex = NULL, *name = NULL, *label = NULL;
+	int rc = -1;
+
+	if (artifact_digest(vm, a, &hex, err) < 0)
+		return -1;
+	name = xasprintf("images/%.16s-%s", hex, path_base(a->url));
+	*path = path_join(vm->cache_dir, name);
+	label = xasprintf("downloading %s %s", vm->profile->name, what);
+	if (vm->hooks && vm->hooks->download_begin)
+		vm->hooks->download_begin(vm->hooks->ctx, label);
+	rc = http_download(a->url, *path, hex, vm->hooks ? vm->hooks->download_progress : NULL,
+	                   vm->hooks ? vm->hooks->ctx : NULL, err);
+	if (vm->hooks && vm->hooks->download_end)
+		vm->hooks->download_end(vm->hooks->ctx, rc == 0);
+	if (rc < 0) {
+		free(*path);
+		*path = NULL;
+	}
+	free(hex);
+	free(name);
+	free(label);
+	return rc;
+}
+
+/* Copy src to dst keeping holes (SEEK_DATA/SEEK_HOLE), or hard-link it. */
+static int place_copy(const char *src, const char *dst, struct err *err)
+{
+	char *tmp = xasprintf("%s.tmp", dst);
+	char chunk[1 << 16];
+	int in = -1, out = -1, rc = -1;
+	off_t end, data = 0, hole;
+
+	unlink(tmp);
+	if (link(src, tmp) == 0)
+		goto rename;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (in < 0 || out < 0) {
+		err_sys(err, errno, "cannot copy '%s' to '%s'", src, tmp);
+		goto out;
+	}
+	end = lseek(in, 0, SEEK_END);
+	while (end > 0 && data < end) {
+		data = lseek(in, data, SEEK_DATA);
+		if (data < 0)
+			break; /* only a hole is left */
+		hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0 || lseek(in, data, SEEK_SET) < 0 || lseek(out, data, SEEK_SET) < 0)
+			goto syserr;
+		while (data < hole) {
+			size_t want = (size_t)(hole - data) < sizeof(chunk) ? (size_t)(hole - data)
+			                                                    : sizeof(chunk);
+			ssize_t n = read(in, chunk, want);
+
+			if (n <= 0 || write(out, chunk, (size_t)n) != n)
+				goto syserr;
+			data += n;
+		}
+	}
+	if (ftruncate(out, end) < 0 || fsync(out) < 0)
+		goto syserr;
+rename:
+	if (rename(tmp, dst) < 0)
+		goto syserr;
+	rc = 0;
+	goto out;
+syserr:
+	err_sys(err, errno, "cannot copy '%s' to '%s'", src, dst);
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/* Put a cached file into the pool directory (journaled as a file). */
+static int place(struct vm *vm, const char *src, const char *name, char **dst, struct err *err)
+{
+	*dst = path_join(vm->pool_dir, name);
+	if (fs_exists(*dst) && journal_find(&vm->journal, "file", *dst))
+		return 0;
+	if (journal_add(&vm->journal, "file", *dst, "", err) < 0)
+		return -1;
+	return place_copy(src, *dst, err);
+}
+
+static int ensure_network(struct vm *vm, struct err *err)
+{
+	const struct stack_vm *s = &vm->stack->vm;
+	struct virt_net_spec spec = {0};
+	char *overlap = NULL;
+	char cidr[IPV4_STRLEN];
+	int exists = 0, created = 0;
+
+	step(vm, "network '%s'", vm->net);
+	if (!journal_find(&vm->journal, "network", vm->net)) {
+		if (virt_net_exists(vm->virt, vm->net, &exists, err) < 0)
+			return -1;
+		if (exists)
+			return err_set(
+			    err, ERR_FAIL,
+			    "a libvirt network '%s' exists that this stack did not create, "
+			    "and ftboot never touches those; set vm.network in %s to "
+			    "another name",
+			    vm->net, vm->stack->path);
+	}
+	if (virt_net_find_overlap(vm->virt, s->net, s->prefix, vm->net, &overlap, err) < 0)
+		return -1;
+	if (overlap) {
+		err_set(err, ERR_FAIL, "vm.cidr %s/%u overlaps %s; pick another vm.cidr in %s",
+		        ipv4_format(s->net, cidr), s->prefix, overlap, vm->stack->path);
+		free(overlap);
+		return -1;
+	}
+	spec.name = vm->net;
+	spec.bridge = vm->bridge;
+	spec.net = s->net;
+	spec.prefix = s->prefix;
+	spec.host_ip = s->net + 1;
+	spec.host_mac = vm->mac;
+	spec.host_addr = s->address;
+	spec.host_name = vm->stack->name;
+	if (journal_add(&vm->journal, "network", vm->net, ipv4_format(s->net, cidr), err) < 0 ||
+	    virt_net_ensure(vm->virt, &spec, &created, err) < 0)
+		return -1;
+	done(vm, created ? "created" : "exists");
+	return 0;
+}
+
+static int ensure_pool(struct vm *vm, struct err *err)
+{
+	step(vm, "storage pool '%s'", vm->pool);
+	if (journal_add(&vm->journal, "pool", vm->pool, vm->pool_dir, err) < 0 ||
+	    fs_mkdirs(vm->pool_dir, 0711, err) < 0 ||
+	    virt_pool_ensure(vm->virt, vm->pool, vm->pool_dir, err) < 0)
+		return -1;
+	done(vm, "ready");
+	return 0;
+}
+
+/* Render the profile's user-data template: "#cloud-config" + YAML. */
+static int user_data(struct vm *vm, const char *user_pub, const char *host_pub,
+                     const char *host_priv, struct buf *out, struct err *err)
+{
+	struct tmpl_vars vars = {0};
+	struct doc_list docs = {0};
+	struct buf text = BUF_INIT(SEED_MAX);
+	int rc = -1;
+
+	tmpl_vars_set(&vars, "hostname", doc_new_str(vm->stack->name));
+	tmpl_vars_set(&vars, "user", doc_new_str(vm->profile->user));
+	tmpl_vars_set(&vars, "ssh_authorized_key", doc_new_str(user_pub));
+	tmpl_vars_set(&vars, "host_key_public", doc_new_str(host_pub));
+	tmpl_vars_set(&vars, "host_key_private", doc_new_str(host_priv));
+	tmpl_vars_set(&vars, "stack", doc_new_str(vm->stack->name));
+	tmpl_vars_set(&vars, "vm_ip", doc_new_str(vm->ip));
+	if (fs_read(vm->profile->user_data, SEED_MAX, &text, err) < 0 ||
+	    tmpl_render(vm->profile->user_data, buf_cstr(&text), text.len, &vars, &docs, err) < 0)
+		goto out;
+	if (docs.n != 1 || docs.docs[0]->type != DOC_MAP) {
+		err_set(err, ERR_FAIL, "%s: cloud-init user-data must be one YAML mapping",
+		        vm->profile->user_data);
+		goto out;
+	}
+	if (buf_addstr(out, "#cloud-config\n") < 0 || doc_emit_yaml(docs.docs[0], out, err) < 0) {
+		err_set(err, ERR_FAIL, "%s: user-data larger than %u bytes", vm->profile->user_data,
+		        SEED_MAX);
+		goto out;
+	}
+	rc = 0;
+out:
+	doc_list_release(&docs);
+	buf_release(&text);
+	tmpl_vars_release(&vars);
+	return rc;
+}
+
+static int ensure_seed(struct vm *vm, const char *user_pub, const char *host_pub,
+                       const char *host_priv, char **path, struct err *err)
+{
+	struct buf ud = BUF_INIT(SEED_MAX), iso = BUF_INIT(SEED_MAX * 2);
+	char hex[CRYPTO_HEX_MAX];
+	char *meta = NULL, *name = xasprintf("%s-seed.iso", vm->dom);
+	struct iso_file files[2];
+	int rc = -1;
+
+	step(vm, "cloud-init seed");
+	if (user_data(vm, user_pub, host_pub, host_priv, &ud, err) < 0)
+		goto out;
+	crypto_hash_buf(CRYPTO_SHA256, ud.data, ud.len, hex);
+	meta =
+	    xasprintf("instance-id: %s-%.12s\nlocal-hostname: %s\n", vm->dom, hex, vm->stack->name);
+	files[0] = (struct iso_file){"user-data", ud.data, ud.len};
+	files[1] = (struct iso_file){"meta-data", meta, strlen(meta)};
+	if (iso_build("cidata", files, 2, 0, &iso, err) < 0)
+		goto out;
+	if (journal_add(&vm->journal, "volume", name, vm->pool, err) < 0 ||
+	    virt_vol_delete(vm->virt, vm->pool, name, err) < 0 ||
+	    virt_vol_upload(vm->virt, vm->pool, name, iso.data, iso.len, path, err) < 0)
+		goto out;
+	done(vm, "written");
+	rc = 0;
+out:
+	buf_release(&ud);
+	buf_release(&iso);
+	free(meta);
+	free(name);
+	return rc;
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *err)
+{
+	if (journal_add(&vm->journal, "domain", vm->dom,
+	                spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", err) < 0 ||
+	    virt_dom_define(vm->virt, spec, err) < 0 || virt_dom_start(vm->virt, vm->dom, err) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Start the domain. With accel auto and a usable /dev/kvm, try KVM; a
+ * KVM guest that writes nothing to its console within KVM_PROBE_SECONDS
+ * is taken as hung (nested virtualisation) and restarted on TCG.
+ */
+static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *err)
+{
+	const struct journal_entry *je = journal_find(&vm->journal, "domain", vm->dom);
+	enum virt_dom_state state;
+	char why[256] = "";
+	long before;
+	double t0;
+
+	step(vm, "vm '%s'", vm->dom);
+	if (virt_dom_state(vm->virt, vm->dom, &state, err) < 0)
+		return -1;
+	if (state == VIRT_DOM_RUNNING) {
+		done(vm, "running");
+		return 0;
+	}
+	if (state != VIRT_DOM_ABSENT && je == NULL)
+		return err_set(err, ERR_FAIL,
+		               "a libvirt domain '%s' exists that this stack did not create; "
+		               "remove it or rename the stack",
+		               vm->dom);
+	if (state != VIRT_DOM_ABSENT) {
+		/* Defined but not running (stopped, crashed): start it as it is. */
+		if (virt_dom_start(vm->virt, vm->dom, err) < 0)
+			return -1;
+		done(vm, "started");
+		return 0;
+	}
+	switch (vm->stack->vm.accel) {
+	case STACK_ACCEL_KVM:
+		spec->accel = VIRT_ACCEL_KVM;
+		break;
+	case STACK_ACCEL_TCG:
+		spec->accel = VIRT_ACCEL_TCG;
+		break;
+	case STACK_ACCEL_AUTO:
+		spec->accel = virt_kvm_usable(why, sizeof(why)) ? VIRT_ACCEL_KVM : VIRT_ACCEL_TCG;
+		break;
+	}
+	before = file_size(vm->console_log);
+	if (define_start(vm, spec, err) < 0)
+		return -1;
+	if (vm->stack->vm.accel == STACK_ACCEL_AUTO && spec->accel == VIRT_ACCEL_KVM) {
+		t0 = now();
+		while (now() - t0 < KVM_PROBE_SECONDS && file_size(vm->console_log) <= before)
+			nap(250);
+		if (file_size(vm->console_log) <= before) {
+			warn(vm,
+			     "the KVM guest wrote nothing to its console in %d s (nested "
+			     "virtualisation hangs on some hosts); restarting it on TCG, which is "
+			     "slower (set vm.accel: tcg to skip this probe)",
+			     KVM_PROBE_SECONDS);
+			if (virt_dom_remove(vm->virt, vm->dom, err) < 0)
+				return -1;
+			spec->accel = VIRT_ACCEL_TCG;
+			if (define_start(vm, spec, err) < 0)
+				return -1;
+		}
+	} else if (vm->stack->vm.accel == STACK_ACCEL_AUTO && why[0]) {
+		warn(vm, "KVM is not usable (%s); the VM runs on TCG, which is slower", why);
+	}
+	done(vm, spec->accel == VIRT_ACCEL_KVM ? "started (kvm)" : "started (tcg)");
+	return 0;
+}
+
+static int wait_lease(struct vm *vm, double deadline, struct err *err)
+{
+	uint32_t addr = 0;
+	char got[IPV4_STRLEN];
+	int r;
+
+	step(vm, "address of vm '%s'", vm->dom);
+	while ((r = virt_net_lease(vm->virt, vm->net, vm->mac, &addr, err)) == 0 &&
+	       now() < deadline)
+		nap(500);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		err_set(err, ERR_FAIL, "vm '%s' got no DHCP lease on network '%s' in time", vm->dom,
+		        vm->net);
+		vm_console_tail(vm, CONSOLE_TAIL, err);
+		return -1;
+	}
+	if (addr != vm->stack->vm.address)
+		warn(vm, "vm '%s' leased %s, not its reserved %s", vm->dom, ipv4_format(addr, got),
+		     vm->ip);
+	done(vm, vm->ip);
+	return 0;
+}
+
+/*
+ * Wait until SSH answers with the pinned host key. While the guest boots,
+ * its sshd may briefly run before cloud-init has installed the pinned key
+ * or the authorized key: a host key mismatch or a refused login is only
+ * final once it has lasted SSH_SETTLE_SECONDS.
+ */
+static int wait_ssh(struct vm *vm, double deadline, struct err *err)
+{
+	struct ssh *s = NULL;
+	double first_hard = 0;
+	int transient = 1;
+
+	step(vm, "ssh %s@%s (host key %s)", vm->profile->user, vm->ip, vm->host_fp);
+	for (;;) {
+		if (vm_ssh(vm, SSH_TRY_MS, &s, &transient, err) == 0)
+			break;
+		if (!transient && first_hard == 0)
+			first_hard = now();
+		if (transient)
+			first_hard = 0;
+		if (now() >= deadline || (first_hard && now() - first_hard >= SSH_SETTLE_SECONDS)) {
+			if (transient)
+				err_wrap(err, "vm '%s' did not answer SSH in time", vm->dom);
+			vm_console_tail(vm, CONSOLE_TAIL, err);
+			return -1;
+		}
+		nap(1000);
+	}
+	if (ssh_exec(s, "true", NULL, NULL, NULL, err) < 0) {
+		ssh_close(s);
+		return -1;
+	}
+	ssh_close(s);
+	done(vm, "ready");
+	return 0;
+}
+
+int vm_up(struct vm *vm, struct err *err)
+{
+	struct virt_dom_spec spec = {0};
+	char *user_pub = NULL, *host_pub = NULL, *host_priv = NULL;
+	char *image = NULL, *kernel = NULL, *initrd = NULL;
+	char *base = NULL, *disk = NULL, *seed = NULL, *kpath = NULL, *ipath = NULL, *name = NULL;
+	double t0;
+	int rc = -1;
+
+	if (vm->profile == NULL && profile_load(vm->stack, &vm->profile, err) < 0)
+		return -1;
+	if (ensure_keys(vm, &user_pub, &host_pub, &host_priv, err) < 0)
+		goto out;
+	if (fetch(vm, &vm->profile->image, "image", &image, err) < 0 ||
+	    (vm->profile->kernel.url &&
+	     fetch(vm, &vm->profile->kernel, "kernel", &kernel, err) < 0) ||
+	    (vm->profile->initrd.url &&
+	     fetch(vm, &vm->profile->initrd, "initrd", &initrd, err) < 0))
+		goto out;
+	if (open_virt(vm, err) < 0 || ensure_network(vm, err) < 0 || ensure_pool(vm, err) < 0)
+		goto out;
+
+	step(vm, "disk of vm '%s'", vm->dom);
+	name = xasprintf("%s-base.%s", vm->dom, vm->profile->image.format);
+	if (place(vm, image, name, &base, err) < 0)
+		goto out;
+	free(name);
+	name = xasprintf("%s-disk.qcow2", vm->dom);
+	/* Kept as it is when it exists on the same base: the VM's disk survives. */
+	if (journal_add(&vm->journal, "volume", name, vm->pool, err) < 0 ||
+	    virt_vol_create_overlay(vm->virt, vm->pool, name, base, vm->profile->image.format,
+	                            vm->stack->vm.disk, &disk, err) < 0)
+		goto out;
+	done(vm, "ready");
+	if (kernel) {
+		free(name);
+		name = xasprintf("%s-vmlinuz", vm->dom);
+		if (place(vm, kernel, name, &kpath, err) < 0)
+			goto out;
+	}
+	if (initrd) {
+		free(name);
+		name = xasprintf("%s-initrd", vm->dom);
+		if (place(vm, initrd, name, &ipath, err) < 0)
+			goto out;
+	}
+	if (ensure_seed(vm, user_pub, host_pub, host_priv, &seed, err) < 0)
+		goto out;
+
+	spec.name = vm->dom;
+	spec.memory_bytes = vm->stack->vm.memory;
+	spec.vcpus = (unsigned)vm->stack->vm.cpus;
+	spec.disk_path = disk;
+	spec.seed_path = seed;
+	spec.network = vm->net;
+	spec.mac = vm->mac;
+	spec.console_log = vm->console_log;
+	spec.kernel = kpath;
+	spec.initrd = ipath;
+	spec.cmdline = vm->profile->cmdline;
+	t0 = now();
+	if (ensure_domain(vm, &spec, err) < 0 ||
+	    wait_lease(vm, t0 + vm->profile->boot_timeout, err) < 0 ||
+	    wait_ssh(vm, t0 + vm->profile->boot_timeout, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(user_pub);
+	free(host_pub);
+	if (host_priv)
+		memset(host_priv, 0, strlen(host_priv));
+	free(host_priv);
+	free(image);
+	free(kernel);
+	free(initrd);
+	free(base);
+	free(disk);
+	free(seed);
+	free(kpath);
+	free(ipath);
+	free(name);
+	return rc;
+}
+
+/* Remove one journaled resource; absent is fine. */
+static int remove_entry(struct vm *vm, const struct journal_entry *e, struct err *err)
+{
+	char **users = NULL;
+	size_t n = 0;
+
+	if (strcmp(e->kind, "domain") == 0)
+		return virt_dom_remove(vm->virt, e->name, err);
+	if (strcmp(e->kind, "volume") == 0)
+		return virt_vol_delete(vm->virt, e->detail, e->name, err);
+	if (strcmp(e->kind, "file") == 0) {
+		if (unlink(e->name) < 0 && errno != ENOENT)
+			return err_sys(err, errno, "cannot remove '%s'", e->name);
+		return 0;
+	}
+	if (strcmp(e->kind, "pool") == 0) {
+		if (virt_pool_remove(vm->virt, e->name, err) < 0)
+			return -1;
+		if (rmdir(e->detail) < 0 && errno != ENOENT)
+			return err_sys(err, errno, "cannot remove the pool directory '%s'",
+			               e->detail);
+		return 0;
+	}
+	if (strcmp(e->kind, "network") == 0) {
+		if (virt_dom_uses_network(vm->virt, e->name, &users, &n, err) < 0)
+			return -1;
+		if (n > 0) {
+			warn(vm, "network '%s' is kept: domain '%s' still uses it", e->name,
+			     users[0]);
+			virt_strv_free(users);
+			return 0;
+		}
+		virt_strv_free(users);
+		return virt_net_remove(vm->virt, e->name, err);
+	}
+	return err_set(err, ERR_FAIL, "journal: unknown resource kind '%s' ('%s')", e->kind,
+	               e->name);
+}
+
+int vm_down(struct vm *vm, struct err *err)
+{
+	size_t i;
+
+	if (vm->journal.n == 0)
+		return 0;
+	if (open_virt(vm, err) < 0)
+		return err_wrap(err, "cannot remove the %zu resources the journal records",
+		                vm->journal.n);
+	for (i = vm->journal.n; i-- > 0;) {
+		/* Copy: journal_remove may move the entries. */
+		struct journal_entry e = vm->journal.v[i];
+		char *kind = xstrdup(e.kind), *name = xstrdup(e.name);
+		int rc;
+
+		step(vm, "removing %s '%s'", kind, name);
+		rc = remove_entry(vm, &e, err);
+		if (rc == 0)
+			rc = journal_remove(&vm->journal, kind, name, err);
+		free(kind);
+		free(name);
+		if (rc < 0)
+			return -1;
+		done(vm, "done");
+	}
+	return 0;
+}
+
+int vm_status(struct vm *vm, struct vm_status *out, struct err *err)
+{
+	uint32_t addr;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->resources = vm->journal.n;
+	out->state = VIRT_DOM_ABSENT;
+	if (vm->journal.n == 0)
+		return 0;
+	if (open_virt(vm, err) < 0 || virt_dom_state(vm->virt, vm->dom, &out->state, err) < 0)
+		return -1;
+	if (out->state == VIRT_DOM_RUNNING) {
+		r = virt_net_lease(vm->virt, vm->net, vm->mac, &addr, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			ipv4_format(addr, out->ip);
+	}
+	return 0;
+}
+
+int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, struct err *err)
+{
+	struct ssh_opts o = {0};
+	char *host_pub = NULL, *pubpath;
+
+	if (vm->host_fp == NULL) {
+		pubpath = path_join(vm->state->dir, "ssh/host_ed25519.pub");
+		host_pub = slurp(pubpath, 4096, err);
+		free(pubpath);
+		if (host_pub == NULL)
+			return err_wrap(err, "no pinned host key for vm '%s' (run 'ftboot up')",
+			                vm->dom);
+		host_pub[strcspn(host_pub, "\n")] = '\0';
+		if (crypto_fingerprint_line(host_pub, &vm->host_fp, err) < 0) {
+			free(host_pub);
+			return -1;
+		}
+		free(host_pub);
+	}
+	if (vm->profile == NULL && profile_load(vm->stack, &vm->profile, err) < 0)
+		return -1;
+	o.host = vm->ip;
+	o.port = 22;
+	o.user = vm->profile->user;
+	o.key_file = vm->key_file;
+	o.host_fingerprint = vm->host_fp;
+	o.timeout_ms = timeout_ms;
+	return ssh_connect(&o, out, transient, err);
+}
+
+void vm_console_tail(const struct vm *vm, int lines, struct err *err)
+{
+	struct buf b = BUF_INIT(1u << 20);
+	struct err ignored;
+	const char *start, *p;
+	int n = 0;
+
+	if (fs_read(vm->console_log, 64u << 20, &b, &ignored) < 0 || b.len == 0) {
+		err_suffix(err, "\n(the serial console '%s' is empty)", vm->console_log);
+		buf_release(&b);
+		return;
+	}
+	start = b.data;
+	for (p = b.data + b.len; p > b.data; p--)
+		if (p[-1] == '\n' && ++n > lines) {
+			start = p;
+			break;
+		}
+	err_suffix(err, "\nlast lines of the serial console (%s):\n%s", vm->console_log, start);
+	buf_release(&b);
+}
+
+void vm_close(struct vm *vm)
+{
+	virt_close(vm->virt);
+	journal_close(&vm->journal);
+	profile_free(vm->profile);
+	free(vm->net);
+	free(vm->bridge);
+	free(vm->pool);
+	free(vm->pool_dir);
+	free(vm->dom);
+	free(vm->cache_dir);
+	free(vm->console_log);
+	free(vm->key_file);
+	free(vm->host_fp);
+	memset(vm, 0, sizeof(*vm));
+}

@@ -1,0 +1,100 @@
+/*
+ * vm: the stack's virtual machine from end to end: keys, base image,
+ * libvirt network, pool, volumes, cloud-init seed, domain, lease, SSH;
+ * and its removal. Every resource is recorded in the journal before it
+ * is created, so `down` and a re-run after a crash know what may exist.
+ *
+ * Library code: it prints nothing. Steps and downloads are reported
+ * through struct vm_hooks, which the command layer fills.
+ */
+#ifndef FTBOOT_VM_H
+#define FTBOOT_VM_H
+
+#include "err.h"
+#include "ipv4.h"
+#include "journal.h"
+#include "profile.h"
+#include "ssh.h"
+#include "stack.h"
+#include "state.h"
+#include "virt.h"
+
+struct vm_hooks {
+	void *ctx;
+	/* A step starts ("creating network 'ftboot-ft'") ... */
+	void (*step)(void *ctx, const char *what);
+	/* ... and ends well, with a word on how ("done", "exists", "cached"). */
+	void (*done)(void *ctx, const char *how);
+	/* Something the user should know that is not an error. */
+	void (*warn)(void *ctx, const char *msg);
+	/* A download starts, goes on, ends. */
+	void (*download_begin)(void *ctx, const char *label);
+	void (*download_progress)(void *ctx, unsigned long long done, unsigned long long total);
+	void (*download_end)(void *ctx, int ok);
+};
+
+struct vm {
+	const struct stack *stack;
+	struct state *state;
+	const struct vm_hooks *hooks;
+	struct profile *profile; /* loaded by vm_up */
+	struct journal journal;
+	struct virt *virt; /* opened on first need */
+	char *net;         /* libvirt network */
+	char *bridge;
+	char *pool;
+	char *pool_dir;
+	char *dom;
+	char mac[VIRT_MAC_STRLEN];
+	char *cache_dir;
+	char *console_log;
+	char *key_file; /* ftboot's SSH key for the VM */
+	char *host_fp;  /* the VM's pinned host key fingerprint */
+	char ip[IPV4_STRLEN];
+};
+
+/* Cache of downloads: $FTBOOT_CACHE_DIR, else $XDG_CACHE_HOME/ftboot, else ~/.cache/ftboot. */
+int vm_cache_dir(char **out, struct err *err);
+
+/*
+ * Prepare vm for stack (whose state st is open and locked): names, paths,
+ * the journal. Opens nothing else yet. hooks may be NULL.
+ */
+int vm_open(struct vm *vm, const struct stack *stack, struct state *st,
+            const struct vm_hooks *hooks, struct err *err);
+
+/*
+ * Converge: the VM exists, runs, has its address and answers SSH with
+ * the pinned host key. Idempotent; safe to run again after any crash.
+ * On a boot failure the error ends with the serial console's last lines.
+ */
+int vm_up(struct vm *vm, struct err *err);
+
+/*
+ * Remove every resource the journal records, newest first (absent ones
+ * are fine), and the journal's entries with them. The network only when
+ * no other domain uses it. State and cache are the caller's.
+ */
+int vm_down(struct vm *vm, struct err *err);
+
+struct vm_status {
+	enum virt_dom_state state;
+	char ip[IPV4_STRLEN]; /* "" when unknown */
+	size_t resources;     /* journal entries */
+};
+
+/* What exists: the domain's state and address. */
+int vm_status(struct vm *vm, struct vm_status *out, struct err *err);
+
+/*
+ * An SSH session to the VM as the profile's user, with the pinned host
+ * key (vm_up must have run once). *transient as for ssh_connect.
+ */
+int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, struct err *err);
+
+/* The last lines of the serial console log, appended to err's message. */
+void vm_console_tail(const struct vm *vm, int lines, struct err *err);
+
+void vm_close(struct vm *vm);
+
+#endif
