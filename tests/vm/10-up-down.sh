@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# VM tier: `ftboot up --until vm` against a real libvirtd with a TCG guest
+# (the Debian test guest, its cloud-init reading ftboot's own seed), SSH
+# with the pinned host key, an idempotent second `up`, `down` leaving
+# nothing, and the bad-input cases of the VM layer.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=lib-vm.sh
+. "$(dirname "$0")/lib-vm.sh"
+scratch
+trap 'vm_cleanup ftvm1' EXIT
+vm_setup ftvm1 192.168.231.0/24 tcg
+cd "$proj" || exit 1
+
+t0=$(date +%s.%N)
+run_ftboot up --until vm
+t1=$(date +%s.%N)
+is "$rc" 0 "up --until vm: $(printf '%s' "$errout" | tail -5)"
+diag_time=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+echo "# up --until vm (TCG, first run with downloads) took $diag_time s"
+printf '%s\n' "$errout" | grep -q "ssh ftboot@192.168.231.10 (host key SHA256:.*) ... ready"
+ok $? "reached SSH at the reserved address with the pinned host key"
+printf '%s\n' "$errout" | grep -q "started (tcg)"; ok $? "started on TCG as the stack says"
+[ -s "$FTBOOT_STATE_DIR/ftvm1/console.log" ]; ok $? "the serial console is logged in the state directory"
+is "$(stat -c %a "$FTBOOT_STATE_DIR/ftvm1/ssh/id_ed25519")" 600 "ssh key is 0600"
+
+run_ftboot status
+printf '%s\n' "$out" | grep -q "^vm .*ftboot-ftvm1, running"; ok $? "status: running"
+printf '%s\n' "$out" | grep -q "^address *192.168.231.10"; ok $? "status: the address"
+run_ftboot status --json
+printf '%s\n' "$out" | grep -q '"state":"running","address":"192.168.231.10"'; ok $? "status --json"
+
+# shellcheck disable=SC2016 # expanded in the VM
+out=$(printf 'echo hello-from-$(hostname); exit 3\n' | "$FTBOOT" ssh 2>/dev/null)
+st=$?
+is "$(tail -n 1 <<<"$out")" "hello-from-ftvm1" "ftboot ssh runs a shell in the VM (hostname from the seed)"
+is "$st" 3 "and returns the remote exit status"
+
+run_ftboot up --until vm
+is "$rc" 0 "a second up converges"
+printf '%s\n' "$errout" | grep -q "vm 'ftboot-ftvm1' ... running"; ok $? "the running VM is left as it is"
+
+run_ftboot down
+is "$rc" 0 "down"
+is "$(vm_leftovers ftvm1)" "" "libvirt has no domain, network, pool or volume of the stack"
+[ ! -e "$FTBOOT_STATE_DIR/ftvm1" ]; ok $? "the state directory is gone"
+run_ftboot down
+is "$rc" 0 "down again is fine"
+printf '%s\n' "$errout" | grep -q "nothing was left"; ok $? "and says there was nothing"
+
+# Bad input: each a clear error, nothing leaked.
+img=images/debian-test/image.yaml
+cp "$img" "$tmp/image.yaml.good"
+wrong=$(sha512sum </dev/null | cut -d' ' -f1) # a real digest, of the wrong bytes
+sed -i "0,/sha512: [0-9a-f]*/s//sha512: $wrong/" "$img"
+run_ftboot up --until vm
+is "$rc" 1 "wrong sha512: fails"
+printf '%s\n' "$errout" | grep -q "sha512 mismatch"; ok $? "and says sha512 mismatch: $(tail -c 300 <<<"$errout")"
+is "$(vm_leftovers ftvm1)" "" "nothing created in libvirt"
+cp "$tmp/image.yaml.good" "$img"
+
+sed -i "s/127.0.0.1:$http_port/127.0.0.1:9/" "$img"
+FTBOOT_CACHE_DIR=$tmp/empty-cache run_ftboot up --until vm # cached files need no server
+is "$rc" 1 "unreachable URL: fails"
+printf '%s\n' "$errout" | grep -q "cannot connect to 127.0.0.1 port 9"; ok $? "naming host and port: $(tail -c 300 <<<"$errout")"
+cp "$tmp/image.yaml.good" "$img"
+
+sed -i 's|uri: qemu:///system|uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock"|' srcs/stack.yaml
+run_ftboot up --until vm
+is "$rc" 1 "libvirt not reachable: fails"
+printf '%s\n' "$errout" | grep -q "is libvirtd running"; ok $? "and asks whether libvirtd runs"
+sed -i 's|uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock"|uri: qemu:///system|' srcs/stack.yaml
+
+# A CIDR that overlaps another libvirt network.
+other=ftboot-overlap-$$
+cat >"$tmp/net.xml" <<EOS
+<network><name>$other</name><bridge name='ftov$$'/><ip address='192.168.232.1' netmask='255.255.255.0'/></network>
+EOS
+virsh -c qemu:///system net-define "$tmp/net.xml" >/dev/null
+sed -i 's/192.168.231/192.168.232/g' srcs/stack.yaml
+run_ftboot up --until vm
+is "$rc" 1 "overlapping CIDR: fails"
+printf '%s\n' "$errout" | grep -q "overlaps libvirt network '$other'"; ok $? "naming the other network"
+virsh -c qemu:///system net-undefine "$other" >/dev/null
+run_ftboot down
+is "$(vm_leftovers ftvm1)" "" "nothing leaked by the failures"
+done_testing

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# VM tier: accel: auto. Where /dev/kvm opens but a KVM guest hangs (nested
+# virtualisation, as on this project's machines), ftboot must see the
+# silent console, say so, and restart the VM on TCG.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=lib-vm.sh
+. "$(dirname "$0")/lib-vm.sh"
+scratch
+trap 'vm_cleanup ftvm2' EXIT
+vm_setup ftvm2 192.168.233.0/24 auto
+cd "$proj" || exit 1
+
+run_ftboot up --until vm
+is "$rc" 0 "up --until vm with accel: auto: $(tail -n 3 <<<"$errout")"
+xml=$(virsh -c qemu:///system dumpxml ftboot-ftvm2 2>/dev/null)
+if grep -q "warning: the KVM guest wrote nothing to its console" <<<"$errout"; then
+	ok 0 "KVM hung: the fallback warning was printed"
+	grep -q "<domain type='qemu'" <<<"$xml"; ok $? "the VM now runs on TCG"
+	grep -q "started (tcg)" <<<"$errout"; ok $? "and the step says tcg"
+elif grep -q "warning: KVM is not usable" <<<"$errout"; then
+	ok 0 "no usable /dev/kvm: TCG from the start, with a warning"
+	grep -q "<domain type='qemu'" <<<"$xml"; ok $? "the VM runs on TCG"
+	skip "no KVM here, so no hang to fall back from"
+else
+	grep -q "<domain type='kvm'" <<<"$xml"; ok $? "KVM works here: the VM runs on KVM"
+	skip "KVM works on this machine: there is no fallback to show"
+	skip "KVM works on this machine: there is no fallback to show"
+fi
+run_ftboot down
+is "$rc" 0 "down"
+is "$(vm_leftovers ftvm2)" "" "nothing left"
+done_testing

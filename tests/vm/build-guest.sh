@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# tests/vm/build-guest.sh: build the VM tier's test guest, a Debian bookworm
+# image (systemd, openssh-server, cloud-init, docker.io, apparmor) booted by
+# direct kernel boot, and print the directory that holds it.
+#
+#   tests/vm/build-guest.sh [CACHE_DIR]
+#
+# CACHE_DIR defaults to ${FTBOOT_TEST_CACHE:-/var/cache/ftboot-test} and
+# must not be inside the repository. The result is CACHE_DIR/guest-KEY/:
+#
+#   rootfs.img   raw ext4 (label rootfs, sparse, 3 GiB), root of /dev/vda
+#   vmlinuz      the guest's own kernel (linux-image-cloud-amd64)
+#   initrd.img   its initramfs (virtio_blk/virtio_pci are modules)
+#   SHA512SUMS   sha512 of the three (`sha512sum -c` format)
+#   DONE         stamp written last: the build is complete
+#
+# KEY is the sha256 of this script, so editing it rebuilds; a complete
+# build is reused at once. A build runs in CACHE_DIR/.build-KEY.* and is
+# renamed into place only when complete, so a killed build leaves no half
+# cache (its leftovers are removed by the next run). Older guest-* builds
+# are pruned after a new one lands. Progress goes to stderr.
+#
+# The guest has no SSH host keys and no root password: cloud-init installs
+# the host key and the authorized keys from the test's NoCloud seed.
+#
+# Exit status: 0 built or reused; 77 cannot build here (not root, missing
+# debootstrap or mkfs.ext4, Debian's repository unreachable); 1 failure.
+# Needs root (debootstrap, chroot).
+set -eu
+
+suite=bookworm
+mirror=${FTBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
+# What debootstrap installs; its postinst scripts start no service.
+base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,initramfs-tools,ca-certificates,dbus
+# Installed in a chroot afterwards, with a policy-rc.d that forbids starting
+# services: docker.io's and cloud-init's maintainer scripts try to.
+extra_pkgs=(cloud-init docker.io apparmor sudo)
+img_size=3G
+
+prog=build-guest
+self=${BASH_SOURCE[0]}
+t0=$(date +%s)
+
+say() { printf '%s: %s\n' "$prog" "$*" >&2; }
+die() { say "$*"; exit 1; }
+cannot() { say "cannot build the test guest: $*"; exit 77; }
+elapsed() { echo "$(($(date +%s) - $1)) s"; }
+
+# A failed download or name lookup (debootstrap's or apt's words): the
+# repository is unreachable, which is "cannot run here", not a bug.
+network_failure() {
+	grep -qiE "Failed getting release file|Couldn't download|Could not resolve|Temporary failure resolving|Failed to fetch|Connection (refused|timed out)|Network is unreachable|Unable to connect" "$1"
+}
+
+[ "$(id -u)" -eq 0 ] || cannot "must run as root (debootstrap, chroot); try: sudo $self"
+for tool in debootstrap mkfs.ext4 chroot flock realpath sha256sum sha512sum; do
+	command -v "$tool" >/dev/null 2>&1 || cannot "'$tool' not found (apt-get install debootstrap e2fsprogs coreutils util-linux)"
+done
+
+cache=$(realpath -m "${1:-${FTBOOT_TEST_CACHE:-/var/cache/ftboot-test}}")
+top=$(cd "$(dirname "$self")/../.." && pwd -P)
+case $cache/ in
+"$top"/*) die "cache directory '$cache' is inside the repository: choose one outside it (FTBOOT_TEST_CACHE)" ;;
+esac
+mkdir -p "$cache"
+
+key=$(sha256sum "$self" | cut -c1-16)
+final=$cache/guest-$key
+
+if [ -e "$final/DONE" ]; then
+	say "reusing $final"
+	echo "$final"
+	exit 0
+fi
+
+# One build at a time per cache; a second caller waits, then reuses.
+exec 9>"$cache/.lock"
+flock 9
+if [ -e "$final/DONE" ]; then
+	say "reusing $final (built meanwhile)"
+	echo "$final"
+	exit 0
+fi
+
+# Unmount whatever is mounted under $1 (deepest first).
+umount_under() {
+	local m
+	awk -v d="$1/" 'index($2 "/", d) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+# Leftovers of builds that were killed (we hold the lock: none is running).
+# A directory without DONE under the final name cannot come from this
+# script (rename is last), but remove it rather than trust it.
+for old in "$cache"/.build-*; do
+	[ -e "$old" ] || continue
+	say "removing the leftovers of an interrupted build: $old"
+	umount_under "$old"
+	rm -rf --one-file-system "$old"
+done
+if [ -e "$final" ]; then
+	rm -rf --one-file-system "$final"
+fi
+
+work=$(mktemp -d "$cache/.build-$key.XXXXXX")
+root=$work/root
+cleanup() {
+	umount_under "$work"
+	rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+say "building the $suite test guest in $work (key $key)"
+
+# 1. debootstrap the base system.
+t=$(date +%s)
+say "debootstrap $suite ($mirror) ..."
+if ! debootstrap --variant=minbase --include="$base_pkgs" "$suite" "$root" "$mirror" \
+	>"$work/debootstrap.log" 2>&1; then
+	if network_failure "$work/debootstrap.log" || network_failure "$root/debootstrap/debootstrap.log" 2>/dev/null; then
+		tail -5 "$work/debootstrap.log" >&2
+		cannot "debootstrap could not download from $mirror (network?)"
+	fi
+	tail -20 "$work/debootstrap.log" >&2
+	if [ -f "$root/debootstrap/debootstrap.log" ]; then
+		tail -20 "$root/debootstrap/debootstrap.log" >&2
+	fi
+	die "debootstrap failed (log above)"
+fi
+say "debootstrap ... done ($(elapsed "$t"))"
+
+# 2. The extra packages, in a chroot where no service may start.
+t=$(date +%s)
+say "installing ${extra_pkgs[*]} ..."
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+mount -t proc proc "$root/proc"
+in_root() {
+	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive "$@"
+}
+if ! { in_root apt-get update -q &&
+	in_root apt-get install -y -q --no-install-recommends "${extra_pkgs[@]}"; } \
+	>"$work/apt.log" 2>&1; then
+	tail -20 "$work/apt.log" >&2
+	if network_failure "$work/apt.log"; then
+		cannot "apt-get in the guest could not download from $mirror (network?)"
+	fi
+	die "installing ${extra_pkgs[*]} failed (log above)"
+fi
+say "installing ... done ($(elapsed "$t"))"
+
+# 3. Configure.
+t=$(date +%s)
+say "configuring ..."
+mkdir -p "$root/etc/systemd/network"
+cat >"$root/etc/systemd/network/20-dhcp.network" <<'EOF'
+# ftboot test guest: DHCP on the first virtio NIC (eth0 with net.ifnames=0).
+[Match]
+Name=en* eth*
+
+[Network]
+DHCP=yes
+EOF
+cat >"$root/etc/cloud/cloud.cfg.d/90-ftboot-test.cfg" <<'EOF'
+# ftboot test guest: the seed ISO (label cidata) or nothing; the network is
+# systemd-networkd's (20-dhcp.network), not cloud-init's.
+datasource_list: [ NoCloud, None ]
+network: {config: disabled}
+EOF
+cat >"$root/etc/fstab" <<'EOF'
+# ftboot test guest: the whole disk is the root file system (ext4, label rootfs)
+/dev/vda	/	ext4	rw,errors=remount-ro	0	1
+EOF
+echo ftboot-guest >"$root/etc/hostname"
+cat >"$root/etc/hosts" <<'EOF'
+127.0.0.1	localhost
+127.0.1.1	ftboot-guest
+::1	localhost ip6-localhost ip6-loopback
+EOF
+# No root password (locked), no host keys (cloud-init writes the pinned
+# one), no machine id (each boot of a copy makes its own), no host files.
+{
+	in_root systemctl enable systemd-networkd.service ssh.service docker.service \
+		serial-getty@ttyS0.service
+	in_root systemctl mask systemd-networkd-wait-online.service
+	in_root passwd -l root
+} >>"$work/apt.log" 2>&1
+rm -f "$root"/etc/ssh/ssh_host_*
+: >"$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+rm -f "$root/etc/resolv.conf"
+in_root apt-get clean
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/log/*.log "$root"/var/cache/debconf/*-old
+rm -f "$root/usr/sbin/policy-rc.d"
+umount_under "$root"
+say "configuring ... done ($(elapsed "$t"))"
+
+# 4. Kernel, initrd, root image.
+t=$(date +%s)
+kernel=$(find "$root/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -1)
+initrd=$(find "$root/boot" -maxdepth 1 -name 'initrd.img-*' | sort -V | tail -1)
+if [ -z "$kernel" ] || [ -z "$initrd" ]; then
+	die "no kernel or initrd in $root/boot"
+fi
+out=$work/out
+mkdir "$out"
+cp "$kernel" "$out/vmlinuz"
+cp "$initrd" "$out/initrd.img"
+say "rootfs $(du -sm --one-file-system "$root" | cut -f1) MB; making the $img_size image ..."
+truncate -s "$img_size" "$out/rootfs.img"
+mkfs.ext4 -q -L rootfs -d "$root" "$out/rootfs.img"
+(cd "$out" && sha512sum rootfs.img vmlinuz initrd.img >SHA512SUMS)
+chmod 0644 "$out"/*
+chmod 0755 "$out"
+{
+	echo "key $key"
+	echo "suite $suite"
+	echo "kernel $(basename "$kernel")"
+	echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(elapsed "$t0")"
+} >"$out/DONE"
+say "image ... done ($(elapsed "$t")): $(du -m "$out/rootfs.img" | cut -f1) MB used of $img_size"
+
+mv -T "$out" "$final"
+for old in "$cache"/guest-*; do
+	[ "$old" = "$final" ] && continue
+	[ -e "$old" ] || continue
+	say "pruning an older build: $old"
+	rm -rf --one-file-system "$old"
+done
+say "built $final in $(elapsed "$t0")"
+echo "$final"
