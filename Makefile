@@ -118,6 +118,7 @@ fuzz:
 
 bench: $(BIN)
 	@tests/bench/render.sh
+	@tests/bench/vm.sh
 
 e2e-laptop: $(BIN)
 	@tests/e2e/laptop.sh
