@@ -12,48 +12,49 @@
 #include "ui.h"
 #include "vm.h"
 
-int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err) {
-  static const struct option opts[] = {
-      {"purge", no_argument, NULL, 'p'},
-      {NULL, 0, NULL, 0},
-  };
-  struct ui u = {0};
-  struct vm_hooks hooks;
-  struct vm vm;
-  size_t n;
-  int c, purge = 0, rc = -1;
+int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err)
+{
+	static const struct option opts[] = {
+	    {"purge", no_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ui u = {0};
+	struct vm_hooks hooks;
+	struct vm vm;
+	size_t n;
+	int c, purge = 0, rc = -1;
 
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-    if (c != 'p')
-      return err_set(err, ERR_USAGE,
-                     "unknown option '%s'; usage: ftboot down [--purge]",
-                     argv[optind - 1]);
-    purge = 1;
-  }
-  if (optind < argc)
-    return err_set(err, ERR_USAGE,
-                   "unexpected argument '%s'; usage: ftboot down [--purge]",
-                   argv[optind]);
-  u.quiet = ctx->quiet;
-  ui_hooks(&u, &hooks);
-  if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)
-    goto out;
-  n = vm.journal.n;
-  if (vm_down(&vm, err) < 0) {
-    /* Keep the state: its journal is the record of what is left. */
-    ui_abort(&u);
-    goto out;
-  }
-  if (state_destroy(&ctx->state, err) < 0)
-    goto out;
-  if (purge && fs_remove_tree(vm.cache_dir, err) < 0)
-    goto out;
-  if (!ctx->quiet)
-    fprintf(stderr, "%s stack '%s'%s\n", n ? "removed" : "nothing was left of",
-            ctx->stack->name, purge ? "; download cache emptied" : "");
-  rc = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'p')
+			return err_set(err, ERR_USAGE,
+			               "unknown option '%s'; usage: ftboot down [--purge]",
+			               argv[optind - 1]);
+		purge = 1;
+	}
+	if (optind < argc)
+		return err_set(err, ERR_USAGE,
+		               "unexpected argument '%s'; usage: ftboot down [--purge]",
+		               argv[optind]);
+	u.quiet = ctx->quiet;
+	ui_hooks(&u, &hooks);
+	if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)
+		goto out;
+	n = vm.journal.n;
+	if (vm_down(&vm, err) < 0) {
+		/* Keep the state: its journal is the record of what is left. */
+		ui_abort(&u);
+		goto out;
+	}
+	if (state_destroy(&ctx->state, err) < 0)
+		goto out;
+	if (purge && fs_remove_tree(vm.cache_dir, err) < 0)
+		goto out;
+	if (!ctx->quiet)
+		fprintf(stderr, "%s stack '%s'%s\n", n ? "removed" : "nothing was left of",
+		        ctx->stack->name, purge ? "; download cache emptied" : "");
+	rc = 0;
 out:
-  vm_close(&vm);
-  return rc;
+	vm_close(&vm);
+	return rc;
 }

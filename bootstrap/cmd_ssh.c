@@ -7,35 +7,33 @@
 #include "cmd.h"
 #include "vm.h"
 
-int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err) {
-  struct vm vm;
-  struct ssh *s = NULL;
-  int status = 0, rc = -1;
+int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
+{
+	struct vm vm;
+	struct ssh *s = NULL;
+	int status = 0, rc = -1;
 
-  if (argc > 1)
-    return err_set(
-        err, ERR_NOTIMPL,
-        "a shell in a service's container ('%s') comes with the cluster "
-        "steps, which are not implemented yet; 'ftboot ssh' opens one in "
-        "the VM",
-        argv[1]);
-  if (vm_open(&vm, ctx->stack, &ctx->state, NULL, err) < 0)
-    goto out;
-  if (vm.journal.n == 0) {
-    err_set(err, ERR_FAIL,
-            "stack '%s' has no VM yet; run 'ftboot up --until vm'",
-            ctx->stack->name);
-    goto out;
-  }
-  if (vm_ssh(&vm, 10000, &s, NULL, err) < 0 ||
-      ssh_shell(s, NULL, &status, err) < 0)
-    goto out;
-  rc = 0;
+	if (argc > 1)
+		return err_set(err, ERR_NOTIMPL,
+		               "a shell in a service's container ('%s') comes with the cluster "
+		               "steps, which are not implemented yet; 'ftboot ssh' opens one in "
+		               "the VM",
+		               argv[1]);
+	if (vm_open(&vm, ctx->stack, &ctx->state, NULL, err) < 0)
+		goto out;
+	if (vm.journal.n == 0) {
+		err_set(err, ERR_FAIL, "stack '%s' has no VM yet; run 'ftboot up --until vm'",
+		        ctx->stack->name);
+		goto out;
+	}
+	if (vm_ssh(&vm, 10000, &s, NULL, err) < 0 || ssh_shell(s, NULL, &status, err) < 0)
+		goto out;
+	rc = 0;
 out:
-  ssh_close(s);
-  vm_close(&vm);
-  if (rc == 0 && status != 0)
-    return err_set(err, status > 125 ? 125 : status,
-                   "the shell exited with status %d", status);
-  return rc;
+	ssh_close(s);
+	vm_close(&vm);
+	if (rc == 0 && status != 0)
+		return err_set(err, status > 125 ? 125 : status, "the shell exited with status %d",
+		               status);
+	return rc;
 }

@@ -11,94 +11,93 @@
 #include "ipv4.h"
 #include "vm.h"
 
-static int print_json(const struct ctx *ctx, const struct vm *vm,
-                      const struct vm_status *s, struct err *err) {
-  struct doc_node *root = doc_new(DOC_MAP), *v = doc_new(DOC_MAP),
-                  *res = doc_new(DOC_SEQ);
-  struct buf b = BUF_INIT(1u << 20);
-  size_t i;
-  int rc;
+static int print_json(const struct ctx *ctx, const struct vm *vm, const struct vm_status *s,
+                      struct err *err)
+{
+	struct doc_node *root = doc_new(DOC_MAP), *v = doc_new(DOC_MAP), *res = doc_new(DOC_SEQ);
+	struct buf b = BUF_INIT(1u << 20);
+	size_t i;
+	int rc;
 
-  doc_map_set(root, "stack", doc_new_str(ctx->stack->name));
-  doc_map_set(v, "name", doc_new_str(vm->dom));
-  doc_map_set(v, "state", doc_new_str(virt_dom_state_name(s->state)));
-  doc_map_set(v, "address", s->ip[0] ? doc_new_str(s->ip) : doc_new(DOC_NULL));
-  doc_map_set(root, "vm", v);
-  for (i = 0; i < vm->journal.n; i++) {
-    struct doc_node *e = doc_new(DOC_MAP);
+	doc_map_set(root, "stack", doc_new_str(ctx->stack->name));
+	doc_map_set(v, "name", doc_new_str(vm->dom));
+	doc_map_set(v, "state", doc_new_str(virt_dom_state_name(s->state)));
+	doc_map_set(v, "address", s->ip[0] ? doc_new_str(s->ip) : doc_new(DOC_NULL));
+	doc_map_set(root, "vm", v);
+	for (i = 0; i < vm->journal.n; i++) {
+		struct doc_node *e = doc_new(DOC_MAP);
 
-    doc_map_set(e, "kind", doc_new_str(vm->journal.v[i].kind));
-    doc_map_set(e, "name", doc_new_str(vm->journal.v[i].name));
-    doc_seq_push(res, e);
-  }
-  doc_map_set(root, "resources", res);
-  rc = doc_emit_json(root, &b, err);
-  if (rc == 0)
-    printf("%s\n", buf_cstr(&b));
-  buf_release(&b);
-  doc_free(root);
-  return rc;
+		doc_map_set(e, "kind", doc_new_str(vm->journal.v[i].kind));
+		doc_map_set(e, "name", doc_new_str(vm->journal.v[i].name));
+		doc_seq_push(res, e);
+	}
+	doc_map_set(root, "resources", res);
+	rc = doc_emit_json(root, &b, err);
+	if (rc == 0)
+		printf("%s\n", buf_cstr(&b));
+	buf_release(&b);
+	doc_free(root);
+	return rc;
 }
 
-int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err) {
-  static const struct option opts[] = {
-      {"json", no_argument, NULL, 'j'},
-      {NULL, 0, NULL, 0},
-  };
-  struct vm_status s;
-  struct vm vm = {0};
-  struct state st = {0};
-  char cidr[IPV4_STRLEN];
-  size_t i;
-  int c, json = 0, rc = -1, opened = 0;
+int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct vm_status s;
+	struct vm vm = {0};
+	struct state st = {0};
+	char cidr[IPV4_STRLEN];
+	size_t i;
+	int c, json = 0, rc = -1, opened = 0;
 
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-    if (c != 'j')
-      return err_set(err, ERR_USAGE,
-                     "unknown option '%s'; usage: ftboot status [--json]",
-                     argv[optind - 1]);
-    json = 1;
-  }
-  if (state_open(&st, ctx->stack->name, 0, err) < 0)
-    return -1;
-  if (state_exists(&st)) {
-    if (vm_open(&vm, ctx->stack, &st, NULL, err) < 0 ||
-        vm_status(&vm, &s, err) < 0)
-      goto out;
-    opened = 1;
-  } else {
-    s = (struct vm_status){.state = VIRT_DOM_ABSENT};
-  }
-  if (json) {
-    if (opened) {
-      rc = print_json(ctx, &vm, &s, err);
-      goto out;
-    }
-    printf("{\"stack\":\"%s\",\"vm\":null,\"resources\":[]}\n",
-           ctx->stack->name);
-    rc = 0;
-    goto out;
-  }
-  printf("stack      %s\n", ctx->stack->name);
-  if (!opened || s.resources == 0) {
-    printf("vm         not created (ftboot up creates it)\n");
-    rc = 0;
-    goto out;
-  }
-  printf("vm         %s, %s\n", vm.dom, virt_dom_state_name(s.state));
-  printf("address    %s\n", s.ip[0] ? s.ip : "-");
-  printf("network    %s, %s/%u\n", vm.net,
-         ipv4_format(ctx->stack->vm.net, cidr), ctx->stack->vm.prefix);
-  printf("resources  %zu:", s.resources);
-  for (i = 0; i < vm.journal.n; i++)
-    printf(" %s %s%s", vm.journal.v[i].kind, vm.journal.v[i].name,
-           i + 1 < vm.journal.n ? "," : "");
-  printf("\n");
-  rc = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'j')
+			return err_set(err, ERR_USAGE,
+			               "unknown option '%s'; usage: ftboot status [--json]",
+			               argv[optind - 1]);
+		json = 1;
+	}
+	if (state_open(&st, ctx->stack->name, 0, err) < 0)
+		return -1;
+	if (state_exists(&st)) {
+		if (vm_open(&vm, ctx->stack, &st, NULL, err) < 0 || vm_status(&vm, &s, err) < 0)
+			goto out;
+		opened = 1;
+	} else {
+		s = (struct vm_status){.state = VIRT_DOM_ABSENT};
+	}
+	if (json) {
+		if (opened) {
+			rc = print_json(ctx, &vm, &s, err);
+			goto out;
+		}
+		printf("{\"stack\":\"%s\",\"vm\":null,\"resources\":[]}\n", ctx->stack->name);
+		rc = 0;
+		goto out;
+	}
+	printf("stack      %s\n", ctx->stack->name);
+	if (!opened || s.resources == 0) {
+		printf("vm         not created (ftboot up creates it)\n");
+		rc = 0;
+		goto out;
+	}
+	printf("vm         %s, %s\n", vm.dom, virt_dom_state_name(s.state));
+	printf("address    %s\n", s.ip[0] ? s.ip : "-");
+	printf("network    %s, %s/%u\n", vm.net, ipv4_format(ctx->stack->vm.net, cidr),
+	       ctx->stack->vm.prefix);
+	printf("resources  %zu:", s.resources);
+	for (i = 0; i < vm.journal.n; i++)
+		printf(" %s %s%s", vm.journal.v[i].kind, vm.journal.v[i].name,
+		       i + 1 < vm.journal.n ? "," : "");
+	printf("\n");
+	rc = 0;
 out:
-  if (opened || vm.dom)
-    vm_close(&vm);
-  state_close(&st);
-  return rc;
+	if (opened || vm.dom)
+		vm_close(&vm);
+	state_close(&st);
+	return rc;
 }

@@ -13,57 +13,56 @@
 
 static const char *const steps[] = {"vm", "provision", "build", "apply", NULL};
 
-int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err) {
-  static const struct option opts[] = {
-      {"until", required_argument, NULL, 'u'},
-      {NULL, 0, NULL, 0},
-  };
-  struct ui u = {0};
-  struct vm_hooks hooks;
-  struct vm vm;
-  const char *until = NULL;
-  int c, i, rc = -1;
+int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err)
+{
+	static const struct option opts[] = {
+	    {"until", required_argument, NULL, 'u'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ui u = {0};
+	struct vm_hooks hooks;
+	struct vm vm;
+	const char *until = NULL;
+	int c, i, rc = -1;
 
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-    if (c != 'u')
-      return err_set(err, ERR_USAGE,
-                     "unknown option '%s'; usage: ftboot up [--until STEP]",
-                     argv[optind - 1]);
-    until = optarg;
-  }
-  if (optind < argc)
-    return err_set(err, ERR_USAGE,
-                   "unexpected argument '%s'; usage: ftboot up [--until STEP]",
-                   argv[optind]);
-  if (until) {
-    for (i = 0; steps[i] && strcmp(steps[i], until) != 0; i++)
-      ;
-    if (steps[i] == NULL)
-      return err_set(err, ERR_USAGE,
-                     "no step '%s'; the steps are vm, provision, build, apply",
-                     until);
-  }
-  u.quiet = ctx->quiet;
-  ui_hooks(&u, &hooks);
-  if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)
-    goto out;
-  rc = vm_up(&vm, err);
-  ui_abort(&u);
-  if (rc < 0)
-    goto out;
-  if (!ctx->quiet)
-    fprintf(stderr, "vm '%s' is up at %s (ftboot ssh opens a shell)\n", vm.dom,
-            vm.ip);
-  if (until == NULL || strcmp(until, "vm") != 0) {
-    rc = err_set(
-        err, ERR_NOTIMPL,
-        "the VM is up; the next steps (provision, build, apply) are not "
-        "implemented yet (stop after the VM with: ftboot up --until vm)");
-    goto out;
-  }
-  rc = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 'u')
+			return err_set(err, ERR_USAGE,
+			               "unknown option '%s'; usage: ftboot up [--until STEP]",
+			               argv[optind - 1]);
+		until = optarg;
+	}
+	if (optind < argc)
+		return err_set(err, ERR_USAGE,
+		               "unexpected argument '%s'; usage: ftboot up [--until STEP]",
+		               argv[optind]);
+	if (until) {
+		for (i = 0; steps[i] && strcmp(steps[i], until) != 0; i++)
+			;
+		if (steps[i] == NULL)
+			return err_set(err, ERR_USAGE,
+			               "no step '%s'; the steps are vm, provision, build, apply",
+			               until);
+	}
+	u.quiet = ctx->quiet;
+	ui_hooks(&u, &hooks);
+	if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)
+		goto out;
+	rc = vm_up(&vm, err);
+	ui_abort(&u);
+	if (rc < 0)
+		goto out;
+	if (!ctx->quiet)
+		fprintf(stderr, "vm '%s' is up at %s (ftboot ssh opens a shell)\n", vm.dom, vm.ip);
+	if (until == NULL || strcmp(until, "vm") != 0) {
+		rc = err_set(err, ERR_NOTIMPL,
+		             "the VM is up; the next steps (provision, build, apply) are not "
+		             "implemented yet (stop after the VM with: ftboot up --until vm)");
+		goto out;
+	}
+	rc = 0;
 out:
-  vm_close(&vm);
-  return rc;
+	vm_close(&vm);
+	return rc;
 }

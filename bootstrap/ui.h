@@ -13,10 +13,11 @@
 #include "vm.h"
 
 struct ui {
-  int quiet;
-  int in_step; /* a step line is open */
-  struct timespec t0;
-  struct progress progress;
+	int quiet;
+	int in_step;    /* a step line is open */
+	char what[512]; /* the open step's label, shown again after a warning */
+	struct timespec t0;
+	struct progress progress;
 };
 
 /* Hooks that print through u. */

@@ -497,6 +497,48 @@ static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *e
 }
 
 /*
+ * accel auto with a usable /dev/kvm: start on KVM and watch. Nested
+ * virtualisation fails in two ways: qemu aborts at start (an MSR it
+ * cannot set), or the guest hangs and its console stays silent. Either
+ * way the VM is removed and started again on TCG, with a warning.
+ */
+static int kvm_probe(struct vm *vm, struct virt_dom_spec *spec, long before, struct err *err)
+{
+	enum virt_dom_state state = VIRT_DOM_RUNNING;
+	char why[512];
+	double t0;
+
+	if (define_start(vm, spec, err) < 0) {
+		snprintf(why, sizeof(why), "it did not start: %.400s", err->msg);
+	} else {
+		t0 = now();
+		while (now() - t0 < KVM_PROBE_SECONDS && file_size(vm->console_log) <= before &&
+		       state == VIRT_DOM_RUNNING) {
+			nap(250);
+			if (virt_dom_state(vm->virt, vm->dom, &state, err) < 0)
+				return -1;
+		}
+		if (state == VIRT_DOM_RUNNING && file_size(vm->console_log) > before)
+			return 0; /* KVM works */
+		if (state != VIRT_DOM_RUNNING)
+			snprintf(why, sizeof(why), "the guest stopped (%s)",
+			         virt_dom_state_name(state));
+		else
+			snprintf(why, sizeof(why), "the guest wrote nothing to its console in %d s",
+			         KVM_PROBE_SECONDS);
+	}
+	warn(vm,
+	     "KVM failed (%s): nested virtualisation breaks on some hosts; restarting the VM on "
+	     "TCG, which is slower (set vm.accel: tcg to skip this probe)",
+	     why);
+	err_clear(err);
+	if (virt_dom_remove(vm->virt, vm->dom, err) < 0)
+		return -1;
+	spec->accel = VIRT_ACCEL_TCG;
+	return define_start(vm, spec, err);
+}
+
+/*
  * Start the domain. With accel auto and a usable /dev/kvm, try KVM; a
  * KVM guest that writes nothing to its console within KVM_PROBE_SECONDS
  * is taken as hung (nested virtualisation) and restarted on TCG.
@@ -507,7 +549,6 @@ static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *
 	enum virt_dom_state state;
 	char why[256] = "";
 	long before;
-	double t0;
 
 	step(vm, "vm '%s'", vm->dom);
 	if (virt_dom_state(vm->virt, vm->dom, &state, err) < 0)
@@ -540,24 +581,11 @@ static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *
 		break;
 	}
 	before = file_size(vm->console_log);
-	if (define_start(vm, spec, err) < 0)
-		return -1;
 	if (vm->stack->vm.accel == STACK_ACCEL_AUTO && spec->accel == VIRT_ACCEL_KVM) {
-		t0 = now();
-		while (now() - t0 < KVM_PROBE_SECONDS && file_size(vm->console_log) <= before)
-			nap(250);
-		if (file_size(vm->console_log) <= before) {
-			warn(vm,
-			     "the KVM guest wrote nothing to its console in %d s (nested "
-			     "virtualisation hangs on some hosts); restarting it on TCG, which is "
-			     "slower (set vm.accel: tcg to skip this probe)",
-			     KVM_PROBE_SECONDS);
-			if (virt_dom_remove(vm->virt, vm->dom, err) < 0)
-				return -1;
-			spec->accel = VIRT_ACCEL_TCG;
-			if (define_start(vm, spec, err) < 0)
-				return -1;
-		}
+		if (kvm_probe(vm, spec, before, err) < 0)
+			return -1;
+	} else if (define_start(vm, spec, err) < 0) {
+		return -1;
 	} else if (vm->stack->vm.accel == STACK_ACCEL_AUTO && why[0]) {
 		warn(vm, "KVM is not usable (%s); the VM runs on TCG, which is slower", why);
 	}

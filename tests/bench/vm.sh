@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # make bench, VM part: `ftboot up --until vm` from start to SSH ready and
 # `ftboot down`, on the TCG Debian test guest (image already cached),
 # beside the baseline virt-install --import --cloud-init booting the same
