@@ -47,17 +47,21 @@ out:
 	return rc;
 }
 
-static int fs_fsync_dir(const char *path)
+int fs_fsync_dir(const char *path)
 {
 	char *dir = path_dir(path);
-	int fd, rc = 0;
+	int fd, rc = -1, saved = 0;
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		rc = fsync(fd);
+		saved = errno;
 		close(fd);
+	} else {
+		saved = errno;
 	}
 	free(dir);
+	errno = saved;
 	return rc;
 }
 

@@ -23,6 +23,12 @@ int fs_read(const char *path, size_t limit, struct buf *out, struct err *err);
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
                     int *errnum, struct err *err);
 
+/*
+ * fsync the directory holding path, so a rename or create in it is
+ * durable. 0, or -1 with errno set.
+ */
+int fs_fsync_dir(const char *path);
+
 /* mkdir -p with mode for each directory created. */
 int fs_mkdirs(const char *path, mode_t mode, struct err *err);
 

@@ -499,20 +499,6 @@ static int http_restart(struct http_dl *dl, const char *part, struct err *err)
 	return 0;
 }
 
-static int http_fsync_dir(const char *path)
-{
-	char *dir = path_dir(path);
-	int fd, rc = -1;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
 /*
  * One transfer into the .part, resuming from dl->offset, restarting once
  * from zero when the server ignores the Range. 0 when the .part should
@@ -640,7 +626,7 @@ int http_download(const char *url, const char *dest, const char *sha512_hex,
 		err_sys(err, errno, "cannot rename '%s' to '%s'", part, dest);
 		goto out;
 	}
-	http_fsync_dir(dest);
+	fs_fsync_dir(dest);
 	http_stamp_write(dest, stamp, want);
 	if (progress)
 		progress(ctx, dl.offset + dl.written, dl.offset + dl.written);

@@ -306,20 +306,6 @@ static int journal_cut_torn(int fd, const char *path, struct err *err)
 	return 0;
 }
 
-static int journal_fsync_dir(const char *path, struct err *err)
-{
-	char *dir = path_dir(path);
-	int fd, rc = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rc = err_sys(err, errno, "cannot sync directory '%s'", dir);
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return rc;
-}
-
 /* Append line (len bytes, ending in '\n') durably. */
 static int journal_append(const struct journal *j, const char *line, size_t len, struct err *err)
 {
@@ -374,7 +360,8 @@ static int journal_append(const struct journal *j, const char *line, size_t len,
 		err_sys(err, errno, "cannot write journal '%s': fsync", j->path);
 		goto out;
 	}
-	if (created && journal_fsync_dir(j->path, err) < 0)
+	if (created && fs_fsync_dir(j->path) < 0 &&
+	    err_sys(err, errno, "cannot sync the directory of '%s'", j->path) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "fs.h"
+#include "run.h"
 #include "tap.h"
 #include "xmem.h"
 
@@ -35,48 +36,11 @@ static const char sha512_million[] =
     "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"
     "de0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb217ad8cc09b";
 
-/* Run argv with stdout (and stderr) captured into out; the exit status, or -1. */
-static int run(const char *const argv[], struct buf *out)
-{
-	int fds[2], status;
-	char chunk[4096];
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(fds) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int have_ssh_keygen(void)
 {
 	static const char *const argv[] = {"sh", "-c", "command -v ssh-keygen", NULL};
 	struct buf out = BUF_INIT(4096);
-	int rc = run(argv, &out);
+	int rc = run_capture(argv, &out, 1);
 
 	buf_release(&out);
 	return rc == 0;
@@ -181,7 +145,7 @@ static void check_private_layout(const struct crypto_keypair *kp, const char *co
 	ok(lines_ok, "base64 lines are 70 columns, the last one shorter or equal");
 	if (fs_write_atomic(keyfile, body.data, body.len, 0600, 0, NULL, &err) < 0)
 		diag("write: %s", err.msg);
-	if (run(argv, &raw) != 0) {
+	if (run_capture(argv, &raw, 1) != 0) {
 		skip("base64 -d cannot decode the key (coreutils missing?)");
 		goto out;
 	}
@@ -252,7 +216,7 @@ static void check_with_ssh_keygen(const struct crypto_keypair *kp, const char *n
 	    fs_write_atomic(pub, line, strlen(line), 0644, 0, NULL, &err) < 0)
 		diag("write: %s", err.msg);
 
-	rc = run(argv_y, &out);
+	rc = run_capture(argv_y, &out, 1);
 	is_int(rc, 0, "%s: ssh-keygen -y reads the private key", name);
 	if (rc != 0)
 		diag("ssh-keygen: %s", buf_cstr(&out));
@@ -261,7 +225,7 @@ static void check_with_ssh_keygen(const struct crypto_keypair *kp, const char *n
 	free(got);
 
 	buf_reset(&out);
-	rc = run(argv_l, &out);
+	rc = run_capture(argv_l, &out, 1);
 	is_int(rc, 0, "%s: ssh-keygen -l reads the public key", name);
 	ok(strstr(buf_cstr(&out), kp->fingerprint) != NULL &&
 	       strstr(buf_cstr(&out), "(ED25519)") != NULL,
@@ -269,7 +233,7 @@ static void check_with_ssh_keygen(const struct crypto_keypair *kp, const char *n
 	   (int)strcspn(buf_cstr(&out), "\n"), buf_cstr(&out));
 
 	buf_reset(&out);
-	rc = run(argv_lp, &out);
+	rc = run_capture(argv_lp, &out, 1);
 	ok(rc == 0 && strstr(buf_cstr(&out), kp->fingerprint) != NULL,
 	   "%s: and the same from the private key file", name);
 
@@ -278,7 +242,7 @@ static void check_with_ssh_keygen(const struct crypto_keypair *kp, const char *n
 		const char *argv_t[] = {"/usr/sbin/sshd", "-t", "-f", "/dev/null", "-h", key, NULL};
 
 		buf_reset(&out);
-		rc = run(argv_t, &out);
+		rc = run_capture(argv_t, &out, 1);
 		ok(rc == 0, "%s: sshd -t loads it as a host key", name);
 		if (rc != 0)
 			diag("sshd: %s", buf_cstr(&out));

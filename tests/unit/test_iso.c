@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "fs.h"
 #include "iso.h"
+#include "run.h"
 #include "tap.h"
 #include "xmem.h"
 
@@ -24,53 +25,12 @@
 
 static char *tmp;
 
-/* Run argv; stdout into out (and stderr too with merge). Exit status or -1. */
-static int run(const char *const argv[], struct buf *out, int merge)
-{
-	int fds[2], status;
-	char chunk[65536];
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(fds) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		if (merge) {
-			dup2(fds[1], 2);
-		} else if (freopen("/dev/null", "w", stderr) == NULL) {
-			_exit(126);
-		}
-		close(fds[0]);
-		close(fds[1]);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int have(const char *tool)
 {
 	char *cmd = xasprintf("command -v %s", tool);
 	const char *argv[] = {"sh", "-c", cmd, NULL};
 	struct buf out = BUF_INIT(4096);
-	int rc = run(argv, &out, 0);
+	int rc = run_capture(argv, &out, 0);
 
 	buf_release(&out);
 	free(cmd);
@@ -88,7 +48,7 @@ static void check_isovfy(const char *img, const char *what)
 		skip("isovfy is not installed (apt-get install genisoimage)");
 		return;
 	}
-	rc = run(argv, &out, 1);
+	rc = run_capture(argv, &out, 1);
 	ok(rc == 0 && strstr(buf_cstr(&out), "No errors found") != NULL, "isovfy: %s: no errors",
 	   what);
 	if (strstr(buf_cstr(&out), "No errors found") == NULL)
@@ -280,7 +240,7 @@ static void check_extract(const char *img, const char *path, int joliet, const v
 	const char *argv_j[] = {"isoinfo", "-J", "-x", path, "-i", img, NULL};
 	const char *argv_p[] = {"isoinfo", "-x", path, "-i", img, NULL};
 	struct buf out = BUF_INIT(1 << 24);
-	int rc = run(joliet ? argv_j : argv_p, &out, 0);
+	int rc = run_capture(joliet ? argv_j : argv_p, &out, 0);
 
 	ok(rc == 0 && out.len == len && (len == 0 || memcmp(out.data, data, len) == 0),
 	   "isoinfo%s -x %s: %zu bytes, exact (%s)", joliet ? " -J" : "", path, len, what);
@@ -334,7 +294,7 @@ static void test_isoinfo(void)
 		skip("isoinfo is not installed (apt-get install genisoimage)");
 		goto out;
 	}
-	is_int(run(argv_d, &out, 1), 0, "isoinfo -d reads the image");
+	is_int(run_capture(argv_d, &out, 1), 0, "isoinfo -d reads the image");
 	ok(strstr(buf_cstr(&out), "Volume id: cidata\n") != NULL, "isoinfo: Volume id: cidata");
 	ok(strstr(buf_cstr(&out), "Joliet with UCS level 3 found") != NULL,
 	   "isoinfo: Joliet with UCS level 3 found");
@@ -345,12 +305,12 @@ static void test_isoinfo(void)
 	ok(strstr(buf_cstr(&out), "Application id: FTBOOT") != NULL, "isoinfo: Application id");
 
 	buf_reset(&out);
-	is_int(run(argv_jl, &out, 1), 0, "isoinfo -J -l lists the Joliet tree");
+	is_int(run_capture(argv_jl, &out, 1), 0, "isoinfo -J -l lists the Joliet tree");
 	for (i = 0; i < n; i++)
 		ok(listed(buf_cstr(&out), samples[i].name, samples[i].len, "Nov 14 2023"),
 		   "joliet listing: %s, %zu bytes, Nov 14 2023", samples[i].name, samples[i].len);
 	buf_reset(&out);
-	is_int(run(argv_l, &out, 1), 0, "isoinfo -l lists the primary tree");
+	is_int(run_capture(argv_l, &out, 1), 0, "isoinfo -l lists the primary tree");
 	for (i = 0; i < n; i++)
 		ok(listed(buf_cstr(&out), samples[i].primary, samples[i].len, "Nov 14 2023"),
 		   "primary listing: %s, %zu bytes", samples[i].primary, samples[i].len);
@@ -388,10 +348,10 @@ static void test_blkid(void)
 		skip("blkid is not installed (apt-get install util-linux)");
 		goto out;
 	}
-	is_int(run(argv_label, &out, 1), 0, "blkid probes the image");
+	is_int(run_capture(argv_label, &out, 1), 0, "blkid probes the image");
 	is_str(buf_cstr(&out), "cidata\n", "blkid: LABEL=cidata (how cloud-init finds the seed)");
 	buf_reset(&out);
-	run(argv_type, &out, 1);
+	run_capture(argv_type, &out, 1);
 	is_str(buf_cstr(&out), "iso9660\n", "blkid: TYPE=iso9660");
 out:
 	buf_release(&out);
@@ -421,7 +381,7 @@ static void test_xorriso(void)
 		skip("xorriso is not installed (apt-get install xorriso)");
 		goto out;
 	}
-	is_int(run(argv_ls, &out, 1), 0, "xorriso loads the image");
+	is_int(run_capture(argv_ls, &out, 1), 0, "xorriso loads the image");
 	ok(strstr(buf_cstr(&out), "'/user-data'") != NULL &&
 	       strstr(buf_cstr(&out), "'/meta-data'") != NULL &&
 	       strstr(buf_cstr(&out), "'/network-config'") != NULL,
@@ -429,7 +389,7 @@ static void test_xorriso(void)
 	if (strstr(buf_cstr(&out), "'/user-data'") == NULL)
 		diag("xorriso: %s", buf_cstr(&out));
 	buf_reset(&out);
-	is_int(run(argv_x, &out, 1), 0, "xorriso extracts the files");
+	is_int(run_capture(argv_x, &out, 1), 0, "xorriso extracts the files");
 	ok(fs_read(ex, 1 << 20, &got, &err) == 0 && got.len == sizeof(ud) - 1 &&
 	       memcmp(got.data, ud, got.len) == 0,
 	   "xorriso: user-data has the exact bytes");
@@ -461,7 +421,7 @@ static void test_mount(void)
 		diag("setup failed");
 		goto out;
 	}
-	if (geteuid() != 0 || run(argv_mount, &out, 1) != 0) {
+	if (geteuid() != 0 || run_capture(argv_mount, &out, 1) != 0) {
 		char *why = xasprintf("kernel isofs check: loop mount not possible here (%.*s)",
 		                      (int)strcspn(buf_cstr(&out), "\n"),
 		                      geteuid() != 0 ? "not root" : buf_cstr(&out));
@@ -475,7 +435,7 @@ static void test_mount(void)
 	buf_reset(&got);
 	ok(fs_read(nc_path, 4096, &got, &err) == 0 && strcmp(buf_cstr(&got), "version: 2\n") == 0,
 	   "kernel isofs reads network-config");
-	run(argv_umount, &out, 1);
+	run_capture(argv_umount, &out, 1);
 out:
 	rmdir(mnt);
 	buf_release(&out);
@@ -529,12 +489,12 @@ static void test_many(void)
 		skip("isoinfo is not installed (apt-get install genisoimage)");
 		goto out;
 	}
-	run(argv_jl, &out, 1);
+	run_capture(argv_jl, &out, 1);
 	for (i = 0; i < ISO_FILES_MAX; i++)
 		if (!listed(buf_cstr(&out), names[i], strlen(names[i]), NULL))
 			all = 0;
 	ok(all, "isoinfo -J lists all %d long names", ISO_FILES_MAX);
-	run(argv_l, &pl, 1);
+	run_capture(argv_l, &pl, 1);
 	/* the first keeps NETWORK_, then NETWORK1 ... NETWORK9, NETWOR10 ... NETWOR63 */
 	for (i = 1; i < ISO_FILES_MAX; i++) {
 		char *p = i < 10 ? xasprintf("NETWORK%zu.;1", i) : xasprintf("NETWOR%zu.;1", i);
@@ -550,7 +510,7 @@ static void test_many(void)
 		char *path = xasprintf("/%s", names[ISO_FILES_MAX - 1]);
 
 		argv_x[3] = path;
-		run(argv_x, &one, 0);
+		run_capture(argv_x, &one, 0);
 		ok(one.len == strlen(names[ISO_FILES_MAX - 1]) &&
 		       memcmp(one.data, names[ISO_FILES_MAX - 1], one.len) == 0,
 		   "the last file's bytes read back");
@@ -591,11 +551,11 @@ static void test_unicode(void)
 		skip("isoinfo is not installed (apt-get install genisoimage)");
 		goto out;
 	}
-	run(argv_jl, &out, 1);
+	run_capture(argv_jl, &out, 1);
 	ok(listed(buf_cstr(&out), "caf\xe9.txt", 1, NULL),
 	   "isoinfo -J -j iso8859-1 reads caf\\xe9.txt");
 	buf_reset(&out);
-	run(argv_l, &out, 1);
+	run_capture(argv_l, &out, 1);
 	ok(listed(buf_cstr(&out), "CAF_.TXT;1", 1, NULL), "primary: CAF_.TXT;1");
 	ok(listed(buf_cstr(&out), "CAF___.TXT;1", 2, NULL), "primary: CAF___.TXT;1");
 out:
