@@ -30,7 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # make knows whether anything changed; a quiet no-op when nothing did.
-if ! make -s ftboot >&2; then
+# Always the plain build, whatever make variables we were started with.
+if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s SANITIZE= ftboot >&2; then
 	echo "setup.sh: the build failed (see above)" >&2
 	exit 1
 fi
