@@ -858,9 +858,35 @@ int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, stru
 	return ssh_connect(&o, out, transient, err);
 }
 
+/*
+ * Console text fit for an error message: ANSI escape sequences (colours)
+ * and other control characters dropped, carriage returns too.
+ */
+static void console_clean(const char *in, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+
+	while (*p) {
+		if (*p == 0x1b) {
+			p++;
+			if (*p == '[') {
+				p++;
+				while (*p && !(*p >= 0x40 && *p <= 0x7e))
+					p++;
+			}
+			if (*p)
+				p++;
+			continue;
+		}
+		if (*p == '\n' || *p == '\t' || *p >= 0x20)
+			buf_addch(out, (char)*p);
+		p++;
+	}
+}
+
 void vm_console_tail(const struct vm *vm, int lines, struct err *err)
 {
-	struct buf b = BUF_INIT(1u << 20);
+	struct buf b = BUF_INIT(64u << 20), clean = BUF_INIT(ERR_MSG_MAX);
 	struct err ignored;
 	const char *start, *p;
 	int n = 0;
@@ -876,7 +902,10 @@ void vm_console_tail(const struct vm *vm, int lines, struct err *err)
 			start = p;
 			break;
 		}
-	err_suffix(err, "\nlast lines of the serial console (%s):\n%s", vm->console_log, start);
+	console_clean(start, &clean);
+	err_suffix(err, "\nlast lines of the serial console (%s):\n%s", vm->console_log,
+	           buf_cstr(&clean));
+	buf_release(&clean);
 	buf_release(&b);
 }
 

@@ -72,6 +72,19 @@ is "$rc" 1 "libvirt not reachable: fails"
 printf '%s\n' "$errout" | grep -q "is libvirtd running"; ok $? "and asks whether libvirtd runs"
 sed -i 's|uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock"|uri: qemu:///system|' srcs/stack.yaml
 
+# A boot that does not finish in time ends with the serial console.
+sed -i 's/^boot_timeout: .*/boot_timeout: 10/' "$img"
+run_ftboot up --until vm
+is "$rc" 1 "boot timeout: fails"
+printf "%s\n" "$errout" | tail -n 6 | sed "s/^/#   /" | cut -c1-160
+grep -q "got no DHCP lease on network 'ftvm1-net' in time" <<<"$errout"; ok $? "says no lease came"
+grep -q "last lines of the serial console" <<<"$errout" && grep -qiE "systemd|linux|kernel" <<<"$errout"
+ok $? "and shows the serial console's last lines"
+! grep -q $'\e' <<<"$errout"; ok $? "without the console's escape sequences"
+run_ftboot down
+is "$(vm_leftovers ftvm1)" "" "down after the failed boot leaves nothing"
+cp "$tmp/image.yaml.good" "$img"
+
 # A CIDR that overlaps another libvirt network.
 other=ftboot-overlap-$$
 cat >"$tmp/net.xml" <<EOS
