@@ -114,7 +114,7 @@ test-vm: $(BIN)
 	@tests/run-tiers vm
 
 fuzz:
-	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@FTBOOT_VERSION=$(VERSION) tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: $(BIN)
 	@tests/bench/render.sh

@@ -31,7 +31,7 @@ mkdir -p "$out" || exit 1
 
 cc=${FUZZ_CC:-clang}
 cflags=(-g -O1 '-fsanitize=fuzzer,address,undefined' -fno-sanitize-recover=all
-	-D_GNU_SOURCE -std=c11 -Ibootstrap)
+	-D_GNU_SOURCE -std=c11 -Ibootstrap "-DFTBOOT_VERSION=\"${FTBOOT_VERSION:-fuzz}\"")
 
 # A toolchain that can build a fuzzer at all, or a clear skip.
 probe=$out/probe.c
