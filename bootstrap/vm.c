@@ -454,9 +454,20 @@ static int ensure_seed(struct vm *vm, const char *user_pub, const char *host_pub
 	char hex[CRYPTO_HEX_MAX];
 	char *meta = NULL, *name = xasprintf("%s-seed.iso", vm->dom);
 	struct iso_file files[2];
+	enum virt_dom_state state;
 	int rc = -1;
 
 	step(vm, "cloud-init seed");
+	if (virt_dom_state(vm->virt, vm->dom, &state, err) < 0)
+		goto out;
+	if (state == VIRT_DOM_RUNNING) {
+		/* cloud-init has read it: rewriting it now would change nothing. */
+		if (virt_vol_path(vm->virt, vm->pool, name, path, err) < 0)
+			goto out;
+		done(vm, "in use by the running vm");
+		rc = 0;
+		goto out;
+	}
 	if (user_data(vm, user_pub, host_pub, host_priv, &ud, err) < 0)
 		goto out;
 	crypto_hash_buf(CRYPTO_SHA256, ud.data, ud.len, hex);

@@ -40,6 +40,7 @@ is "$st" 3 "and returns the remote exit status"
 run_ftboot up --until vm
 is "$rc" 0 "a second up converges"
 printf '%s\n' "$errout" | grep -q "vm 'ftboot-ftvm1' ... running"; ok $? "the running VM is left as it is"
+printf '%s\n' "$errout" | grep -q "cloud-init seed ... in use by the running vm"; ok $? "and its seed is not rewritten"
 
 run_ftboot down
 is "$rc" 0 "down"
