@@ -56,7 +56,8 @@ static void ui_download_begin(void *ctx, const char *label)
 	struct ui *u = ctx;
 
 	ui_abort(u);
-	progress_init(&u->progress, label, u->quiet ? NULL : stderr);
+	if (!u->quiet)
+		progress_init(&u->progress, label, stderr);
 }
 
 static void ui_download_progress(void *ctx, unsigned long long done, unsigned long long total)

@@ -42,6 +42,10 @@ is "$rc" 0 "a second up converges"
 printf '%s\n' "$errout" | grep -q "vm 'ftboot-ftvm1' ... running"; ok $? "the running VM is left as it is"
 printf '%s\n' "$errout" | grep -q "cloud-init seed ... in use by the running vm"; ok $? "and its seed is not rewritten"
 
+run_ftboot -q up --until vm
+is "$rc" 0 "up -q converges too"
+is "$errout" "" "and says nothing"
+
 run_ftboot down
 is "$rc" 0 "down"
 is "$(vm_leftovers ftvm1)" "" "libvirt has no domain, network, pool or volume of the stack"
