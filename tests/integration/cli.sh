@@ -60,6 +60,13 @@ is "$errout" "ftboot up: no step 'nothing'; the steps are vm, provision, build, 
 run_ftboot down
 is "$rc" 0 "down without anything to remove"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "and leaves no state"
+mkdir -p "$tmp/cache/images" && echo x >"$tmp/cache/images/img"
+FTBOOT_CACHE_DIR=$tmp/cache run_ftboot down
+[ -e "$tmp/cache/images/img" ]; ok $? "down keeps the download cache"
+FTBOOT_CACHE_DIR=$tmp/cache run_ftboot down --purge
+is "$rc" 0 "down --purge"
+[ ! -e "$tmp/cache" ]; ok $? "down --purge empties the download cache"
+printf '%s\n' "$errout" | grep -q "download cache emptied"; ok $? "and says so"
 
 # setup.sh names what is missing, with the package to install.
 mkdir -p "$tmp/bin"
