@@ -11,20 +11,27 @@
 #include "ipv4.h"
 #include "vm.h"
 
+/* The status as JSON; vm NULL when the stack has no state at all. */
 static int print_json(const struct ctx *ctx, const struct vm *vm, const struct vm_status *s,
                       struct err *err)
 {
-	struct doc_node *root = doc_new(DOC_MAP), *v = doc_new(DOC_MAP), *res = doc_new(DOC_SEQ);
+	struct doc_node *root = doc_new(DOC_MAP), *res = doc_new(DOC_SEQ);
 	struct buf b = BUF_INIT(1u << 20);
 	size_t i;
 	int rc;
 
 	doc_map_set(root, "stack", doc_new_str(ctx->stack->name));
-	doc_map_set(v, "name", doc_new_str(vm->dom));
-	doc_map_set(v, "state", doc_new_str(virt_dom_state_name(s->state)));
-	doc_map_set(v, "address", s->ip[0] ? doc_new_str(s->ip) : doc_new(DOC_NULL));
-	doc_map_set(root, "vm", v);
-	for (i = 0; i < vm->journal.n; i++) {
+	if (vm) {
+		struct doc_node *v = doc_new(DOC_MAP);
+
+		doc_map_set(v, "name", doc_new_str(vm->dom));
+		doc_map_set(v, "state", doc_new_str(virt_dom_state_name(s->state)));
+		doc_map_set(v, "address", s->ip[0] ? doc_new_str(s->ip) : doc_new(DOC_NULL));
+		doc_map_set(root, "vm", v);
+	} else {
+		doc_map_set(root, "vm", doc_new(DOC_NULL));
+	}
+	for (i = 0; vm && i < vm->journal.n; i++) {
 		struct doc_node *e = doc_new(DOC_MAP);
 
 		doc_map_set(e, "kind", doc_new_str(vm->journal.v[i].kind));
@@ -71,12 +78,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
 		s = (struct vm_status){.state = VIRT_DOM_ABSENT};
 	}
 	if (json) {
-		if (opened) {
-			rc = print_json(ctx, &vm, &s, err);
-			goto out;
-		}
-		printf("{\"stack\":\"%s\",\"vm\":null,\"resources\":[]}\n", ctx->stack->name);
-		rc = 0;
+		rc = print_json(ctx, opened ? &vm : NULL, &s, err);
 		goto out;
 	}
 	printf("stack      %s\n", ctx->stack->name);
@@ -96,8 +98,7 @@ int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
 	printf("\n");
 	rc = 0;
 out:
-	if (opened || vm.dom)
-		vm_close(&vm);
+	vm_close(&vm); /* safe on the zeroed vm too */
 	state_close(&st);
 	return rc;
 }
