@@ -96,6 +96,7 @@ int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars
 	char ip[IPV4_STRLEN];
 	size_t i;
 
+	vars->help = "'ftboot help render' lists the variables";
 	tmpl_vars_set(vars, "stack", doc_new_str(stack->name));
 	tmpl_vars_set(vars, "vm_ip", doc_new_str(ipv4_format(stack->vm.address, ip)));
 	tmpl_vars_set(vars, "lb_ip", doc_new_str(ipv4_format(stack->vm.lb_address, ip)));

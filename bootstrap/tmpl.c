@@ -111,6 +111,23 @@ static int valid_name_char(char c)
 	       c == '_' || c == '.' || c == '-';
 }
 
+/* Unknown name, with the list of the known ones. */
+static int fail_unknown_list(struct renderer *r, const struct doc_node *node, const char *token,
+                             const char *name)
+{
+	struct buf known = BUF_INIT(1024);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->vars->n; i++)
+		buf_addf(&known, "%s%s", i ? ", " : "", r->vars->v[i].name);
+	rc = fail_at(r, node, token,
+	             "unknown variable '%s' (write $${ for a literal '${'; known: %s)", name,
+	             r->vars->n ? buf_cstr(&known) : "none");
+	buf_release(&known);
+	return rc;
+}
+
 /* Unknown name: say so, with the nearest known name when there is one. */
 static int fail_unknown(struct renderer *r, const struct doc_node *node, const char *token,
                         const char *name)
@@ -138,10 +155,11 @@ static int fail_unknown(struct renderer *r, const struct doc_node *node, const c
 		return fail_at(r, node, token,
 		               "unknown variable '%s'; set it under 'values:' in the stack file",
 		               name);
-	return fail_at(r, node, token,
-	               "unknown variable '%s' (write $${ for a literal '${'; 'ftboot help render' "
-	               "lists the variables)",
-	               name);
+	if (vars->help)
+		return fail_at(r, node, token,
+		               "unknown variable '%s' (write $${ for a literal '${'; %s)", name,
+		               vars->help);
+	return fail_unknown_list(r, node, token, name);
 }
 
 /*

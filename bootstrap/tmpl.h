@@ -26,10 +26,15 @@ struct tmpl_var {
 	struct doc_node *value;
 };
 
-/* The variables, kept sorted by name. */
+/*
+ * The variables, kept sorted by name. help, when set, is where an
+ * unknown variable's error sends the reader; unset, the error lists the
+ * known names.
+ */
 struct tmpl_vars {
 	struct tmpl_var *v;
 	size_t n;
+	const char *help;
 };
 
 /* Set name to value (taken), replacing any earlier value. */

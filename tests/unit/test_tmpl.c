@@ -129,8 +129,14 @@ static void test_errors(void)
 	       "unknown variable at its own column, with a suggestion");
 	is_str(error_of("a:\n  - |\n    one\n    two ${nope.x} three\n"),
 	       "templates/t.yaml:4:9: unknown variable 'nope.x' (write $${ for a literal '${'; "
+	       "known: lb_ip, port.nginx, ports.nginx, secret.pw, values.n)",
+	       "position inside a block scalar; with no help set, the known names are listed");
+	vars.help = "'ftboot help render' lists the variables";
+	is_str(error_of("a: ${nope.x}\n"),
+	       "templates/t.yaml:1:4: unknown variable 'nope.x' (write $${ for a literal '${'; "
 	       "'ftboot help render' lists the variables)",
-	       "position inside a block scalar");
+	       "with help set, it is given instead");
+	vars.help = NULL;
 	is_str(error_of("a: ${secret.db}\n"),
 	       "templates/t.yaml:1:4: unknown variable 'secret.db'; declare the secret under "
 	       "'secrets:' in the stack file",
