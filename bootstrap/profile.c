@@ -199,6 +199,11 @@ int profile_load(const struct stack *stack, struct profile **out, struct err *er
 		*out = NULL;
 		goto out;
 	}
+	(*out)->network_config = path_join(dir, "network-config");
+	if (!fs_exists((*out)->network_config)) {
+		free((*out)->network_config);
+		(*out)->network_config = NULL;
+	}
 	rc = 0;
 out:
 	buf_release(&text);
@@ -231,5 +236,6 @@ void profile_free(struct profile *p)
 	free(p->cmdline);
 	free(p->user);
 	free(p->user_data);
+	free(p->network_config);
 	free(p);
 }

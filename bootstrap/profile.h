@@ -12,6 +12,8 @@
  *     user: alpine
  *     boot_timeout: 300                      seconds from start to SSH
  *   images/alpine/user-data                  #cloud-config template
+ *   images/alpine/network-config             optional: cloud-init network
+ *                                            config (v1 or v2) template
  *
  * Instead of sha512, an artifact may name sha512_url: the digest file its
  * distributor publishes beside it, fetched over verified TLS. A literal
@@ -40,7 +42,8 @@ struct profile {
 	struct profile_artifact initrd;
 	char *cmdline; /* NULL without kernel */
 	char *user;
-	char *user_data; /* path of the user-data template */
+	char *user_data;      /* path of the user-data template */
+	char *network_config; /* path of the network-config template, or NULL */
 	int boot_timeout;
 };
 

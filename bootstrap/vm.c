@@ -27,9 +27,8 @@
 #include "vm.h"
 #include "xmem.h"
 
-#define KVM_PROBE_SECONDS                                                                          \
-	20                      /* a KVM guest silent this long is taken as hung  \
-                              */
+/* A KVM guest silent on its console this long is taken as hung. */
+#define KVM_PROBE_SECONDS  20
 #define SSH_TRY_MS         5000 /* one SSH attempt while the VM boots */
 #define SSH_SETTLE_SECONDS 30   /* a wrong host key or login, while booting */
 #define CONSOLE_TAIL       20   /* lines of console shown with a boot failure */
@@ -410,50 +409,108 @@ static int ensure_pool(struct vm *vm, struct err *err)
 	return 0;
 }
 
-/* Render the profile's user-data template: "#cloud-config" + YAML. */
-static int user_data(struct vm *vm, const char *user_pub, const char *host_pub,
-                     const char *host_priv, struct buf *out, struct err *err)
+/*
+ * The variables of the profile's cloud-init templates: who logs in with
+ * which key, the pinned host key, and where the VM sits on its network
+ * (libvirt's dnsmasq answers DNS on the gateway).
+ */
+static void seed_vars(struct vm *vm, const struct vm_seed_keys *k, struct tmpl_vars *vars)
 {
-	struct tmpl_vars vars = {0};
+	const struct stack_vm *s = &vm->stack->vm;
+	char gw[IPV4_STRLEN], net[IPV4_STRLEN];
+	char *cidr = xasprintf("%s/%u", ipv4_format(s->net, net), s->prefix);
+
+	ipv4_format(s->net + 1, gw);
+	tmpl_vars_set(vars, "hostname", doc_new_str(vm->stack->name));
+	tmpl_vars_set(vars, "user", doc_new_str(vm->profile->user));
+	tmpl_vars_set(vars, "ssh_authorized_key", doc_new_str(k->user_pub));
+	tmpl_vars_set(vars, "host_key_public", doc_new_str(k->host_pub));
+	tmpl_vars_set(vars, "host_key_private", doc_new_str(k->host_priv));
+	tmpl_vars_set(vars, "stack", doc_new_str(vm->stack->name));
+	tmpl_vars_set(vars, "vm_ip", doc_new_str(vm->ip));
+	tmpl_vars_set(vars, "mac", doc_new_str(vm->mac));
+	tmpl_vars_set(vars, "cidr", doc_new_str(cidr));
+	tmpl_vars_set(vars, "prefix", doc_new_int(s->prefix));
+	tmpl_vars_set(vars, "gateway", doc_new_str(gw));
+	tmpl_vars_set(vars, "dns", doc_new_str(gw));
+	free(cidr);
+}
+
+/*
+ * Render one cloud-init template (path) into out: one YAML mapping,
+ * after header. A mapping key required (or NULL) must be at its top.
+ */
+static int seed_file(const char *path, const char *header, const char *required,
+                     struct tmpl_vars *vars, struct buf *out, struct err *err)
+{
 	struct doc_list docs = {0};
 	struct buf text = BUF_INIT(SEED_MAX);
 	int rc = -1;
 
-	tmpl_vars_set(&vars, "hostname", doc_new_str(vm->stack->name));
-	tmpl_vars_set(&vars, "user", doc_new_str(vm->profile->user));
-	tmpl_vars_set(&vars, "ssh_authorized_key", doc_new_str(user_pub));
-	tmpl_vars_set(&vars, "host_key_public", doc_new_str(host_pub));
-	tmpl_vars_set(&vars, "host_key_private", doc_new_str(host_priv));
-	tmpl_vars_set(&vars, "stack", doc_new_str(vm->stack->name));
-	tmpl_vars_set(&vars, "vm_ip", doc_new_str(vm->ip));
-	if (fs_read(vm->profile->user_data, SEED_MAX, &text, err) < 0 ||
-	    tmpl_render(vm->profile->user_data, buf_cstr(&text), text.len, &vars, &docs, err) < 0)
+	if (fs_read(path, SEED_MAX, &text, err) < 0 ||
+	    tmpl_render(path, buf_cstr(&text), text.len, vars, &docs, err) < 0)
 		goto out;
 	if (docs.n != 1 || docs.docs[0]->type != DOC_MAP) {
-		err_set(err, ERR_FAIL, "%s: cloud-init user-data must be one YAML mapping",
-		        vm->profile->user_data);
+		err_set(err, ERR_FAIL, "%s: a cloud-init %s template must be one YAML mapping",
+		        path, header ? "user-data" : "network-config");
 		goto out;
 	}
-	if (buf_addstr(out, "#cloud-config\n") < 0 || doc_emit_yaml(docs.docs[0], out, err) < 0) {
-		err_set(err, ERR_FAIL, "%s: user-data larger than %u bytes", vm->profile->user_data,
-		        SEED_MAX);
+	if (required && !doc_map_get(docs.docs[0], "network") &&
+	    !doc_map_get(docs.docs[0], required)) {
+		err_set(err, ERR_FAIL,
+		        "%s:%u:%u: network-config has no 'version' (write 'version: 2' and "
+		        "'ethernets:', or 'network: {version: 2, ...}')",
+		        path, docs.docs[0]->mark.line, docs.docs[0]->mark.col);
+		goto out;
+	}
+	if ((header && buf_addstr(out, header) < 0) || doc_emit_yaml(docs.docs[0], out, err) < 0) {
+		err_set(err, ERR_FAIL, "%s: larger than %u bytes once rendered", path, SEED_MAX);
 		goto out;
 	}
 	rc = 0;
 out:
 	doc_list_release(&docs);
 	buf_release(&text);
+	return rc;
+}
+
+int vm_seed(struct vm *vm, const struct vm_seed_keys *keys, struct buf *iso, struct err *err)
+{
+	struct tmpl_vars vars = {0};
+	struct buf ud = BUF_INIT(SEED_MAX), nc = BUF_INIT(SEED_MAX);
+	char hex[CRYPTO_HEX_MAX];
+	char *meta = NULL;
+	struct iso_file files[3];
+	size_t n = 0;
+	int rc = -1;
+
+	seed_vars(vm, keys, &vars);
+	if (seed_file(vm->profile->user_data, "#cloud-config\n", NULL, &vars, &ud, err) < 0)
+		goto out;
+	if (vm->profile->network_config &&
+	    seed_file(vm->profile->network_config, NULL, "version", &vars, &nc, err) < 0)
+		goto out;
+	/* A new instance-id whenever user-data changes: cloud-init applies it anew. */
+	crypto_hash_buf(CRYPTO_SHA256, ud.data, ud.len, hex);
+	meta =
+	    xasprintf("instance-id: %s-%.12s\nlocal-hostname: %s\n", vm->dom, hex, vm->stack->name);
+	files[n++] = (struct iso_file){"user-data", ud.data, ud.len};
+	files[n++] = (struct iso_file){"meta-data", meta, strlen(meta)};
+	if (vm->profile->network_config)
+		files[n++] = (struct iso_file){"network-config", nc.data, nc.len};
+	rc = iso_build("cidata", files, n, 0, iso, err);
+out:
+	buf_release(&ud);
+	buf_release(&nc);
+	free(meta);
 	tmpl_vars_release(&vars);
 	return rc;
 }
 
-static int ensure_seed(struct vm *vm, const char *user_pub, const char *host_pub,
-                       const char *host_priv, char **path, struct err *err)
+static int ensure_seed(struct vm *vm, const struct vm_seed_keys *keys, char **path, struct err *err)
 {
-	struct buf ud = BUF_INIT(SEED_MAX), iso = BUF_INIT(SEED_MAX * 2);
-	char hex[CRYPTO_HEX_MAX];
-	char *meta = NULL, *name = xasprintf("%s-seed.iso", vm->dom);
-	struct iso_file files[2];
+	struct buf iso = BUF_INIT(SEED_MAX * 2);
+	char *name = xasprintf("%s-seed.iso", vm->dom);
 	enum virt_dom_state state;
 	int rc = -1;
 
@@ -468,25 +525,16 @@ static int ensure_seed(struct vm *vm, const char *user_pub, const char *host_pub
 		rc = 0;
 		goto out;
 	}
-	if (user_data(vm, user_pub, host_pub, host_priv, &ud, err) < 0)
-		goto out;
-	crypto_hash_buf(CRYPTO_SHA256, ud.data, ud.len, hex);
-	meta =
-	    xasprintf("instance-id: %s-%.12s\nlocal-hostname: %s\n", vm->dom, hex, vm->stack->name);
-	files[0] = (struct iso_file){"user-data", ud.data, ud.len};
-	files[1] = (struct iso_file){"meta-data", meta, strlen(meta)};
-	if (iso_build("cidata", files, 2, 0, &iso, err) < 0)
+	if (vm_seed(vm, keys, &iso, err) < 0)
 		goto out;
 	if (journal_add(&vm->journal, "volume", name, vm->pool, err) < 0 ||
 	    virt_vol_delete(vm->virt, vm->pool, name, err) < 0 ||
 	    virt_vol_upload(vm->virt, vm->pool, name, iso.data, iso.len, path, err) < 0)
 		goto out;
-	done(vm, "written");
+	done(vm, vm->profile->network_config ? "written, with network-config" : "written");
 	rc = 0;
 out:
-	buf_release(&ud);
 	buf_release(&iso);
-	free(meta);
 	free(name);
 	return rc;
 }
@@ -669,6 +717,7 @@ static int wait_ssh(struct vm *vm, double deadline, struct err *err)
 int vm_up(struct vm *vm, struct err *err)
 {
 	struct virt_dom_spec spec = {0};
+	struct vm_seed_keys keys;
 	char *user_pub = NULL, *host_pub = NULL, *host_priv = NULL;
 	char *image = NULL, *kernel = NULL, *initrd = NULL;
 	char *base = NULL, *disk = NULL, *seed = NULL, *kpath = NULL, *ipath = NULL, *name = NULL;
@@ -712,7 +761,10 @@ int vm_up(struct vm *vm, struct err *err)
 		if (place(vm, initrd, name, &ipath, err) < 0)
 			goto out;
 	}
-	if (ensure_seed(vm, user_pub, host_pub, host_priv, &seed, err) < 0)
+	keys.user_pub = user_pub;
+	keys.host_pub = host_pub;
+	keys.host_priv = host_priv;
+	if (ensure_seed(vm, &keys, &seed, err) < 0)
 		goto out;
 
 	spec.name = vm->dom;

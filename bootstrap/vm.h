@@ -10,6 +10,7 @@
 #ifndef FTBOOT_VM_H
 #define FTBOOT_VM_H
 
+#include "buf.h"
 #include "err.h"
 #include "ipv4.h"
 #include "journal.h"
@@ -62,6 +63,24 @@ int vm_cache_dir(char **out, struct err *err);
  */
 int vm_open(struct vm *vm, const struct stack *stack, struct state *st,
             const struct vm_hooks *hooks, struct err *err);
+
+/* The keys a seed carries: OpenSSH public lines, and the host's private key (PEM). */
+struct vm_seed_keys {
+	const char *user_pub;
+	const char *host_pub;
+	const char *host_priv;
+};
+
+/*
+ * Build the NoCloud seed ISO into iso: user-data ("#cloud-config" + the
+ * profile's template rendered), meta-data (an instance-id that changes
+ * with user-data, the stack's name as local-hostname), and network-config
+ * when the profile has that template. The templates see hostname, user,
+ * ssh_authorized_key, host_key_public, host_key_private, stack, vm_ip,
+ * mac, cidr, prefix (an integer), gateway and dns. vm->profile must be
+ * loaded.
+ */
+int vm_seed(struct vm *vm, const struct vm_seed_keys *keys, struct buf *iso, struct err *err);
 
 /*
  * Converge: the VM exists, runs, has its address and answers SSH with

@@ -45,6 +45,7 @@ int main(void)
 		ok(p->kernel.url == NULL && p->cmdline == NULL, "boots from its disk");
 		ok(strstr(p->user_data, "images/alpine/user-data") != NULL,
 		   "user-data template path");
+		ok(p->network_config == NULL, "no network-config template: the image's DHCP");
 	}
 	profile_free(p);
 	p = NULL;

@@ -1,16 +1,22 @@
 /*
  * Unit tests: the parts of the VM orchestrator that need no libvirt:
  * where the cache goes, the names and paths a stack gets, the console
- * tail in errors, and down/status with nothing recorded. The VM tier
+ * tail in errors, down/status with nothing recorded, and the seed ISO
+ * (read back by isoinfo). The VM tier
  * (tests/vm/) drives the rest against a real libvirtd.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
+#include "run.h"
 #include "tap.h"
 #include "vm.h"
 #include "xmem.h"
+
+#define SHA                                                                                        \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"                         \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static char *dir;
 
@@ -88,6 +94,177 @@ static void test_names_and_tail(void)
 	stack_free(st);
 }
 
+/* A project in dir/seed: srcs/stack.yaml and images/t/. */
+static char *seed_project(const char *network_config)
+{
+	static const char stack_yaml[] =
+	    "name: seedy\nvm: {profile: t, cidr: 10.77.3.0/24, address: 10.77.3.9, lb_address: "
+	    "10.77.3.10}\nservices: {a: {}}\n";
+	static const char image_yaml[] =
+	    "image: {url: 'http://127.0.0.1:1/i.raw', sha512: " SHA "}\nuser: deb\n";
+	static const char user_data[] = "hostname: ${hostname}\nusers:\n  - name: ${user}\n"
+	                                "    ssh_authorized_keys:\n      - ${ssh_authorized_key}\n"
+	                                "ssh_keys:\n  ed25519_private: ${host_key_private}\n";
+	char *top = path_join(dir, "seed");
+	char *p;
+	struct err err;
+
+	fs_remove_tree(top, &err);
+	p = path_join(top, "images/t");
+	fs_mkdirs(p, 0700, &err);
+	free(p);
+	p = path_join(top, "srcs");
+	fs_mkdirs(p, 0700, &err);
+	free(p);
+	p = path_join(top, "srcs/stack.yaml");
+	fs_write_atomic(p, stack_yaml, sizeof(stack_yaml) - 1, 0600, 0, NULL, &err);
+	free(p);
+	p = path_join(top, "images/t/image.yaml");
+	fs_write_atomic(p, image_yaml, sizeof(image_yaml) - 1, 0600, 0, NULL, &err);
+	free(p);
+	p = path_join(top, "images/t/user-data");
+	fs_write_atomic(p, user_data, sizeof(user_data) - 1, 0600, 0, NULL, &err);
+	free(p);
+	if (network_config) {
+		p = path_join(top, "images/t/network-config");
+		fs_write_atomic(p, network_config, strlen(network_config), 0600, 0, NULL, &err);
+		free(p);
+	}
+	return top;
+}
+
+/* Build the seed of the project made by seed_project; NULL on failure (err set). */
+static char *seed_of(const char *top, struct err *err)
+{
+	static const struct vm_seed_keys keys = {"ssh-ed25519 AAAAuser ftboot",
+	                                         "ssh-ed25519 AAAAhost ftboot",
+	                                         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n"
+	                                         "-----END OPENSSH PRIVATE KEY-----\n"};
+	struct stack *st = NULL;
+	struct state state = {0};
+	struct vm vm;
+	struct buf iso = BUF_INIT(1 << 24);
+	char *path = path_join(top, "srcs/stack.yaml"), *img = NULL;
+	int opened = 0;
+
+	if (stack_load(path, &st, err) < 0 || state_open(&state, st->name, 1, err) < 0)
+		goto out;
+	if (vm_open(&vm, st, &state, NULL, err) < 0)
+		goto out;
+	opened = 1;
+	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, &keys, &iso, err) < 0)
+		goto out;
+	img = path_join(top, "seed.iso");
+	if (fs_write_atomic(img, iso.data, iso.len, 0600, 0, NULL, err) < 0) {
+		free(img);
+		img = NULL;
+	}
+out:
+	if (opened)
+		vm_close(&vm);
+	state_close(&state);
+	stack_free(st);
+	buf_release(&iso);
+	free(path);
+	return img;
+}
+
+/* A file of the seed, through isoinfo -J; "" when absent or unreadable. */
+static char *iso_file(const char *img, const char *name)
+{
+	const char *argv[] = {"isoinfo", "-J", "-x", name, "-i", img, NULL};
+	struct buf out = BUF_INIT(1 << 20);
+	char *s;
+
+	run_capture(argv, &out, 0);
+	s = xstrdup(buf_cstr(&out));
+	buf_release(&out);
+	return s;
+}
+
+/* A seed whose network-config template is nc must fail with want in its message. */
+static void seed_refused(const char *nc, const char *want, const char *what)
+{
+	struct err err;
+	char *top = seed_project(nc);
+	char *img = seed_of(top, &err);
+
+	ok(img == NULL && strstr(err.msg, want), "%s: %s", what, img ? "built" : err.msg);
+	free(img);
+	free(top);
+}
+
+static void test_seed(void)
+{
+	static const char nc[] = "version: 2\nethernets:\n  id0:\n    match:\n"
+	                         "      macaddress: ${mac}\n    addresses:\n"
+	                         "      - ${vm_ip}/${prefix}\n    routes:\n      - to: default\n"
+	                         "        via: ${gateway}\n    nameservers:\n      addresses:\n"
+	                         "        - ${dns}\n";
+	const char *argv[] = {"isoinfo", "-d", "-i", "/dev/null", NULL};
+	struct buf out = BUF_INIT(1 << 16);
+	struct err err;
+	char *top, *img, *ud, *md, *got;
+
+	if (run_capture(argv, &out, 1) == 127) {
+		skip("isoinfo is not installed (Debian: genisoimage)");
+		buf_release(&out);
+		return;
+	}
+	buf_release(&out);
+
+	top = seed_project(NULL);
+	img = seed_of(top, &err);
+	ok(img != NULL, "a seed without network-config: %s", img ? "built" : err.msg);
+	if (img) {
+		ud = iso_file(img, "/user-data");
+		md = iso_file(img, "/meta-data");
+		got = iso_file(img, "/network-config");
+		ok(strncmp(ud, "#cloud-config\nhostname: seedy\n", 30) == 0 &&
+		       strstr(ud, "name: deb") && strstr(ud, "ssh-ed25519 AAAAuser ftboot") &&
+		       strstr(ud, "BEGIN OPENSSH PRIVATE KEY"),
+		   "user-data: #cloud-config, hostname, user, keys");
+		ok(strncmp(md, "instance-id: ftboot-seedy-", 26) == 0 &&
+		       strstr(md, "\nlocal-hostname: seedy\n"),
+		   "meta-data: instance-id and hostname");
+		is_str(got, "", "no network-config template: no network-config file");
+		free(ud);
+		free(md);
+		free(got);
+		free(img);
+	}
+	free(top);
+
+	top = seed_project(nc);
+	img = seed_of(top, &err);
+	ok(img != NULL, "a seed with network-config: %s", img ? "built" : err.msg);
+	if (img) {
+		got = iso_file(img, "/network-config");
+		ok(strstr(got, "version: 2\n") && strstr(got, "macaddress: 52:54:00:") &&
+		       strstr(got, "- 10.77.3.9/24\n") && strstr(got, "via: \"10.77.3.1\"\n") &&
+		       strstr(got, "- \"10.77.3.1\"\n"),
+		   "network-config: the MAC, address/prefix, gateway and DNS filled in");
+		if (!strstr(got, "via: \"10.77.3.1\""))
+			diag("network-config:\n%s", got);
+		free(got);
+		free(img);
+	}
+	free(top);
+
+	seed_refused("- version: 2\n",
+	             "images/t/network-config: a cloud-init network-config template must be one "
+	             "YAML mapping",
+	             "a network-config that is a list is refused");
+	seed_refused("ethernets: {}\n",
+	             "images/t/network-config:1:1: network-config has no 'version'",
+	             "a network-config without version is refused at its place");
+	seed_refused("version: ${nope}\n",
+	             "images/t/network-config:1:10: unknown variable 'nope' (write $${ for a "
+	             "literal '${'; known: cidr, dns, ",
+	             "an unknown variable in network-config is named at its place, with the "
+	             "known ones");
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ftboot-vm.XXXXXX";
@@ -99,6 +276,7 @@ int main(void)
 	setenv("FTBOOT_STATE_DIR", dir, 1);
 	test_cache_dir();
 	test_names_and_tail();
+	test_seed();
 	fs_remove_tree(dir, &err);
 	return tap_done();
 }

@@ -22,6 +22,8 @@ echo "# up --until vm (TCG, first run with downloads) took $diag_time s"
 printf '%s\n' "$errout" | grep -q "ssh ftboot@192.168.231.10 (host key SHA256:.*) ... ready"
 ok $? "reached SSH at the reserved address with the pinned host key"
 printf '%s\n' "$errout" | grep -q "started (tcg)"; ok $? "started on TCG as the stack says"
+printf '%s\n' "$errout" | grep -q "cloud-init seed ... written, with network-config"
+ok $? "the seed carries the profile's network-config"
 [ -s "$FTBOOT_STATE_DIR/ftvm1/console.log" ]; ok $? "the serial console is logged in the state directory"
 is "$(stat -c %a "$FTBOOT_STATE_DIR/ftvm1/ssh/id_ed25519")" 600 "ssh key is 0600"
 
@@ -36,6 +38,13 @@ out=$(printf 'echo hello-from-$(hostname); exit 3\n' | "$FTBOOT" ssh 2>/dev/null
 st=$?
 is "$(tail -n 1 <<<"$out")" "hello-from-ftvm1" "ftboot ssh runs a shell in the VM (hostname from the seed)"
 is "$st" 3 "and returns the remote exit status"
+
+nc=$(printf 'sudo mount -o ro -L cidata /mnt && cat /mnt/network-config; sudo umount /mnt\n' |
+	"$FTBOOT" ssh 2>&1)
+printf '%s\n' "$nc" | grep -q -- '- 192.168.231.10/24$' &&
+	printf '%s\n' "$nc" | grep -q 'via: "192.168.231.1"$' &&
+	printf '%s\n' "$nc" | grep -q 'macaddress: 52:54:00:'
+ok $? "the guest's kernel reads network-config from the seed, filled in: $(tr '\n' ' ' <<<"$nc" | cut -c1-300)"
 
 run_ftboot up --until vm
 is "$rc" 0 "a second up converges"

@@ -73,7 +73,8 @@ cmdline: root=/dev/vda rw console=ttyS0 net.ifnames=0
 user: ftboot
 boot_timeout: 300
 EOS
-	cp "$VM_TOP/tests/fixtures/vm-guest/user-data" "$proj/images/debian-test/user-data"
+	cp "$VM_TOP/tests/fixtures/vm-guest/user-data" "$VM_TOP/tests/fixtures/vm-guest/network-config" \
+		"$proj/images/debian-test/"
 	export FTBOOT_STATE_DIR="$tmp/state" FTBOOT_CACHE_DIR="$tmp/cache"
 }
 
