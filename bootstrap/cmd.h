@@ -1,8 +1,9 @@
 /*
  * cmd: what main.c hands each command, and the command table. main()
- * parses the global options, looks the command up in cmd_table, sets up
- * what its `needs` say (stack, state, lock), runs it, and prints the one
- * error it returns.
+ * parses the global options, looks the command up in cmd_table, runs it,
+ * and prints the one error it returns. The command checks its own
+ * arguments first, then calls cmd_ready to set up what its `needs` say
+ * (stack, state, lock): a usage error reads no stack and creates nothing.
  */
 #ifndef FTBOOT_CMD_H
 #define FTBOOT_CMD_H
@@ -24,6 +25,7 @@ struct ctx {
 	struct stack *stack;    /* with NEED_STACK */
 	struct state state;     /* with NEED_STATE */
 	int have_state;
+	const struct cmd_entry *entry; /* the command being run */
 };
 
 struct cmd_entry {
@@ -37,6 +39,13 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_table[];
+
+/*
+ * Set up what ctx->entry needs: load and validate the stack file (-f, or
+ * found upward from the current directory), open the state directory,
+ * take the lock. Called by each command once its arguments are checked.
+ */
+int cmd_ready(struct ctx *ctx, struct err *err);
 
 /* The entry called name, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

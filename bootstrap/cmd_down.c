@@ -36,6 +36,8 @@ int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err)
 		return err_set(err, ERR_USAGE,
 		               "unexpected argument '%s'; usage: ftboot down [--purge]",
 		               argv[optind]);
+	if (cmd_ready(ctx, err) < 0)
+		return -1;
 	u.quiet = ctx->quiet;
 	ui_hooks(&u, &hooks);
 	if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)

@@ -75,6 +75,8 @@ int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err)
 		               "unexpected argument '%s'; usage: ftboot render [--out DIR] "
 		               "[--show-secrets]",
 		               argv[optind]);
+	if (cmd_ready(ctx, err) < 0)
+		return -1;
 	if (show && !ctx->have_state) {
 		if (state_open(&ctx->state, ctx->stack->name, 1, err) < 0)
 			return -1;

@@ -13,12 +13,20 @@ int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
 	struct ssh *s = NULL;
 	int status = 0, rc = -1;
 
+	if (argc > 1 && argv[1][0] == '-')
+		return err_set(err, ERR_USAGE, "unknown option '%s'; usage: ftboot ssh [SERVICE]",
+		               argv[1]);
+	if (argc > 2)
+		return err_set(err, ERR_USAGE,
+		               "unexpected argument '%s'; usage: ftboot ssh [SERVICE]", argv[2]);
 	if (argc > 1)
 		return err_set(err, ERR_NOTIMPL,
 		               "a shell in a service's container ('%s') comes with the cluster "
 		               "steps, which are not implemented yet; 'ftboot ssh' opens one in "
 		               "the VM",
 		               argv[1]);
+	if (cmd_ready(ctx, err) < 0)
+		return -1;
 	if (vm_open(&vm, ctx->stack, &ctx->state, NULL, err) < 0)
 		goto out;
 	if (vm.journal.n == 0) {

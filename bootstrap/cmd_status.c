@@ -68,6 +68,12 @@ int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
 			               argv[optind - 1]);
 		json = 1;
 	}
+	if (optind < argc)
+		return err_set(err, ERR_USAGE,
+		               "unexpected argument '%s'; usage: ftboot status [--json]",
+		               argv[optind]);
+	if (cmd_ready(ctx, err) < 0)
+		return -1;
 	if (state_open(&st, ctx->stack->name, 0, err) < 0)
 		return -1;
 	if (state_exists(&st)) {

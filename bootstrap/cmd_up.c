@@ -45,6 +45,8 @@ int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err)
 			               "no step '%s'; the steps are vm, provision, build, apply",
 			               until);
 	}
+	if (cmd_ready(ctx, err) < 0)
+		return -1;
 	u.quiet = ctx->quiet;
 	ui_hooks(&u, &hooks);
 	if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)

@@ -72,8 +72,9 @@ const struct cmd_entry cmd_table[] = {
     {NULL, NULL, NULL, NULL, NULL, 0},
 };
 
-static int prepare(struct ctx *ctx, const struct cmd_entry *e, struct err *err)
+int cmd_ready(struct ctx *ctx, struct err *err)
 {
+	const struct cmd_entry *e = ctx->entry;
 	char *found = NULL;
 	int rc;
 
@@ -171,11 +172,9 @@ int main(int argc, char **argv)
 		return ERR_NOTIMPL;
 	}
 	first = optind;
-	rc = prepare(&ctx, e, &err);
-	if (rc == 0) {
-		optind = 0; /* glibc: start over, at argv[1] of the command's argv */
-		rc = e->run(&ctx, argc - first, argv + first, &err);
-	}
+	ctx.entry = e;
+	optind = 0; /* glibc: start over, at argv[1] of the command's argv */
+	rc = e->run(&ctx, argc - first, argv + first, &err);
 	if (rc < 0) {
 		if (err.code == ERR_USAGE)
 			fprintf(stderr, "ftboot %s: %s\n", e->name, err.msg);

@@ -41,6 +41,18 @@ run_ftboot render --bogus
 is "$rc" 2 "unknown command option exits 2"
 is "$errout" "ftboot render: unknown option '--bogus'; usage: ftboot render [--out DIR] [--show-secrets]" "and says which"
 
+# A usage error comes before anything else: no stack is read, nothing is made.
+printf 'name: [broken\n' >"$tmp/broken.yaml"
+for c in "render --bogus" "render extra" "up --bogus" "up extra" "up --until nothing" \
+	"down --bogus" "down extra" "status --bogus" "status extra" "ssh --bogus" "ssh a b"; do
+	# shellcheck disable=SC2086 # the command and its arguments
+	run_ftboot -f "$tmp/broken.yaml" $c
+	is "$rc" 2 "'$c' is a usage error before the stack is read"
+	printf '%s\n' "$errout" | grep -q "^ftboot ${c%% *}: .*usage: ftboot ${c%% *}\|^ftboot up: no step"
+	ok $? "'$c' says what is wrong and how to call it: $errout"
+	[ ! -e "$FTBOOT_STATE_DIR" ]; ok $? "'$c' creates no state"
+done
+
 for c in check reset apply build dashboard docker-env doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
