@@ -47,6 +47,13 @@ extern const struct cmd_entry cmd_table[];
  */
 int cmd_ready(struct ctx *ctx, struct err *err);
 
+/*
+ * A usage error for the running command: "MESSAGE; usage: ftboot NAME
+ * ARGS", ARGS from the table. Returns -1 with err->code ERR_USAGE.
+ */
+int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The entry called name, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);
 

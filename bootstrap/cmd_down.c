@@ -27,15 +27,11 @@ int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c != 'p')
-			return err_set(err, ERR_USAGE,
-			               "unknown option '%s'; usage: ftboot down [--purge]",
-			               argv[optind - 1]);
+			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
 		purge = 1;
 	}
 	if (optind < argc)
-		return err_set(err, ERR_USAGE,
-		               "unexpected argument '%s'; usage: ftboot down [--purge]",
-		               argv[optind]);
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	u.quiet = ctx->quiet;

@@ -64,17 +64,11 @@ int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err)
 			show = 1;
 			break;
 		default:
-			return err_set(err, ERR_USAGE,
-			               "unknown option '%s'; usage: ftboot render [--out DIR] "
-			               "[--show-secrets]",
-			               argv[optind - 1]);
+			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return err_set(err, ERR_USAGE,
-		               "unexpected argument '%s'; usage: ftboot render [--out DIR] "
-		               "[--show-secrets]",
-		               argv[optind]);
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	if (show && !ctx->have_state) {

@@ -14,11 +14,9 @@ int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
 	int status = 0, rc = -1;
 
 	if (argc > 1 && argv[1][0] == '-')
-		return err_set(err, ERR_USAGE, "unknown option '%s'; usage: ftboot ssh [SERVICE]",
-		               argv[1]);
+		return cmd_usage(ctx, err, "unknown option '%s'", argv[1]);
 	if (argc > 2)
-		return err_set(err, ERR_USAGE,
-		               "unexpected argument '%s'; usage: ftboot ssh [SERVICE]", argv[2]);
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[2]);
 	if (argc > 1)
 		return err_set(err, ERR_NOTIMPL,
 		               "a shell in a service's container ('%s') comes with the cluster "

@@ -63,15 +63,11 @@ int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c != 'j')
-			return err_set(err, ERR_USAGE,
-			               "unknown option '%s'; usage: ftboot status [--json]",
-			               argv[optind - 1]);
+			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
 		json = 1;
 	}
 	if (optind < argc)
-		return err_set(err, ERR_USAGE,
-		               "unexpected argument '%s'; usage: ftboot status [--json]",
-		               argv[optind]);
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	if (state_open(&st, ctx->stack->name, 0, err) < 0)

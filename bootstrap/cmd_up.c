@@ -28,15 +28,11 @@ int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c != 'u')
-			return err_set(err, ERR_USAGE,
-			               "unknown option '%s'; usage: ftboot up [--until STEP]",
-			               argv[optind - 1]);
+			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
 		until = optarg;
 	}
 	if (optind < argc)
-		return err_set(err, ERR_USAGE,
-		               "unexpected argument '%s'; usage: ftboot up [--until STEP]",
-		               argv[optind]);
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (until) {
 		for (i = 0; steps[i] && strcmp(steps[i], until) != 0; i++)
 			;

@@ -3,6 +3,7 @@
  * printed. Each command's work is in cmd_<verb>.c.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,18 @@ const struct cmd_entry cmd_table[] = {
      "Print ftboot's version, then each library it uses with its version.\n", 0},
     {NULL, NULL, NULL, NULL, NULL, 0},
 };
+
+int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(err, ERR_USAGE, "%s; usage: ftboot %s%s%s", msg, ctx->entry->name,
+	               *ctx->entry->args ? " " : "", ctx->entry->args);
+}
 
 int cmd_ready(struct ctx *ctx, struct err *err)
 {
