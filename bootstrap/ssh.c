@@ -47,6 +47,8 @@ struct ssh {
 	LIBSSH2_CHANNEL *orphans[SSH_ORPHANS];
 	int norphans;
 	int op_timeout_ms; /* exec, upload, download; <= 0: none */
+	int sftp_known;    /* sftp_probe has run: no_sftp is the answer */
+	int no_sftp;       /* the server has no working SFTP: copy through the shell */
 	char *where;       /* "host:port", for messages */
 	char signal[32];   /* what killed the last command; "" if it exited */
 };
@@ -716,8 +718,13 @@ static int ssh_keep(struct buf *b, const char *data, size_t n)
 	return -1;
 }
 
-int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *errout,
-             int *exit_status, struct err *err)
+/*
+ * ssh_exec with in[0..inlen) as the command's standard input, then EOF.
+ * The input is sent before any output is read: for commands that write
+ * little until their input ends (cat > FILE), not for filters.
+ */
+static int ssh_run(struct ssh *s, const char *command, const void *in, size_t inlen,
+                   struct buf *out, struct buf *errout, int *exit_status, struct err *err)
 {
 	struct ssh_limit lim = ssh_limit(s->op_timeout_ms);
 	LIBSSH2_CHANNEL *ch = NULL;
@@ -725,6 +732,7 @@ int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *er
 	char *label = ssh_label(command);
 	char *what = xasprintf("run '%s' on %s", label, s->where);
 	char *data = NULL;
+	size_t sent = 0;
 	ssize_t n, last[2];
 	int stream, got, rc, ret = -1;
 
@@ -741,7 +749,20 @@ int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *er
 		ssh_fail(s, what, err);
 		goto out;
 	}
-	/* No stdin: a command that reads it gets EOF (ssh -n). */
+	while (sent < inlen) {
+		n = libssh2_channel_write(ch, (const char *)in + sent, inlen - sent);
+		if (n == LIBSSH2_ERROR_EAGAIN) {
+			if (ssh_again(s, &lim, what, err) < 0)
+				goto out;
+			continue;
+		}
+		if (n < 0) {
+			ssh_fail(s, what, err);
+			goto out;
+		}
+		sent += (size_t)n;
+	}
+	/* The end of stdin: without input, a command that reads gets EOF (ssh -n). */
 	while ((rc = libssh2_channel_send_eof(ch)) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_again(s, &lim, what, err) < 0)
 			goto out;
@@ -803,6 +824,147 @@ out:
 	return ret;
 }
 
+int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *errout,
+             int *exit_status, struct err *err)
+{
+	return ssh_run(s, command, NULL, 0, out, errout, exit_status, err);
+}
+
+/* ---- copies through the shell, for servers without SFTP ------------------ */
+
+/* path in single quotes for a POSIX shell: ' becomes '\''. */
+static char *ssh_quote(const char *path)
+{
+	struct buf b = BUF_INIT(4 * strlen(path) + 3);
+	char *q;
+
+	buf_addch(&b, '\'');
+	for (; *path; path++)
+		if (*path == '\'')
+			buf_addstr(&b, "'\\''");
+		else
+			buf_addch(&b, *path);
+	buf_addch(&b, '\'');
+	q = xstrdup(buf_cstr(&b));
+	buf_release(&b);
+	return q;
+}
+
+/*
+ * Run command for what: its failure (a non-zero exit) is an error that
+ * quotes the command's own error output.
+ */
+static int ssh_shell_copy(struct ssh *s, const char *command, const void *in, size_t inlen,
+                          struct buf *out, const char *what, struct err *err)
+{
+	struct buf errout = BUF_INIT(1024);
+	size_t len;
+	int status = 0, rc;
+
+	rc = ssh_run(s, command, in, inlen, out, &errout, &status, err);
+	if (rc == 0 && status != 0) {
+		len = errout.len;
+		while (len && (errout.data[len - 1] == '\n' || errout.data[len - 1] == '\r'))
+			len--;
+		if (len)
+			rc = err_set(err, ERR_FAIL, "%s (through the shell, no SFTP): %.*s", what,
+			             (int)len, errout.data);
+		else
+			rc = err_set(err, ERR_FAIL,
+			             "%s (through the shell, no SFTP): exit status %d", what,
+			             status);
+	}
+	buf_release(&errout);
+	return rc;
+}
+
+static int ssh_upload_shell(struct ssh *s, const void *data, size_t len, const char *remote_path,
+                            int mode, const char *what, struct err *err)
+{
+	char *q = ssh_quote(remote_path);
+	char *command = xasprintf("umask 077 && cat > %s && chmod %04o %s", q, mode & 07777, q);
+	int rc = ssh_shell_copy(s, command, data, len, NULL, what, err);
+
+	free(command);
+	free(q);
+	return rc;
+}
+
+static int ssh_download_shell(struct ssh *s, const char *remote_path, struct buf *out,
+                              const char *what, struct err *err)
+{
+	char *q = ssh_quote(remote_path);
+	char *command = xasprintf("cat -- %s", q);
+	size_t before = out->len;
+	int rc = ssh_shell_copy(s, command, NULL, 0, out, what, err);
+
+	if (rc < 0 && out->len > before && out->len >= out->limit)
+		err_set(err, ERR_FAIL, "'%s' on %s exceeds %zu bytes", remote_path, s->where,
+		        out->limit);
+	free(command);
+	free(q);
+	return rc;
+}
+
+/*
+ * Does the server's SFTP subsystem work? Once per session: request it on
+ * a channel of our own and send SSH_FXP_INIT (version 3). A server
+ * without the subsystem refuses the request; one whose program is
+ * missing (Alpine's image without openssh-sftp-server) accepts it and
+ * closes the channel, where libssh2_sftp_init would wait for a reply to
+ * the end of the timeout. Any answer means it works. Sets s->no_sftp;
+ * -1 only when the session failed.
+ */
+static int ssh_sftp_probe(struct ssh *s, const struct ssh_limit *lim, const char *what,
+                          struct err *err)
+{
+	static const char init[9] = {0, 0, 0, 5, 1, 0, 0, 0, 3};
+	LIBSSH2_CHANNEL *ch;
+	char reply[64];
+	ssize_t n;
+	size_t sent = 0;
+	int rc, ret = -1;
+
+	if (s->sftp_known)
+		return 0;
+	ch = ssh_channel(s, lim, what, err);
+	if (!ch)
+		return -1;
+	while ((rc = libssh2_channel_subsystem(ch, "sftp")) == LIBSSH2_ERROR_EAGAIN)
+		if (ssh_again(s, lim, what, err) < 0)
+			goto out;
+	s->no_sftp = rc != 0;
+	while (!s->no_sftp && sent < sizeof(init)) {
+		n = libssh2_channel_write(ch, init + sent, sizeof(init) - sent);
+		if (n == LIBSSH2_ERROR_EAGAIN) {
+			if (ssh_again(s, lim, what, err) < 0)
+				goto out;
+			continue;
+		}
+		if (n < 0) {
+			s->no_sftp = 1; /* closed under us */
+			break;
+		}
+		sent += (size_t)n;
+	}
+	while (!s->no_sftp) {
+		n = libssh2_channel_read(ch, reply, sizeof(reply));
+		if (n > 0)
+			break;
+		if (n != LIBSSH2_ERROR_EAGAIN || libssh2_channel_eof(ch)) {
+			s->no_sftp = 1;
+			break;
+		}
+		if (ssh_again(s, lim, what, err) < 0)
+			goto out;
+	}
+	s->sftp_known = 1;
+	ret = 0;
+out:
+	ssh_channel_drop(s, ch, ret == 0);
+	return ret;
+}
+
 /* ---- SFTP --------------------------------------------------------------- */
 
 static const char *ssh_sftp_strerror(unsigned long code)
@@ -854,8 +1016,6 @@ static LIBSSH2_SFTP *ssh_sftp(struct ssh *s, const struct ssh_limit *lim, const 
 	while (!(sftp = libssh2_sftp_init(s->session))) {
 		if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {
 			ssh_fail(s, what, err);
-			err_suffix(err, " (is sshd's SFTP subsystem installed? Alpine: "
-			                "openssh-sftp-server)");
 			return NULL;
 		}
 		if (ssh_again(s, lim, what, err) < 0) {
@@ -921,6 +1081,12 @@ int ssh_upload(struct ssh *s, const void *data, size_t len, const char *remote_p
 
 	if (ssh_usable(s, what, err) < 0)
 		goto out;
+	if (ssh_sftp_probe(s, &lim, what, err) < 0)
+		goto out;
+	if (s->no_sftp) {
+		ret = ssh_upload_shell(s, data, len, remote_path, mode, what, err);
+		goto out;
+	}
 	sftp = ssh_sftp(s, &lim, what, err);
 	if (!sftp)
 		goto out;
@@ -981,6 +1147,12 @@ int ssh_download(struct ssh *s, const char *remote_path, struct buf *out, struct
 
 	if (ssh_usable(s, what, err) < 0)
 		goto out;
+	if (ssh_sftp_probe(s, &lim, what, err) < 0)
+		goto out;
+	if (s->no_sftp) {
+		ret = ssh_download_shell(s, remote_path, out, what, err);
+		goto out;
+	}
 	sftp = ssh_sftp(s, &lim, what, err);
 	if (!sftp)
 		goto out;

@@ -1,7 +1,8 @@
 /*
  * ssh: everything ftboot does over SSH: connect to the VM with a host key
  * pinned in advance (no trust on first use), authenticate with ftboot's
- * key, run commands, copy files over SFTP and relay an interactive shell.
+ * key, run commands, copy files (SFTP, or the shell where the server has
+ * no SFTP) and relay an interactive shell.
  * The only file that includes libssh2's headers is ssh.c; no libssh2 type
  * or error code crosses this header.
  *
@@ -92,14 +93,21 @@ const char *ssh_exit_signal(const struct ssh *s);
  * Write data[0..len) to remote_path over SFTP, creating or truncating it,
  * and set its permission bits to mode (e.g. 0600; not subject to the
  * remote umask). Not atomic: a failed upload leaves a partial file.
- * Byte-exact. The server needs an SFTP subsystem (OpenSSH's sftp-server
- * or internal-sftp; Alpine: openssh-sftp-server).
+ * Byte-exact.
+ *
+ * When the server has no working SFTP subsystem (none configured, or its
+ * program missing: Alpine's image without openssh-sftp-server), the copy
+ * goes through the remote shell instead ("cat > PATH", then chmod), and
+ * the session remembers it for later copies. Its errors then end with
+ * the command's own error output. Each of the two attempts has the
+ * operation timeout.
  */
 int ssh_upload(struct ssh *s, const void *data, size_t len, const char *remote_path, int mode,
                struct err *err);
 
 /*
- * Append the content of remote_path to out over SFTP, byte-exact. A file
+ * Append the content of remote_path to out over SFTP (or, as for
+ * ssh_upload, through the shell: "cat -- PATH"), byte-exact. A file
  * larger than out's limit fails with "'PATH' on HOST:PORT exceeds N
  * bytes". After a failure, out may hold part of the file.
  */

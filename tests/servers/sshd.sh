@@ -21,7 +21,9 @@
 #   stderr), sshd.pid, server.pid, port
 # Any user who has id_ed25519 may log in as the user running this script
 # (sshd needs root to do that for other users, and for privilege
-# separation). SFTP is sshd's internal-sftp.
+# separation). SFTP is sshd's internal-sftp, or what SSHD_SFTP says: a
+# program's path (a missing one is Alpine's image without
+# openssh-sftp-server), or "none" for no SFTP subsystem at all.
 # Exit status 1 with a reason on stderr if sshd cannot start.
 
 sshd_conf() {
@@ -45,8 +47,10 @@ PrintMotd no
 PrintLastLog no
 UseDNS no
 LogLevel DEBUG1
-Subsystem sftp internal-sftp
 EOF
+	if [ "${SSHD_SFTP:-internal-sftp}" != none ]; then
+		echo "Subsystem sftp ${SSHD_SFTP:-internal-sftp}" >>"$dir/sshd_config"
+	fi
 }
 
 # sshd_keys DIR: host key, client key and authorized_keys, unless present.

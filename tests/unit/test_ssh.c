@@ -1,7 +1,9 @@
 /*
  * Unit tests: the ssh module (libssh2) against a real peer: Debian's
  * OpenSSH sshd on loopback, started by tests/servers/sshd.sh with its own
- * host key, client key and log. Skipped when sshd cannot run here.
+ * host key, client key and log; then two more without working SFTP (no
+ * subsystem; a missing sftp-server program, as on Alpine), where copies
+ * go through the shell. Skipped when sshd cannot run here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -223,6 +225,60 @@ static int pty_read(int master, struct buf *b, const char *want)
 	return 0;
 }
 
+/*
+ * Uploads and downloads through s, via says how ("" for SFTP). Leaves
+ * DIR/up.bin holding blob (1 MiB), mode 0600.
+ */
+static void test_copies(struct ssh *s, const unsigned char *blob, const char *via)
+{
+	struct buf got = BUF_INIT(4 << 20), small = BUF_INIT(1000);
+	struct stat st;
+	struct err err;
+	int rc;
+
+	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0640, &err);
+	ok(rc == 0, "upload 1 MiB%s", via);
+	if (rc < 0)
+		diag("%s", err.msg);
+	ok(read_file(path_in("up.bin"), &got) == 0 && got.len == (1 << 20) &&
+	       memcmp(got.data, blob, 1 << 20) == 0,
+	   "... the remote file is byte-exact%s", via);
+	rc = stat(path_in("up.bin"), &st);
+	ok(rc == 0 && (st.st_mode & 07777) == 0640, "... with mode 0640 (%o)%s",
+	   (unsigned)(st.st_mode & 07777), via);
+	rc = ssh_upload(s, "short", 5, path_in("up.bin"), 0600, &err);
+	ok(rc == 0 && read_file(path_in("up.bin"), &got) == 0 && got.len == 5 &&
+	       stat(path_in("up.bin"), &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "upload over an existing file truncates it and sets the mode%s", via);
+	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0600, &err);
+	buf_reset(&got);
+	rc = rc == 0 ? ssh_download(s, path_in("up.bin"), &got, &err) : rc;
+	ok(rc == 0, "download 1 MiB%s", via);
+	if (rc < 0)
+		diag("%s", err.msg);
+	ok(got.len == (1 << 20) && memcmp(got.data, blob, 1 << 20) == 0,
+	   "... byte-exact round trip%s", via);
+	rc = ssh_upload(s, "", 0, path_in("empty"), 0644, &err);
+	buf_reset(&got);
+	rc = rc == 0 ? ssh_download(s, path_in("empty"), &got, &err) : rc;
+	ok(rc == 0 && got.len == 0, "an empty file goes and comes back%s", via);
+	buf_reset(&small);
+	rc = ssh_download(s, path_in("up.bin"), &small, &err);
+	ok(rc < 0 && strstr(err.msg, "up.bin' on 127.0.0.1:") &&
+	       strstr(err.msg, "exceeds 1000 bytes"),
+	   "download beyond the buffer's limit fails%s: %s", via, err.msg);
+	rc = ssh_download(s, path_in("missing"), &got, &err);
+	ok(rc < 0 && strstr(err.msg, "download '") && strcasestr(err.msg, "no such file") &&
+	       !strstr(err.msg, "through the shell") == !*via,
+	   "download of a missing file%s: %s", via, err.msg);
+	rc = ssh_upload(s, "x", 1, path_in("no/such/dir/f"), 0600, &err);
+	ok(rc < 0 && strstr(err.msg, "upload to '") &&
+	       (strcasestr(err.msg, "no such file") || strcasestr(err.msg, "nonexistent")),
+	   "upload into a missing directory%s: %s", via, err.msg);
+	buf_release(&got);
+	buf_release(&small);
+}
+
 static void test_pty(const struct ssh_opts *o)
 {
 	struct buf b = BUF_INIT(1 << 20);
@@ -262,6 +318,61 @@ static void test_pty(const struct ssh_opts *o)
 	buf_release(&b);
 }
 
+/*
+ * A second sshd without working SFTP: sftp is SSHD_SFTP for
+ * tests/servers/sshd.sh ("none", or a program that does not exist, as in
+ * Alpine's image without openssh-sftp-server). Copies must go through the
+ * shell, with any file name.
+ */
+static void test_no_sftp(const char *sftp, const char *name, const char *user)
+{
+	static const char odd[] = "it's $(touch pwned) a b.bin";
+	char sub[PATH_MAX], cmd[PATH_MAX * 3], port[512], fp[128], key[PATH_MAX + 16], via[128];
+	unsigned char *blob = xmalloc(1 << 20);
+	struct buf got = BUF_INIT(1 << 20);
+	struct ssh_opts o;
+	struct ssh *s = NULL;
+	struct err err;
+	size_t i;
+
+	for (i = 0; i < (1 << 20); i++)
+		blob[i] = (unsigned char)(i * 2654435761u >> 11);
+	snprintf(sub, sizeof(sub), "%s", path_in(name));
+	snprintf(via, sizeof(via), " (sftp %s: through the shell)", sftp);
+	snprintf(cmd, sizeof(cmd), "SSHD_SFTP='%s' '%s' start '%s' %ld 2>&1", sftp, script, sub,
+	         (long)getpid());
+	if (run_line(cmd, port, sizeof(port)) < 0) {
+		skip("sshd without SFTP cannot be started here");
+		free(blob);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "cat '%s/host_fingerprint'", sub);
+	run_line(cmd, fp, sizeof(fp));
+	snprintf(key, sizeof(key), "%s/id_ed25519", sub);
+	memset(&o, 0, sizeof(o));
+	o.host = "127.0.0.1";
+	o.port = (int)strtol(port, NULL, 10);
+	o.user = user;
+	o.key_file = key;
+	o.host_fingerprint = fp;
+	o.timeout_ms = 5000;
+	o.op_timeout_ms = 10000;
+	ok(ssh_connect(&o, &s, NULL, &err) == 0, "connect to sshd with sftp %s", sftp);
+	if (s) {
+		test_copies(s, blob, via);
+		ok(ssh_upload(s, "odd", 3, path_in(odd), 0600, &err) == 0 &&
+		       read_file(path_in(odd), &got) == 0 && strcmp(buf_cstr(&got), "odd") == 0,
+		   "a name with quotes, spaces and $( ) arrives as it is%s", via);
+		ok(access(path_in("pwned"), F_OK) != 0, "... and nothing in it ran");
+	}
+	ssh_close(s);
+	snprintf(cmd, sizeof(cmd), "'%s' stop '%s'", script, sub);
+	if (system(cmd) != 0)
+		diag("could not stop sshd in %s", sub);
+	buf_release(&got);
+	free(blob);
+}
+
 int main(void)
 {
 	char fp[128], other_fp[128], sum[128], portstr[512], cmd[PATH_MAX * 2 + 64], key[PATH_MAX];
@@ -273,7 +384,6 @@ int main(void)
 	struct err err;
 	struct buf out = BUF_INIT(1 << 20), errout = BUF_INIT(4 << 20);
 	struct buf got = BUF_INIT(4 << 20), log = BUF_INIT(64 << 20), small = BUF_INIT(1000);
-	struct stat st;
 	unsigned char *blob;
 	size_t off, i;
 	long t0, dt;
@@ -420,43 +530,7 @@ int main(void)
 	if (off < (1 << 20))
 		for (i = 0; i < (1 << 20); i++)
 			blob[i] = (unsigned char)(i * 2654435761u >> 13);
-	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0640, &err);
-	ok(rc == 0, "upload 1 MiB");
-	if (rc < 0)
-		diag("%s", err.msg);
-	ok(read_file(path_in("up.bin"), &got) == 0 && got.len == (1 << 20) &&
-	       memcmp(got.data, blob, 1 << 20) == 0,
-	   "... the remote file is byte-exact");
-	rc = stat(path_in("up.bin"), &st);
-	ok(rc == 0 && (st.st_mode & 07777) == 0640, "... with mode 0640 (%o)",
-	   (unsigned)(st.st_mode & 07777));
-	rc = ssh_upload(s, "short", 5, path_in("up.bin"), 0600, &err);
-	ok(rc == 0 && read_file(path_in("up.bin"), &got) == 0 && got.len == 5 &&
-	       stat(path_in("up.bin"), &st) == 0 && (st.st_mode & 07777) == 0600,
-	   "upload over an existing file truncates it and sets the mode");
-	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0600, &err);
-	buf_reset(&got);
-	rc = rc == 0 ? ssh_download(s, path_in("up.bin"), &got, &err) : rc;
-	ok(rc == 0, "download 1 MiB");
-	if (rc < 0)
-		diag("%s", err.msg);
-	ok(got.len == (1 << 20) && memcmp(got.data, blob, 1 << 20) == 0,
-	   "... byte-exact round trip");
-	rc = ssh_upload(s, "", 0, path_in("empty"), 0644, &err);
-	buf_reset(&got);
-	rc = rc == 0 ? ssh_download(s, path_in("empty"), &got, &err) : rc;
-	ok(rc == 0 && got.len == 0, "an empty file goes and comes back");
-	buf_reset(&small);
-	rc = ssh_download(s, path_in("up.bin"), &small, &err);
-	ok(rc < 0 && strstr(err.msg, "up.bin' on 127.0.0.1:") &&
-	       strstr(err.msg, "exceeds 1000 bytes"),
-	   "download beyond the buffer's limit fails: %s", err.msg);
-	rc = ssh_download(s, path_in("missing"), &got, &err);
-	ok(rc < 0 && strstr(err.msg, "download '") && strstr(err.msg, "no such file"),
-	   "download of a missing file: %s", err.msg);
-	rc = ssh_upload(s, "x", 1, path_in("no/such/dir/f"), 0600, &err);
-	ok(rc < 0 && strstr(err.msg, "upload to '") && strstr(err.msg, "no such file"),
-	   "upload into a missing directory: %s", err.msg);
+	test_copies(s, blob, "");
 	buf_reset(&out);
 	rc = ssh_exec(s, "echo after-sftp", &out, NULL, &status, &err);
 	ok(rc == 0 && strcmp(buf_cstr(&out), "after-sftp\n") == 0, "exec still works after SFTP");
@@ -614,6 +688,9 @@ int main(void)
 		waitpid(child, NULL, 0);
 	}
 	close(fd);
+
+	test_no_sftp("/nonexistent/sftp-server", "sshd-missing", pw->pw_name);
+	test_no_sftp("none", "sshd-none", pw->pw_name);
 
 	buf_release(&out);
 	buf_release(&errout);
