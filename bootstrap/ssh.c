@@ -718,23 +718,63 @@ static int ssh_keep(struct buf *b, const char *data, size_t n)
 	return -1;
 }
 
+/* What one ssh_drain call saw. */
+struct ssh_drained {
+	int got;          /* some bytes were read */
+	int ended;        /* both streams are at EOF */
+	struct buf *over; /* the buffer that overflowed, or NULL */
+};
+
+/*
+ * Read what the command has written so far, stdout into out and stderr
+ * into errout (NULL: discard), without waiting. -1 when the session
+ * failed (err set).
+ */
+static int ssh_drain(struct ssh *s, LIBSSH2_CHANNEL *ch, struct buf *out, struct buf *errout,
+                     char *data, struct ssh_drained *d, const char *what, struct err *err)
+{
+	struct buf *b;
+	ssize_t n, last[2] = {-1, -1};
+	int stream;
+
+	d->got = 0;
+	for (stream = 0; stream < 2 && !d->over; stream++) {
+		b = stream ? errout : out;
+		while ((n = libssh2_channel_read_ex(ch, stream ? SSH_EXTENDED_DATA_STDERR : 0, data,
+		                                    SSH_IOBUF)) > 0) {
+			d->got = 1;
+			if (b && ssh_keep(b, data, (size_t)n) < 0) {
+				d->over = b;
+				break;
+			}
+		}
+		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+			return ssh_fail(s, what, err);
+		last[stream] = n;
+	}
+	/* 0 from both: EOF. Reading one stream may queue the other's data. */
+	d->ended = last[0] == 0 && last[1] == 0;
+	return 0;
+}
+
 /*
  * ssh_exec with in[0..inlen) as the command's standard input, then EOF.
- * The input is sent before any output is read: for commands that write
- * little until their input ends (cat > FILE), not for filters.
+ * Output is read while the input is sent, so neither side waits on the
+ * other; a command that ends before reading all its input (cat > a
+ * missing directory) stops the sending, and its status tells.
  */
 static int ssh_run(struct ssh *s, const char *command, const void *in, size_t inlen,
                    struct buf *out, struct buf *errout, int *exit_status, struct err *err)
 {
 	struct ssh_limit lim = ssh_limit(s->op_timeout_ms);
+	struct ssh_drained d = {0};
 	LIBSSH2_CHANNEL *ch = NULL;
-	struct buf *b, *over = NULL;
 	char *label = ssh_label(command);
 	char *what = xasprintf("run '%s' on %s", label, s->where);
-	char *data = NULL;
+	char *data = xmalloc(SSH_IOBUF);
 	size_t sent = 0;
-	ssize_t n, last[2];
-	int stream, got, rc, ret = -1;
+	ssize_t n;
+	int rc, ret = -1;
 
 	s->signal[0] = '\0';
 	if (ssh_usable(s, what, err) < 0)
@@ -751,62 +791,50 @@ static int ssh_run(struct ssh *s, const char *command, const void *in, size_t in
 	}
 	while (sent < inlen) {
 		n = libssh2_channel_write(ch, (const char *)in + sent, inlen - sent);
-		if (n == LIBSSH2_ERROR_EAGAIN) {
-			if (ssh_again(s, &lim, what, err) < 0)
-				goto out;
+		if (n > 0) {
+			sent += (size_t)n;
 			continue;
 		}
-		if (n < 0) {
+		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+			if (n == LIBSSH2_ERROR_CHANNEL_CLOSED)
+				break;
 			ssh_fail(s, what, err);
 			goto out;
 		}
-		sent += (size_t)n;
+		/* The window is shut: read, which may show the command has ended. */
+		if (ssh_drain(s, ch, out, errout, data, &d, what, err) < 0)
+			goto out;
+		if (d.over || d.ended || libssh2_channel_eof(ch))
+			break;
+		if (!d.got && ssh_again(s, &lim, what, err) < 0)
+			goto out;
 	}
 	/* The end of stdin: without input, a command that reads gets EOF (ssh -n). */
-	while ((rc = libssh2_channel_send_eof(ch)) == LIBSSH2_ERROR_EAGAIN)
+	rc = 0;
+	while (!d.over && !d.ended && !libssh2_channel_eof(ch) &&
+	       (rc = libssh2_channel_send_eof(ch)) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_again(s, &lim, what, err) < 0)
 			goto out;
-	if (rc) {
+	if (rc && !libssh2_channel_eof(ch)) {
 		ssh_fail(s, what, err);
 		goto out;
 	}
-	data = xmalloc(SSH_IOBUF);
-	for (;;) {
-		got = 0;
-		last[0] = last[1] = -1;
-		for (stream = 0; stream < 2 && !over; stream++) {
-			b = stream ? errout : out;
-			while (
-			    (n = libssh2_channel_read_ex(ch, stream ? SSH_EXTENDED_DATA_STDERR : 0,
-			                                 data, SSH_IOBUF)) > 0) {
-				got = 1;
-				if (b && ssh_keep(b, data, (size_t)n) < 0) {
-					over = b;
-					break;
-				}
-			}
-			if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
-				ssh_fail(s, what, err);
-				goto out;
-			}
-			last[stream] = n;
-		}
-		if (over)
+	while (!d.over && !d.ended) {
+		if (ssh_drain(s, ch, out, errout, data, &d, what, err) < 0)
+			goto out;
+		if (d.over || d.ended)
 			break;
-		/* 0 from both: EOF. Reading one stream may queue the other's data. */
-		if (last[0] == 0 && last[1] == 0)
-			break;
-		if (got || libssh2_poll_channel_read(ch, 1) > 0)
+		if (d.got || libssh2_poll_channel_read(ch, 1) > 0)
 			continue;
 		if (libssh2_channel_eof(ch))
 			break;
 		if (ssh_again(s, &lim, what, err) < 0)
 			goto out;
 	}
-	if (over) {
+	if (d.over) {
 		/* ssh_channel_drop below closes the channel: the command gets SIGPIPE. */
 		err_set(err, ERR_FAIL, "%soutput of '%s' exceeds %zu bytes",
-		        over == errout && errout != out ? "error " : "", label, over->limit);
+		        d.over == errout && errout != out ? "error " : "", label, d.over->limit);
 		goto out;
 	}
 	if (ssh_channel_finish(s, ch, &lim, what, err) < 0)
@@ -817,7 +845,7 @@ static int ssh_run(struct ssh *s, const char *command, const void *in, size_t in
 out:
 	/* After a timeout, the command is still running: do not wait for it. */
 	if (ch)
-		ssh_channel_drop(s, ch, ret == 0 || over);
+		ssh_channel_drop(s, ch, ret == 0 || d.over);
 	free(data);
 	free(what);
 	free(label);
@@ -862,6 +890,8 @@ static int ssh_shell_copy(struct ssh *s, const char *command, const void *in, si
 	int status = 0, rc;
 
 	rc = ssh_run(s, command, in, inlen, out, &errout, &status, err);
+	if (rc < 0 && !(out && out->len >= out->limit))
+		err_wrap(err, "%s (through the shell, no SFTP)", what);
 	if (rc == 0 && status != 0) {
 		len = errout.len;
 		while (len && (errout.data[len - 1] == '\n' || errout.data[len - 1] == '\r'))
@@ -882,7 +912,7 @@ static int ssh_upload_shell(struct ssh *s, const void *data, size_t len, const c
                             int mode, const char *what, struct err *err)
 {
 	char *q = ssh_quote(remote_path);
-	char *command = xasprintf("umask 077 && cat > %s && chmod %04o %s", q, mode & 07777, q);
+	char *command = xasprintf("umask 077 && cat > %s && chmod %04o -- %s", q, mode & 07777, q);
 	int rc = ssh_shell_copy(s, command, data, len, NULL, what, err);
 
 	free(command);
@@ -933,16 +963,27 @@ static int ssh_sftp_probe(struct ssh *s, const struct ssh_limit *lim, const char
 	while ((rc = libssh2_channel_subsystem(ch, "sftp")) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_again(s, lim, what, err) < 0)
 			goto out;
-	s->no_sftp = rc != 0;
+	if (rc && rc != LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED) {
+		ssh_fail(s, what, err);
+		goto out;
+	}
+	s->no_sftp = rc != 0; /* denied: no subsystem */
+	/* From here, the channel closing under us means the program is missing. */
 	while (!s->no_sftp && sent < sizeof(init)) {
 		n = libssh2_channel_write(ch, init + sent, sizeof(init) - sent);
-		if (n == LIBSSH2_ERROR_EAGAIN) {
-			if (ssh_again(s, lim, what, err) < 0)
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0) {
+			if (libssh2_channel_eof(ch))
+				s->no_sftp = 1;
+			else if (ssh_again(s, lim, what, err) < 0)
 				goto out;
 			continue;
 		}
 		if (n < 0) {
-			s->no_sftp = 1; /* closed under us */
+			if (n != LIBSSH2_ERROR_CHANNEL_CLOSED && !libssh2_channel_eof(ch)) {
+				ssh_fail(s, what, err);
+				goto out;
+			}
+			s->no_sftp = 1;
 			break;
 		}
 		sent += (size_t)n;
@@ -951,9 +992,13 @@ static int ssh_sftp_probe(struct ssh *s, const struct ssh_limit *lim, const char
 		n = libssh2_channel_read(ch, reply, sizeof(reply));
 		if (n > 0)
 			break;
-		if (n != LIBSSH2_ERROR_EAGAIN || libssh2_channel_eof(ch)) {
+		if (libssh2_channel_eof(ch) || n == LIBSSH2_ERROR_CHANNEL_CLOSED) {
 			s->no_sftp = 1;
 			break;
+		}
+		if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
+			ssh_fail(s, what, err);
+			goto out;
 		}
 		if (ssh_again(s, lim, what, err) < 0)
 			goto out;

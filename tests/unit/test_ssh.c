@@ -234,6 +234,8 @@ static void test_copies(struct ssh *s, const unsigned char *blob, const char *vi
 	struct buf got = BUF_INIT(4 << 20), small = BUF_INIT(1000);
 	struct stat st;
 	struct err err;
+	char *big;
+	long t0, dt;
 	int rc;
 
 	rc = ssh_upload(s, blob, 1 << 20, path_in("up.bin"), 0640, &err);
@@ -275,6 +277,15 @@ static void test_copies(struct ssh *s, const unsigned char *blob, const char *vi
 	ok(rc < 0 && strstr(err.msg, "upload to '") &&
 	       (strcasestr(err.msg, "no such file") || strcasestr(err.msg, "nonexistent")),
 	   "upload into a missing directory%s: %s", via, err.msg);
+	/* More than the channel's window: the copy must notice that nobody reads. */
+	big = xcalloc(1, 8 << 20);
+	t0 = now_ms();
+	rc = ssh_upload(s, big, 8 << 20, path_in("no/such/dir/big"), 0600, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && (strcasestr(err.msg, "no such file") || strcasestr(err.msg, "nonexistent")) &&
+	       dt < 5000,
+	   "8 MiB into a missing directory fails at once%s (%ld ms): %s", via, dt, err.msg);
+	free(big);
 	buf_release(&got);
 	buf_release(&small);
 }
@@ -324,9 +335,9 @@ static void test_pty(const struct ssh_opts *o)
  * Alpine's image without openssh-sftp-server). Copies must go through the
  * shell, with any file name.
  */
-static void test_no_sftp(const char *sftp, const char *name, const char *user)
+static void test_no_sftp(const char *sftp, const char *name, const struct passwd *pw)
 {
-	static const char odd[] = "it's $(touch pwned) a b.bin";
+	static const char odd[] = "it's $(touch ftboot-pwned) a b.bin";
 	char sub[PATH_MAX], cmd[PATH_MAX * 3], port[512], fp[128], key[PATH_MAX + 16], via[128];
 	unsigned char *blob = xmalloc(1 << 20);
 	struct buf got = BUF_INIT(1 << 20);
@@ -352,7 +363,7 @@ static void test_no_sftp(const char *sftp, const char *name, const char *user)
 	memset(&o, 0, sizeof(o));
 	o.host = "127.0.0.1";
 	o.port = (int)strtol(port, NULL, 10);
-	o.user = user;
+	o.user = pw->pw_name;
 	o.key_file = key;
 	o.host_fingerprint = fp;
 	o.timeout_ms = 5000;
@@ -363,7 +374,9 @@ static void test_no_sftp(const char *sftp, const char *name, const char *user)
 		ok(ssh_upload(s, "odd", 3, path_in(odd), 0600, &err) == 0 &&
 		       read_file(path_in(odd), &got) == 0 && strcmp(buf_cstr(&got), "odd") == 0,
 		   "a name with quotes, spaces and $( ) arrives as it is%s", via);
-		ok(access(path_in("pwned"), F_OK) != 0, "... and nothing in it ran");
+		snprintf(cmd, sizeof(cmd), "%s/ftboot-pwned", pw->pw_dir);
+		ok(access(cmd, F_OK) != 0 && access(path_in("ftboot-pwned"), F_OK) != 0,
+		   "... and nothing in it ran (no %s)", cmd);
 	}
 	ssh_close(s);
 	snprintf(cmd, sizeof(cmd), "'%s' stop '%s'", script, sub);
@@ -689,8 +702,8 @@ int main(void)
 	}
 	close(fd);
 
-	test_no_sftp("/nonexistent/sftp-server", "sshd-missing", pw->pw_name);
-	test_no_sftp("none", "sshd-none", pw->pw_name);
+	test_no_sftp("/nonexistent/sftp-server", "sshd-missing", pw);
+	test_no_sftp("none", "sshd-none", pw);
 
 	buf_release(&out);
 	buf_release(&errout);
