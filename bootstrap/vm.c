@@ -437,11 +437,12 @@ static void seed_vars(struct vm *vm, const struct vm_seed_keys *k, struct tmpl_v
 }
 
 /*
- * Render one cloud-init template (path) into out: one YAML mapping,
- * after header. A mapping key required (or NULL) must be at its top.
+ * Render one cloud-init template (path) into out: one YAML mapping. User
+ * data gets its "#cloud-config" line; network config (network set) must
+ * have a version, at its top or under "network:".
  */
-static int seed_file(const char *path, const char *header, const char *required,
-                     struct tmpl_vars *vars, struct buf *out, struct err *err)
+static int seed_file(const char *path, int network, struct tmpl_vars *vars, struct buf *out,
+                     struct err *err)
 {
 	struct doc_list docs = {0};
 	struct buf text = BUF_INIT(SEED_MAX);
@@ -452,18 +453,19 @@ static int seed_file(const char *path, const char *header, const char *required,
 		goto out;
 	if (docs.n != 1 || docs.docs[0]->type != DOC_MAP) {
 		err_set(err, ERR_FAIL, "%s: a cloud-init %s template must be one YAML mapping",
-		        path, header ? "user-data" : "network-config");
+		        path, network ? "network-config" : "user-data");
 		goto out;
 	}
-	if (required && !doc_map_get(docs.docs[0], "network") &&
-	    !doc_map_get(docs.docs[0], required)) {
+	if (network && !doc_map_get(docs.docs[0], "network") &&
+	    !doc_map_get(docs.docs[0], "version")) {
 		err_set(err, ERR_FAIL,
 		        "%s:%u:%u: network-config has no 'version' (write 'version: 2' and "
 		        "'ethernets:', or 'network: {version: 2, ...}')",
 		        path, docs.docs[0]->mark.line, docs.docs[0]->mark.col);
 		goto out;
 	}
-	if ((header && buf_addstr(out, header) < 0) || doc_emit_yaml(docs.docs[0], out, err) < 0) {
+	if ((!network && buf_addstr(out, "#cloud-config\n") < 0) ||
+	    doc_emit_yaml(docs.docs[0], out, err) < 0) {
 		err_set(err, ERR_FAIL, "%s: larger than %u bytes once rendered", path, SEED_MAX);
 		goto out;
 	}
@@ -478,6 +480,7 @@ int vm_seed(struct vm *vm, const struct vm_seed_keys *keys, struct buf *iso, str
 {
 	struct tmpl_vars vars = {0};
 	struct buf ud = BUF_INIT(SEED_MAX), nc = BUF_INIT(SEED_MAX);
+	struct crypto_hash *h;
 	char hex[CRYPTO_HEX_MAX];
 	char *meta = NULL;
 	struct iso_file files[3];
@@ -485,13 +488,23 @@ int vm_seed(struct vm *vm, const struct vm_seed_keys *keys, struct buf *iso, str
 	int rc = -1;
 
 	seed_vars(vm, keys, &vars);
-	if (seed_file(vm->profile->user_data, "#cloud-config\n", NULL, &vars, &ud, err) < 0)
+	if (seed_file(vm->profile->user_data, 0, &vars, &ud, err) < 0)
 		goto out;
 	if (vm->profile->network_config &&
-	    seed_file(vm->profile->network_config, NULL, "version", &vars, &nc, err) < 0)
+	    seed_file(vm->profile->network_config, 1, &vars, &nc, err) < 0)
 		goto out;
-	/* A new instance-id whenever user-data changes: cloud-init applies it anew. */
-	crypto_hash_buf(CRYPTO_SHA256, ud.data, ud.len, hex);
+	/*
+	 * A new instance-id whenever user-data or network-config changes:
+	 * cloud-init applies both once per instance. (A NUL cannot occur in
+	 * the YAML, so it keeps the two apart in the hash.)
+	 */
+	h = crypto_hash_new(CRYPTO_SHA256);
+	crypto_hash_update(h, ud.data, ud.len);
+	if (vm->profile->network_config) {
+		crypto_hash_update(h, "", 1);
+		crypto_hash_update(h, nc.data, nc.len);
+	}
+	crypto_hash_final(h, hex);
 	meta =
 	    xasprintf("instance-id: %s-%.12s\nlocal-hostname: %s\n", vm->dom, hex, vm->stack->name);
 	files[n++] = (struct iso_file){"user-data", ud.data, ud.len};
@@ -509,7 +522,7 @@ out:
 
 static int ensure_seed(struct vm *vm, const struct vm_seed_keys *keys, char **path, struct err *err)
 {
-	struct buf iso = BUF_INIT(SEED_MAX * 2);
+	struct buf iso = BUF_INIT(SEED_MAX * 3); /* user-data, network-config and the rest */
 	char *name = xasprintf("%s-seed.iso", vm->dom);
 	enum virt_dom_state state;
 	int rc = -1;

@@ -169,10 +169,13 @@ out:
 	return img;
 }
 
-/* A file of the seed, through isoinfo -J; "" when absent or unreadable. */
+/*
+ * Through isoinfo -J: the file name of the seed img ("" when absent or
+ * unreadable), or with name NULL its file list, one path a line.
+ */
 static char *iso_file(const char *img, const char *name)
 {
-	const char *argv[] = {"isoinfo", "-J", "-x", name, "-i", img, NULL};
+	const char *argv[] = {"isoinfo", "-J", "-i", img, name ? "-x" : "-f", name, NULL};
 	struct buf out = BUF_INIT(1 << 20);
 	char *s;
 
@@ -204,7 +207,7 @@ static void test_seed(void)
 	const char *argv[] = {"isoinfo", "-d", "-i", "/dev/null", NULL};
 	struct buf out = BUF_INIT(1 << 16);
 	struct err err;
-	char *top, *img, *ud, *md, *got;
+	char *top, *img, *ud, *md = NULL, *md2, *got;
 
 	if (run_capture(argv, &out, 1) == 127) {
 		skip("isoinfo is not installed (Debian: genisoimage)");
@@ -219,7 +222,7 @@ static void test_seed(void)
 	if (img) {
 		ud = iso_file(img, "/user-data");
 		md = iso_file(img, "/meta-data");
-		got = iso_file(img, "/network-config");
+		got = iso_file(img, NULL);
 		ok(strncmp(ud, "#cloud-config\nhostname: seedy\n", 30) == 0 &&
 		       strstr(ud, "name: deb") && strstr(ud, "ssh-ed25519 AAAAuser ftboot") &&
 		       strstr(ud, "BEGIN OPENSSH PRIVATE KEY"),
@@ -227,9 +230,9 @@ static void test_seed(void)
 		ok(strncmp(md, "instance-id: ftboot-seedy-", 26) == 0 &&
 		       strstr(md, "\nlocal-hostname: seedy\n"),
 		   "meta-data: instance-id and hostname");
-		is_str(got, "", "no network-config template: no network-config file");
+		is_str(got, "/meta-data\n/user-data\n",
+		       "no network-config template: user-data and meta-data only");
 		free(ud);
-		free(md);
 		free(got);
 		free(img);
 	}
@@ -247,9 +250,15 @@ static void test_seed(void)
 		if (!strstr(got, "via: \"10.77.3.1\""))
 			diag("network-config:\n%s", got);
 		free(got);
+		md2 = iso_file(img, "/meta-data");
+		ok(md && strncmp(md2, "instance-id: ftboot-seedy-", 26) == 0 &&
+		       strcmp(md, md2) != 0,
+		   "the same user-data with a network-config: another instance-id");
+		free(md2);
 		free(img);
 	}
 	free(top);
+	free(md);
 
 	seed_refused("- version: 2\n",
 	             "images/t/network-config: a cloud-init network-config template must be one "

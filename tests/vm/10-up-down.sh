@@ -41,8 +41,8 @@ is "$st" 3 "and returns the remote exit status"
 
 nc=$(printf 'sudo mount -o ro -L cidata /mnt && cat /mnt/network-config; sudo umount /mnt\n' |
 	"$FTBOOT" ssh 2>&1)
-printf '%s\n' "$nc" | grep -q -- '- 192.168.231.10/24$' &&
-	printf '%s\n' "$nc" | grep -q 'via: "192.168.231.1"$' &&
+printf '%s\n' "$nc" | grep -qE -- '- "?192\.168\.231\.10/24"?$' &&
+	printf '%s\n' "$nc" | grep -qE 'via: "?192\.168\.231\.1"?$' &&
 	printf '%s\n' "$nc" | grep -q 'macaddress: 52:54:00:'
 ok $? "the guest's kernel reads network-config from the seed, filled in: $(tr '\n' ' ' <<<"$nc" | cut -c1-300)"
 
