@@ -116,11 +116,19 @@ static int fail_unknown_list(struct renderer *r, const struct doc_node *node, co
                              const char *name)
 {
 	struct buf known = BUF_INIT(1024);
+	const char *v;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < r->vars->n; i++)
-		buf_addf(&known, "%s%s", i ? ", " : "", r->vars->v[i].name);
+	/* The first names that fit, then "...": never a list with silent gaps. */
+	for (i = 0; i < r->vars->n; i++) {
+		v = r->vars->v[i].name;
+		if (known.len + strlen(v) + sizeof(", , ...") > known.limit) {
+			buf_addstr(&known, ", ...");
+			break;
+		}
+		buf_addf(&known, "%s%s", i ? ", " : "", v);
+	}
 	rc = fail_at(r, node, token,
 	             "unknown variable '%s' (write $${ for a literal '${'; known: %s)", name,
 	             r->vars->n ? buf_cstr(&known) : "none");

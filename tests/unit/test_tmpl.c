@@ -122,6 +122,32 @@ static void test_injection(void)
 	buf_release(&b);
 }
 
+/* Too many names to list: the first ones, then "...", no gaps. */
+static void test_long_list(void)
+{
+	static const char text[] = "a: ${nope}\n";
+	struct tmpl_vars many = {0};
+	struct doc_list out = {0};
+	struct err err;
+	char name[64];
+	const char *tail;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "values.a_rather_long_name_%03d", i);
+		tmpl_vars_set(&many, name, doc_new_str("x"));
+	}
+	ok(tmpl_render("t.yaml", text, sizeof(text) - 1, &many, &out, &err) < 0, "unknown name");
+	tail = strstr(err.msg,
+	              "known: values.a_rather_long_name_000, values.a_rather_long_name_001, ");
+	ok(tail != NULL, "the list starts with the first names");
+	ok(strlen(err.msg) > 6 && strcmp(err.msg + strlen(err.msg) - 6, ", ...)") == 0,
+	   "and ends with ', ...' when they do not all fit: ...%s",
+	   strlen(err.msg) > 60 ? err.msg + strlen(err.msg) - 60 : err.msg);
+	ok(strstr(err.msg, "_199") == NULL, "the last ones are left out, not the middle");
+	tmpl_vars_release(&many);
+}
+
 static void test_errors(void)
 {
 	is_str(error_of("a: 1\nb: x ${lb_ipp}\n"),
@@ -137,6 +163,7 @@ static void test_errors(void)
 	       "'ftboot help render' lists the variables)",
 	       "with help set, it is given instead");
 	vars.help = NULL;
+	test_long_list();
 	is_str(error_of("a: ${secret.db}\n"),
 	       "templates/t.yaml:1:4: unknown variable 'secret.db'; declare the secret under "
 	       "'secrets:' in the stack file",
