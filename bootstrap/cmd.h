@@ -54,6 +54,13 @@ int cmd_ready(struct ctx *ctx, struct err *err);
 int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * The usage error for what getopt_long (with an optstring starting "+:")
+ * returned as c, '?' or ':': the unknown option, or the option missing
+ * its value.
+ */
+int cmd_bad_option(const struct ctx *ctx, int c, char **argv, struct err *err);
+
 /* The entry called name, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);
 

@@ -25,9 +25,9 @@ int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err)
 	int c, purge = 0, rc = -1;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		if (c != 'p')
-			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, c, argv, err);
 		purge = 1;
 	}
 	if (optind < argc)

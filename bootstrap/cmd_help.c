@@ -58,13 +58,12 @@ int cmd_help(struct ctx *ctx, int argc, char **argv, struct err *err)
 {
 	const struct cmd_entry *e;
 
-	(void)ctx;
 	if (argc < 2) {
 		cmd_print_usage(stdout);
 		return 0;
 	}
 	if (argc > 2)
-		return err_set(err, ERR_USAGE, "too many arguments; usage: ftboot help [COMMAND]");
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[2]);
 	e = cmd_find(argv[1]);
 	if (e == NULL)
 		return err_set(err, ERR_USAGE, "no command '%s'; run 'ftboot --help' for the list",

@@ -55,7 +55,7 @@ int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err)
 	int show = 0, c, rc = -1;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			dir = optarg;
@@ -64,7 +64,7 @@ int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err)
 			show = 1;
 			break;
 		default:
-			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, c, argv, err);
 		}
 	}
 	if (optind < argc)

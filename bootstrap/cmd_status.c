@@ -61,9 +61,9 @@ int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
 	int c, json = 0, rc = -1, opened = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		if (c != 'j')
-			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, c, argv, err);
 		json = 1;
 	}
 	if (optind < argc)

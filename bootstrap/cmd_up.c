@@ -26,9 +26,9 @@ int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err)
 	int c, i, rc = -1;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		if (c != 'u')
-			return cmd_usage(ctx, err, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, c, argv, err);
 		until = optarg;
 	}
 	if (optind < argc)

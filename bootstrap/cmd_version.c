@@ -16,10 +16,8 @@ int cmd_version(struct ctx *ctx, int argc, char **argv, struct err *err)
 {
 	char virt[32];
 
-	(void)ctx;
-	(void)argv;
 	if (argc > 1)
-		return err_set(err, ERR_USAGE, "takes no arguments");
+		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[1]);
 	printf("ftboot %s\n", FTBOOT_VERSION);
 	printf("libvirt %s\n", virt_version(virt, sizeof(virt)));
 	printf("libcurl %s\n", http_version());

@@ -85,6 +85,24 @@ int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
 	               *ctx->entry->args ? " " : "", ctx->entry->args);
 }
 
+int cmd_bad_option(const struct ctx *ctx, int c, char **argv, struct err *err)
+{
+	/* glibc moves past a long option at once, past "-xy" only at its end. */
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	int len = (int)strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2) == 0) {
+		if (c == ':')
+			return cmd_usage(ctx, err, "option '%.*s' needs a value", len, arg);
+		if (optopt && arg[len] == '=')
+			return cmd_usage(ctx, err, "option '%.*s' takes no value", len, arg);
+		return cmd_usage(ctx, err, "unknown option '%.*s'", len, arg);
+	}
+	if (c == ':')
+		return cmd_usage(ctx, err, "option '-%c' needs a value", optopt);
+	return cmd_usage(ctx, err, "unknown option '-%c'", optopt);
+}
+
 int cmd_ready(struct ctx *ctx, struct err *err)
 {
 	const struct cmd_entry *e = ctx->entry;
@@ -164,6 +182,7 @@ int main(int argc, char **argv)
 			char name[] = "version";
 			char *args[] = {name, NULL};
 
+			ctx.entry = cmd_find(name);
 			return cmd_version(&ctx, 1, args, &err) < 0 ? ERR_FAIL : 0;
 		}
 		default:

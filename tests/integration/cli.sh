@@ -50,8 +50,28 @@ for c in "render --bogus" "render extra" "up --bogus" "up extra" "up --until not
 	is "$rc" 2 "'$c' is a usage error before the stack is read"
 	printf '%s\n' "$errout" | grep -q "^ftboot ${c%% *}: .*usage: ftboot ${c%% *}\|^ftboot up: no step"
 	ok $? "'$c' says what is wrong and how to call it: $errout"
-	[ ! -e "$FTBOOT_STATE_DIR" ]; ok $? "'$c' creates no state"
 done
+# With the project's valid stack, usage errors still create no state.
+for c in "up --bogus" "up extra" "down --bogus" "render --show-secrets extra" "status extra"; do
+	# shellcheck disable=SC2086 # the command and its arguments
+	run_ftboot $c
+	is "$rc" 2 "'$c' with a valid stack: usage error"
+	[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "'$c' creates no state"
+done
+# The option named is the one at fault.
+while IFS='|' read -r c want; do
+	# shellcheck disable=SC2086 # the command and its arguments
+	run_ftboot $c
+	is "$errout" "$want" "'$c' names the option at fault"
+done <<'EOS'
+up -xy|ftboot up: unknown option '-x'; usage: ftboot up [--until STEP]
+up --until|ftboot up: option '--until' needs a value; usage: ftboot up [--until STEP]
+render -o|ftboot render: option '-o' needs a value; usage: ftboot render [--out DIR] [--show-secrets]
+down --purge=3|ftboot down: option '--purge' takes no value; usage: ftboot down [--purge]
+status --json --bogus=1|ftboot status: unknown option '--bogus'; usage: ftboot status [--json]
+help a b|ftboot help: unexpected argument 'b'; usage: ftboot help [COMMAND]
+version x|ftboot version: unexpected argument 'x'; usage: ftboot version
+EOS
 
 for c in check reset apply build dashboard docker-env doctor; do
 	run_ftboot "$c"
