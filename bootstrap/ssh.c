@@ -879,18 +879,26 @@ static char *ssh_quote(const char *path)
 }
 
 /*
- * Run command for what: its failure (a non-zero exit) is an error that
- * quotes the command's own error output.
+ * Copy through the remote shell, for what: upload in[0..inlen) to
+ * remote_path with mode when out is NULL, else download remote_path into
+ * out. A non-zero exit is an error quoting the command's own error output.
  */
-static int ssh_shell_copy(struct ssh *s, const char *command, const void *in, size_t inlen,
-                          struct buf *out, const char *what, struct err *err)
+static int ssh_shell_copy(struct ssh *s, const char *remote_path, int mode, const void *in,
+                          size_t inlen, struct buf *out, const char *what, struct err *err)
 {
 	struct buf errout = BUF_INIT(1024);
+	char *q = ssh_quote(remote_path);
+	char *command =
+	    out ? xasprintf("cat -- %s", q)
+	        : xasprintf("umask 077 && cat > %s && chmod %04o -- %s", q, mode & 07777, q);
 	size_t len;
 	int status = 0, rc;
 
 	rc = ssh_run(s, command, in, inlen, out, &errout, &status, err);
-	if (rc < 0 && !(out && out->len >= out->limit))
+	if (rc < 0 && out && out->len >= out->limit)
+		err_set(err, ERR_FAIL, "'%s' on %s exceeds %zu bytes", remote_path, s->where,
+		        out->limit);
+	else if (rc < 0)
 		err_wrap(err, "%s (through the shell, no SFTP)", what);
 	if (rc == 0 && status != 0) {
 		len = errout.len;
@@ -905,32 +913,6 @@ static int ssh_shell_copy(struct ssh *s, const char *command, const void *in, si
 			             status);
 	}
 	buf_release(&errout);
-	return rc;
-}
-
-static int ssh_upload_shell(struct ssh *s, const void *data, size_t len, const char *remote_path,
-                            int mode, const char *what, struct err *err)
-{
-	char *q = ssh_quote(remote_path);
-	char *command = xasprintf("umask 077 && cat > %s && chmod %04o -- %s", q, mode & 07777, q);
-	int rc = ssh_shell_copy(s, command, data, len, NULL, what, err);
-
-	free(command);
-	free(q);
-	return rc;
-}
-
-static int ssh_download_shell(struct ssh *s, const char *remote_path, struct buf *out,
-                              const char *what, struct err *err)
-{
-	char *q = ssh_quote(remote_path);
-	char *command = xasprintf("cat -- %s", q);
-	size_t before = out->len;
-	int rc = ssh_shell_copy(s, command, NULL, 0, out, what, err);
-
-	if (rc < 0 && out->len > before && out->len >= out->limit)
-		err_set(err, ERR_FAIL, "'%s' on %s exceeds %zu bytes", remote_path, s->where,
-		        out->limit);
 	free(command);
 	free(q);
 	return rc;
@@ -1129,7 +1111,7 @@ int ssh_upload(struct ssh *s, const void *data, size_t len, const char *remote_p
 	if (ssh_sftp_probe(s, &lim, what, err) < 0)
 		goto out;
 	if (s->no_sftp) {
-		ret = ssh_upload_shell(s, data, len, remote_path, mode, what, err);
+		ret = ssh_shell_copy(s, remote_path, mode, data, len, NULL, what, err);
 		goto out;
 	}
 	sftp = ssh_sftp(s, &lim, what, err);
@@ -1195,7 +1177,7 @@ int ssh_download(struct ssh *s, const char *remote_path, struct buf *out, struct
 	if (ssh_sftp_probe(s, &lim, what, err) < 0)
 		goto out;
 	if (s->no_sftp) {
-		ret = ssh_download_shell(s, remote_path, out, what, err);
+		ret = ssh_shell_copy(s, remote_path, 0, NULL, 0, out, what, err);
 		goto out;
 	}
 	sftp = ssh_sftp(s, &lim, what, err);
