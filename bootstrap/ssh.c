@@ -599,21 +599,32 @@ void ssh_close(struct ssh *s)
 
 /* ---- channels ----------------------------------------------------------- */
 
+/*
+ * A libssh2 call that opens something (a channel, SFTP) returned NULL:
+ * 0 once it may be called again, -1 (err set) when it failed or the time
+ * ran out. A setup cut short leaves the session mid-request: it is given
+ * up.
+ */
+static int ssh_setup_again(struct ssh *s, const struct ssh_limit *lim, const char *what,
+                           struct err *err)
+{
+	if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN)
+		return ssh_fail(s, what, err);
+	if (ssh_again(s, lim, what, err) < 0) {
+		ssh_break(s);
+		return -1;
+	}
+	return 0;
+}
+
 static LIBSSH2_CHANNEL *ssh_channel(struct ssh *s, const struct ssh_limit *lim, const char *what,
                                     struct err *err)
 {
 	LIBSSH2_CHANNEL *ch;
 
-	while (!(ch = libssh2_channel_open_session(s->session))) {
-		if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {
-			ssh_fail(s, what, err);
+	while (!(ch = libssh2_channel_open_session(s->session)))
+		if (ssh_setup_again(s, lim, what, err) < 0)
 			return NULL;
-		}
-		if (ssh_again(s, lim, what, err) < 0) {
-			ssh_break(s);
-			return NULL;
-		}
-	}
 	return ch;
 }
 
@@ -1040,16 +1051,9 @@ static LIBSSH2_SFTP *ssh_sftp(struct ssh *s, const struct ssh_limit *lim, const 
 {
 	LIBSSH2_SFTP *sftp;
 
-	while (!(sftp = libssh2_sftp_init(s->session))) {
-		if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {
-			ssh_fail(s, what, err);
+	while (!(sftp = libssh2_sftp_init(s->session)))
+		if (ssh_setup_again(s, lim, what, err) < 0)
 			return NULL;
-		}
-		if (ssh_again(s, lim, what, err) < 0) {
-			ssh_break(s);
-			return NULL;
-		}
-	}
 	return sftp;
 }
 
