@@ -11,9 +11,14 @@ profile=${1:-test}
 
 build_pkgs=(gcc make pkg-config libvirt-dev libyaml-dev libcurl4-openssl-dev libssl-dev
 	libssh2-1-dev zlib1g-dev libjson-c-dev)
-test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time
+# Every program a test, a test server or ftboot itself runs comes from one of
+# these, named here even when another package pulls it in today: a fresh
+# machine (make test-fresh) has nothing else. libvirt only recommends
+# dnsmasq-base, yet a NAT network cannot start without it.
+test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time git
 	python3 python3-yaml genisoimage xorriso openssh-client openssh-server nginx-light
-	libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils debootstrap virtinst)
+	libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils debootstrap virtinst
+	dnsmasq-base iproute2 iptables e2fsprogs util-linux procps)
 
 case $profile in
 build) want=("${build_pkgs[@]}") ;;
