@@ -29,7 +29,8 @@
 set -eu
 
 suite=bookworm
-mirror=${FTBOOT_TEST_MIRROR:-http://deb.debian.org/debian}
+# The machine's own mirror, from its apt sources (FTBOOT_TEST_MIRROR wins).
+mirror=$("$(dirname "${BASH_SOURCE[0]}")/../apt-mirror.sh" "$suite") || exit 77
 # What debootstrap installs; its postinst scripts start no service.
 base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,initramfs-tools,ca-certificates,dbus
 # Installed in a chroot afterwards, with a policy-rc.d that forbids starting
