@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -676,6 +677,52 @@ int virt_kvm_usable(char *why, size_t size)
 	return 0;
 }
 
+const char *virt_advice(const char *msg)
+{
+	/* libvirt's words (src/util/virdnsmasq.c, src/network/bridge_driver.c) */
+	if (msg && strstr(msg, "'dnsmasq'") && strstr(msg, "Unable to find"))
+		return "libvirt runs dnsmasq for the network's DHCP and DNS, and the host has "
+		       "none: install it (Debian, Ubuntu: apt-get install dnsmasq-base; Fedora: "
+		       "dnf install dnsmasq), then run the command again";
+	return NULL;
+}
+
+static void virt_advise(struct err *err)
+{
+	const char *a = virt_advice(err->msg);
+
+	if (a)
+		err_suffix(err, "; %s", a);
+}
+
+int virt_kvm_shared(const char *dev, char *why, size_t size)
+{
+	struct stat st;
+	struct group *gr;
+	char mode[11];
+	int i;
+
+	if (stat(dev, &st) < 0 || !S_ISCHR(st.st_mode))
+		return 1; /* no KVM: nothing for libvirt to re-probe */
+	/* QEMU runs as its own user (libvirt-qemu, qemu) in group kvm */
+	if ((st.st_mode & 006) == 006 || ((st.st_mode & 060) == 060 && st.st_gid != 0))
+		return 1;
+	if (why && size) {
+		for (i = 0; i < 9; i++)
+			mode[1 + i] = st.st_mode & (0400 >> i) ? "rwxrwxrwx"[i] : '-';
+		mode[0] = 'c';
+		mode[10] = '\0';
+		gr = getgrgid(st.st_gid);
+		snprintf(why, size,
+		         "%s is %s, group %s: QEMU's own user cannot open it, so libvirtd "
+		         "calls its QEMU capability cache stale and probes QEMU again on every "
+		         "call (a define can take a minute); do what udev does on a laptop: "
+		         "chgrp kvm %s && chmod 0660 %s",
+		         dev, mode, gr ? gr->gr_name : "?", dev, dev);
+	}
+	return 0;
+}
+
 void virt_strv_free(char **strv)
 {
 	size_t i;
@@ -1039,6 +1086,7 @@ int virt_net_ensure(struct virt *v, const struct virt_net_spec *spec, int *creat
 	}
 	if (!active && virNetworkCreate(net) < 0) {
 		virt_fail(err, "start network '%s'", spec->name);
+		virt_advise(err);
 		/* leave nothing behind from a failed first start */
 		if (defined && virNetworkUndefine(net) < 0)
 			virt_forget();

@@ -64,6 +64,21 @@ void virt_mac_for(const char *name, char out[VIRT_MAC_STRLEN]);
  */
 int virt_kvm_usable(char *why, size_t size);
 
+/*
+ * 0 if dev (/dev/kvm) is a device only root may open (no udev rule ran):
+ * a local libvirtd then re-probes QEMU on every call, and each define is
+ * slow. The reason and the fix go into why. 1 if dev is absent or open to
+ * QEMU's user (group kvm, or everyone).
+ */
+int virt_kvm_shared(const char *dev, char *why, size_t size);
+
+/*
+ * What to do about a libvirt failure whose message is msg, for the ones
+ * the user can fix on the host (dnsmasq missing, ...); NULL if none is
+ * known. The string is static.
+ */
+const char *virt_advice(const char *msg);
+
 /* ---- networks ---------------------------------------------------------- */
 
 /* A private NAT network with one reserved address. */

@@ -28,12 +28,14 @@
 #include "xmem.h"
 
 /* A KVM guest silent on its console this long is taken as hung. */
-#define KVM_PROBE_SECONDS  20
-#define SSH_TRY_MS         5000 /* one SSH attempt while the VM boots */
-#define SSH_SETTLE_SECONDS 30   /* a wrong host key or login, while booting */
-#define CONSOLE_TAIL       20   /* lines of console shown with a boot failure */
-#define SEED_MAX           (4u << 20)
-#define DIGEST_MAX         4096
+#define KVM_PROBE_SECONDS 20
+/* A define slower than this is named, with what to do (a healthy one: 0.03 s). */
+#define DEFINE_SLOW_SECONDS 5.0
+#define SSH_TRY_MS          5000 /* one SSH attempt while the VM boots */
+#define SSH_SETTLE_SECONDS  30   /* a wrong host key or login, while booting */
+#define CONSOLE_TAIL        20   /* lines of console shown with a boot failure */
+#define SEED_MAX            (4u << 20)
+#define DIGEST_MAX          4096
 
 __attribute__((format(printf, 2, 3))) static void step(struct vm *vm, const char *fmt, ...)
 {
@@ -559,13 +561,36 @@ static long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
+/* A local libvirt: the host's /dev/kvm is the daemon's. */
+static int uri_local(const char *uri)
+{
+	return strncmp(uri, "qemu:///", 8) == 0 || strncmp(uri, "qemu+unix:///", 13) == 0;
+}
+
 static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *err)
 {
+	char why[512] = "";
+	double t0, took;
+
 	if (journal_add(&vm->journal, "domain", vm->dom,
-	                spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", err) < 0 ||
-	    virt_dom_define(vm->virt, spec, err) < 0 || virt_dom_start(vm->virt, vm->dom, err) < 0)
+	                spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", err) < 0)
 		return -1;
-	return 0;
+	/* Said before the define, which is then slow: not a silent minute. */
+	if (uri_local(vm->stack->vm.uri) && !virt_kvm_shared("/dev/kvm", why, sizeof(why)))
+		warn(vm, "%s", why);
+	t0 = now();
+	if (virt_dom_define(vm->virt, spec, err) < 0)
+		return -1;
+	took = now() - t0;
+	if (took >= DEFINE_SLOW_SECONDS)
+		warn(vm,
+		     "libvirtd took %.1f s to define the domain (it takes well under a second when "
+		     "its QEMU capability cache holds): %s",
+		     took,
+		     why[0] ? "see above"
+		            : "check that /dev/kvm is open to QEMU's user (group kvm, mode 0660) "
+		              "and look for repeated QEMU probes in libvirtd's log");
+	return virt_dom_start(vm->virt, vm->dom, err);
 }
 
 /*

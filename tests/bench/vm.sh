@@ -19,7 +19,9 @@ bench_skip() {
 [ "$(id -u)" -eq 0 ] || bench_skip "needs root (libvirtd)"
 command -v virt-install >/dev/null || bench_skip "no virt-install (apt-get install virtinst)"
 
-# Reuse the VM tier's setup: libvirtd, guest, HTTP server, a project.
+# Reuse the VM tier's setup: a private libvirtd in a network namespace
+# (sourcing lib-vm.sh re-runs this script there), guest, HTTP server, a
+# project.
 # shellcheck source=../lib.sh
 . "$top/tests/lib.sh"
 # shellcheck disable=SC2317 # called by lib-vm.sh
@@ -27,8 +29,11 @@ skip_all() { bench_skip "$*"; }
 # shellcheck source=../vm/lib-vm.sh
 . "$top/tests/vm/lib-vm.sh"
 scratch
-trap 'virsh -c qemu:///system destroy vi-bench >/dev/null 2>&1; virsh -c qemu:///system undefine vi-bench >/dev/null 2>&1; virsh -c qemu:///system net-destroy vi-bench-net >/dev/null 2>&1; virsh -c qemu:///system net-undefine vi-bench-net >/dev/null 2>&1; vm_cleanup ftbench' EXIT
-vm_setup ftbench 192.168.236.0/24 tcg
+# The baseline's objects live in the run's private libvirtd, which goes
+# with the run (pools virt-install makes on its own too); its files here:
+vi_pool=/var/lib/libvirt/images/vi-bench-$(vm_run_id)
+trap 'rm -rf "$vi_pool"; vm_cleanup' EXIT
+vm_setup ftbench 3 tcg
 cd "$proj" || exit 1
 "$FTBOOT" -q render >/dev/null 2>&1 # warm the page cache for the binary
 secs() { date +%s.%N; }
@@ -57,11 +62,12 @@ t1=$(secs)
 t2=$(secs)
 
 # Baseline: the same image, kernel and network shape through virt-install.
-V="virsh -c qemu:///system"
+V="virsh -c $uri"
+vnet=$(vm_subnet 4)
 cat >"$tmp/net.xml" <<EOS
 <network><name>vi-bench-net</name><forward mode='nat'/><bridge name='vibench0'/>
-<ip address='192.168.237.1' netmask='255.255.255.0'><dhcp>
-<host mac='52:54:00:be:0c:01' ip='192.168.237.10'/></dhcp></ip></network>
+<ip address='$vnet.1' netmask='255.255.255.0'><dhcp>
+<host mac='52:54:00:be:0c:01' ip='$vnet.10'/></dhcp></ip></network>
 EOS
 $V net-define "$tmp/net.xml" >/dev/null && $V net-start vi-bench-net >/dev/null
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/key"
@@ -78,14 +84,14 @@ ssh-keygen -q -t ed25519 -N '' -f "$tmp/hostkey"
 	echo "  ed25519_public: $(cat "$tmp/hostkey.pub")"
 } >"$tmp/user-data"
 printf 'instance-id: vi-bench\nlocal-hostname: vi-bench\n' >"$tmp/meta-data"
-echo "192.168.237.10 $(cut -d' ' -f1-2 "$tmp/hostkey.pub")" >"$tmp/known_hosts"
-pool=/var/lib/libvirt/images/vi-bench
+echo "$vnet.10 $(cut -d' ' -f1-2 "$tmp/hostkey.pub")" >"$tmp/known_hosts"
+pool=$vi_pool
 mkdir -p "$pool"
 cp "$guest/vmlinuz" "$guest/initrd.img" "$pool/"
 qemu-img create -q -f qcow2 -b "$guest/rootfs.qcow2" -F qcow2 "$pool/disk.qcow2" 4G
 chmod 0755 "$guest" "$pool"
 t3=$(secs)
-virt-install --connect qemu:///system --import --name vi-bench --memory 1024 --vcpus 2 \
+virt-install --connect "$uri" --import --name vi-bench --memory 1024 --vcpus 2 \
 	--virt-type qemu --osinfo detect=on,require=off --graphics none --noautoconsole \
 	--disk "path=$pool/disk.qcow2,format=qcow2,bus=virtio" \
 	--network network=vi-bench-net,mac=52:54:00:be:0c:01,model=virtio \
@@ -93,7 +99,7 @@ virt-install --connect qemu:///system --import --name vi-bench --memory 1024 --v
 	--cloud-init "user-data=$tmp/user-data,meta-data=$tmp/meta-data" >/dev/null 2>&1 ||
 	bench_skip "virt-install failed"
 until ssh -q -i "$tmp/key" -o UserKnownHostsFile="$tmp/known_hosts" -o StrictHostKeyChecking=yes \
-	-o ConnectTimeout=3 -o BatchMode=yes bench@192.168.237.10 true 2>/dev/null; do
+	-o ConnectTimeout=3 -o BatchMode=yes bench@"$vnet.10" true 2>/dev/null; do
 	sleep 1
 	[ "$(diff_s "$t3" "$(secs)" | cut -d. -f1)" -lt 400 ] || bench_skip "virt-install's guest never answered SSH"
 done

@@ -18,11 +18,14 @@
 # FTBOOT_TEST_CACHE: where build-guest.sh keeps the image.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
+# Re-runs this script in a network namespace with a private libvirtd.
+# shellcheck source=lib-vm.sh
+. "$(dirname "$0")/lib-vm.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
-uri=qemu:///system
-name=ftboot-smoke-$$
-bridge=ftbsmk$$
+uri=$FTBOOT_TEST_LIBVIRT_URI
+name=ftboot-smoke-$(vm_run_id)
+bridge=ftbsmk$(vm_run_id)
 lease_wait=${FTBOOT_SMOKE_LEASE_WAIT:-240}
 ssh_wait=${FTBOOT_SMOKE_SSH_WAIT:-300}
 
@@ -33,24 +36,11 @@ bail() {
 }
 virsh_() { virsh -q -c "$uri" "$@"; }
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (system libvirtd, debootstrap)"
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
 	skip_all "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 for tool in virsh qemu-img genisoimage ssh ssh-keygen ip; do
 	command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not found"
 done
-
-# libvirtd: the shared test server script; it leaves a daemon it finds
-# running alone. One this test starts, it stops at exit.
-started_libvirtd=0
-if ! "$FTBOOT_TOP/tests/servers/libvirtd.sh" status; then
-	started_libvirtd=1
-	st=0
-	"$FTBOOT_TOP/tests/servers/libvirtd.sh" start || st=$?
-	if [ "$st" -ne 0 ]; then
-		skip_all "libvirtd cannot start here (tests/servers/libvirtd.sh start: exit $st)"
-	fi
-fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-smoke.XXXXXX") || bail "mktemp failed"
 # qemu runs as libvirt-qemu: it must reach the overlay, seed and serial log.
@@ -73,29 +63,10 @@ teardown() {
 on_exit() {
 	teardown
 	rm -rf "$tmp"
-	if [ "$started_libvirtd" -eq 1 ]; then
-		"$FTBOOT_TOP/tests/servers/libvirtd.sh" stop || true
-	fi
 }
 trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# Leftovers of earlier runs that were killed outright (their pid is gone).
-for kind in dom net; do
-	if [ "$kind" = dom ]; then list=(list --all --name); else list=(net-list --all --name); fi
-	for old in $(virsh_ "${list[@]}" | grep '^ftboot-smoke-[0-9]*$' || true); do
-		[ -d "/proc/${old##*-}" ] && continue
-		note "removing leftover $kind $old"
-		if [ "$kind" = dom ]; then
-			virsh_ destroy "$old" >/dev/null 2>&1 || true
-			virsh_ undefine "$old" >/dev/null 2>&1 || true
-		else
-			virsh_ net-destroy "$old" >/dev/null 2>&1 || true
-			virsh_ net-undefine "$old" >/dev/null 2>&1 || true
-		fi
-	done
-done
 
 # The guest image (built once, cached by the content of build-guest.sh).
 st=0
@@ -114,19 +85,8 @@ ok $? "guest image at $guest"
 (cd "$guest" && sha512sum --quiet -c SHA512SUMS)
 ok $? "guest artifacts match their SHA512SUMS"
 
-# A subnet nobody uses: not in the host's routes, not in a libvirt network.
-used=$(
-	ip -4 route show
-	for n in $(virsh_ net-list --all --name); do virsh_ net-dumpxml "$n"; done
-)
-net=""
-for third in 199 198 197 196 195 194 193 192 191 190; do
-	if ! printf '%s\n' "$used" | grep -q "192\.168\.$third\."; then
-		net=192.168.$third
-		break
-	fi
-done
-[ -n "$net" ] || skip_all "no free subnet in 192.168.190-199.0/24"
+# The run's own subnet: its namespace has no other network.
+net=$(vm_subnet 5)
 gw=$net.1 addr=$net.10
 mac=$(printf '52:54:00:fb:%02x:%02x' $((($$ >> 8) & 255)) $(($$ & 255)))
 note "network $name: $net.0/24 on $bridge, guest $mac -> $addr"
@@ -328,4 +288,5 @@ is "$nets" 0 "network $name gone from virsh net-list --all"
 ! ip link show "$bridge" >/dev/null 2>&1
 ok $? "bridge $bridge removed"
 note "timings: lease $((t_lease - t_start)) s, boot to SSH $((t_ssh - t_start)) s"
+vm_host_unchanged
 done_testing

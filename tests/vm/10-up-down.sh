@@ -9,8 +9,9 @@
 # shellcheck source=lib-vm.sh
 . "$(dirname "$0")/lib-vm.sh"
 scratch
-trap 'vm_cleanup ftvm1' EXIT
-vm_setup ftvm1 192.168.231.0/24 tcg
+trap vm_cleanup EXIT
+vm_setup ftvm1 0 tcg
+net2=${net%.*}.$((${net##*.} + 1)) # the run's next /24
 cd "$proj" || exit 1
 
 t0=$(date +%s.%N)
@@ -19,36 +20,41 @@ t1=$(date +%s.%N)
 is "$rc" 0 "up --until vm: $(printf '%s' "$errout" | tail -5)"
 diag_time=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
 echo "# up --until vm (TCG, first run with downloads) took $diag_time s"
-printf '%s\n' "$errout" | grep -q "ssh ftboot@192.168.231.10 (host key SHA256:.*) ... ready"
+printf '%s\n' "$errout" | grep -q "ssh ftboot@$net.10 (host key SHA256:.*) ... ready"
 ok $? "reached SSH at the reserved address with the pinned host key"
 printf '%s\n' "$errout" | grep -q "started (tcg)"; ok $? "started on TCG as the stack says"
 printf '%s\n' "$errout" | grep -q "cloud-init seed ... written, with network-config"
 ok $? "the seed carries the profile's network-config"
-[ -s "$FTBOOT_STATE_DIR/ftvm1/console.log" ]; ok $? "the serial console is logged in the state directory"
-is "$(stat -c %a "$FTBOOT_STATE_DIR/ftvm1/ssh/id_ed25519")" 600 "ssh key is 0600"
+[ -s "$FTBOOT_STATE_DIR/$stack/console.log" ]; ok $? "the serial console is logged in the state directory"
+is "$(stat -c %a "$FTBOOT_STATE_DIR/$stack/ssh/id_ed25519")" 600 "ssh key is 0600"
 
 run_ftboot status
-printf '%s\n' "$out" | grep -q "^vm .*ftboot-ftvm1, running"; ok $? "status: running"
-printf '%s\n' "$out" | grep -q "^address *192.168.231.10"; ok $? "status: the address"
+printf '%s\n' "$out" | grep -q "^vm .*ftboot-$stack, running"; ok $? "status: running"
+printf '%s\n' "$out" | grep -q "^address *$net.10"; ok $? "status: the address"
 run_ftboot status --json
-printf '%s\n' "$out" | grep -q '"state":"running","address":"192.168.231.10"'; ok $? "status --json"
+printf '%s\n' "$out" | grep -q "\"state\":\"running\",\"address\":\"$net.10\""; ok $? "status --json"
+# While the VM runs: its bridge, NAT rules and routes are the namespace's.
+ip -o link show | grep -q ": ftbr-"; ok $? "the stack's bridge is in the test's network namespace"
+ip route | grep -q "^$net.0/24 dev ftbr-"; ok $? "and so is its route"
+vm_host_unchanged
 
 # shellcheck disable=SC2016 # expanded in the VM
 out=$(printf 'echo hello-from-$(hostname); exit 3\n' | "$FTBOOT" ssh 2>/dev/null)
 st=$?
-is "$(tail -n 1 <<<"$out")" "hello-from-ftvm1" "ftboot ssh runs a shell in the VM (hostname from the seed)"
+is "$(tail -n 1 <<<"$out")" "hello-from-$stack" "ftboot ssh runs a shell in the VM (hostname from the seed)"
 is "$st" 3 "and returns the remote exit status"
 
 nc=$(printf 'sudo mount -o ro -L cidata /mnt && cat /mnt/network-config; sudo umount /mnt\n' |
 	"$FTBOOT" ssh 2>&1)
-printf '%s\n' "$nc" | grep -qE -- '- "?192\.168\.231\.10/24"?$' &&
-	printf '%s\n' "$nc" | grep -qE 'via: "?192\.168\.231\.1"?$' &&
+netre=${net//./\\.}
+printf '%s\n' "$nc" | grep -qE -- "- \"?$netre\\.10/24\"?\$" &&
+	printf '%s\n' "$nc" | grep -qE "via: \"?$netre\\.1\"?\$" &&
 	printf '%s\n' "$nc" | grep -q 'macaddress: 52:54:00:'
 ok $? "the guest's kernel reads network-config from the seed, filled in: $(tr '\n' ' ' <<<"$nc" | cut -c1-300)"
 
 run_ftboot up --until vm
 is "$rc" 0 "a second up converges"
-printf '%s\n' "$errout" | grep -q "vm 'ftboot-ftvm1' ... running"; ok $? "the running VM is left as it is"
+printf '%s\n' "$errout" | grep -q "vm 'ftboot-$stack' ... running"; ok $? "the running VM is left as it is"
 printf '%s\n' "$errout" | grep -q "cloud-init seed ... in use by the running vm"; ok $? "and its seed is not rewritten"
 
 run_ftboot -q up --until vm
@@ -57,8 +63,8 @@ is "$errout" "" "and says nothing"
 
 run_ftboot down
 is "$rc" 0 "down"
-is "$(vm_leftovers ftvm1)" "" "libvirt has no domain, network, pool or volume of the stack"
-[ ! -e "$FTBOOT_STATE_DIR/ftvm1" ]; ok $? "the state directory is gone"
+is "$(vm_leftovers)" "" "libvirt has no domain, network, pool or volume of the stack"
+[ ! -e "$FTBOOT_STATE_DIR/$stack" ]; ok $? "the state directory is gone"
 run_ftboot down
 is "$rc" 0 "down again is fine"
 printf '%s\n' "$errout" | grep -q "nothing was left"; ok $? "and says there was nothing"
@@ -71,7 +77,7 @@ sed -i "0,/sha512: [0-9a-f]*/s//sha512: $wrong/" "$img"
 run_ftboot up --until vm
 is "$rc" 1 "wrong sha512: fails"
 printf '%s\n' "$errout" | grep -q "sha512 mismatch"; ok $? "and says sha512 mismatch: $(tail -c 300 <<<"$errout")"
-is "$(vm_leftovers ftvm1)" "" "nothing created in libvirt"
+is "$(vm_leftovers)" "" "nothing created in libvirt"
 cp "$tmp/image.yaml.good" "$img"
 
 sed -i "s/127.0.0.1:$http_port/127.0.0.1:9/" "$img"
@@ -80,36 +86,38 @@ is "$rc" 1 "unreachable URL: fails"
 printf '%s\n' "$errout" | grep -q "cannot connect to 127.0.0.1 port 9"; ok $? "naming host and port: $(tail -c 300 <<<"$errout")"
 cp "$tmp/image.yaml.good" "$img"
 
-sed -i 's|uri: qemu:///system|uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock"|' srcs/stack.yaml
+cp srcs/stack.yaml "$tmp/stack.yaml.good"
+sed -i "s|^  uri: .*|  uri: 'qemu+unix:///system?socket=/nonexistent/libvirt-sock'|" srcs/stack.yaml
 run_ftboot up --until vm
 is "$rc" 1 "libvirt not reachable: fails"
 printf '%s\n' "$errout" | grep -q "is libvirtd running"; ok $? "and asks whether libvirtd runs"
-sed -i 's|uri: "qemu+unix:///system?socket=/nonexistent/libvirt-sock"|uri: qemu:///system|' srcs/stack.yaml
+cp "$tmp/stack.yaml.good" srcs/stack.yaml
 
 # A boot that does not finish in time ends with the serial console.
 sed -i 's/^boot_timeout: .*/boot_timeout: 10/' "$img"
 run_ftboot up --until vm
 is "$rc" 1 "boot timeout: fails"
 printf "%s\n" "$errout" | tail -n 6 | sed "s/^/#   /" | cut -c1-160
-grep -q "got no DHCP lease on network 'ftvm1-net' in time" <<<"$errout"; ok $? "says no lease came"
+grep -q "got no DHCP lease on network '$stack-net' in time" <<<"$errout"; ok $? "says no lease came"
 grep -q "last lines of the serial console" <<<"$errout" && grep -qiE "systemd|linux|kernel" <<<"$errout"
 ok $? "and shows the serial console's last lines"
 ! grep -q $'\e' <<<"$errout"; ok $? "without the console's escape sequences"
 run_ftboot down
-is "$(vm_leftovers ftvm1)" "" "down after the failed boot leaves nothing"
+is "$(vm_leftovers)" "" "down after the failed boot leaves nothing"
 cp "$tmp/image.yaml.good" "$img"
 
 # A CIDR that overlaps another libvirt network.
 other=ftboot-overlap-$$
 cat >"$tmp/net.xml" <<EOS
-<network><name>$other</name><bridge name='ftov$$'/><ip address='192.168.232.1' netmask='255.255.255.0'/></network>
+<network><name>$other</name><bridge name='ftov$$'/><ip address='$net2.1' netmask='255.255.255.0'/></network>
 EOS
-virsh -c qemu:///system net-define "$tmp/net.xml" >/dev/null
-sed -i 's/192.168.231/192.168.232/g' srcs/stack.yaml
+vm_virsh net-define "$tmp/net.xml" >/dev/null
+sed -i "s/$net\./$net2./g" srcs/stack.yaml
 run_ftboot up --until vm
 is "$rc" 1 "overlapping CIDR: fails"
 printf '%s\n' "$errout" | grep -q "overlaps libvirt network '$other'"; ok $? "naming the other network"
-virsh -c qemu:///system net-undefine "$other" >/dev/null
+vm_virsh net-undefine "$other" >/dev/null
 run_ftboot down
-is "$(vm_leftovers ftvm1)" "" "nothing leaked by the failures"
+is "$(vm_leftovers)" "" "nothing leaked by the failures"
+vm_host_unchanged
 done_testing

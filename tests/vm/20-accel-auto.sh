@@ -9,14 +9,14 @@
 # shellcheck source=lib-vm.sh
 . "$(dirname "$0")/lib-vm.sh"
 scratch
-trap 'vm_cleanup ftvm2' EXIT
-vm_setup ftvm2 192.168.233.0/24 auto
+trap vm_cleanup EXIT
+vm_setup ftvm2 2 auto
 cd "$proj" || exit 1
 
 run_ftboot up --until vm
 printf "%s\n" "$errout" | grep -A2 "warning" | sed "s/^/#   /" | cut -c1-150
 is "$rc" 0 "up --until vm with accel: auto: $(tail -n 3 <<<"$errout")"
-xml=$(virsh -c qemu:///system dumpxml ftboot-ftvm2 2>/dev/null)
+xml=$(vm_virsh dumpxml "ftboot-$stack" 2>/dev/null)
 if grep -q "warning: KVM failed (.*; restarting the VM on TCG" <<<"$errout"; then
 	ok 0 "KVM failed: the fallback warning was printed: $(grep -o 'KVM failed ([^;]*' <<<"$errout" | cut -c1-160)"
 	grep -q "<domain type='qemu'" <<<"$xml"; ok $? "the VM now runs on TCG"
@@ -33,5 +33,5 @@ else
 fi
 run_ftboot down
 is "$rc" 0 "down"
-is "$(vm_leftovers ftvm2)" "" "nothing left"
+is "$(vm_leftovers)" "" "nothing left"
 done_testing

@@ -1,14 +1,79 @@
 # shellcheck shell=bash
 # tests/vm/lib-vm.sh: what the VM tier's tests share (sourced after
-# tests/lib.sh): a running libvirtd, the Debian test guest served over
-# loopback HTTP as a qcow2, and a throwaway project whose VM profile
-# points at it.
+# tests/lib.sh): a private libvirtd in a network namespace of the test's
+# own, the Debian test guest served over loopback HTTP as a qcow2, and a
+# throwaway project whose VM profile points at it.
 #
-#   vm_setup NAME CIDR ACCEL   sets $proj (cd into it to run ftboot),
-#                              exports FTBOOT_STATE_DIR/FTBOOT_CACHE_DIR
-#   vm_leftovers NAME          prints libvirt objects of the stack, if any
-#   vm_teardown                stops the HTTP server
+# Sourcing it re-runs the calling script inside that namespace: the outer
+# run (in the host's namespace) makes the namespace and starts the daemon
+# (tests/servers/libvirtd.sh), notes the host's routes, firewall and links,
+# runs the script again under `ip netns exec`, and removes it all when the
+# inner run ends. So the script's libvirtd, bridges, dnsmasq, iptables
+# rules, HTTP server and ftboot all live in the namespace, and the tests
+# reach no address but loopback and their own namespace's.
+#
+#   vm_setup NAME SLOT ACCEL   sets $stack (NAME plus this run's id), $net
+#                              (the first three octets of its /24, SLOT 0-5
+#                              picks one of the run's six), $uri, $proj (cd
+#                              into it to run ftboot); exports
+#                              FTBOOT_STATE_DIR/FTBOOT_CACHE_DIR
+#   vm_leftovers [NAME]        prints libvirt objects of the stack, if any
+#   vm_host_unchanged          asserts the host's routes, iptables rules and
+#                              links are as they were before the namespace
+#   vm_cleanup                 at exit: down, leftovers, HTTP server, scratch
 VM_TOP=$FTBOOT_TOP
+
+vm_outer() {
+	local env_dir rc=0 st=0
+	[ "$(id -u)" -eq 0 ] || skip_all "the VM tier needs root (libvirtd, debootstrap, network namespaces)"
+	env_dir=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-vmenv.XXXXXX") || skip_all "no temporary directory"
+	"$VM_TOP/tests/servers/libvirtd.sh" start "$env_dir" >"$env_dir/start.out" 2>&1 || st=$?
+	if [ "$st" -ne 0 ]; then
+		rm -rf "$env_dir"
+		skip_all "a private libvirtd could not be started (tests/servers/libvirtd.sh: exit $st)"
+	fi
+	vm_host_snapshot >"$env_dir/host.before"
+	set -a
+	# shellcheck disable=SC1091
+	. "$env_dir/env"
+	set +a
+	export FTBOOT_TEST_HOST_PID=$$
+	# A TERM (run-tiers' timeout) reaches the inner run too.
+	trap 'kill -TERM "$inner" 2>/dev/null' TERM INT
+	ip netns exec "$FTBOOT_TEST_NETNS" "$0" "$@" &
+	inner=$!
+	wait "$inner" || rc=$?
+	wait "$inner" 2>/dev/null # again, if a signal interrupted the first wait
+	"$VM_TOP/tests/servers/libvirtd.sh" stop "$env_dir" >/dev/null 2>&1
+	rm -rf "$env_dir"
+	exit "$rc"
+}
+
+# The host's network as the tests could change it: routes, firewall rules
+# (without counters or the dump's date), link names. Run in the host's
+# namespace, or pass a command prefix that enters it.
+vm_host_snapshot() {
+	"$@" ip route show table all
+	"$@" iptables-save 2>/dev/null | grep -v '^[#:]'
+	"$@" ip -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//' | sort
+}
+
+vm_host_unchanged() {
+	local before=$FTBOOT_TEST_LIBVIRT_DIR/host.before d
+	d=$(vm_host_snapshot nsenter --net="/proc/$FTBOOT_TEST_HOST_PID/ns/net" | diff "$before" -)
+	[ -z "$d" ]
+	ok $? "the host's routes, iptables rules and links are as they were before the test"
+	[ -z "$d" ] || printf '%s\n' "$d" | head -20 | sed 's/^/#   /'
+}
+
+# Re-run inside the namespace unless this is the inner run already.
+if [ -z "${FTBOOT_TEST_NETNS:-}" ] || [ "$(ip netns identify $$ 2>/dev/null)" != "$FTBOOT_TEST_NETNS" ]; then
+	if [ -n "${FTBOOT_TEST_NETNS:-}" ]; then
+		unset FTBOOT_TEST_NETNS FTBOOT_TEST_LIBVIRT_URI FTBOOT_TEST_LIBVIRT_DIR
+	fi
+	vm_outer "$@"
+fi
+ip link set lo up 2>/dev/null
 
 vm_need_root() {
 	[ "$(id -u)" -eq 0 ] || skip_all "the VM tier needs root (libvirtd, debootstrap)"
@@ -34,11 +99,25 @@ vm_guest() {
 	guest=$dir
 }
 
-vm_setup() { # name cidr accel
-	local name=$1 cidr=$2 accel=$3 net=${2%.0/24}
+# This run's id (from its namespace's name): names and subnets of two runs
+# on one machine never meet, even in the host's /var/lib/libvirt.
+vm_run_id() {
+	local id=${FTBOOT_TEST_NETNS#ftbt-}
+	echo "${id:0:4}"
+}
+
+# The first three octets of the run's /24 number SLOT (0-5).
+vm_subnet() {
+	echo "192.168.$((100 + (16#$(vm_run_id) % 25) * 6 + $1))"
+}
+
+vm_setup() { # name slot accel
+	local name=$1 slot=$2 accel=$3
 	: "${tmp:?call scratch (tests/lib.sh) first}"
 	vm_need_root
-	"$VM_TOP/tests/servers/libvirtd.sh" start >/dev/null 2>&1 || skip_all "libvirtd could not be started"
+	stack=$name-$(vm_run_id)
+	net=$(vm_subnet "$slot")
+	uri=$FTBOOT_TEST_LIBVIRT_URI
 	[ -n "${guest:-}" ] || vm_guest
 	if [ -z "${http_port:-}" ]; then
 		mkdir -p "$tmp/http"
@@ -48,15 +127,15 @@ vm_setup() { # name cidr accel
 	proj=$tmp/$name
 	mkdir -p "$proj/srcs" "$proj/templates" "$proj/images/debian-test"
 	cat >"$proj/srcs/stack.yaml" <<EOS
-name: $name
+name: $stack
 vm:
   profile: debian-test
   cpus: 2
   memory: 1G
   disk: 4G
-  uri: qemu:///system
-  network: $name-net
-  cidr: $cidr
+  uri: '$uri'
+  network: $stack-net
+  cidr: $net.0/24
   address: $net.10
   accel: $accel
 services:
@@ -78,12 +157,18 @@ EOS
 	export FTBOOT_STATE_DIR="$tmp/state" FTBOOT_CACHE_DIR="$tmp/cache"
 }
 
-vm_leftovers() { # name: what libvirt still has of the stack
+# virsh on the run's own libvirtd.
+vm_virsh() {
+	virsh -q -c "$FTBOOT_TEST_LIBVIRT_URI" "$@"
+}
+
+vm_leftovers() { # [name]: what libvirt still has of the stack
+	local name=${1:-$stack}
 	{
-		virsh -c qemu:///system list --all --name | grep -x "ftboot-$1"
-		virsh -c qemu:///system net-list --all --name | grep -x "$1-net"
-		virsh -c qemu:///system pool-list --all --name | grep -x "ftboot-$1"
-		ls "/var/lib/libvirt/images/ftboot-$1" 2>/dev/null
+		vm_virsh list --all --name | grep -x "ftboot-$name"
+		vm_virsh net-list --all --name | grep -x "$name-net"
+		vm_virsh pool-list --all --name | grep -x "ftboot-$name"
+		ls "/var/lib/libvirt/images/ftboot-$name" 2>/dev/null
 	} 2>/dev/null
 }
 
@@ -95,21 +180,24 @@ vm_teardown() {
 # At exit: stop a background ftboot (bg_pid), `down` the stack, and if
 # that could not remove everything, remove the leftovers with virsh so
 # one failed test cannot leave a VM for the next. Then the scratch dir.
-vm_cleanup() { # name
-	local name=$1 V="virsh -c qemu:///system"
+vm_cleanup() {
+	local name=${stack:-}
 	if [ -n "${bg_pid:-}" ]; then
 		kill -9 "$bg_pid" 2>/dev/null
 		wait "$bg_pid" 2>/dev/null
 	fi
-	(cd "$proj" 2>/dev/null && "$FTBOOT" -q down >/dev/null 2>&1)
-	if [ -n "$(vm_leftovers "$name")" ]; then
-		echo "# cleanup: ftboot down left $(vm_leftovers "$name" | tr '\n' ' '); removing with virsh"
-		$V destroy "ftboot-$name" >/dev/null 2>&1
-		$V undefine "ftboot-$name" >/dev/null 2>&1
-		$V net-destroy "$name-net" >/dev/null 2>&1
-		$V net-undefine "$name-net" >/dev/null 2>&1
-		$V pool-destroy "ftboot-$name" >/dev/null 2>&1
-		$V pool-undefine "ftboot-$name" >/dev/null 2>&1
+	if [ -n "$name" ]; then
+		(cd "$proj" 2>/dev/null && "$FTBOOT" -q down >/dev/null 2>&1)
+		if [ -n "$(vm_leftovers "$name")" ]; then
+			echo "# cleanup: ftboot down left $(vm_leftovers "$name" | tr '\n' ' '); removing with virsh"
+			vm_virsh destroy "ftboot-$name" >/dev/null 2>&1
+			vm_virsh undefine "ftboot-$name" >/dev/null 2>&1
+			vm_virsh net-destroy "$name-net" >/dev/null 2>&1
+			vm_virsh net-undefine "$name-net" >/dev/null 2>&1
+			vm_virsh pool-destroy "ftboot-$name" >/dev/null 2>&1
+			vm_virsh pool-undefine "ftboot-$name" >/dev/null 2>&1
+		fi
+		# the pool's directory is the host's, whatever libvirt still knows
 		rm -rf "/var/lib/libvirt/images/ftboot-$name"
 	fi
 	vm_teardown
