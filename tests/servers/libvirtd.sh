@@ -24,6 +24,10 @@
 # images, dnsmasq leases, QEMU's runtime files) and the capability cache
 # are the host's: the tests give their stacks names unique per run.
 #
+# LIBVIRTD_HIDE="prog ..." starts the daemons with a PATH of links to every
+# program but those: a host that lacks them, for the tests of ftboot's
+# advice (dnsmasq missing).
+#
 # Exit status: 0 done, 77 cannot run here (not root, libvirt, iproute2 or
 # unshare missing, no network namespaces; the reason is on stderr), 1
 # failed (libvirtd's log is shown).
@@ -72,6 +76,21 @@ live_pid() {
 	echo "$pid"
 }
 
+# hide_programs DIR "prog ...": DIR holds a link to every program on PATH
+# but those (the first of each name, as PATH would find it: ln keeps the
+# link it made first and refuses the later ones).
+hide_programs() {
+	local bin=$1 d p dirs
+	mkdir -p "$bin"
+	IFS=: read -ra dirs <<<"$PATH"
+	for d in "${dirs[@]}"; do
+		[ -d "$d" ] && ln -s "$d"/* "$bin"/ 2>/dev/null
+	done
+	for p in $2; do
+		rm -f "${bin:?}/$p"
+	done
+}
+
 answers() { # dir
 	# shellcheck disable=SC1091
 	(. "$1/env" && timeout 10 virsh -q -c "$FTBOOT_TEST_LIBVIRT_URI" version >/dev/null 2>&1)
@@ -108,11 +127,16 @@ start() {
 		exit 77
 	fi
 	ip -n "$ns" link set lo up
+	daemon_path=$PATH
+	if [ -n "${LIBVIRTD_HIDE:-}" ]; then
+		hide_programs "$dir/bin" "$LIBVIRTD_HIDE"
+		daemon_path=$dir/bin
+	fi
 	# libvirt's network driver routes and masquerades: forwarding on, in
 	# the namespace only.
 	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 >/dev/null 2>&1 || true
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	if ! ip netns exec "$ns" unshare --mount --propagation private sh -c '
+	if ! PATH=$daemon_path ip netns exec "$ns" unshare --mount --propagation private sh -c '
 		d=$1
 		mount --bind "$d/run" /run/libvirt && mount --bind "$d/etc" /etc/libvirt || exit 1
 		virtlogd -d -p "$d/virtlogd.pid" || exit 1

@@ -680,8 +680,12 @@ static int env_value(const char *text, const char *key, char *out, size_t size)
 	return -1;
 }
 
-/* NULL with why when no daemon can run here (skip); *broken when one should have. */
-static struct virt *real_open(char *why, size_t size, int *broken)
+/*
+ * NULL with why when no daemon can run here (skip); *broken when one
+ * should have. hide: programs the daemon must not find (its own daemon,
+ * never the environment's).
+ */
+static struct virt *real_open(char *why, size_t size, int *broken, const char *hide)
 {
 	struct virt *v = NULL;
 	struct err err;
@@ -694,13 +698,13 @@ static struct virt *real_open(char *why, size_t size, int *broken)
 		snprintf(why, size, "FTBOOT_NO_LIBVIRTD is set");
 		return NULL;
 	}
-	if (getenv("FTBOOT_TEST_LIBVIRT_URI") && getenv("FTBOOT_TEST_NETNS")) {
+	if (!hide && getenv("FTBOOT_TEST_LIBVIRT_URI") && getenv("FTBOOT_TEST_NETNS")) {
 		snprintf(real_uri, sizeof(real_uri), "%s", getenv("FTBOOT_TEST_LIBVIRT_URI"));
 		snprintf(real_ns, sizeof(real_ns), "%s", getenv("FTBOOT_TEST_NETNS"));
 	} else {
-		snprintf(real_dir, sizeof(real_dir), "%s/libvirt", tmp);
-		cmd = xasprintf("'%s/tests/servers/libvirtd.sh' start '%s' 2>&1", top ? top : ".",
-		                real_dir);
+		snprintf(real_dir, sizeof(real_dir), "%s/libvirt%s", tmp, hide ? "-hide" : "");
+		cmd = xasprintf("LIBVIRTD_HIDE='%s' '%s/tests/servers/libvirtd.sh' start '%s' 2>&1",
+		                hide ? hide : "", top ? top : ".", real_dir);
 		out = run(cmd, &st);
 		free(cmd);
 		if (st != 0) {
@@ -793,7 +797,7 @@ static void test_real(void)
 	char why[512], mac[VIRT_MAC_STRLEN], net[VIRT_NAME_MAX], bridge[16], pool[VIRT_NAME_MAX];
 	char dom[VIRT_NAME_MAX], a[IPV4_STRLEN], cmd[1024];
 	int broken;
-	struct virt *v = real_open(why, sizeof(why), &broken);
+	struct virt *v = real_open(why, sizeof(why), &broken, NULL);
 	struct virt_net_spec s;
 	struct virt_dom_spec d;
 	struct err err;
@@ -976,6 +980,39 @@ static void test_real(void)
 	real_close();
 }
 
+/* A host without dnsmasq: libvirt's own words, and ftboot's advice after them. */
+static void test_no_dnsmasq(void)
+{
+	char why[512], mac[VIRT_MAC_STRLEN], net[VIRT_NAME_MAX], bridge[16];
+	struct virt_net_spec s;
+	struct err err;
+	int broken, created = -1, r;
+	struct virt *v = real_open(why, sizeof(why), &broken, "dnsmasq");
+
+	if (!v) {
+		if (broken)
+			ok(0, "no dnsmasq: a private libvirtd without it: %s", why);
+		else
+			skip(why);
+		real_close();
+		return;
+	}
+	snprintf(net, sizeof(net), "ftu-nodns-%ld", (long)getpid());
+	snprintf(bridge, sizeof(bridge), "ftbr-d%ld", (long)getpid() % 10000000);
+	virt_mac_for(net, mac);
+	net_spec(&s, net, bridge, 77, mac);
+	s.host_name = NULL;
+	r = virt_net_ensure(v, &s, &created, &err);
+	ok(r < 0 && has(err.msg, "Unable to find 'dnsmasq'") &&
+	       has(err.msg, "apt-get install dnsmasq-base"),
+	   "no dnsmasq: the network does not start, and ftboot says what to install: %s",
+	   r < 0 ? err.msg : "(it started)");
+	ok(virt_net_exists(v, net, &created, &err) == 0 && created == 0,
+	   "no dnsmasq: and the network is not left defined");
+	virt_close(v);
+	real_close();
+}
+
 int main(void)
 {
 	char buf[32];
@@ -1013,6 +1050,7 @@ int main(void)
 	}
 
 	test_real();
+	test_no_dnsmasq();
 
 	if (fs_remove_tree(tmp, &err) < 0)
 		diag("%s", err.msg);
