@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # Integration: tests/run-tiers counts each way a test program can end
 # honestly. Fake tier programs in a scratch directory run as the unit
-# tier (TEST_PROGS): a skip is a skip only before the first assertion.
+# tier (TEST_PROGS): a skip is a skip only before the first assertion,
+# and parallel programs still print whole, in order.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 scratch
@@ -63,4 +64,26 @@ tiers bad_exit
 counts 1 "1 passed, 1 failed, 0 skipped" "all ok, but exit 3"
 has "not ok $tmp/bad_exit exited with status 3" "... names the status"
 
+# Two at once: the first finishes only once the second has run, yet its
+# output comes first and whole.
+# shellcheck disable=SC2016 # the fake expands it
+fake first 'for i in $(seq 100); do [ -e "$0.ran" ] && break; sleep 0.1; done
+[ -e "$0.ran" ]; echo "ok 1 - ran beside the other"; echo "# after waiting"; echo "1..1"'
+fake second "touch '$tmp/first.ran'; echo 'ok 1 - second'; echo '1..1'"
+TEST_JOBS=2 tiers first second
+counts 0 "2 passed, 0 failed, 0 skipped" "two programs at once"
+is "$(grep -v '^# .*: [0-9]*\.[0-9] s' <<<"$out" | sed -n '2,8p')" "# $tmp/first
+    ok 1 - ran beside the other
+    # after waiting
+    1..1
+# $tmp/second
+    ok 1 - second
+    1..1" "each output whole, in the order given"
+grep -qx "# $tmp/first: [0-9]*\.[0-9] s (1 ok, 0 failed, 0 skipped)" <<<"$out"
+ok $? "each program's time and counts"
+tail -n 2 <<<"$out" | head -n 1 | grep -qx '# unit tier: [0-9]*\.[0-9] s'
+ok $? "the tier's wall time, just before its closing line"
+
+TEST_JOBS=none tiers second
+is "$rc" 2 "TEST_JOBS must be a number"
 done_testing
