@@ -109,11 +109,6 @@ if [ "$st" -ne 0 ]; then
 	exit 1
 fi
 sed 's/^/# /' "$tmp/build.log"
-[ -s "$guest/rootfs.img" ] && [ -s "$guest/vmlinuz" ] && [ -s "$guest/initrd.img" ]
-ok $? "guest image at $guest"
-(cd "$guest" && sha512sum --quiet -c SHA512SUMS)
-ok $? "guest artifacts match their SHA512SUMS"
-
 # A subnet nobody uses: not in the host's routes, not in a libvirt network.
 used=$(
 	ip -4 route show
@@ -127,6 +122,13 @@ for third in 199 198 197 196 195 194 193 192 191 190; do
 	fi
 done
 [ -n "$net" ] || skip_all "no free subnet in 192.168.190-199.0/24"
+
+# The first assertions: nothing skips from here on.
+[ -s "$guest/rootfs.img" ] && [ -s "$guest/vmlinuz" ] && [ -s "$guest/initrd.img" ]
+ok $? "guest image at $guest"
+(cd "$guest" && sha512sum --quiet -c SHA512SUMS)
+ok $? "guest artifacts match their SHA512SUMS"
+
 gw=$net.1 addr=$net.10
 mac=$(printf '52:54:00:fb:%02x:%02x' $((($$ >> 8) & 255)) $(($$ & 255)))
 note "network $name: $net.0/24 on $bridge, guest $mac -> $addr"
