@@ -139,9 +139,11 @@ static void test_detach_reset(void)
 	buf_release(&b);
 	ok(b.data == NULL && b.len == 0 && b.cap == 0, "release frees");
 	buf_release(&b);
-	ok(1, "release twice is harmless");
+	ok(b.data == NULL && b.len == 0 && b.cap == 0 && b.limit == 100,
+	   "release twice: still empty, the limit kept");
 	buf_reset(&b);
-	ok(1, "reset of a released buffer is harmless");
+	ok(b.data == NULL && b.len == 0 && strcmp(buf_cstr(&b), "") == 0,
+	   "reset of a released buffer allocates nothing and reads as \"\"");
 	is_int(buf_addstr(&b, "ok"), 0, "released buffer can be used again");
 	is_str(buf_cstr(&b), "ok", "contents after reuse");
 	buf_release(&b);

@@ -715,10 +715,7 @@ int main(void)
 	FILE *rnd;
 	struct err err;
 
-	test_version();
-	test_progress_render();
-	test_progress_tty();
-
+	/* What can stop the file runs before its first assertion. */
 	top = getenv("FTBOOT_TOP");
 	if (!top)
 		top = ".";
@@ -740,6 +737,9 @@ int main(void)
 	free(path);
 	crypto_hash_buf(CRYPTO_SHA512, image, IMAGE_SIZE, sha);
 
+	test_version();
+	test_progress_render();
+	test_progress_tty();
 	test_bad_args();
 	test_unreachable();
 	if (httpd_start() < 0) {

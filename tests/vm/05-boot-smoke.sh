@@ -80,13 +80,15 @@ if [ "$st" -ne 0 ]; then
 	exit 1
 fi
 sed 's/^/# /' "$tmp/build.log"
+# The run's own subnet: its namespace has no other network.
+net=$(vm_subnet 5)
+
+# The first assertions: nothing skips from here on.
 [ -s "$guest/rootfs.img" ] && [ -s "$guest/vmlinuz" ] && [ -s "$guest/initrd.img" ]
 ok $? "guest image at $guest"
 (cd "$guest" && sha512sum --quiet -c SHA512SUMS)
 ok $? "guest artifacts match their SHA512SUMS"
 
-# The run's own subnet: its namespace has no other network.
-net=$(vm_subnet 5)
 gw=$net.1 addr=$net.10
 mac=$(printf '52:54:00:fb:%02x:%02x' $((($$ >> 8) & 255)) $(($$ & 255)))
 note "network $name: $net.0/24 on $bridge, guest $mac -> $addr"
