@@ -4,12 +4,21 @@
 # tests/fresh/build-base.sh and tests/fresh/run.sh).
 #
 # The caller sets prog (its name in messages) and what (what "cannot ..."
-# means for it) before sourcing it. A script that caches by its own hash
-# includes this file in the key: a change here rebuilds too.
+# means for it) before sourcing it.
 #
+#   cache_start SELF ARG NAME LOCK TMP
+#                            the start of a cached build: sets cache (from
+#                            ARG, see cache_dir), key (sha256 of SELF and of
+#                            this file: editing either rebuilds) and final
+#                            (cache/NAME-key); reuses a complete final
+#                            (exit 0); else waits for cache/LOCK, removes
+#                            leftovers cache/TMP-*, sets work to a new
+#                            cache/TMP-key.* directory
+#   apt_mirror SUITE         this machine's mirror (tests/apt-mirror.sh), or
+#                            exit 77
 #   say / die / cannot MSG   progress on stderr; exit 1; exit 77 (cannot run here)
 #   elapsed T0               "N s" since T0 (date +%s)
-#   need_tools TOOL...       cannot, naming the first one missing
+#   need_root TOOL...        cannot unless root and every TOOL is there
 #   network_failure LOG      LOG shows that Debian's repository is unreachable
 #   umount_under DIR         unmount everything below DIR, deepest first
 #   cache_dir ARG TOP        the cache directory (ARG, else FTBOOT_TEST_CACHE,
@@ -31,8 +40,9 @@ die() { say "$*"; exit 1; }
 cannot() { say "cannot $what: $*"; exit 77; }
 elapsed() { echo "$(($(date +%s) - $1)) s"; }
 
-need_tools() {
+need_root() {
 	local tool
+	[ "$(id -u)" -eq 0 ] || cannot "must run as root (debootstrap, chroot, mount); try: sudo $0"
 	for tool in "$@"; do
 		command -v "$tool" >/dev/null 2>&1 ||
 			cannot "'$tool' not found (apt-get install debootstrap e2fsprogs coreutils util-linux)"
@@ -113,6 +123,23 @@ debootstrap_root() {
 		fi
 		die "debootstrap failed (log above)"
 	fi
+}
+
+cache_start() {
+	local self=$1 arg=$2 name=$3 lock=$4 tmp=$5
+	cache=$(cache_dir "$arg" "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)") || exit 1
+	key=$(cat "$self" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+	final=$cache/$name-$key
+	cache_reuse "$final"
+	cache_lock "$cache/$lock" "$final"
+	# Leftovers of builds that were killed (we hold the lock: none runs).
+	cache_prune "$cache/$tmp"-* "$final"
+	# shellcheck disable=SC2034 # the caller's
+	work=$(mktemp -d "$cache/$tmp-$key.XXXXXX")
+}
+
+apt_mirror() {
+	"$(dirname "${BASH_SOURCE[0]}")/apt-mirror.sh" "$1" || exit 77
 }
 
 no_services() {

@@ -15,10 +15,10 @@
 #   DONE         stamp written last: the build is complete
 #
 # KEY is the sha256 of this script and of tests/debroot.sh (its sourced
-# helpers), so editing either rebuilds; a complete
-# build is reused at once. A build runs in CACHE_DIR/.build-KEY.* and is
-# renamed into place only when complete, so a killed build leaves no half
-# cache (its leftovers are removed by the next run). Older guest-* builds
+# helpers), so editing either rebuilds; a complete build is reused at
+# once. A build runs in CACHE_DIR/.build-KEY.* and is renamed into place
+# only when complete, so a killed build leaves no half cache (its
+# leftovers are removed by the next run). Older guest-* builds
 # are pruned after a new one lands. Progress goes to stderr.
 #
 # The guest has no SSH host keys and no root password: cloud-init installs
@@ -32,14 +32,13 @@ set -eu
 prog=build-guest
 what="build the test guest"
 self=${BASH_SOURCE[0]}
-lib=$(dirname "$self")/../debroot.sh
 # shellcheck source=tests/debroot.sh
-. "$lib"
+. "$(dirname "$self")/../debroot.sh"
 t0=$(date +%s)
 
 suite=bookworm
 # The machine's own mirror, from its apt sources (FTBOOT_TEST_MIRROR wins).
-mirror=$("$(dirname "$self")/../apt-mirror.sh" "$suite") || exit 77
+mirror=$(apt_mirror "$suite")
 # What debootstrap installs; its postinst scripts start no service.
 base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,initramfs-tools,ca-certificates,dbus
 # Installed in a chroot afterwards, with a policy-rc.d that forbids starting
@@ -47,20 +46,10 @@ base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,init
 extra_pkgs=(cloud-init docker.io apparmor sudo)
 img_size=3G
 
-[ "$(id -u)" -eq 0 ] || cannot "must run as root (debootstrap, chroot); try: sudo $self"
-need_tools debootstrap mkfs.ext4 chroot flock realpath sha256sum sha512sum
-
-cache=$(cache_dir "${1:-}" "$(cd "$(dirname "$self")/../.." && pwd -P)")
-key=$(cat "$self" "$lib" | sha256sum | cut -c1-16)
-final=$cache/guest-$key
-cache_reuse "$final"
+need_root debootstrap mkfs.ext4 chroot flock realpath sha256sum sha512sum
 
 # One build at a time per cache; a second caller waits, then reuses.
-cache_lock "$cache/.lock" "$final"
-# Leftovers of builds that were killed (we hold the lock: none is running).
-cache_prune "$cache"/.build-* "$final"
-
-work=$(mktemp -d "$cache/.build-$key.XXXXXX")
+cache_start "$self" "${1:-}" guest .lock .build
 root=$work/root
 cleanup() {
 	umount_under "$work"
