@@ -9,8 +9,8 @@
 #
 # 1. base   tests/fresh/build-base.sh: debootstrap --variant=minbase,
 #           cached by that script's hash; nothing of the project's in it
-# 2. copy   the cached base into a new work root (cp -a: every run starts
-#           from the same pristine base), and the project's tracked and
+# 2. copy   the cached base into a new work root, a tmpfs (cp -a: every
+#           run starts from the same pristine base), and the project's tracked and
 #           untracked-but-not-ignored files (git ls-files): no build
 #           outputs, and uncommitted edits are what is checked
 # 3. deps   in a chroot: tests/deps.sh test (apt-get update + install,
@@ -167,7 +167,12 @@ say "base ... $base ($(elapsed "$t"))"
 # 2. A fresh root and a clean copy of the project.
 t=$(date +%s)
 say "copy ..."
-cp -a "$base/root" "$root" || die "cannot copy the base"
+# On a tmpfs (about 1.3 GB once deps.sh has run): dpkg unpacks faster,
+# and removing the root is an unmount, not half a minute of rm on disk.
+if ! { mkdir "$root" && mount -t tmpfs -o mode=0755,size=8g fresh-root "$root"; }; then
+	die "cannot mount a tmpfs on $root"
+fi
+cp -a "$base/root/." "$root/" || die "cannot copy the base"
 mkdir -p "$root$src"
 (
 	cd "$top" || exit 1
@@ -255,5 +260,6 @@ if [ -n "$skips" ]; then
 	[ "$rc" -eq 0 ] && rc=1
 fi
 say "build+tests ... done ($(elapsed "$t")): status $rc; $(grep -E '^(unit|integration): ' "$work/tap.out" | tr '\n' ' ')"
+say "the root holds $(df -m --output=used "$root" | tail -1 | tr -d ' ') MB"
 say "total $(elapsed "$t0")"
 exit "$rc"
