@@ -238,6 +238,7 @@ say "deps ... done ($(elapsed "$t")): $(($(in_root "$root" dpkg-query -W | wc -l
 t=$(date +%s)
 say "build+tests: make -j2 ftboot unit-bins; make -k test-unit test-integration ..."
 (
+	exec 8>&- # the run's lock is this script's: not a tee left by a kill -9
 	in_root "$root" bash -c "cd $src && make -s -j2 ftboot unit-bins >&2 && make -k test-unit test-integration" |
 		tee "$work/tap.out"
 	exit "${PIPESTATUS[0]}"
