@@ -10,9 +10,9 @@
 # 1. base   tests/fresh/build-base.sh: debootstrap --variant=minbase,
 #           cached by that script's hash; nothing of the project's in it
 # 2. copy   the cached base into a new work root, a tmpfs (cp -a: every
-#           run starts from the same pristine base), and the project's tracked and
-#           untracked-but-not-ignored files (git ls-files): no build
-#           outputs, and uncommitted edits are what is checked
+#           run starts from the same pristine base), and the project's
+#           tracked and untracked-but-not-ignored files (git ls-files):
+#           no build outputs, and uncommitted edits are what is checked
 # 3. deps   in a chroot: tests/deps.sh test (apt-get update + install,
 #           from the root's own apt source: this machine's mirror)
 # 4. tests  make -j2 ftboot unit-bins, then make -k test-unit test-integration
