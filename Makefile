@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined test
 #   make test                 install test dependencies, then every tier
 #   make test-unit | test-integration | test-vm
+#   make test-fresh           deps.sh + unit/integration in a minimal Debian root
 #   make fuzz [FUZZ_SECONDS=N]   every libFuzzer target, bounded, ASan+UBSan
 #   make bench                render benchmarks (figures and ratios)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -55,7 +56,7 @@ export FTBOOT_TOP := $(CURDIR)
 
 .PHONY: all deps-check install uninstall clean test test-deps test-unit \
         test-integration test-vm unit-bins fuzz bench format format-check \
-        analyze shellcheck e2e-laptop
+        analyze shellcheck e2e-laptop test-fresh
 
 all: $(BIN)
 
@@ -112,6 +113,14 @@ test-integration: $(BIN)
 
 test-vm: $(BIN)
 	@tests/run-tiers vm
+
+# As root: debootstrap a minimal Debian 12, run tests/deps.sh test and the
+# unit and integration tiers in it (tests/fresh/run.sh). Status 77 (cannot
+# run here, the reason on stderr) is a skip, as in the tiers.
+test-fresh:
+	@tests/fresh/run.sh; rc=$$?; \
+	if [ $$rc -eq 77 ]; then echo "test-fresh: skipped (cannot run here)" >&2; rc=0; fi; \
+	exit $$rc
 
 fuzz:
 	@FTBOOT_VERSION=$(VERSION) tests/fuzz/run.sh $(FUZZ_SECONDS)

@@ -14,10 +14,11 @@
 #   SHA512SUMS   sha512 of the three (`sha512sum -c` format)
 #   DONE         stamp written last: the build is complete
 #
-# KEY is the sha256 of this script, so editing it rebuilds; a complete
-# build is reused at once. A build runs in CACHE_DIR/.build-KEY.* and is
-# renamed into place only when complete, so a killed build leaves no half
-# cache (its leftovers are removed by the next run). Older guest-* builds
+# KEY is the sha256 of this script and of tests/debroot.sh (its sourced
+# helpers), so editing either rebuilds; a complete build is reused at
+# once. A build runs in CACHE_DIR/.build-KEY.* and is renamed into place
+# only when complete, so a killed build leaves no half cache (its
+# leftovers are removed by the next run). Older guest-* builds
 # are pruned after a new one lands. Progress goes to stderr.
 #
 # The guest has no SSH host keys and no root password: cloud-init installs
@@ -28,9 +29,16 @@
 # Needs root (debootstrap, chroot).
 set -eu
 
+prog=build-guest
+what="build the test guest"
+self=${BASH_SOURCE[0]}
+# shellcheck source=tests/debroot.sh
+. "$(dirname "$self")/../debroot.sh"
+t0=$(date +%s)
+
 suite=bookworm
 # The machine's own mirror, from its apt sources (FTBOOT_TEST_MIRROR wins).
-mirror=$("$(dirname "${BASH_SOURCE[0]}")/../apt-mirror.sh" "$suite") || exit 77
+mirror=$(apt_mirror "$suite")
 # What debootstrap installs; its postinst scripts start no service.
 base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,initramfs-tools,ca-certificates,dbus
 # Installed in a chroot afterwards, with a policy-rc.d that forbids starting
@@ -38,72 +46,10 @@ base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,init
 extra_pkgs=(cloud-init docker.io apparmor sudo)
 img_size=3G
 
-prog=build-guest
-self=${BASH_SOURCE[0]}
-t0=$(date +%s)
-
-say() { printf '%s: %s\n' "$prog" "$*" >&2; }
-die() { say "$*"; exit 1; }
-cannot() { say "cannot build the test guest: $*"; exit 77; }
-elapsed() { echo "$(($(date +%s) - $1)) s"; }
-
-# A failed download or name lookup (debootstrap's or apt's words): the
-# repository is unreachable, which is "cannot run here", not a bug.
-network_failure() {
-	grep -qiE "Failed getting release file|Couldn't download|Could not resolve|Temporary failure resolving|Failed to fetch|Connection (refused|timed out)|Network is unreachable|Unable to connect" "$1"
-}
-
-[ "$(id -u)" -eq 0 ] || cannot "must run as root (debootstrap, chroot); try: sudo $self"
-for tool in debootstrap mkfs.ext4 chroot flock realpath sha256sum sha512sum; do
-	command -v "$tool" >/dev/null 2>&1 || cannot "'$tool' not found (apt-get install debootstrap e2fsprogs coreutils util-linux)"
-done
-
-cache=$(realpath -m "${1:-${FTBOOT_TEST_CACHE:-/var/cache/ftboot-test}}")
-top=$(cd "$(dirname "$self")/../.." && pwd -P)
-case $cache/ in
-"$top"/*) die "cache directory '$cache' is inside the repository: choose one outside it (FTBOOT_TEST_CACHE)" ;;
-esac
-mkdir -p "$cache"
-
-key=$(sha256sum "$self" | cut -c1-16)
-final=$cache/guest-$key
-
-if [ -e "$final/DONE" ]; then
-	say "reusing $final"
-	echo "$final"
-	exit 0
-fi
+need_root debootstrap mkfs.ext4 chroot flock realpath sha256sum sha512sum
 
 # One build at a time per cache; a second caller waits, then reuses.
-exec 9>"$cache/.lock"
-flock 9
-if [ -e "$final/DONE" ]; then
-	say "reusing $final (built meanwhile)"
-	echo "$final"
-	exit 0
-fi
-
-# Unmount whatever is mounted under $1 (deepest first).
-umount_under() {
-	local m
-	awk -v d="$1/" 'index($2 "/", d) == 1 { print $2 }' /proc/mounts | sort -r |
-		while read -r m; do umount -l "$m" 2>/dev/null || true; done
-}
-
-# Leftovers of builds that were killed (we hold the lock: none is running).
-# A directory without DONE under the final name cannot come from this
-# script (rename is last), but remove it rather than trust it.
-for old in "$cache"/.build-*; do
-	[ -e "$old" ] || continue
-	say "removing the leftovers of an interrupted build: $old"
-	umount_under "$old"
-	rm -rf --one-file-system "$old"
-done
-if [ -e "$final" ]; then
-	rm -rf --one-file-system "$final"
-fi
-
-work=$(mktemp -d "$cache/.build-$key.XXXXXX")
+cache_start "$self" "${1:-}" guest .lock .build
 root=$work/root
 cleanup() {
 	umount_under "$work"
@@ -117,25 +63,13 @@ say "building the $suite test guest in $work (key $key)"
 # 1. debootstrap the base system.
 t=$(date +%s)
 say "debootstrap $suite ($mirror) ..."
-if ! debootstrap --variant=minbase --include="$base_pkgs" "$suite" "$root" "$mirror" \
-	>"$work/debootstrap.log" 2>&1; then
-	if network_failure "$work/debootstrap.log" || network_failure "$root/debootstrap/debootstrap.log" 2>/dev/null; then
-		tail -5 "$work/debootstrap.log" >&2
-		cannot "debootstrap could not download from $mirror (network?)"
-	fi
-	tail -20 "$work/debootstrap.log" >&2
-	if [ -f "$root/debootstrap/debootstrap.log" ]; then
-		tail -20 "$root/debootstrap/debootstrap.log" >&2
-	fi
-	die "debootstrap failed (log above)"
-fi
+debootstrap_root "$root" "$suite" "$mirror" "$work/debootstrap.log" --include="$base_pkgs"
 say "debootstrap ... done ($(elapsed "$t"))"
 
 # 2. The extra packages, in a chroot where no service may start.
 t=$(date +%s)
 say "installing ${extra_pkgs[*]} ..."
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
-chmod 0755 "$root/usr/sbin/policy-rc.d"
+no_services "$root"
 mount -t proc proc "$root/proc"
 in_root() {
 	chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
@@ -223,12 +157,6 @@ chmod 0755 "$out"
 } >"$out/DONE"
 say "image ... done ($(elapsed "$t")): $(du -m "$out/rootfs.img" | cut -f1) MB used of $img_size"
 
-mv -T "$out" "$final"
-for old in "$cache"/guest-*; do
-	[ "$old" = "$final" ] && continue
-	[ -e "$old" ] || continue
-	say "pruning an older build: $old"
-	rm -rf --one-file-system "$old"
-done
+cache_commit "$out" "$final" "$cache"/guest-*
 say "built $final in $(elapsed "$t0")"
 echo "$final"
