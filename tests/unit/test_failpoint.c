@@ -3,6 +3,7 @@
  * a line; FTBOOT_TEST_KILL_AT kills with SIGKILL at exactly that point,
  * or at its N-th pass with NAME#N; odd bytes in names become '_'; the
  * environment is read once; without the variables nothing is written.
+ * And the journal's points: after the record is durable, by base name.
  * Each case runs in a forked child, which reads the environment afresh.
  */
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "buf.h"
 #include "failpoint.h"
 #include "fs.h"
+#include "journal.h"
 #include "tap.h"
 #include "xmem.h"
 
@@ -216,6 +218,65 @@ static void test_names_env(void)
 	free(f);
 }
 
+static char *journal_path;
+
+static void journal_body(void)
+{
+	struct journal j;
+	struct err err;
+	char *file = path_join(tmp, "pool/ft-base.qcow2");
+
+	if (journal_open(&j, journal_path, &err) < 0 ||
+	    journal_add(&j, "network", "ft-net", "10.0.0.0/24", &err) < 0 ||
+	    journal_add(&j, "network", "ft-net", "10.0.0.0/24", &err) < 0 ||
+	    journal_add(&j, "file", file, "", &err) < 0 ||
+	    journal_add(&j, "network", "ft-net", "10.1.0.0/24", &err) < 0 ||
+	    journal_remove(&j, "network", "ft-net", &err) < 0 ||
+	    journal_remove(&j, "network", "ft-net", &err) < 0)
+		_exit(3);
+	journal_close(&j);
+	free(file);
+}
+
+static void test_journal(void)
+{
+	char *f = path_join(tmp, "points");
+	struct journal j;
+	struct err err;
+	int st;
+
+	journal_path = path_join(tmp, "journal");
+	st = in_child(f, NULL, journal_body);
+	is_exited(st, "journal: the child runs to its end");
+	is_listed(f,
+	          "journal:add:network:ft-net\n"
+	          "journal:add:file:ft-base.qcow2\n"
+	          "journal:add:network:ft-net\n"
+	          "journal:remove:network:ft-net\n",
+	          "journal: one point a record written, a file by its base name");
+	unlink(journal_path);
+
+	st = in_child(f, "journal:add:file:ft-base.qcow2", journal_body);
+	is_killed(st, "journal: killed at the file's record");
+	is_int(journal_open(&j, journal_path, &err), 0, "journal: it opens after the kill");
+	is_int(j.n, 2, "journal: the record killed at is on disk");
+	ok(j.n == 2 && strcmp(j.v[1].kind, "file") == 0, "journal: the file is the last record");
+	journal_close(&j);
+	unlink(journal_path);
+	unlink(f);
+
+	st = in_child(f, "journal:add:network:ft-net#2", journal_body);
+	is_killed(st, "journal: killed at the second add of the network");
+	is_int(journal_open(&j, journal_path, &err), 0, "journal: it opens");
+	ok(j.n == 2 && strcmp(j.v[0].detail, "10.1.0.0/24") == 0,
+	   "journal: the network's new detail is on disk, its removal is not");
+	journal_close(&j);
+	unlink(journal_path);
+	unlink(f);
+	free(journal_path);
+	free(f);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -228,6 +289,7 @@ int main(void)
 	test_list_and_kill();
 	test_nth();
 	test_names_env();
+	test_journal();
 	if (fs_remove_tree(tmp, &err) < 0)
 		diag("cleanup: %s", err.msg);
 	free(tmpl);
