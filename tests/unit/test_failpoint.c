@@ -12,32 +12,43 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "failpoint.h"
 #include "fs.h"
 #include "journal.h"
+#include "scratch.h"
 #include "tap.h"
 #include "xmem.h"
 
 static char *tmp;
 
-static char *slurp(const char *path)
+/* Set name to value, or unset it (value NULL). */
+static void put_env(const char *name, const char *value)
 {
-	struct buf b = BUF_INIT(1 << 20);
-	struct err err;
+	if (value)
+		setenv(name, value, 1);
+	else
+		unsetenv(name);
+}
 
-	if (fs_read(path, 1 << 20, &b, &err) < 0) {
-		buf_release(&b);
-		return NULL;
+/* Pass each point of calls, names separated by spaces. */
+static void pass_each(const char *calls)
+{
+	const char *p = calls;
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, " ");
+		failpoint("%.*s", (int)n, p);
+		p += n + (p[n] == ' ');
 	}
-	return buf_detach(&b, NULL);
 }
 
 /*
- * Run body in a child with FTBOOT_TEST_POINTS=points and
- * FTBOOT_TEST_KILL_AT=kill_at (NULL: unset); its wait status.
+ * Run body, or else pass the points of calls, in a child with
+ * FTBOOT_TEST_POINTS=points and FTBOOT_TEST_KILL_AT=kill_at (NULL:
+ * unset); its wait status.
  */
-static int in_child(const char *points, const char *kill_at, void (*body)(void))
+static int in_child(const char *points, const char *kill_at, void (*body)(void), const char *calls)
 {
 	int status;
 	pid_t pid;
@@ -49,15 +60,12 @@ static int in_child(const char *points, const char *kill_at, void (*body)(void))
 		exit(1);
 	}
 	if (pid == 0) {
-		if (points)
-			setenv("FTBOOT_TEST_POINTS", points, 1);
+		put_env("FTBOOT_TEST_POINTS", points);
+		put_env("FTBOOT_TEST_KILL_AT", kill_at);
+		if (body)
+			body();
 		else
-			unsetenv("FTBOOT_TEST_POINTS");
-		if (kill_at)
-			setenv("FTBOOT_TEST_KILL_AT", kill_at, 1);
-		else
-			unsetenv("FTBOOT_TEST_KILL_AT");
-		body();
+			pass_each(calls);
 		_exit(0);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -71,33 +79,17 @@ static int in_child(const char *points, const char *kill_at, void (*body)(void))
 /* The file's content, then remove it for the next case. */
 #define is_listed(path, want, ...)                                                                 \
 	do {                                                                                       \
-		char *l_ = slurp(path);                                                            \
+		char *l_ = scratch_slurp(path);                                                    \
 		is_str(l_, want, __VA_ARGS__);                                                     \
 		free(l_);                                                                          \
 		unlink(path);                                                                      \
 	} while (0)
 
-static void abc(void)
+static void abc_formatted(void)
 {
 	failpoint("a");
 	failpoint("b:%d", 2);
 	failpoint("c");
-}
-
-static void abc_plain(void)
-{
-	failpoint("a");
-	failpoint("b");
-	failpoint("c");
-}
-
-static void xyxyx(void)
-{
-	failpoint("x");
-	failpoint("y");
-	failpoint("x");
-	failpoint("y");
-	failpoint("x");
 }
 
 static void odd_bytes(void)
@@ -116,105 +108,74 @@ static void env_changes(void)
 	failpoint("second");
 }
 
-static void test_list_and_kill(void)
+/*
+ * One child each, running body or passing calls: FTBOOT_TEST_POINTS is
+ * the file ("FILE") or unset (NULL), FTBOOT_TEST_KILL_AT is kill_at
+ * (NULL: unset); the child dies by SIGKILL or runs to its end, and the
+ * file then holds listed (NULL: there is no file).
+ */
+static const struct kill_case {
+	const char *points, *kill_at;
+	void (*body)(void);
+	const char *calls; /* without body */
+	int killed;
+	const char *listed, *what;
+} kill_cases[] = {
+    {"FILE", NULL, abc_formatted, NULL, 0, "a\nb:2\nc\n",
+     "points only: each listed, in order, one a line"},
+    {"FILE", "b", NULL, "a b c", 1, "a\nb\n", "KILL_AT=b: a and b listed, not c"},
+    {"FILE", "a", NULL, "a b c", 1, "a\n", "KILL_AT=a: at the first point"},
+    {"FILE", "c", NULL, "a b c", 1, "a\nb\nc\n", "KILL_AT=c: at the last point"},
+    {"FILE", "b:2", abc_formatted, NULL, 1, "a\nb:2\n", "KILL_AT=b:2: the formatted name"},
+    {"FILE", "nowhere", NULL, "a b c", 0, "a\nb\nc\n", "KILL_AT of a point never reached"},
+    {"FILE", "b", abc_formatted, NULL, 0, "a\nb:2\nc\n", "KILL_AT=b does not match the point b:2"},
+    {NULL, "b", NULL, "a b c", 1, NULL, "KILL_AT without POINTS: killed, no file"},
+    {"FILE", "x#2", NULL, "x y x y x", 1, "x\ny\nx\n", "x#2: at the second x"},
+    {"FILE", "x#1", NULL, "x y x y x", 1, "x\n", "x#1 is x"},
+    {"FILE", "y#2", NULL, "x y x y x", 1, "x\ny\nx\ny\n", "y#2: at the second y"},
+    {"FILE", "x#3", NULL, "x y x y x", 1, "x\ny\nx\ny\nx\n", "x#3: at the last point"},
+    {"FILE", "x#4", NULL, "x y x y x", 0, "x\ny\nx\ny\nx\n", "x#4: x passes only three times"},
+    {"FILE", "x#0", NULL, "x y x y x", 0, "x\ny\nx\ny\nx\n", "x#0 is no count: the name 'x#0'"},
+    {"FILE", "x#", NULL, "x y x y x", 0, "x\ny\nx\ny\nx\n", "x# is no count either"},
+    {"FILE", "a_b_c_d_", odd_bytes, NULL, 1, "a_b_c_d_\n",
+     "spaces and control characters become '_', in KILL_AT's match too"},
+    {NULL, NULL, NULL, "a b c", 0, NULL, "no variables: nothing written"},
+    {"", "", NULL, "a b c", 0, NULL, "empty variables are unset ones"},
+};
+
+static void test_kill_cases(void)
 {
 	char *f = path_join(tmp, "points");
-	int st;
+	size_t i;
 
-	st = in_child(f, NULL, abc);
-	is_exited(st, "points only: the child runs to its end");
-	is_listed(f, "a\nb:2\nc\n", "each point listed, in order, one a line");
+	for (i = 0; i < sizeof(kill_cases) / sizeof(kill_cases[0]); i++) {
+		const struct kill_case *c = &kill_cases[i];
+		const char *points = c->points && strcmp(c->points, "FILE") == 0 ? f : c->points;
+		int st = in_child(points, c->kill_at, c->body, c->calls);
 
-	st = in_child(f, NULL, abc);
-	st = in_child(f, NULL, abc);
-	is_listed(f, "a\nb:2\nc\na\nb:2\nc\n", "two runs append to the same file");
-
-	st = in_child(f, "b", abc_plain);
-	is_killed(st, "KILL_AT=b: the child dies by SIGKILL");
-	is_listed(f, "a\nb\n", "KILL_AT=b: a and b listed, not c");
-
-	st = in_child(f, "a", abc_plain);
-	is_killed(st, "KILL_AT=a: killed at the first point");
-	is_listed(f, "a\n", "KILL_AT=a: only a listed");
-
-	st = in_child(f, "c", abc_plain);
-	is_killed(st, "KILL_AT=c: killed at the last point");
-	is_listed(f, "a\nb\nc\n", "KILL_AT=c: all three listed");
-
-	st = in_child(f, "b:2", abc);
-	is_killed(st, "KILL_AT names the formatted point");
-	is_listed(f, "a\nb:2\n", "KILL_AT=b:2: killed right after b:2");
-
-	st = in_child(f, "nowhere", abc_plain);
-	is_exited(st, "KILL_AT of a point never reached: the child exits");
-	is_listed(f, "a\nb\nc\n", "and lists every point");
-
-	st = in_child(f, "b", abc);
-	is_exited(st, "KILL_AT=b does not match the point b:2");
-	unlink(f);
-
-	st = in_child(NULL, "b", abc_plain);
-	is_killed(st, "KILL_AT without POINTS still kills");
-	ok(!fs_exists(f), "and writes no file");
+		if (c->killed)
+			is_killed(st, "%s: killed by SIGKILL", c->what);
+		else
+			is_exited(st, "%s: the child runs to its end", c->what);
+		is_listed(f, c->listed, "%s: the list", c->what);
+	}
+	in_child(f, NULL, NULL, "a b");
+	in_child(f, NULL, NULL, "c");
+	is_listed(f, "a\nb\nc\n", "two runs append to the same file");
 	free(f);
 }
 
-static void test_nth(void)
+static void test_env_once(void)
 {
 	char *f = path_join(tmp, "points");
 	int st;
-
-	st = in_child(f, "x#2", xyxyx);
-	is_killed(st, "x#2: killed");
-	is_listed(f, "x\ny\nx\n", "x#2: at the second x");
-
-	st = in_child(f, "x#1", xyxyx);
-	is_killed(st, "x#1: killed");
-	is_listed(f, "x\n", "x#1 is x");
-
-	st = in_child(f, "y#2", xyxyx);
-	is_killed(st, "y#2: killed");
-	is_listed(f, "x\ny\nx\ny\n", "y#2: at the second y");
-
-	st = in_child(f, "x#3", xyxyx);
-	is_killed(st, "x#3: killed");
-	is_listed(f, "x\ny\nx\ny\nx\n", "x#3: at the last point");
-
-	st = in_child(f, "x#4", xyxyx);
-	is_exited(st, "x#4: x passes only three times, no kill");
-	is_listed(f, "x\ny\nx\ny\nx\n", "x#4: every point listed");
-
-	st = in_child(f, "x#0", xyxyx);
-	is_exited(st, "x#0 is no count: the name 'x#0', never reached");
-	unlink(f);
-	st = in_child(f, "x#", xyxyx);
-	is_exited(st, "x# is no count either");
-	unlink(f);
-	free(f);
-}
-
-static void test_names_env(void)
-{
-	char *f = path_join(tmp, "points");
-	int st;
-
-	st = in_child(f, "a_b_c_d_", odd_bytes);
-	is_killed(st, "KILL_AT matches the name as listed");
-	is_listed(f, "a_b_c_d_\n", "spaces and control characters become '_'");
 
 	second_file = path_join(tmp, "second");
-	st = in_child(f, NULL, env_changes);
+	st = in_child(f, NULL, env_changes, NULL);
 	is_exited(st, "a KILL_AT set after the first point is not read");
 	is_listed(f, "first\nsecond\n", "the environment is read once: the first file keeps both");
 	ok(!fs_exists(second_file), "the later POINTS file is never written");
 	free(second_file);
-
-	st = in_child(NULL, NULL, abc_plain);
-	is_exited(st, "no variables: the child runs to its end");
-	ok(!fs_exists(f), "no variables: nothing written");
-	st = in_child("", "", abc_plain);
-	is_exited(st, "empty variables are unset ones");
-	ok(!fs_exists(f), "empty variables: nothing written");
 	free(f);
 }
 
@@ -246,7 +207,7 @@ static void test_journal(void)
 	int st;
 
 	journal_path = path_join(tmp, "journal");
-	st = in_child(f, NULL, journal_body);
+	st = in_child(f, NULL, journal_body, NULL);
 	is_exited(st, "journal: the child runs to its end");
 	is_listed(f,
 	          "journal:add:network:ft-net\n"
@@ -256,7 +217,7 @@ static void test_journal(void)
 	          "journal: one point a record written, a file by its base name");
 	unlink(journal_path);
 
-	st = in_child(f, "journal:add:file:ft-base.qcow2", journal_body);
+	st = in_child(f, "journal:add:file:ft-base.qcow2", journal_body, NULL);
 	is_killed(st, "journal: killed at the file's record");
 	is_int(journal_open(&j, journal_path, &err), 0, "journal: it opens after the kill");
 	is_int(j.n, 2, "journal: the record killed at is on disk");
@@ -265,7 +226,7 @@ static void test_journal(void)
 	unlink(journal_path);
 	unlink(f);
 
-	st = in_child(f, "journal:add:network:ft-net#2", journal_body);
+	st = in_child(f, "journal:add:network:ft-net#2", journal_body, NULL);
 	is_killed(st, "journal: killed at the second add of the network");
 	is_int(journal_open(&j, journal_path, &err), 0, "journal: it opens");
 	ok(j.n == 2 && strcmp(j.v[0].detail, "10.1.0.0/24") == 0,
@@ -279,19 +240,10 @@ static void test_journal(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/ftboot-test-failpoint.XXXXXX", t && *t ? t : "/tmp");
-	struct err err;
-
-	tmp = mkdtemp(tmpl);
-	if (tmp == NULL)
-		skip_all("cannot create a temporary directory");
-	test_list_and_kill();
-	test_nth();
-	test_names_env();
+	tmp = scratch_open("failpoint");
+	test_kill_cases();
+	test_env_once();
 	test_journal();
-	if (fs_remove_tree(tmp, &err) < 0)
-		diag("cleanup: %s", err.msg);
-	free(tmpl);
+	scratch_close(tmp);
 	return tap_done();
 }
