@@ -32,7 +32,7 @@ cd "$proj" || exit 1
 # leaves nothing.
 converges() {
 	run_ftboot up --until vm
-	is "$rc" 0 "killed at $1: up again converges $(tail -n 2 <<<"$errout")"
+	is "$rc" 0 "killed at $1: up again converges ($(tail -n 1 <<<"$errout"))"
 	run_ftboot down
 	is "$rc" 0 "killed at $1: down"
 	is "$(vm_leftovers ftvm3)" "" "killed at $1: nothing left in libvirt"
@@ -41,7 +41,7 @@ converges() {
 }
 
 FTBOOT_TEST_POINTS=$tmp/points run_ftboot up --until vm
-is "$rc" 0 "up listing its points $(tail -n 2 <<<"$errout")"
+is "$rc" 0 "up listing its points ($(tail -n 1 <<<"$errout"))"
 run_ftboot down
 is "$rc" 0 "down after the listing run"
 # NAME#N for the N-th pass of NAME, then the merges.
@@ -60,7 +60,7 @@ done
 ok $? "${#listed[@]} points listed, ${#points[@]} to kill at"
 
 for p in "${points[@]}"; do
-	FTBOOT_TEST_KILL_AT=$p run_ftboot up --until vm
+	FTBOOT_TEST_KILL_AT=$p run_ftboot up --until vm 2>/dev/null # no "Killed" from bash
 	is "$rc" 137 "killed at $p: died by SIGKILL there $(tail -n 1 <<<"$errout")"
 	converges "$p"
 done
@@ -78,7 +78,7 @@ is "$(cat "$tmp/points" 2>/dev/null)" "" "killed after 0.3 s (in: ${last:-start}
 converges "0.3 s"
 
 # A kill with nothing after it: down alone must clean up what up left.
-FTBOOT_TEST_KILL_AT=step:vm:end run_ftboot up --until vm
+FTBOOT_TEST_KILL_AT=step:vm:end run_ftboot up --until vm 2>/dev/null
 is "$rc" 137 "killed at step:vm:end, then nothing"
 run_ftboot down
 is "$rc" 0 "down right after a killed up"
