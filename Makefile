@@ -78,7 +78,7 @@ $(BIN): $(LIB_OBJS) $(CMD_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(OUT)/tests/%: tests/unit/%.c tests/tap.h tests/run.h $(LIB_OBJS)
+$(OUT)/tests/%: tests/unit/%.c tests/tap.h tests/run.h tests/scratch.h $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ibootstrap -Itests -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
 

@@ -18,6 +18,11 @@
  * loader ignores it, and the next write cuts it off first so that it
  * never ends up in the middle. Every other malformed line is an error.
  * Writers are expected to hold the stack's lock (state_lock).
+ *
+ * Each record written passes the test point "journal:add:KIND:NAME" or
+ * "journal:remove:KIND:NAME" (failpoint.h) once it is durable, where NAME
+ * is the last '/' component of the resource's name: a file is journaled
+ * by its path, whose directory may be a scratch one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +33,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "failpoint.h"
 #include "fs.h"
 #include "journal.h"
 #include "xmem.h"
@@ -406,6 +412,7 @@ int journal_add(struct journal *j, const char *kind, const char *name, const cha
 	if (journal_append(j, line.data, line.len, err) < 0)
 		goto out;
 	journal_apply_add(j, kind, strlen(kind), name, strlen(name), detail, strlen(detail));
+	failpoint("journal:add:%s:%s", kind, path_base(name));
 	rc = 0;
 out:
 	buf_release(&line);
@@ -428,6 +435,7 @@ int journal_remove(struct journal *j, const char *kind, const char *name, struct
 	if (journal_append(j, line.data, line.len, err) < 0)
 		goto out;
 	journal_apply_remove(j, kind, strlen(kind), name, strlen(name));
+	failpoint("journal:remove:%s:%s", kind, path_base(name));
 	rc = 0;
 out:
 	buf_release(&line);

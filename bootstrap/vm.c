@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "crypto.h"
+#include "failpoint.h"
 #include "fs.h"
 #include "http.h"
 #include "iso.h"
@@ -37,23 +38,40 @@
 #define SEED_MAX            (4u << 20)
 #define DIGEST_MAX          4096
 
+/*
+ * A step starts: report it, then pass the test point "step:WORD:start"
+ * (failpoint.h). WORD is the format's leading words up to its first
+ * argument or quote, joined by '-' ("storage pool '%s'" gives
+ * "storage-pool"): a point name without the run's values (a host key).
+ */
 __attribute__((format(printf, 2, 3))) static void step(struct vm *vm, const char *fmt, ...)
 {
 	char what[512];
+	size_t n = 0;
 	va_list ap;
 
-	if (vm->hooks == NULL || vm->hooks->step == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	vm->hooks->step(vm->hooks->ctx, what);
+	while (n < sizeof(vm->step) - 1 && fmt[n] && strchr("%'(", fmt[n]) == NULL) {
+		vm->step[n] = fmt[n] == ' ' ? '-' : fmt[n];
+		n++;
+	}
+	while (n > 0 && vm->step[n - 1] == '-')
+		n--;
+	vm->step[n] = '\0';
+	if (vm->hooks && vm->hooks->step) {
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		vm->hooks->step(vm->hooks->ctx, what);
+	}
+	failpoint("step:%s:start", vm->step);
 }
 
+/* The step ends well: report it, then pass "step:WORD:end". */
 static void done(struct vm *vm, const char *how)
 {
 	if (vm->hooks && vm->hooks->done)
 		vm->hooks->done(vm->hooks->ctx, how);
+	failpoint("step:%s:end", vm->step);
 }
 
 __attribute__((format(printf, 2, 3))) static void warn(struct vm *vm, const char *fmt, ...)

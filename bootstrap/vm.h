@@ -52,6 +52,7 @@ struct vm {
 	char *key_file; /* ftboot's SSH key for the VM */
 	char *host_fp;  /* the VM's pinned host key fingerprint */
 	char ip[IPV4_STRLEN];
+	char step[64]; /* the current step's test point word (failpoint.h) */
 };
 
 /* Cache of downloads: $FTBOOT_CACHE_DIR, else $XDG_CACHE_HOME/ftboot, else ~/.cache/ftboot. */

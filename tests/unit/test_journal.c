@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "fs.h"
 #include "journal.h"
+#include "scratch.h"
 #include "tap.h"
 #include "xmem.h"
 
@@ -42,18 +43,6 @@ static void append(const char *path, const char *data)
 		exit(1);
 	}
 	close(fd);
-}
-
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT(1 << 20);
-	struct err err;
-
-	if (fs_read(path, 1 << 20, &b, &err) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
 }
 
 static long size_of(const char *path)
@@ -142,7 +131,7 @@ static void test_basic(void)
 	        "volume/ft-disk.qcow2=,domain/ft=uuid=1234 name with spaces,network/ft-net=back",
 	        "added back at the end");
 
-	content = slurp(p);
+	content = scratch_slurp(p);
 	is_str(content,
 	       "+\tnetwork\tft-net\t10.11.12.0/24\n"
 	       "+\tvolume\tft-disk.qcow2\t\n"
@@ -198,7 +187,7 @@ static void test_torn(void)
 	is_int(journal_open(&j, p, &err), 0, "a torn last line is not an error");
 	is_live(&j, "volume/a=1,volume/b=2", "and is ignored");
 	is_int(journal_add(&j, "volume", "d", "4", &err), 0, "add after a torn line");
-	content = slurp(p);
+	content = scratch_slurp(p);
 	is_str(content, "+\tvolume\ta\t1\n+\tvolume\tb\t2\n+\tvolume\td\t4\n",
 	       "the torn line was cut off before the new record");
 	free(content);
@@ -213,7 +202,7 @@ static void test_torn(void)
 	is_live(&j, "volume/a=1,volume/b=2,volume/d=4", "does not remove");
 	is_int(journal_remove(&j, "volume", "b", &err), 0, "remove after a torn remove");
 	journal_close(&j);
-	content = slurp(p);
+	content = scratch_slurp(p);
 	is_str(content, "+\tvolume\ta\t1\n+\tvolume\tb\t2\n+\tvolume\td\t4\n-\tvolume\tb\n",
 	       "torn remove cut off");
 	free(content);
@@ -224,7 +213,7 @@ static void test_torn(void)
 	is_int(j.n, 0, "is empty");
 	is_int(journal_add(&j, "volume", "x", "", &err), 0, "add");
 	journal_close(&j);
-	content = slurp(p);
+	content = scratch_slurp(p);
 	is_str(content, "+\tvolume\tx\t\n", "the torn line is gone");
 	free(content);
 
@@ -241,7 +230,7 @@ static void test_torn(void)
 		is_int(journal_open(&j, p, &err), 0, "a long torn line");
 		is_int(journal_add(&j, "volume", "y", "", &err), 0, "add after it");
 		journal_close(&j);
-		content = slurp(p);
+		content = scratch_slurp(p);
 		is_str(content, "+\tvolume\tkeep\t\n+\tvolume\ty\t\n",
 		       "the long torn line is gone");
 		free(content);
@@ -434,20 +423,12 @@ static void test_files(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/ftboot-test-journal.XXXXXX", t && *t ? t : "/tmp");
-	struct err err;
-
-	tmp = mkdtemp(tmpl);
-	if (tmp == NULL)
-		skip_all("cannot create a temporary directory");
+	tmp = scratch_open("journal");
 	test_basic();
 	test_torn();
 	test_malformed();
 	test_validation();
 	test_files();
-	if (fs_remove_tree(tmp, &err) < 0)
-		diag("cleanup: %s", err.msg);
-	free(tmpl);
+	scratch_close(tmp);
 	return tap_done();
 }

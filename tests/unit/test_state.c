@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "fs.h"
 #include "state.h"
+#include "scratch.h"
 #include "tap.h"
 #include "xmem.h"
 
@@ -37,18 +38,6 @@ static void put(const char *path, const char *data, size_t len)
 		printf("Bail out! %s\n", err.msg);
 		exit(1);
 	}
-}
-
-static char *slurp(const char *path)
-{
-	struct buf b = BUF_INIT(1 << 20);
-	struct err err;
-
-	if (fs_read(path, 1 << 20, &b, &err) < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
 }
 
 static mode_t mode_of(const char *path)
@@ -324,7 +313,7 @@ static void test_secret(void)
 	sfile = path_join(sdir, "db_password");
 	is_int(mode_of(sdir), 0700, "secrets directory is 0700");
 	is_int(mode_of(sfile), 0600, "secret file is 0600");
-	content = slurp(sfile);
+	content = scratch_slurp(sfile);
 	ok(content && strlen(content) == 25 && strncmp(content, v1, 24) == 0 && content[24] == '\n',
 	   "file holds the value and a newline");
 	free(content);
@@ -672,7 +661,7 @@ static void test_lock(void)
 	is_int(state_lock(&st, "up", &err), 0, "state_lock takes a free lock");
 	ok(st.lock_fd >= 0, "lock_fd set");
 	is_int(mode_of(lockfile), 0600, "lock file is 0600");
-	content = slurp(lockfile);
+	content = scratch_slurp(lockfile);
 	{
 		char wantpid[64];
 		const char *s;
@@ -701,7 +690,7 @@ static void test_lock(void)
 
 	/* A child holds it. */
 	pid = hold_lock("up", 0, &release);
-	content = slurp(lockfile);
+	content = scratch_slurp(lockfile);
 	if (content && strstr(content, "since="))
 		snprintf(since, sizeof(since), "%.20s", strstr(content, "since=") + 6);
 	free(content);
@@ -717,7 +706,7 @@ static void test_lock(void)
 	is_int(st.lock_fd, -1, "no lock_fd after a refusal");
 	is_int(release_child(pid, release), 0, "child exited cleanly");
 	is_int(state_lock(&st, "down", &err), 0, "after the child exits, the lock is ours");
-	content = slurp(lockfile);
+	content = scratch_slurp(lockfile);
 	snprintf(want, sizeof(want), "pid=%ld\ncommand=down\n", (long)getpid());
 	ok(content && strncmp(content, want, strlen(want)) == 0, "and the record is ours");
 	free(content);
@@ -794,13 +783,7 @@ static void test_destroy(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/ftboot-test-state.XXXXXX", t && *t ? t : "/tmp");
-	struct err err;
-
-	tmp = mkdtemp(tmpl);
-	if (tmp == NULL)
-		skip_all("cannot create a temporary directory");
+	tmp = scratch_open("state");
 	test_dir_for();
 	test_open();
 	test_secret();
@@ -809,8 +792,6 @@ int main(void)
 	test_lock();
 	test_destroy();
 
-	if (fs_remove_tree(tmp, &err) < 0)
-		diag("cleanup: %s", err.msg);
-	free(tmpl);
+	scratch_close(tmp);
 	return tap_done();
 }
