@@ -34,4 +34,5 @@ fi
 run_ftboot down
 is "$rc" 0 "down"
 is "$(vm_leftovers)" "" "nothing left"
+vm_host_unchanged
 done_testing

@@ -86,4 +86,5 @@ is "$(vm_leftovers)" "" "and nothing is left"
 [ ! -e "$FTBOOT_STATE_DIR/$stack" ]
 ok $? "and no state either"
 echo "# ${#points[@]} of ${#listed[@]} points killed at, in ${SECONDS} s"
+vm_host_unchanged
 done_testing
