@@ -484,9 +484,13 @@ static int seed_file(const char *path, int network, struct tmpl_vars *vars, stru
 		        path, docs.docs[0]->mark.line, docs.docs[0]->mark.col);
 		goto out;
 	}
-	if ((!network && buf_addstr(out, "#cloud-config\n") < 0) ||
-	    doc_emit_yaml(docs.docs[0], out, err) < 0) {
-		err_set(err, ERR_FAIL, "%s: larger than %u bytes once rendered", path, SEED_MAX);
+	if (!network && buf_addstr(out, "#cloud-config\n") < 0) {
+		err_set(err, ERR_FAIL, "%s: larger than %zu bytes once rendered", path, out->limit);
+		goto out;
+	}
+	/* Its own words: too large, or a value YAML cannot hold (not UTF-8). */
+	if (doc_emit_yaml(docs.docs[0], out, err) < 0) {
+		err_wrap(err, "%s", path);
 		goto out;
 	}
 	rc = 0;

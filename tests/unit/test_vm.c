@@ -133,13 +133,14 @@ static char *seed_project(const char *network_config)
 	return top;
 }
 
-/* Build the seed of the project made by seed_project; NULL on failure (err set). */
-static char *seed_of(const char *top, struct err *err)
+static const struct vm_seed_keys good_keys = {"ssh-ed25519 AAAAuser ftboot",
+                                              "ssh-ed25519 AAAAhost ftboot",
+                                              "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n"
+                                              "-----END OPENSSH PRIVATE KEY-----\n"};
+
+/* Build the seed of the project made by seed_project with keys; NULL on failure (err set). */
+static char *seed_with(const char *top, const struct vm_seed_keys *keys, struct err *err)
 {
-	static const struct vm_seed_keys keys = {"ssh-ed25519 AAAAuser ftboot",
-	                                         "ssh-ed25519 AAAAhost ftboot",
-	                                         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n"
-	                                         "-----END OPENSSH PRIVATE KEY-----\n"};
 	struct stack *st = NULL;
 	struct state state = {0};
 	struct vm vm;
@@ -152,7 +153,7 @@ static char *seed_of(const char *top, struct err *err)
 	if (vm_open(&vm, st, &state, NULL, err) < 0)
 		goto out;
 	opened = 1;
-	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, &keys, &iso, err) < 0)
+	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, keys, &iso, err) < 0)
 		goto out;
 	img = path_join(top, "seed.iso");
 	if (fs_write_atomic(img, iso.data, iso.len, 0600, 0, NULL, err) < 0) {
@@ -167,6 +168,11 @@ out:
 	buf_release(&iso);
 	free(path);
 	return img;
+}
+
+static char *seed_of(const char *top, struct err *err)
+{
+	return seed_with(top, &good_keys, err);
 }
 
 /*
@@ -206,6 +212,7 @@ static void test_seed(void)
 	                         "        - ${dns}\n";
 	const char *argv[] = {"isoinfo", "-d", "-i", "/dev/null", NULL};
 	struct buf out = BUF_INIT(1 << 16);
+	struct vm_seed_keys keys;
 	struct err err;
 	char *top, *img, *ud, *md = NULL, *md2, *got;
 
@@ -259,6 +266,17 @@ static void test_seed(void)
 	}
 	free(top);
 	free(md);
+
+	/* An emission error is shown in its own words, not as a size. */
+	keys = good_keys;
+	keys.host_priv = "not UTF-8: \xff\xfe";
+	top = seed_project(NULL);
+	img = seed_with(top, &keys, &err);
+	ok(img == NULL && strstr(err.msg, "images/t/user-data: ") &&
+	       strstr(err.msg, "a string is not valid UTF-8") && !strstr(err.msg, "larger than"),
+	   "a value YAML cannot write fails with the emitter's words: %s", img ? "built" : err.msg);
+	free(img);
+	free(top);
 
 	seed_refused("- version: 2\n",
 	             "images/t/network-config: a cloud-init network-config template must be one "
