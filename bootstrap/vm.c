@@ -977,7 +977,9 @@ int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, stru
 	o.user = vm->profile->user;
 	o.key_file = vm->key_file;
 	o.host_fingerprint = vm->host_fp;
+	/* Each command and copy is bounded as well as the connection. */
 	o.timeout_ms = timeout_ms;
+	o.op_timeout_ms = timeout_ms;
 	return ssh_connect(&o, out, transient, err);
 }
 

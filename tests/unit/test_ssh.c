@@ -453,6 +453,10 @@ int main(void)
 		diag("cannot go on without a session");
 		return tap_done();
 	}
+	/* No operation waits forever: unset, or set to 0, is the default bound. */
+	is_int(ssh_timeout(s), 60000, "no operation timeout given: each operation has 60 s");
+	ssh_set_timeout(s, 0);
+	is_int(ssh_timeout(s), 60000, "ssh_set_timeout(0) keeps a bound: 60 s");
 	rc = ssh_exec(s, "echo hello; echo err >&2; exit 3", &out, &errout, &status, &err);
 	ok(rc == 0, "exec runs");
 	if (rc < 0)
@@ -670,9 +674,41 @@ int main(void)
 	rc = ssh_connect(&o, &s, &transient, &err);
 	dt = now_ms() - t0;
 	ok(rc < 0 && transient == 1, "a silent peer fails, transient");
-	ok(strstr(err.msg, "timed out after 700 ms"), "... saying: %s", err.msg);
+	snprintf(cmd, sizeof(cmd), "ssh %s@127.0.0.1:%d: no SSH banner within 700 ms", pw->pw_name,
+	         lport);
+	ok(strstr(err.msg, cmd) != NULL, "... naming what it waited for: %s", err.msg);
 	ok(dt >= 650 && dt < 700 + 1000, "... within the timeout (%ld ms)", dt);
 
+	close(fd);
+
+	/* A peer that accepts, sends its banner, then never answers the key exchange. */
+	fd = loopback(1, &lport);
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		static const char banner[] = "SSH-2.0-stall\r\n";
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0 && write(c, banner, sizeof(banner) - 1) > 0)
+			pause();
+		_exit(0);
+	}
+	o.port = lport;
+	o.timeout_ms = 700;
+	transient = -1;
+	t0 = now_ms();
+	rc = ssh_connect(&o, &s, &transient, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && transient == 1, "a peer that stalls after its banner fails, transient");
+	snprintf(cmd, sizeof(cmd),
+	         "ssh %s@127.0.0.1:%d: no answer to the key exchange within 700 ms", pw->pw_name,
+	         lport);
+	ok(strstr(err.msg, cmd) != NULL, "... naming what it waited for: %s", err.msg);
+	ok(dt >= 650 && dt < 700 + 1000, "... within the timeout (%ld ms)", dt);
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
 	close(fd);
 
 	/* A peer that accepts and hangs up (sshd not ready in a booting VM). */
