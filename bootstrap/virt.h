@@ -35,8 +35,16 @@ const char *virt_version(char *out, size_t size);
  * err instead). When the daemon cannot be reached, the message says so and
  * how to start it (or, for "permission denied", how to get access). The
  * connection belongs to the caller: virt_close it.
+ *
+ * Keepalive is on where the daemon has it: a daemon that stops answering
+ * fails the call in progress within about 35 s (pings every 5 s, 6
+ * unanswered ones end the connection). The first call starts one thread
+ * for the process that runs libvirt's event loop, which keepalive needs.
  */
 int virt_open(const char *uri, struct virt **out, struct err *err);
+
+/* 1 when keepalive is on for v; 0 when its driver has none (test:///default). */
+int virt_keepalive(const struct virt *v);
 
 /* Close the connection and free v. NULL is fine. */
 void virt_close(struct virt *v);
