@@ -225,6 +225,19 @@ static int virt_mac_ok(const char *s)
 	return (virt_hex(s[1]) & 1) == 0;
 }
 
+/* 1 if s is a UUID in libvirt's string form (8-4-4-4-12 hex digits). */
+static int virt_uuid_ok(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != VIR_UUID_STRING_BUFLEN - 1)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : virt_hex(s[i]) < 0)
+			return 0;
+	return 1;
+}
+
 /*
  * 1 if s is at most max bytes of valid UTF-8 without control characters:
  * it can go into XML (escaped) and libvirt's parser will take it.
@@ -1887,6 +1900,11 @@ static int virt_dom_check(const struct virt_dom_spec *s, struct err *err)
 		               "domain '%s': invalid MAC address '%s' (want xx:xx:xx:xx:xx:xx, "
 		               "unicast)",
 		               s->name, virt_show(s->mac));
+	if (s->uuid && !virt_uuid_ok(s->uuid))
+		return err_set(err, ERR_FAIL,
+		               "domain '%s': invalid UUID '%s' (want "
+		               "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hex digits)",
+		               s->name, virt_show(s->uuid));
 	if (!s->kernel && (s->initrd || s->cmdline))
 		return err_set(err, ERR_FAIL,
 		               "domain '%s': an initrd or command line needs a kernel", s->name);
@@ -1969,7 +1987,7 @@ static int virt_dom_render_uuid(const struct virt_dom_spec *s, const char *uuid,
 
 int virt_dom_render(const struct virt_dom_spec *spec, char **xml, struct err *err)
 {
-	return virt_dom_render_uuid(spec, NULL, xml, err);
+	return virt_dom_render_uuid(spec, spec->uuid, xml, err);
 }
 
 int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err *err)
@@ -1991,8 +2009,18 @@ int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err
 		}
 		virDomainFree(dom);
 		dom = NULL;
+		if (spec->uuid && strcasecmp(uuid, spec->uuid) != 0) {
+			err_set(err, ERR_FAIL,
+			        "domain '%s' exists with UUID %s, not the expected %s", spec->name,
+			        uuid, spec->uuid);
+			goto out;
+		}
 	}
-	if (virt_dom_render_uuid(spec, found ? uuid : NULL, &xml, err) < 0)
+	if (virt_dom_render_uuid(spec,
+	                         spec->uuid ? spec->uuid
+	                         : found    ? uuid
+	                                    : NULL,
+	                         &xml, err) < 0)
 		goto out;
 	dom = virDomainDefineXMLFlags(v->conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
 	if (!dom) {

@@ -781,6 +781,7 @@ int vm_up(struct vm *vm, struct err *err)
 	char *user_pub = NULL, *host_pub = NULL, *host_priv = NULL;
 	char *image = NULL, *kernel = NULL, *initrd = NULL;
 	char *base = NULL, *disk = NULL, *seed = NULL, *kpath = NULL, *ipath = NULL, *name = NULL;
+	char uuid[STATE_UUID_LEN + 1];
 	double t0;
 	int rc = -1;
 
@@ -827,7 +828,10 @@ int vm_up(struct vm *vm, struct err *err)
 	if (ensure_seed(vm, &keys, &seed, err) < 0)
 		goto out;
 
+	if (state_vm_uuid(vm->state, uuid, err) < 0)
+		goto out;
 	spec.name = vm->dom;
+	spec.uuid = uuid;
 	spec.memory_bytes = vm->stack->vm.memory;
 	spec.vcpus = (unsigned)vm->stack->vm.cpus;
 	spec.disk_path = disk;

@@ -39,6 +39,8 @@
 #define NET2  "ftu-net2"
 #define POOL  "ftu-pool"
 #define DOM   "ftu-dom1"
+#define UUID1 "4a1c0a4e-7d2b-4f4e-8d6f-2b0a5c3e9d71"
+#define UUID2 "0b9f3c1d-5e6a-4b7c-9d8e-1f2a3b4c5d6e"
 #define NASTY "a&b<c>\"d'e"
 #define IP(a, b, c, d)                                                                             \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -323,6 +325,15 @@ static void test_dom_render(void)
 	dom_spec(&d, "/d.qcow2", "/bad\xff.log", mac);
 	ok(virt_dom_render(&d, &xml, &err) < 0 && has(err.msg, "console log"),
 	   "invalid UTF-8 in a path refused");
+	dom_spec(&d, "/d.qcow2", NULL, mac);
+	d.uuid = UUID1;
+	ok(virt_dom_render(&d, &xml, &err) == 0 && has(xml, "  <uuid>" UUID1 "</uuid>\n"),
+	   "the spec's UUID is in the XML");
+	free(xml);
+	xml = NULL;
+	d.uuid = "4a1c0a4e-'/>-4f4e-8d6f-2b0a5c3e9d71";
+	ok(virt_dom_render(&d, &xml, &err) < 0 && has(err.msg, "invalid UUID"),
+	   "a UUID that is not one is refused: %s", err.msg);
 }
 
 static void test_open(void)
@@ -626,6 +637,25 @@ static void test_domains(struct virt *v, const char *disk)
 	ok(virt_dom_stop(v, DOM, 1, &forced, &err) == 0, "stopping a missing one is fine");
 	ok(virt_dom_start(v, DOM, &err) < 0 && has(err.msg, "domain 'ftu-dom1' does not exist"),
 	   "starting a missing one: %s", err.msg);
+
+	/* The stack's UUID: a define again (after a kill mid-define) is the same domain. */
+	d.uuid = UUID1;
+	ok(virt_dom_define(v, &d, &err) == 0, "defined with the stack's UUID");
+	r = virt_dom_define(v, &d, &err);
+	ok(r == 0, "defined again with it: no error: %s", r == 0 ? "fine" : err.msg);
+	ok(virt_dom_xml(v, DOM, &xml, &err) == 0 && has(xml, "<uuid>" UUID1 "</uuid>"),
+	   "libvirt's XML has that UUID");
+	free(xml);
+	xml = NULL;
+	d.uuid = UUID2;
+	ok(virt_dom_define(v, &d, &err) < 0 &&
+	       has(err.msg,
+	           "domain 'ftu-dom1' exists with UUID " UUID1 ", not the expected " UUID2),
+	   "a domain of that name with another UUID is refused, naming both: %s", err.msg);
+	ok(virt_dom_xml(v, DOM, &xml, &err) == 0 && has(xml, "<uuid>" UUID1 "</uuid>"),
+	   "... and left as it was");
+	free(xml);
+	ok(virt_dom_remove(v, DOM, &err) == 0, "removed again");
 	free(log);
 }
 
