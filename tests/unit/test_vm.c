@@ -95,6 +95,19 @@ static void test_names_and_tail(void)
 	stack_free(st);
 }
 
+/* Write text to top/rel, making its directory. */
+static void put_in(const char *top, const char *rel, const char *text)
+{
+	struct err err;
+	char *p = path_join(top, rel), *d = xstrdup(p);
+
+	*strrchr(d, '/') = '\0';
+	fs_mkdirs(d, 0700, &err);
+	fs_write_atomic(p, text, strlen(text), 0600, 0, NULL, &err);
+	free(d);
+	free(p);
+}
+
 /* A project in dir/seed: srcs/stack.yaml and images/t/. */
 static char *seed_project(const char *network_config)
 {
@@ -107,30 +120,14 @@ static char *seed_project(const char *network_config)
 	                                "    ssh_authorized_keys:\n      - ${ssh_authorized_key}\n"
 	                                "ssh_keys:\n  ed25519_private: ${host_key_private}\n";
 	char *top = path_join(dir, "seed");
-	char *p;
 	struct err err;
 
 	fs_remove_tree(top, &err);
-	p = path_join(top, "images/t");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	p = path_join(top, "srcs");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	p = path_join(top, "srcs/stack.yaml");
-	fs_write_atomic(p, stack_yaml, sizeof(stack_yaml) - 1, 0600, 0, NULL, &err);
-	free(p);
-	p = path_join(top, "images/t/image.yaml");
-	fs_write_atomic(p, image_yaml, sizeof(image_yaml) - 1, 0600, 0, NULL, &err);
-	free(p);
-	p = path_join(top, "images/t/user-data");
-	fs_write_atomic(p, user_data, sizeof(user_data) - 1, 0600, 0, NULL, &err);
-	free(p);
-	if (network_config) {
-		p = path_join(top, "images/t/network-config");
-		fs_write_atomic(p, network_config, strlen(network_config), 0600, 0, NULL, &err);
-		free(p);
-	}
+	put_in(top, "srcs/stack.yaml", stack_yaml);
+	put_in(top, "images/t/image.yaml", image_yaml);
+	put_in(top, "images/t/user-data", user_data);
+	if (network_config)
+		put_in(top, "images/t/network-config", network_config);
 	return top;
 }
 
@@ -303,37 +300,19 @@ static void pin_project(const char *top, const char *content, char hex[CRYPTO_HE
 	    "name: pinned\nvm: {profile: t, uri: 'test:///default', cidr: 10.77.4.0/24, address: "
 	    "10.77.4.9, lb_address: 10.77.4.10}\nservices: {a: {}}\n";
 	static const char user_data[] = "hostname: ${hostname}\n";
-	struct err err;
-	char *p, *yaml, *cached;
+	char *p, *yaml;
 
 	crypto_hash_buf(CRYPTO_SHA512, content, strlen(content), hex);
-	p = path_join(top, "images/t");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	p = path_join(top, "srcs");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	p = path_join(top, "srcs/stack.yaml");
-	fs_write_atomic(p, stack_yaml, sizeof(stack_yaml) - 1, 0600, 0, NULL, &err);
-	free(p);
-	p = path_join(top, "images/t/user-data");
-	fs_write_atomic(p, user_data, sizeof(user_data) - 1, 0600, 0, NULL, &err);
-	free(p);
+	put_in(top, "srcs/stack.yaml", stack_yaml);
+	put_in(top, "images/t/user-data", user_data);
 	yaml = xasprintf("image: {url: 'http://127.0.0.1:1/i.raw', sha512: %s, format: raw}\n"
 	                 "user: deb\n",
 	                 hex);
-	p = path_join(top, "images/t/image.yaml");
-	fs_write_atomic(p, yaml, strlen(yaml), 0600, 0, NULL, &err);
-	free(p);
+	put_in(top, "images/t/image.yaml", yaml);
 	free(yaml);
 	p = xasprintf("images/%.16s-i.raw", hex);
-	cached = path_join(dir, p);
+	put_in(dir, p, content);
 	free(p);
-	p = path_join(dir, "images");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	fs_write_atomic(cached, content, strlen(content), 0644, 0, NULL, &err);
-	free(cached);
 }
 
 /* vm_up (and vm_down with down set) of the project at top; 0 or -1 with err set. */
