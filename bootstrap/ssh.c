@@ -35,6 +35,7 @@
 #include "xmem.h"
 
 #define SSH_CONNECT_MS 10000 /* default for ssh_opts.timeout_ms */
+#define SSH_OP_MS      60000 /* default for the operation timeout */
 #define SSH_GRACE_MS   2000  /* closing a channel or the session */
 #define SSH_IOBUF      32768
 #define SSH_ORPHANS    8 /* channels whose close the peer has not answered yet */
@@ -46,10 +47,11 @@ struct ssh {
 	int broken;     /* a timeout left the session mid-operation */
 	LIBSSH2_CHANNEL *orphans[SSH_ORPHANS];
 	int norphans;
-	int op_timeout_ms; /* exec, upload, download; <= 0: none */
+	int op_timeout_ms; /* exec, upload, download; always > 0 */
 	int sftp_known;    /* sftp_probe has run: no_sftp is the answer */
 	int no_sftp;       /* the server has no working SFTP: copy through the shell */
 	char *where;       /* "host:port", for messages */
+	char *who;         /* "ssh user@host:port", for messages */
 	char signal[32];   /* what killed the last command; "" if it exited */
 };
 
@@ -480,6 +482,38 @@ static int ssh_prefer_ed25519(struct ssh *s)
 	return rc ? -1 : 0;
 }
 
+/* "700 ms", or "10 s" for whole seconds. */
+static const char *ssh_duration(int ms, char *out, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, size, "%d s", ms / 1000);
+	else
+		snprintf(out, size, "%d ms", ms);
+	return out;
+}
+
+/*
+ * The handshake ran out of time: say what it waited for. No banner: the
+ * port accepts connections but no SSH server speaks there (yet). A
+ * banner but no key exchange: the server stopped answering.
+ */
+static int ssh_handshake_timeout(struct ssh *s, const struct ssh_limit *lim, struct err *err)
+{
+	const char *banner = libssh2_session_banner_get(s->session);
+	char d[32];
+
+	ssh_duration(lim->ms, d, sizeof(d));
+	if (banner == NULL || *banner == '\0')
+		return err_set(err, ERR_FAIL,
+		               "%s: no SSH banner within %s: the port accepts connections but "
+		               "nothing answers there (is sshd running yet?)",
+		               s->who, d);
+	return err_set(err, ERR_FAIL,
+	               "%s: no answer to the key exchange within %s (the server sent its SSH "
+	               "banner, then nothing)",
+	               s->who, d);
+}
+
 int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, struct err *err)
 {
 	struct ssh_limit lim;
@@ -517,9 +551,10 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, stru
 	lim = ssh_limit(o->timeout_ms > 0 ? o->timeout_ms : SSH_CONNECT_MS);
 	s = xcalloc(1, sizeof(*s));
 	s->fd = -1;
-	s->op_timeout_ms = o->op_timeout_ms;
+	ssh_set_timeout(s, o->op_timeout_ms);
 	s->where = strchr(o->host, ':') ? xasprintf("[%s]:%d", o->host, port)
 	                                : xasprintf("%s:%d", o->host, port);
+	s->who = xasprintf("ssh %s@%s", o->user, s->where);
 	if (ssh_tcp(s, o->host, port, &lim, &tr, err) < 0)
 		goto out;
 
@@ -538,6 +573,8 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, stru
 	while ((rc = libssh2_session_handshake(s->session, s->fd)) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_again(s, &lim, what, err) < 0) {
 			tr = 1;
+			if (ssh_left(&lim) == 0)
+				ssh_handshake_timeout(s, &lim, err);
 			goto out;
 		}
 	if (rc) {
@@ -564,7 +601,12 @@ out:
 
 void ssh_set_timeout(struct ssh *s, int timeout_ms)
 {
-	s->op_timeout_ms = timeout_ms;
+	s->op_timeout_ms = timeout_ms > 0 ? timeout_ms : SSH_OP_MS;
+}
+
+int ssh_timeout(const struct ssh *s)
+{
+	return s->op_timeout_ms;
 }
 
 const char *ssh_exit_signal(const struct ssh *s)
@@ -594,6 +636,7 @@ void ssh_close(struct ssh *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->where);
+	free(s->who);
 	free(s);
 }
 
@@ -1317,17 +1360,21 @@ static void ssh_tty_restore(struct ssh_tty *t)
 	t->pipefd[0] = t->pipefd[1] = -1;
 }
 
-/* Open a session channel with a PTY (when tty) and start command or a shell. */
+/*
+ * Open a session channel with a PTY (when tty) and start command or a
+ * shell, within the operation timeout: only the relay that follows waits
+ * as long as its user.
+ */
 static LIBSSH2_CHANNEL *ssh_shell_start(struct ssh *s, const char *command, int tty,
                                         const char *what, struct err *err)
 {
-	struct ssh_limit none = ssh_limit(0);
+	struct ssh_limit lim = ssh_limit(s->op_timeout_ms);
 	LIBSSH2_CHANNEL *ch = NULL;
 	struct winsize ws;
 	const char *term = getenv("TERM");
 	int rc, started = 0;
 
-	ch = ssh_channel(s, &none, what, err);
+	ch = ssh_channel(s, &lim, what, err);
 	if (!ch)
 		goto out;
 	if (tty) {
@@ -1337,7 +1384,7 @@ static LIBSSH2_CHANNEL *ssh_shell_start(struct ssh *s, const char *command, int 
 		while ((rc = libssh2_channel_request_pty_ex(ch, term, (unsigned)strlen(term), NULL,
 		                                            0, ws.ws_col, ws.ws_row, ws.ws_xpixel,
 		                                            ws.ws_ypixel)) == LIBSSH2_ERROR_EAGAIN)
-			if (ssh_again(s, &none, what, err) < 0)
+			if (ssh_again(s, &lim, what, err) < 0)
 				goto out;
 		if (rc) {
 			ssh_fail(s, what, err);
@@ -1347,7 +1394,7 @@ static LIBSSH2_CHANNEL *ssh_shell_start(struct ssh *s, const char *command, int 
 	}
 	while ((rc = command ? libssh2_channel_exec(ch, command) : libssh2_channel_shell(ch)) ==
 	       LIBSSH2_ERROR_EAGAIN)
-		if (ssh_again(s, &none, what, err) < 0)
+		if (ssh_again(s, &lim, what, err) < 0)
 			goto out;
 	if (rc) {
 		ssh_fail(s, what, err);

@@ -7,8 +7,9 @@
  * or error code crosses this header.
  *
  * Every wait is bounded: the connection by ssh_opts.timeout_ms, each
- * command and transfer by the operation timeout (ssh_set_timeout), and a
- * peer that vanishes is noticed by TCP within about a minute. Messages
+ * command and transfer by the operation timeout (ssh_set_timeout; 60 s
+ * unless set), and a peer that vanishes is noticed by TCP within about a
+ * minute. Only the interactive ssh_shell waits as long as its user. Messages
  * name the server as "host:port". Not thread-safe: one struct ssh per
  * thread, and the first ssh_connect initialises libssh2 for the process
  * (released at exit).
@@ -30,7 +31,7 @@ struct ssh_opts {
 	const char *key_file;         /* OpenSSH private key, unencrypted (ed25519) */
 	const char *host_fingerprint; /* pinned "SHA256:<base64>" of the host key; required */
 	int timeout_ms;               /* connect + handshake + auth; <= 0: 10 s */
-	int op_timeout_ms;            /* each exec, upload, download; <= 0: none */
+	int op_timeout_ms;            /* each exec, upload, download; <= 0: 60 s */
 };
 
 /* libssh2's version ("1.10.0"). Static. */
@@ -41,7 +42,10 @@ const char *ssh_version(void);
  * TCP connect, SSH handshake, then the server's host key is checked
  * against o->host_fingerprint BEFORE any authentication is tried (a
  * mismatch is a hard error that names both fingerprints), then publickey
- * authentication with o->key_file. The server's ed25519 host key is
+ * authentication with o->key_file. A handshake past the timeout says
+ * what it waited for: "ssh USER@HOST:PORT: no SSH banner within 10 s"
+ * (the port accepts but nothing speaks), or "... no answer to the key
+ * exchange within 10 s" (a banner, then silence). The server's ed25519 host key is
  * preferred when it offers several.
  *
  * On success *out is a session the caller frees with ssh_close. On
@@ -55,9 +59,13 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, stru
 
 /*
  * Bound each following ssh_exec, ssh_upload and ssh_download to
- * timeout_ms in total (<= 0: no bound). Replaces o->op_timeout_ms.
+ * timeout_ms in total (<= 0: the default, 60 s; there is no unbounded
+ * operation). Replaces o->op_timeout_ms.
  */
 void ssh_set_timeout(struct ssh *s, int timeout_ms);
+
+/* The operation timeout in effect, in ms (always > 0). */
+int ssh_timeout(const struct ssh *s);
 
 /*
  * Run command through the remote user's shell (no PTY; its stdin is
@@ -120,8 +128,9 @@ int ssh_download(struct ssh *s, const char *remote_path, struct buf *out, struct
  * size, the terminal is put in raw mode (restored on every return) and
  * window size changes (SIGWINCH; the previous handler is restored) are
  * forwarded. Without a terminal there is no PTY and stdin's EOF is sent
- * on. No timeout applies. *exit_status (when not NULL) is the remote exit
- * status, 128 + signal number when killed.
+ * on. Starting it has the operation timeout; the relay has none.
+ * *exit_status (when not NULL) is the remote exit status, 128 + signal
+ * number when killed.
  */
 int ssh_shell(struct ssh *s, const char *command, int *exit_status, struct err *err);
 

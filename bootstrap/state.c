@@ -2,7 +2,8 @@
  * state: where a stack's private directory is, its permissions (0700,
  * owned by us, not a symlink), the flock(2) lock that keeps two ftboot
  * processes off one stack (with who holds it written inside), and the
- * generated secrets under secrets/ (0600, created once, never replaced).
+ * generated secrets under secrets/ and the VM's UUID in vm-uuid (0600,
+ * created once, never replaced).
  *
  * The lock is flock on <dir>/lock, which belongs to an open file
  * description: the kernel drops it when the holder exits, however it
@@ -519,11 +520,28 @@ void state_close(struct state *st)
 	st->dir = NULL;
 }
 
+/* n bytes from getrandom(2) (what: what they are for, in messages). */
+static int state_random_bytes(unsigned char *out, size_t n, const char *what, struct err *err)
+{
+	size_t have = 0;
+	ssize_t r;
+
+	while (have < n) {
+		r = getrandom(out + have, n - have, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(err, errno, "cannot generate %s: getrandom", what);
+		have += (size_t)r;
+	}
+	return 0;
+}
+
 /* n characters of state_alphabet, uniformly, from getrandom(2). */
 static int state_random(char *out, size_t n, struct err *err)
 {
 	unsigned char pool[64];
-	size_t have = 0, used = 0, w = 0;
+	size_t have = sizeof(pool), used = sizeof(pool), w = 0;
 
 	/*
 	 * 248 = 4 * 62: a byte below it maps to each of the 62 characters
@@ -532,15 +550,10 @@ static int state_random(char *out, size_t n, struct err *err)
 	 */
 	while (w < n) {
 		if (used == have) {
-			ssize_t r = getrandom(pool, sizeof(pool), 0);
-
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
+			if (state_random_bytes(pool, sizeof(pool), "a secret", err) < 0) {
 				explicit_bzero(out, w);
-				return err_sys(err, errno, "cannot generate a secret: getrandom");
+				return -1;
 			}
-			have = (size_t)r;
 			used = 0;
 			continue;
 		}
@@ -553,10 +566,11 @@ static int state_random(char *out, size_t n, struct err *err)
 }
 
 /*
- * Read secret file path into *value. Returns 1 if read, 0 if it does not
- * exist, -1 on error. Messages never show the value.
+ * Read the one-line value file path (what: "secret", "vm UUID") into
+ * *value. Returns 1 if read, 0 if it does not exist, -1 on error.
+ * Messages never show the value.
  */
-static int state_secret_read(const char *path, char **value, struct err *err)
+static int state_value_read(const char *path, const char *what, char **value, struct err *err)
 {
 	struct buf b = BUF_INIT(STATE_SECRET_FILE_MAX);
 	struct stat sb;
@@ -566,33 +580,33 @@ static int state_secret_read(const char *path, char **value, struct err *err)
 	if (lstat(path, &sb) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return err_sys(err, errno, "cannot read secret file '%s'", path);
+		return err_sys(err, errno, "cannot read %s file '%s'", what, path);
 	}
 	if (!S_ISREG(sb.st_mode))
 		return err_set(err, ERR_FAIL,
-		               "secret file '%s' is not a regular file; delete it to generate a "
-		               "new secret",
-		               path);
+		               "%s file '%s' is not a regular file; delete it to generate a "
+		               "new %s",
+		               what, path, what);
 	if (sb.st_size > STATE_SECRET_FILE_MAX)
 		return err_set(err, ERR_FAIL,
-		               "secret file '%s' is larger than %d bytes; delete it to generate a "
-		               "new secret",
-		               path, STATE_SECRET_FILE_MAX);
+		               "%s file '%s' is larger than %d bytes; delete it to generate a "
+		               "new %s",
+		               what, path, STATE_SECRET_FILE_MAX, what);
 	if (fs_read(path, STATE_SECRET_FILE_MAX, &b, err) < 0)
 		goto out;
 	if (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';
 	if (b.len == 0) {
-		err_set(err, ERR_FAIL,
-		        "secret file '%s' is empty; delete it to generate a new secret", path);
+		err_set(err, ERR_FAIL, "%s file '%s' is empty; delete it to generate a new %s",
+		        what, path, what);
 		goto out;
 	}
 	for (i = 0; i < b.len; i++) {
 		if (b.data[i] < 0x20 || b.data[i] > 0x7e) {
 			err_set(err, ERR_FAIL,
-			        "secret file '%s' holds a character that is not printable (byte "
-			        "%zu); fix it, or delete it to generate a new secret",
-			        path, i + 1);
+			        "%s file '%s' holds a character that is not printable (byte "
+			        "%zu); fix it, or delete it to generate a new %s",
+			        what, path, i + 1, what);
 			goto out;
 		}
 	}
@@ -605,11 +619,33 @@ out:
 	return rc;
 }
 
+/*
+ * Write the generated value gen[0..len) (ending in a newline) to path
+ * once: whoever links first wins, and a loser reads the winner's value.
+ * *value is the value in force, without the newline.
+ */
+static int state_value_once(const char *path, const char *what, const char *gen, size_t len,
+                            char **value, struct err *err)
+{
+	int errnum, r;
+
+	if (fs_write_atomic(path, gen, len, 0600, 1, &errnum, err) == 0) {
+		*value = xstrndup(gen, len - 1);
+		return 0;
+	}
+	if (errnum != EEXIST)
+		return -1;
+	r = state_value_read(path, what, value, err);
+	if (r == 0)
+		err_set(err, ERR_FAIL, "%s file '%s' vanished while being created", what, path);
+	return r > 0 ? 0 : -1;
+}
+
 int state_secret(struct state *st, const char *name, char **value, struct err *err)
 {
 	char gen[STATE_SECRET_LEN + 1];
 	char *sdir = NULL, *path = NULL;
-	int exists, errnum, r, rc = -1;
+	int exists, r, rc = -1;
 
 	*value = NULL;
 	if (!state_name_ok(name, STATE_SECRET_NAME_MAX, '_')) {
@@ -635,7 +671,7 @@ int state_secret(struct state *st, const char *name, char **value, struct err *e
 	if (state_check_dir("secrets directory", sdir, &exists, err) < 0)
 		goto out;
 	path = path_join(sdir, name);
-	r = state_secret_read(path, value, err);
+	r = state_value_read(path, "secret", value, err);
 	if (r != 0) {
 		rc = r < 0 ? -1 : 0;
 		goto out;
@@ -643,24 +679,68 @@ int state_secret(struct state *st, const char *name, char **value, struct err *e
 	if (state_random(gen, STATE_SECRET_LEN, err) < 0)
 		goto out;
 	gen[STATE_SECRET_LEN] = '\n';
-	/* excl: whoever links first wins; a loser reads the winner's value. */
-	if (fs_write_atomic(path, gen, sizeof(gen), 0600, 1, &errnum, err) < 0) {
-		if (errnum != EEXIST)
-			goto out;
-		r = state_secret_read(path, value, err);
-		if (r == 0)
-			err_set(err, ERR_FAIL, "secret file '%s' vanished while being created",
-			        path);
-		if (r <= 0)
-			goto out;
-	} else {
-		*value = xstrndup(gen, STATE_SECRET_LEN);
-	}
-	rc = 0;
+	rc = state_value_once(path, "secret", gen, sizeof(gen), value, err);
 out:
 	explicit_bzero(gen, sizeof(gen));
 	free(sdir);
 	free(path);
+	return rc;
+}
+
+/* 1 if s is a UUID in libvirt's string form: 8-4-4-4-12 lowercase hex digits. */
+static int state_uuid_ok(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != STATE_UUID_LEN)
+		return 0;
+	for (i = 0; i < STATE_UUID_LEN; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-'
+		                                              : !strchr("0123456789abcdef", s[i]))
+			return 0;
+	return 1;
+}
+
+int state_vm_uuid(struct state *st, char out[STATE_UUID_LEN + 1], struct err *err)
+{
+	unsigned char b[16];
+	char gen[STATE_UUID_LEN + 2];
+	char *path = NULL, *value = NULL;
+	int r, rc = -1;
+
+	if (!state_exists(st))
+		return err_set(err, ERR_FAIL,
+		               "cannot get the vm UUID: the state directory '%s' of stack '%s' "
+		               "does not exist",
+		               st->dir ? st->dir : "", st->stack ? st->stack : "");
+	path = path_join(st->dir, "vm-uuid");
+	r = state_value_read(path, "vm UUID", &value, err);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		if (state_random_bytes(b, sizeof(b), "a vm UUID", err) < 0)
+			goto out;
+		b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4: random */
+		b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+		snprintf(gen, sizeof(gen),
+		         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n",
+		         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		         b[12], b[13], b[14], b[15]);
+		if (state_value_once(path, "vm UUID", gen, STATE_UUID_LEN + 1, &value, err) < 0)
+			goto out;
+	}
+	if (!state_uuid_ok(value)) {
+		err_set(err, ERR_FAIL,
+		        "vm UUID file '%s' holds no UUID (want 8-4-4-4-12 lowercase hex digits); "
+		        "run 'ftboot down' and delete it",
+		        path);
+		goto out;
+	}
+	memcpy(out, value, STATE_UUID_LEN + 1);
+	rc = 0;
+out:
+	free(path);
+	free(value);
 	return rc;
 }
 

@@ -49,6 +49,17 @@ void state_close(struct state *st);
  */
 int state_secret(struct state *st, const char *name, char **value, struct err *err);
 
+#define STATE_UUID_LEN 36 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+
+/*
+ * The stack's VM UUID (RFC 4122 version 4, lowercase, libvirt's string
+ * form) into out: read from vm-uuid, or generated the first time and
+ * written 0600 once (link(2): a racing process reads the winner's). The
+ * domain is always defined with it, so a define again (after a kill in
+ * the middle of one) names the same domain.
+ */
+int state_vm_uuid(struct state *st, char out[STATE_UUID_LEN + 1], struct err *err);
+
 /*
  * Remove the whole state directory. It is removed while the lock is
  * still held (so no other ftboot can lock a directory about to vanish),

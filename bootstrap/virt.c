@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,19 @@
 #define VIRT_POLL_NS      (250 * 1000 * 1000L)
 #define VIRT_MEM_MIN      (64ULL << 20)
 #define VIRT_VCPUS_MAX    256
+/*
+ * Keepalive (as virsh sets it): a ping after 5 s without traffic, the
+ * connection given up after 6 unanswered ones, so a daemon that stops
+ * answering fails the call in progress within about 35 s instead of
+ * holding it forever. A slow call (a define while libvirtd probes QEMU)
+ * is no silence: the daemon's event loop answers pings meanwhile.
+ */
+#define VIRT_KEEPALIVE_INTERVAL 5
+#define VIRT_KEEPALIVE_COUNT    6
 
 struct virt {
 	virConnectPtr conn;
+	int keepalive; /* 1: on; 0: the driver or daemon has none (test:///) */
 	char *uri;
 	char *route_file; /* NULL: /proc/net/route */
 };
@@ -212,6 +223,19 @@ static int virt_mac_ok(const char *s)
 			return 0;
 	}
 	return (virt_hex(s[1]) & 1) == 0;
+}
+
+/* 1 if s is a UUID in libvirt's string form (8-4-4-4-12 hex digits). */
+static int virt_uuid_ok(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != VIR_UUID_STRING_BUFLEN - 1)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : virt_hex(s[i]) < 0)
+			return 0;
+	return 1;
 }
 
 /*
@@ -581,6 +605,70 @@ const char *virt_version(char *out, size_t size)
 	return out;
 }
 
+static void *virt_event_loop(void *arg)
+{
+	const struct timespec pause = {0, VIRT_POLL_NS};
+
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			nanosleep(&pause, NULL);
+	return NULL;
+}
+
+/*
+ * Keepalive needs an event loop, registered before the first connection
+ * and running: the daemon pings an idle client too, and drops one that
+ * does not answer (ftboot may sit in an SSH wait for minutes between two
+ * libvirt calls). One thread for the process runs libvirt's default loop;
+ * it touches nothing of ftboot's.
+ */
+static int virt_events_start(struct err *err)
+{
+	static int started;
+	pthread_t t;
+	pthread_attr_t attr;
+	int rc;
+
+	if (started)
+		return 0;
+	if (virEventRegisterDefaultImpl() < 0)
+		return virt_fail(err, "cannot set up libvirt's event loop");
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, virt_event_loop, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		return err_sys(err, rc, "cannot start the thread of libvirt's event loop");
+	started = 1;
+	return 0;
+}
+
+/*
+ * Turn keepalive on. libvirt answers 1 when the daemon has none, and
+ * VIR_ERR_NO_SUPPORT from a driver without a daemon (test:///): both
+ * leave it off, which is no error.
+ */
+static int virt_keepalive_start(struct virt *v, struct err *err)
+{
+	int rc = virConnectSetKeepAlive(v->conn, VIRT_KEEPALIVE_INTERVAL, VIRT_KEEPALIVE_COUNT);
+
+	if (rc == 0) {
+		v->keepalive = 1;
+		return 0;
+	}
+	if (rc == 1 || virGetLastErrorCode() == VIR_ERR_NO_SUPPORT) {
+		virt_forget();
+		return 0;
+	}
+	return virt_fail(err, "cannot turn on keepalive with libvirt at '%s'", virt_show(v->uri));
+}
+
+int virt_keepalive(const struct virt *v)
+{
+	return v->keepalive;
+}
+
 int virt_open(const char *uri, struct virt **out, struct err *err)
 {
 	struct virt *v;
@@ -591,6 +679,8 @@ int virt_open(const char *uri, struct virt **out, struct err *err)
 	virSetErrorFunc(NULL, virt_quiet);
 	if (!uri || !*uri)
 		return err_set(err, ERR_FAIL, "no libvirt URI given (e.g. 'qemu:///system')");
+	if (virt_events_start(err) < 0)
+		return -1;
 	conn = virConnectOpen(uri);
 	if (!conn) {
 		code = virGetLastErrorCode();
@@ -610,6 +700,10 @@ int virt_open(const char *uri, struct virt **out, struct err *err)
 	v = xcalloc(1, sizeof(*v));
 	v->conn = conn;
 	v->uri = xstrdup(uri);
+	if (virt_keepalive_start(v, err) < 0) {
+		virt_close(v);
+		return -1;
+	}
 	*out = v;
 	return 0;
 }
@@ -1806,6 +1900,11 @@ static int virt_dom_check(const struct virt_dom_spec *s, struct err *err)
 		               "domain '%s': invalid MAC address '%s' (want xx:xx:xx:xx:xx:xx, "
 		               "unicast)",
 		               s->name, virt_show(s->mac));
+	if (s->uuid && !virt_uuid_ok(s->uuid))
+		return err_set(err, ERR_FAIL,
+		               "domain '%s': invalid UUID '%s' (want "
+		               "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hex digits)",
+		               s->name, virt_show(s->uuid));
 	if (!s->kernel && (s->initrd || s->cmdline))
 		return err_set(err, ERR_FAIL,
 		               "domain '%s': an initrd or command line needs a kernel", s->name);
@@ -1888,7 +1987,7 @@ static int virt_dom_render_uuid(const struct virt_dom_spec *s, const char *uuid,
 
 int virt_dom_render(const struct virt_dom_spec *spec, char **xml, struct err *err)
 {
-	return virt_dom_render_uuid(spec, NULL, xml, err);
+	return virt_dom_render_uuid(spec, spec->uuid, xml, err);
 }
 
 int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err *err)
@@ -1910,8 +2009,18 @@ int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err
 		}
 		virDomainFree(dom);
 		dom = NULL;
+		if (spec->uuid && strcasecmp(uuid, spec->uuid) != 0) {
+			err_set(err, ERR_FAIL,
+			        "domain '%s' exists with UUID %s, not the expected %s", spec->name,
+			        uuid, spec->uuid);
+			goto out;
+		}
 	}
-	if (virt_dom_render_uuid(spec, found ? uuid : NULL, &xml, err) < 0)
+	if (virt_dom_render_uuid(spec,
+	                         spec->uuid ? spec->uuid
+	                         : found    ? uuid
+	                                    : NULL,
+	                         &xml, err) < 0)
 		goto out;
 	dom = virDomainDefineXMLFlags(v->conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
 	if (!dom) {

@@ -35,8 +35,16 @@ const char *virt_version(char *out, size_t size);
  * err instead). When the daemon cannot be reached, the message says so and
  * how to start it (or, for "permission denied", how to get access). The
  * connection belongs to the caller: virt_close it.
+ *
+ * Keepalive is on where the daemon has it: a daemon that stops answering
+ * fails the call in progress within about 35 s (pings every 5 s, 6
+ * unanswered ones end the connection). The first call starts one thread
+ * for the process that runs libvirt's event loop, which keepalive needs.
  */
 int virt_open(const char *uri, struct virt **out, struct err *err);
+
+/* 1 when keepalive is on for v; 0 when its driver has none (test:///default). */
+int virt_keepalive(const struct virt *v);
 
 /* Close the connection and free v. NULL is fine. */
 void virt_close(struct virt *v);
@@ -196,6 +204,7 @@ enum virt_accel {
 
 struct virt_dom_spec {
 	const char *name;
+	const char *uuid;      /* libvirt's string form, the stack's; NULL: libvirt's choice */
 	uint64_t memory_bytes; /* at least 64 MiB */
 	unsigned vcpus;        /* 1..256 */
 	enum virt_accel accel;
@@ -217,8 +226,10 @@ int virt_dom_render(const struct virt_dom_spec *spec, char **xml, struct err *er
  * Define (persistently) the domain of spec: i440fx machine, ACPI, a virtio
  * disk, the seed cdrom, one virtio NIC, a serial console on a pty with
  * its log, virtio-rng, no graphics. An existing domain of that name is
- * redefined in place (same UUID); a running one keeps its old
- * configuration until it is restarted.
+ * redefined in place; a running one keeps its old configuration until it
+ * is restarted. With spec->uuid the domain has that UUID, so defining
+ * again is idempotent however the last define ended; a domain of that
+ * name with another UUID is refused, naming both.
  */
 int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err *err);
 

@@ -281,9 +281,12 @@ static int artifact_digest(struct vm *vm, const struct profile_artifact *a, char
 	return 0;
 }
 
-/* Download artifact a into the cache; *path is the cached file. */
+/*
+ * Download artifact a into the cache; *path is the cached file, named
+ * after its digest, and *hex (NULL: not wanted) the pinned sha512.
+ */
 static int fetch(struct vm *vm, const struct profile_artifact *a, const char *what, char **path,
-                 struct err *err)
+                 char **hex_out, struct err *err)
 {
 	char *hex = NULL, *name = NULL, *label = NULL;
 	int rc = -1;
@@ -302,6 +305,10 @@ static int fetch(struct vm *vm, const struct profile_artifact *a, const char *wh
 	if (rc < 0) {
 		free(*path);
 		*path = NULL;
+	}
+	if (rc == 0 && hex_out) {
+		*hex_out = hex;
+		hex = NULL;
 	}
 	free(hex);
 	free(name);
@@ -364,15 +371,67 @@ out:
 	return rc;
 }
 
-/* Put a cached file into the pool directory (journaled as a file). */
-static int place(struct vm *vm, const char *src, const char *name, char **dst, struct err *err)
+/*
+ * The file of the pool placed from another pin than hex for the same
+ * kind (prefix: "POOL_DIR/DOM-KIND"), still there; NULL when none.
+ * Borrowed from the journal.
+ */
+static const char *placed_other(struct vm *vm, const char *prefix, const char *dst)
 {
+	size_t i, n = strlen(prefix);
+	const char *name;
+
+	for (i = 0; i < vm->journal.n; i++) {
+		name = vm->journal.v[i].name;
+		if (strcmp(vm->journal.v[i].kind, "file") == 0 && strncmp(name, prefix, n) == 0 &&
+		    strchr("-.", name[n]) && strcmp(name, dst) != 0 && fs_exists(name))
+			return name;
+	}
+	return NULL;
+}
+
+/*
+ * Put the cached file src (the profile's what: "image", "kernel",
+ * "initrd") pinned at hex into the pool directory as DOM-KIND-DIGEST[.EXT]
+ * (12 hex digits of the sha512), journaled as a file: a changed pin is
+ * another name, never the old file again. One placed from another pin is
+ * still the VM's (its disk sits on the base): refused, naming both
+ * digests, until `ftboot down` removes the VM.
+ */
+static int place(struct vm *vm, const char *src, const char *hex, const char *what,
+                 const char *kind, const char *ext, char **dst, struct err *err)
+{
+	char *name = xasprintf("%s-%s-%.12s%s", vm->dom, kind, hex, ext);
+	char *prefix = xasprintf("%s/%s-%s", vm->pool_dir, vm->dom, kind);
+	char was[64] = "of unknown sha512 (placed by an older ftboot)";
+	const char *old;
+	size_t n = strlen(prefix);
+	int rc = -1;
+
 	*dst = path_join(vm->pool_dir, name);
-	if (fs_exists(*dst) && journal_find(&vm->journal, "file", *dst))
-		return 0;
+	old = placed_other(vm, prefix, *dst);
+	if (old) {
+		if (old[n] == '-')
+			snprintf(was, sizeof(was), "with sha512 %.12s...", old + n + 1);
+		err_set(
+		    err, ERR_FAIL,
+		    "vm '%s' was made from the %s %s, and %s now pins %.12s...; run "
+		    "'ftboot down' first, and 'ftboot up' then makes the vm anew from the new %s "
+		    "(with a new disk)",
+		    vm->dom, what, was, vm->profile->path, hex, what);
+		goto out;
+	}
+	if (fs_exists(*dst) && journal_find(&vm->journal, "file", *dst)) {
+		rc = 0;
+		goto out;
+	}
 	if (journal_add(&vm->journal, "file", *dst, "", err) < 0)
-		return -1;
-	return place_copy(src, *dst, err);
+		goto out;
+	rc = place_copy(src, *dst, err);
+out:
+	free(name);
+	free(prefix);
+	return rc;
 }
 
 static int ensure_network(struct vm *vm, struct err *err)
@@ -484,9 +543,13 @@ static int seed_file(const char *path, int network, struct tmpl_vars *vars, stru
 		        path, docs.docs[0]->mark.line, docs.docs[0]->mark.col);
 		goto out;
 	}
-	if ((!network && buf_addstr(out, "#cloud-config\n") < 0) ||
-	    doc_emit_yaml(docs.docs[0], out, err) < 0) {
-		err_set(err, ERR_FAIL, "%s: larger than %u bytes once rendered", path, SEED_MAX);
+	if (!network && buf_addstr(out, "#cloud-config\n") < 0) {
+		err_set(err, ERR_FAIL, "%s: larger than %zu bytes once rendered", path, out->limit);
+		goto out;
+	}
+	/* Its own words: too large, or a value YAML cannot hold (not UTF-8). */
+	if (doc_emit_yaml(docs.docs[0], out, err) < 0) {
+		err_wrap(err, "%s", path);
 		goto out;
 	}
 	rc = 0;
@@ -776,7 +839,9 @@ int vm_up(struct vm *vm, struct err *err)
 	struct vm_seed_keys keys;
 	char *user_pub = NULL, *host_pub = NULL, *host_priv = NULL;
 	char *image = NULL, *kernel = NULL, *initrd = NULL;
+	char *image_hex = NULL, *kernel_hex = NULL, *initrd_hex = NULL, *ext = NULL;
 	char *base = NULL, *disk = NULL, *seed = NULL, *kpath = NULL, *ipath = NULL, *name = NULL;
+	char uuid[STATE_UUID_LEN + 1];
 	double t0;
 	int rc = -1;
 
@@ -784,20 +849,19 @@ int vm_up(struct vm *vm, struct err *err)
 		return -1;
 	if (ensure_keys(vm, &user_pub, &host_pub, &host_priv, err) < 0)
 		goto out;
-	if (fetch(vm, &vm->profile->image, "image", &image, err) < 0 ||
+	if (fetch(vm, &vm->profile->image, "image", &image, &image_hex, err) < 0 ||
 	    (vm->profile->kernel.url &&
-	     fetch(vm, &vm->profile->kernel, "kernel", &kernel, err) < 0) ||
+	     fetch(vm, &vm->profile->kernel, "kernel", &kernel, &kernel_hex, err) < 0) ||
 	    (vm->profile->initrd.url &&
-	     fetch(vm, &vm->profile->initrd, "initrd", &initrd, err) < 0))
+	     fetch(vm, &vm->profile->initrd, "initrd", &initrd, &initrd_hex, err) < 0))
 		goto out;
 	if (open_virt(vm, err) < 0 || ensure_network(vm, err) < 0 || ensure_pool(vm, err) < 0)
 		goto out;
 
 	step(vm, "disk of vm '%s'", vm->dom);
-	name = xasprintf("%s-base.%s", vm->dom, vm->profile->image.format);
-	if (place(vm, image, name, &base, err) < 0)
+	ext = xasprintf(".%s", vm->profile->image.format);
+	if (place(vm, image, image_hex, "image", "base", ext, &base, err) < 0)
 		goto out;
-	free(name);
 	name = xasprintf("%s-disk.qcow2", vm->dom);
 	/* Kept as it is when it exists on the same base: the VM's disk survives. */
 	if (journal_add(&vm->journal, "volume", name, vm->pool, err) < 0 ||
@@ -805,25 +869,20 @@ int vm_up(struct vm *vm, struct err *err)
 	                            vm->stack->vm.disk, &disk, err) < 0)
 		goto out;
 	done(vm, "ready");
-	if (kernel) {
-		free(name);
-		name = xasprintf("%s-vmlinuz", vm->dom);
-		if (place(vm, kernel, name, &kpath, err) < 0)
-			goto out;
-	}
-	if (initrd) {
-		free(name);
-		name = xasprintf("%s-initrd", vm->dom);
-		if (place(vm, initrd, name, &ipath, err) < 0)
-			goto out;
-	}
+	if (kernel && place(vm, kernel, kernel_hex, "kernel", "vmlinuz", "", &kpath, err) < 0)
+		goto out;
+	if (initrd && place(vm, initrd, initrd_hex, "initrd", "initrd", "", &ipath, err) < 0)
+		goto out;
 	keys.user_pub = user_pub;
 	keys.host_pub = host_pub;
 	keys.host_priv = host_priv;
 	if (ensure_seed(vm, &keys, &seed, err) < 0)
 		goto out;
 
+	if (state_vm_uuid(vm->state, uuid, err) < 0)
+		goto out;
 	spec.name = vm->dom;
+	spec.uuid = uuid;
 	spec.memory_bytes = vm->stack->vm.memory;
 	spec.vcpus = (unsigned)vm->stack->vm.cpus;
 	spec.disk_path = disk;
@@ -849,6 +908,10 @@ out:
 	free(image);
 	free(kernel);
 	free(initrd);
+	free(image_hex);
+	free(kernel_hex);
+	free(initrd_hex);
+	free(ext);
 	free(base);
 	free(disk);
 	free(seed);
@@ -973,7 +1036,9 @@ int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, stru
 	o.user = vm->profile->user;
 	o.key_file = vm->key_file;
 	o.host_fingerprint = vm->host_fp;
+	/* Each command and copy is bounded as well as the connection. */
 	o.timeout_ms = timeout_ms;
+	o.op_timeout_ms = timeout_ms;
 	return ssh_connect(&o, out, transient, err);
 }
 

@@ -108,7 +108,9 @@ int vm_status(struct vm *vm, struct vm_status *out, struct err *err);
 
 /*
  * An SSH session to the VM as the profile's user, with the pinned host
- * key (vm_up must have run once). *transient as for ssh_connect.
+ * key (vm_up must have run once). timeout_ms bounds the connection and,
+ * until ssh_set_timeout says otherwise, each command and copy.
+ * *transient as for ssh_connect.
  */
 int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, struct err *err);
 

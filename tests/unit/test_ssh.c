@@ -147,6 +147,29 @@ static int loopback(int do_listen, int *port)
 	return fd;
 }
 
+/*
+ * Connect to a peer on port that stops answering: it must fail,
+ * transient, within o's timeout of 700 ms, its message "ssh USER@HOST:PORT: " + want.
+ */
+static void stalled(struct ssh_opts *o, int port, const char *want, const char *what)
+{
+	struct ssh *s = NULL;
+	struct err err;
+	char msg[512];
+	long t0, dt;
+	int rc, transient = -1;
+
+	o->port = port;
+	o->timeout_ms = 700;
+	t0 = now_ms();
+	rc = ssh_connect(o, &s, &transient, &err);
+	dt = now_ms() - t0;
+	ok(rc < 0 && transient == 1, "%s fails, transient", what);
+	snprintf(msg, sizeof(msg), "ssh %s@127.0.0.1:%d: %s", o->user, port, want);
+	ok(strstr(err.msg, msg) != NULL, "... naming what it waited for: %s", err.msg);
+	ok(dt >= 650 && dt < 700 + 1000, "... within the timeout (%ld ms)", dt);
+}
+
 /* Run ssh_shell with stdin from in_path and stdout/stderr to files. */
 static int shell_with(struct ssh *s, const char *command, const char *in_path, const char *out_path,
                       const char *err_path, int *status, struct err *err)
@@ -453,6 +476,10 @@ int main(void)
 		diag("cannot go on without a session");
 		return tap_done();
 	}
+	/* No operation waits forever: unset, or set to 0, is the default bound. */
+	is_int(ssh_timeout(s), 60000, "no operation timeout given: each operation has 60 s");
+	ssh_set_timeout(s, 0);
+	is_int(ssh_timeout(s), 60000, "ssh_set_timeout(0) keeps a bound: 60 s");
 	rc = ssh_exec(s, "echo hello; echo err >&2; exit 3", &out, &errout, &status, &err);
 	ok(rc == 0, "exec runs");
 	if (rc < 0)
@@ -663,16 +690,27 @@ int main(void)
 	/* A port that accepts (the kernel does) but never speaks. */
 	fd = loopback(1, &lport);
 	ok(fd >= 0, "a silent listener on %d", lport);
-	o.port = lport;
-	o.timeout_ms = 700;
-	transient = -1;
-	t0 = now_ms();
-	rc = ssh_connect(&o, &s, &transient, &err);
-	dt = now_ms() - t0;
-	ok(rc < 0 && transient == 1, "a silent peer fails, transient");
-	ok(strstr(err.msg, "timed out after 700 ms"), "... saying: %s", err.msg);
-	ok(dt >= 650 && dt < 700 + 1000, "... within the timeout (%ld ms)", dt);
+	stalled(&o, lport, "no SSH banner within 700 ms", "a silent peer");
+	close(fd);
 
+	/* A peer that accepts, sends its banner, then never answers the key exchange. */
+	fd = loopback(1, &lport);
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		static const char banner[] = "SSH-2.0-stall\r\n";
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0 && write(c, banner, sizeof(banner) - 1) > 0)
+			pause();
+		_exit(0);
+	}
+	stalled(&o, lport, "no answer to the key exchange within 700 ms",
+	        "a peer that stalls after its banner");
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
 	close(fd);
 
 	/* A peer that accepts and hangs up (sshd not ready in a booting VM). */

@@ -748,6 +748,64 @@ static void test_lock(void)
 	free(base);
 }
 
+static void test_vm_uuid(void)
+{
+	char *base = fresh_state_dir("uuid");
+	char u1[STATE_UUID_LEN + 1], u2[STATE_UUID_LEN + 1], *file, *content;
+	struct state st, st2;
+	struct err err;
+	pid_t pid;
+	int status;
+
+	state_open(&st, "ft", 0, &err);
+	ok(state_vm_uuid(&st, u1, &err) < 0 && strstr(err.msg, "does not exist"),
+	   "no state directory: no UUID: %s", err.msg);
+	state_close(&st);
+	state_open(&st, "ft", 1, &err);
+	is_int(state_vm_uuid(&st, u1, &err), 0, "the vm UUID is generated");
+	ok(strlen(u1) == 36 && u1[8] == '-' && u1[13] == '-' && u1[14] == '4' && u1[18] == '-' &&
+	       strchr("89ab", u1[19]) && u1[23] == '-',
+	   "... a random (version 4) UUID in libvirt's form: %s", u1);
+	file = path_join(st.dir, "vm-uuid");
+	is_int(mode_of(file), 0600, "vm-uuid is 0600");
+	content = scratch_slurp(file);
+	ok(content && strncmp(content, u1, 36) == 0 && strcmp(content + 36, "\n") == 0,
+	   "the file holds it and a newline");
+	free(content);
+	is_int(state_vm_uuid(&st, u2, &err), 0, "asked again");
+	is_str(u2, u1, "... the same UUID");
+	state_open(&st2, "ft", 1, &err);
+	ok(state_vm_uuid(&st2, u2, &err) == 0 && strcmp(u1, u2) == 0,
+	   "another struct state of the stack reads the same");
+	state_close(&st2);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct state cst;
+		char cu[STATE_UUID_LEN + 1];
+
+		state_open(&cst, "ft", 1, &err);
+		_exit(state_vm_uuid(&cst, cu, &err) == 0 && strcmp(cu, u1) == 0 ? 0 : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0,
+	   "another process reads the same");
+	put(file, "not-a-uuid\n", 11);
+	ok(state_vm_uuid(&st, u2, &err) < 0 && strstr(err.msg, "holds no UUID") &&
+	       strstr(err.msg, "ftboot down"),
+	   "a file that holds no UUID is refused, with what to do: %s", err.msg);
+	put(file, "", 0);
+	ok(state_vm_uuid(&st, u2, &err) < 0 && strstr(err.msg, "vm UUID file") &&
+	       strstr(err.msg, "is empty"),
+	   "an empty one too: %s", err.msg);
+	unlink(file);
+	ok(state_vm_uuid(&st, u2, &err) == 0 && strcmp(u1, u2) != 0,
+	   "deleted: a new one is generated");
+	free(file);
+	state_close(&st);
+	free(base);
+}
+
 static void test_destroy(void)
 {
 	char *base = fresh_state_dir("destroy");
@@ -790,6 +848,7 @@ int main(void)
 	test_secret_race();
 	test_secret_statistics();
 	test_lock();
+	test_vm_uuid();
 	test_destroy();
 
 	scratch_close(tmp);

@@ -19,6 +19,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@
 #define NET2  "ftu-net2"
 #define POOL  "ftu-pool"
 #define DOM   "ftu-dom1"
+#define UUID1 "4a1c0a4e-7d2b-4f4e-8d6f-2b0a5c3e9d71"
+#define UUID2 "0b9f3c1d-5e6a-4b7c-9d8e-1f2a3b4c5d6e"
 #define NASTY "a&b<c>\"d'e"
 #define IP(a, b, c, d)                                                                             \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -322,6 +325,15 @@ static void test_dom_render(void)
 	dom_spec(&d, "/d.qcow2", "/bad\xff.log", mac);
 	ok(virt_dom_render(&d, &xml, &err) < 0 && has(err.msg, "console log"),
 	   "invalid UTF-8 in a path refused");
+	dom_spec(&d, "/d.qcow2", NULL, mac);
+	d.uuid = UUID1;
+	ok(virt_dom_render(&d, &xml, &err) == 0 && has(xml, "  <uuid>" UUID1 "</uuid>\n"),
+	   "the spec's UUID is in the XML");
+	free(xml);
+	xml = NULL;
+	d.uuid = "4a1c0a4e-'/>-4f4e-8d6f-2b0a5c3e9d71";
+	ok(virt_dom_render(&d, &xml, &err) < 0 && has(err.msg, "invalid UUID"),
+	   "a UUID that is not one is refused: %s", err.msg);
 }
 
 static void test_open(void)
@@ -349,8 +361,11 @@ static void test_open(void)
 	                    "libvirtd)"),
 	   "no daemon: says so and how to start it: %s", err.msg);
 	ok(virt_open("test:///default", &v, &err) == 0 && v, "test:///default opens");
-	if (v)
+	if (v) {
 		is_str(virt_uri(v), "test:///default", "virt_uri");
+		/* The test driver has no keepalive: open says so, without failing. */
+		is_int(virt_keepalive(v), 0, "test:///default: no keepalive, and no error");
+	}
 	virt_close(v);
 	virt_close(NULL);
 }
@@ -622,6 +637,25 @@ static void test_domains(struct virt *v, const char *disk)
 	ok(virt_dom_stop(v, DOM, 1, &forced, &err) == 0, "stopping a missing one is fine");
 	ok(virt_dom_start(v, DOM, &err) < 0 && has(err.msg, "domain 'ftu-dom1' does not exist"),
 	   "starting a missing one: %s", err.msg);
+
+	/* The stack's UUID: a define again (after a kill mid-define) is the same domain. */
+	d.uuid = UUID1;
+	ok(virt_dom_define(v, &d, &err) == 0, "defined with the stack's UUID");
+	r = virt_dom_define(v, &d, &err);
+	ok(r == 0, "defined again with it: no error: %s", r == 0 ? "fine" : err.msg);
+	ok(virt_dom_xml(v, DOM, &xml, &err) == 0 && has(xml, "<uuid>" UUID1 "</uuid>"),
+	   "libvirt's XML has that UUID");
+	free(xml);
+	xml = NULL;
+	d.uuid = UUID2;
+	ok(virt_dom_define(v, &d, &err) < 0 &&
+	       has(err.msg,
+	           "domain 'ftu-dom1' exists with UUID " UUID1 ", not the expected " UUID2),
+	   "a domain of that name with another UUID is refused, naming both: %s", err.msg);
+	ok(virt_dom_xml(v, DOM, &xml, &err) == 0 && has(xml, "<uuid>" UUID1 "</uuid>"),
+	   "... and left as it was");
+	free(xml);
+	ok(virt_dom_remove(v, DOM, &err) == 0, "removed again");
 	free(log);
 }
 
@@ -792,6 +826,41 @@ static int listed(const char *cmd, const char *name)
 	return r;
 }
 
+/*
+ * A daemon that stops answering (SIGSTOP: alive, silent) fails the call
+ * in progress through keepalive, within its 5 s x 6 pings, instead of
+ * holding it forever. Only with a daemon this test started: the VM
+ * tier's is not ours to stop. v is unusable afterwards.
+ */
+static void real_stalled(struct virt *v, const char *dom)
+{
+	enum virt_dom_state state;
+	struct err err;
+	char path[600], line[32];
+	double t0, took;
+	FILE *f;
+	long pid = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/libvirtd.pid", real_dir);
+	f = real_started ? fopen(path, "r") : NULL;
+	if (f && fgets(line, sizeof(line), f))
+		pid = strtol(line, NULL, 10);
+	if (f)
+		fclose(f);
+	if (pid <= 1) {
+		skip("real: keepalive against a stopped daemon needs a daemon started here");
+		return;
+	}
+	kill((pid_t)pid, SIGSTOP);
+	t0 = mono();
+	r = virt_dom_state(v, dom, &state, &err);
+	took = mono() - t0;
+	kill((pid_t)pid, SIGCONT);
+	ok(r < 0 && took < 50, "real: a stopped libvirtd fails the call in %.0f s: %s", took,
+	   r < 0 ? err.msg : "it answered");
+}
+
 static void test_real(void)
 {
 	char why[512], mac[VIRT_MAC_STRLEN], net[VIRT_NAME_MAX], bridge[16], pool[VIRT_NAME_MAX];
@@ -820,6 +889,8 @@ static void test_real(void)
 		return;
 	}
 	diag("real libvirtd at %s, network namespace %s", real_uri, real_ns);
+	is_int(virt_keepalive(v), 1,
+	       "real: keepalive is on, so a daemon that stops answering is noticed");
 	snprintf(net, sizeof(net), "ftu-real-%ld", (long)getpid());
 	snprintf(pool, sizeof(pool), "ftu-real-%ld", (long)getpid());
 	snprintf(dom, sizeof(dom), "ftu-real-%ld", (long)getpid());
@@ -976,6 +1047,7 @@ static void test_real(void)
 	free(disk2);
 	free(seedp);
 	free(data);
+	real_stalled(v, dom);
 	virt_close(v);
 	real_close();
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "fs.h"
 #include "run.h"
 #include "tap.h"
@@ -94,6 +95,19 @@ static void test_names_and_tail(void)
 	stack_free(st);
 }
 
+/* Write text to top/rel, making its directory. */
+static void put_in(const char *top, const char *rel, const char *text)
+{
+	struct err err;
+	char *p = path_join(top, rel), *d = xstrdup(p);
+
+	*strrchr(d, '/') = '\0';
+	fs_mkdirs(d, 0700, &err);
+	fs_write_atomic(p, text, strlen(text), 0600, 0, NULL, &err);
+	free(d);
+	free(p);
+}
+
 /* A project in dir/seed: srcs/stack.yaml and images/t/. */
 static char *seed_project(const char *network_config)
 {
@@ -106,40 +120,25 @@ static char *seed_project(const char *network_config)
 	                                "    ssh_authorized_keys:\n      - ${ssh_authorized_key}\n"
 	                                "ssh_keys:\n  ed25519_private: ${host_key_private}\n";
 	char *top = path_join(dir, "seed");
-	char *p;
 	struct err err;
 
 	fs_remove_tree(top, &err);
-	p = path_join(top, "images/t");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	p = path_join(top, "srcs");
-	fs_mkdirs(p, 0700, &err);
-	free(p);
-	p = path_join(top, "srcs/stack.yaml");
-	fs_write_atomic(p, stack_yaml, sizeof(stack_yaml) - 1, 0600, 0, NULL, &err);
-	free(p);
-	p = path_join(top, "images/t/image.yaml");
-	fs_write_atomic(p, image_yaml, sizeof(image_yaml) - 1, 0600, 0, NULL, &err);
-	free(p);
-	p = path_join(top, "images/t/user-data");
-	fs_write_atomic(p, user_data, sizeof(user_data) - 1, 0600, 0, NULL, &err);
-	free(p);
-	if (network_config) {
-		p = path_join(top, "images/t/network-config");
-		fs_write_atomic(p, network_config, strlen(network_config), 0600, 0, NULL, &err);
-		free(p);
-	}
+	put_in(top, "srcs/stack.yaml", stack_yaml);
+	put_in(top, "images/t/image.yaml", image_yaml);
+	put_in(top, "images/t/user-data", user_data);
+	if (network_config)
+		put_in(top, "images/t/network-config", network_config);
 	return top;
 }
 
-/* Build the seed of the project made by seed_project; NULL on failure (err set). */
-static char *seed_of(const char *top, struct err *err)
+static const struct vm_seed_keys good_keys = {"ssh-ed25519 AAAAuser ftboot",
+                                              "ssh-ed25519 AAAAhost ftboot",
+                                              "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n"
+                                              "-----END OPENSSH PRIVATE KEY-----\n"};
+
+/* Build the seed of the project made by seed_project with keys; NULL on failure (err set). */
+static char *seed_with(const char *top, const struct vm_seed_keys *keys, struct err *err)
 {
-	static const struct vm_seed_keys keys = {"ssh-ed25519 AAAAuser ftboot",
-	                                         "ssh-ed25519 AAAAhost ftboot",
-	                                         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n"
-	                                         "-----END OPENSSH PRIVATE KEY-----\n"};
 	struct stack *st = NULL;
 	struct state state = {0};
 	struct vm vm;
@@ -152,7 +151,7 @@ static char *seed_of(const char *top, struct err *err)
 	if (vm_open(&vm, st, &state, NULL, err) < 0)
 		goto out;
 	opened = 1;
-	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, &keys, &iso, err) < 0)
+	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, keys, &iso, err) < 0)
 		goto out;
 	img = path_join(top, "seed.iso");
 	if (fs_write_atomic(img, iso.data, iso.len, 0600, 0, NULL, err) < 0) {
@@ -167,6 +166,11 @@ out:
 	buf_release(&iso);
 	free(path);
 	return img;
+}
+
+static char *seed_of(const char *top, struct err *err)
+{
+	return seed_with(top, &good_keys, err);
 }
 
 /*
@@ -206,6 +210,7 @@ static void test_seed(void)
 	                         "        - ${dns}\n";
 	const char *argv[] = {"isoinfo", "-d", "-i", "/dev/null", NULL};
 	struct buf out = BUF_INIT(1 << 16);
+	struct vm_seed_keys keys;
 	struct err err;
 	char *top, *img, *ud, *md = NULL, *md2, *got;
 
@@ -260,6 +265,17 @@ static void test_seed(void)
 	free(top);
 	free(md);
 
+	/* An emission error is shown in its own words, not as a size. */
+	keys = good_keys;
+	keys.host_priv = "not UTF-8: \xff\xfe";
+	top = seed_project(NULL);
+	img = seed_with(top, &keys, &err);
+	ok(img == NULL && strstr(err.msg, "images/t/user-data: ") &&
+	       strstr(err.msg, "a string is not valid UTF-8") && !strstr(err.msg, "larger than"),
+	   "a value YAML cannot write fails with the emitter's words: %s", img ? "built" : err.msg);
+	free(img);
+	free(top);
+
 	seed_refused("- version: 2\n",
 	             "images/t/network-config: a cloud-init network-config template must be one "
 	             "YAML mapping",
@@ -274,6 +290,106 @@ static void test_seed(void)
 	             "known ones");
 }
 
+/*
+ * The image project in dir/pin, on test:///default: image.yaml pins
+ * content (put in the cache under its digest, so nothing is downloaded).
+ */
+static void pin_project(const char *top, const char *content, char hex[CRYPTO_HEX_MAX])
+{
+	static const char stack_yaml[] =
+	    "name: pinned\nvm: {profile: t, uri: 'test:///default', cidr: 10.77.4.0/24, address: "
+	    "10.77.4.9, lb_address: 10.77.4.10}\nservices: {a: {}}\n";
+	static const char user_data[] = "hostname: ${hostname}\n";
+	char *p, *yaml;
+
+	crypto_hash_buf(CRYPTO_SHA512, content, strlen(content), hex);
+	put_in(top, "srcs/stack.yaml", stack_yaml);
+	put_in(top, "images/t/user-data", user_data);
+	yaml = xasprintf("image: {url: 'http://127.0.0.1:1/i.raw', sha512: %s, format: raw}\n"
+	                 "user: deb\n",
+	                 hex);
+	put_in(top, "images/t/image.yaml", yaml);
+	free(yaml);
+	p = xasprintf("images/%.16s-i.raw", hex);
+	put_in(dir, p, content);
+	free(p);
+}
+
+/* vm_up (and vm_down with down set) of the project at top; 0 or -1 with err set. */
+static int pin_run(const char *top, int down, struct err *err)
+{
+	struct stack *st = NULL;
+	struct state state = {0};
+	struct vm vm;
+	char *path = path_join(top, "srcs/stack.yaml");
+	int opened = 0, rc = -1;
+
+	if (stack_load(path, &st, err) < 0 || state_open(&state, st->name, 1, err) < 0 ||
+	    vm_open(&vm, st, &state, NULL, err) < 0)
+		goto out;
+	opened = 1;
+	rc = down ? vm_down(&vm, err) : vm_up(&vm, err);
+out:
+	if (opened)
+		vm_close(&vm);
+	state_close(&state);
+	stack_free(st);
+	free(path);
+	return rc;
+}
+
+/* 1 if the pool directory holds file name. */
+static int pooled(const char *name)
+{
+	char *p = xasprintf("%s/pool/ftboot-pinned/%s", dir, name);
+	int r = fs_exists(p);
+
+	free(p);
+	return r;
+}
+
+/*
+ * A changed image pin: the base's name carries the digest, and a VM
+ * made from the old one is refused until `down`, which removes it.
+ */
+static void test_pin_change(void)
+{
+	char hex_a[CRYPTO_HEX_MAX], hex_b[CRYPTO_HEX_MAX], *top = path_join(dir, "pin");
+	char base_a[64], base_b[64], short_a[32], short_b[32];
+	struct err err;
+
+	{
+		char *pool = path_join(dir, "pool");
+
+		setenv("FTBOOT_POOL_DIR", pool, 1);
+		free(pool);
+	}
+	pin_project(top, "image A\n", hex_a);
+	snprintf(base_a, sizeof(base_a), "ftboot-pinned-base-%.12s.raw", hex_a);
+	snprintf(short_a, sizeof(short_a), "sha512 %.12s...", hex_a);
+	(void)pin_run(top, 0, &err); /* the test driver stops it somewhere after the base */
+	ok(pooled(base_a), "the base is named after its digest: %s", base_a);
+
+	pin_project(top, "image B\n", hex_b);
+	snprintf(base_b, sizeof(base_b), "ftboot-pinned-base-%.12s.raw", hex_b);
+	snprintf(short_b, sizeof(short_b), "now pins %.12s...", hex_b);
+	ok(pin_run(top, 0, &err) < 0 &&
+	       strstr(err.msg, "vm 'ftboot-pinned' was made from the image") &&
+	       strstr(err.msg, short_a) && strstr(err.msg, short_b) &&
+	       strstr(err.msg, "ftboot down") && strstr(err.msg, "image.yaml now pins"),
+	   "another pin while the vm is made from the old image is refused, naming both digests "
+	   "and what to do: %s",
+	   err.msg);
+	ok(!pooled(base_b), "... and places nothing");
+	ok(pin_run(top, 1, &err) == 0, "down: %s", err.msg);
+	ok(!pooled(base_a), "down removes the old base");
+	(void)pin_run(top, 0, &err);
+	ok(pooled(base_b) && !pooled(base_a), "then up places the new image under its own name");
+	ok(pin_run(top, 1, &err) == 0 && !pooled(base_b), "down removes the new one as well");
+	unsetenv("FTBOOT_POOL_DIR");
+	free(top);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ftboot-vm.XXXXXX";
@@ -286,6 +402,7 @@ int main(void)
 	test_cache_dir();
 	test_names_and_tail();
 	test_seed();
+	test_pin_change();
 	fs_remove_tree(dir, &err);
 	return tap_done();
 }
