@@ -13,6 +13,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${FTBOOT:=$top/ftboot}"
 export FTBOOT FTBOOT_TOP=$top
 bench_skip() {
+	if [ "${FTBOOT_TEST_REQUIRE_VM:-}" = 1 ]; then
+		echo "bench vm: failed: $* (FTBOOT_TEST_REQUIRE_VM=1: it must run here)" >&2
+		exit 1
+	fi
 	echo "bench vm: skipped: $*"
 	exit 0
 }

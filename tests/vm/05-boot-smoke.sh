@@ -22,7 +22,6 @@
 # shellcheck source=lib-vm.sh
 . "$(dirname "$0")/lib-vm.sh"
 
-here=$(cd "$(dirname "$0")" && pwd)
 uri=$FTBOOT_TEST_LIBVIRT_URI
 name=ftboot-smoke-$(vm_run_id)
 bridge=ftbsmk$(vm_run_id)
@@ -37,9 +36,9 @@ bail() {
 virsh_() { virsh -q -c "$uri" "$@"; }
 
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
-	skip_all "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+	vm_cannot "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 for tool in virsh qemu-img genisoimage ssh ssh-keygen ip; do
-	command -v "$tool" >/dev/null 2>&1 || skip_all "$tool not found"
+	command -v "$tool" >/dev/null 2>&1 || vm_cannot "$tool not found"
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-smoke.XXXXXX") || bail "mktemp failed"
@@ -68,18 +67,9 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The guest image (built once, cached by the content of build-guest.sh).
-st=0
-guest=$("$here/build-guest.sh" 2>"$tmp/build.log") || st=$?
-if [ "$st" -ne 0 ]; then
-	sed 's/^/# /' "$tmp/build.log" | tail -20
-	if [ "$st" -eq 77 ]; then
-		skip_all "the test guest cannot be built here: $(grep 'cannot build' "$tmp/build.log" | tail -1)"
-	fi
-	echo "Bail out! build-guest.sh failed (exit $st)"
-	exit 1
-fi
-sed 's/^/# /' "$tmp/build.log"
+# The guest image (built once, cached by the content of build-guest.sh),
+# by lib-vm.sh's outer run.
+vm_guest
 # The run's own subnet: its namespace has no other network.
 net=$(vm_subnet 5)
 

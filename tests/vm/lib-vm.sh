@@ -23,14 +23,38 @@
 #   vm_cleanup                 at exit: down, leftovers, HTTP server, scratch
 VM_TOP=$FTBOOT_TOP
 
+# This machine cannot run the VM tier: a skip with the reason, unless
+# FTBOOT_TEST_REQUIRE_VM=1 (CI sets it: its machine can), where it fails.
+vm_cannot() {
+	if [ "${FTBOOT_TEST_REQUIRE_VM:-}" = 1 ]; then
+		echo "not ok 1 - the VM tier must run here (FTBOOT_TEST_REQUIRE_VM=1) but cannot: $*"
+		echo "1..1"
+		exit 1
+	fi
+	skip_all "$*"
+}
+
+# A peer that should have worked and did not: a failure, not a skip.
+vm_broken() {
+	echo "not ok 1 - $*"
+	echo "1..1"
+	exit 1
+}
+
 vm_outer() {
 	local env_dir rc=0 st=0
-	[ "$(id -u)" -eq 0 ] || skip_all "the VM tier needs root (libvirtd, debootstrap, network namespaces)"
-	env_dir=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-vmenv.XXXXXX") || skip_all "no temporary directory"
+	vm_need_root
+	# The guest is built here, in the host's namespace: the test's own has
+	# no way out to Debian's mirror.
+	vm_guest
+	export FTBOOT_TEST_GUEST=$guest
+	env_dir=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-vmenv.XXXXXX") || vm_broken "mktemp failed"
 	"$VM_TOP/tests/servers/libvirtd.sh" start "$env_dir" >"$env_dir/start.out" 2>&1 || st=$?
 	if [ "$st" -ne 0 ]; then
+		sed 's/^/# /' "$env_dir/start.out"
 		rm -rf "$env_dir"
-		skip_all "a private libvirtd could not be started (tests/servers/libvirtd.sh: exit $st)"
+		[ "$st" -eq 77 ] && vm_cannot "no private libvirtd here (tests/servers/libvirtd.sh: exit 77)"
+		vm_broken "a private libvirtd in its own namespace (tests/servers/libvirtd.sh: exit $st)"
 	fi
 	vm_host_snapshot >"$env_dir/host.before"
 	set -a
@@ -66,27 +90,24 @@ vm_host_unchanged() {
 	[ -z "$d" ] || printf '%s\n' "$d" | head -20 | sed 's/^/#   /'
 }
 
-# Re-run inside the namespace unless this is the inner run already.
-if [ -z "${FTBOOT_TEST_NETNS:-}" ] || [ "$(ip netns identify $$ 2>/dev/null)" != "$FTBOOT_TEST_NETNS" ]; then
-	if [ -n "${FTBOOT_TEST_NETNS:-}" ]; then
-		unset FTBOOT_TEST_NETNS FTBOOT_TEST_LIBVIRT_URI FTBOOT_TEST_LIBVIRT_DIR
-	fi
-	vm_outer "$@"
-fi
-ip link set lo up 2>/dev/null
 
 vm_need_root() {
-	[ "$(id -u)" -eq 0 ] || skip_all "the VM tier needs root (libvirtd, debootstrap)"
-	command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
-	command -v virsh >/dev/null || skip_all "no virsh (apt-get install libvirt-clients)"
+	[ "$(id -u)" -eq 0 ] || vm_cannot "the VM tier needs root (libvirtd, debootstrap, network namespaces)"
+	command -v qemu-system-x86_64 >/dev/null || vm_cannot "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
+	command -v virsh >/dev/null || vm_cannot "no virsh (apt-get install libvirt-clients)"
 }
 
-# The guest, converted once to qcow2 next to the raw build (cached too).
+# The guest, converted once to qcow2 next to the raw build (cached too):
+# the outer run's, or built now.
 vm_guest() {
-	local dir rc
-	dir=$("$VM_TOP/tests/vm/build-guest.sh")
-	rc=$?
-	[ $rc -eq 0 ] || skip_all "the Debian test guest could not be built (build-guest.sh exit $rc)"
+	local dir rc=0
+	if [ -n "${FTBOOT_TEST_GUEST:-}" ] && [ -s "$FTBOOT_TEST_GUEST/rootfs.qcow2" ]; then
+		guest=$FTBOOT_TEST_GUEST
+		return 0
+	fi
+	dir=$("$VM_TOP/tests/vm/build-guest.sh") || rc=$?
+	[ $rc -eq 77 ] && vm_cannot "the Debian test guest cannot be built here (build-guest.sh said why above)"
+	[ $rc -eq 0 ] || vm_broken "tests/vm/build-guest.sh failed (exit $rc; its log is above)"
 	# One converter at a time: parallel runs share the cache.
 	if ! (
 		flock 9
@@ -94,7 +115,7 @@ vm_guest() {
 			{ qemu-img convert -O qcow2 "$dir/rootfs.img" "$dir/rootfs.qcow2.tmp" &&
 				mv "$dir/rootfs.qcow2.tmp" "$dir/rootfs.qcow2"; }
 	) 9>"$dir/rootfs.qcow2.lock"; then
-		skip_all "qemu-img convert failed"
+		vm_broken "qemu-img convert of the test guest failed"
 	fi
 	guest=$dir
 }
@@ -203,3 +224,13 @@ vm_cleanup() {
 	vm_teardown
 	rm -rf "$tmp"
 }
+
+# Last, once every function above is defined: re-run inside the
+# namespace unless this is the inner run already.
+if [ -z "${FTBOOT_TEST_NETNS:-}" ] || [ "$(ip netns identify $$ 2>/dev/null)" != "$FTBOOT_TEST_NETNS" ]; then
+	if [ -n "${FTBOOT_TEST_NETNS:-}" ]; then
+		unset FTBOOT_TEST_NETNS FTBOOT_TEST_LIBVIRT_URI FTBOOT_TEST_LIBVIRT_DIR
+	fi
+	vm_outer "$@"
+fi
+ip link set lo up 2>/dev/null
