@@ -34,7 +34,12 @@ enum doc_style {
 	DOC_STYLE_FLOW,    /* collection in flow style: [a, b] {a: b} */
 };
 
-/* A place in the source text: 1-based line and column, 0-based offset. */
+/*
+ * A place in the source text: 1-based line and column in characters (a
+ * byte-order mark is none; CR LF, CR, LF, NEL, LS and PS end a line), and
+ * the 0-based byte offset into the text (the text's length when unknown:
+ * a UTF-16 text).
+ */
 struct doc_mark {
 	unsigned line; /* 0: unknown (built in code, or JSON) */
 	unsigned col;

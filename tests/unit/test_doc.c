@@ -311,6 +311,39 @@ static void test_marks_styles(void)
 	doc_free(root);
 }
 
+/* Marks count characters (not bytes, not the byte-order mark); offsets are bytes. */
+static void test_marks_text(void)
+{
+	struct doc_node *root, *m;
+
+	root = yaml1("\xef\xbb\xbf\xc3\xa9: \xe2\x82\xac\r\nb: x\rc: y\n");
+	ok(root && root->type == DOC_MAP && root->n == 3, "BOM, UTF-8, CR LF and CR parse");
+	m = doc_map_get(root, "\xc3\xa9");
+	is_int(m ? m->mark.col : 0, 4, "a two-byte key is one column");
+	is_int(m ? m->mark.offset : 0, 7, "offset in bytes, the byte-order mark included");
+	m = doc_map_get(root, "b");
+	is_int(m ? m->mark.line : 0, 2, "after CR LF, line 2");
+	is_int(m ? m->mark.offset : 0, 15, "offset in bytes after a three-byte character");
+	m = doc_map_get(root, "c");
+	is_int(m ? m->mark.line : 0, 3, "after a lone CR, line 3");
+	is_int(m ? m->mark.col : 0, 4, "column 4");
+	is_int(m ? m->mark.offset : 0, 20, "offset 20");
+	doc_free(root);
+	yaml_fails("tab.yaml", "a: \xc3\xa9\xc3\xa9\n\tb: c\n", 14,
+	           "tab.yaml:2:1: found a tab character that violates indentation: a tab; "
+	           "YAML indents with spaces, not tabs");
+	yaml_fails("tab.yaml",
+	           "\xef\xbb\xbf"
+	           "a: b\n\tb: c\n",
+	           14,
+	           "tab.yaml:2:1: found a tab character that violates indentation: a tab; "
+	           "YAML indents with spaces, not tabs");
+	yaml_fails("cr.yaml",
+	           "\xef\xbb\xbf"
+	           "a: b\r\xc3\xa9\xff\n",
+	           12, "cr.yaml:2:2: invalid leading UTF-8 octet (#xFF)");
+}
+
 static void test_documents(void)
 {
 	struct doc_list list = {NULL, 0};
@@ -1331,6 +1364,7 @@ int main(void)
 {
 	test_scalar_types();
 	test_marks_styles();
+	test_marks_text();
 	test_documents();
 	test_yaml_errors();
 	test_aliases();
