@@ -187,6 +187,29 @@ static void test_errors(void)
 	ok(strncmp(error_of("a: [\n"), "templates/t.yaml:", 17) == 0, "YAML error names the file");
 }
 
+/* The error is at the bad placeholder, not at the first of its scalar. */
+static void test_which_placeholder(void)
+{
+	is_str(error_of("a: ${lb_ip} and ${bad\n"),
+	       "templates/t.yaml:1:17: unterminated placeholder: '${' without '}' (write $${ for "
+	       "a literal '${')",
+	       "unterminated: the second '${'");
+	is_str(error_of("a: \"${lb_ip}${a b}\"\n"),
+	       "templates/t.yaml:1:13: bad character ' ' in a placeholder; names are letters, "
+	       "digits, '_', '.' and '-' (write $${ for a literal '${')",
+	       "bad character: the second '${'");
+	is_str(error_of("a: $${} x${}\n"), "templates/t.yaml:1:10: empty placeholder '${}'",
+	       "empty: not the '${}' inside a literal '$${}'");
+	is_str(error_of("a: ${lb_ip} $${nope} ${nope}\n"),
+	       "templates/t.yaml:1:22: unknown variable 'nope' (write $${ for a literal '${'; "
+	       "known: lb_ip, port.nginx, ports.nginx, secret.pw, values.n)",
+	       "unknown: not the same name inside a literal '$${nope}'");
+	is_str(error_of("a: |\n  ${lb_ip}\n  ${port.nginx} ${a\xc3\xa9}\n"),
+	       "templates/t.yaml:3:17: bad character '\xc3\xa9' in a placeholder; names are "
+	       "letters, digits, '_', '.' and '-' (write $${ for a literal '${')",
+	       "bad character: a multi-byte one is quoted whole, the third '${' of a block");
+}
+
 /* Columns count characters, 1-based, whatever comes before on the line or in the file. */
 static void test_positions(void)
 {
@@ -224,6 +247,7 @@ int main(void)
 	test_injection();
 	test_errors();
 	test_positions();
+	test_which_placeholder();
 	tmpl_vars_release(&vars);
 	return tap_done();
 }
