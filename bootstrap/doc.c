@@ -135,10 +135,15 @@ char *doc_float_text(double f, char out[DOC_FLOAT_TEXT_MAX])
 		if (strtod(out, NULL) == f)
 			break;
 	}
-	if (strpbrk(out, ".eE") == NULL) {
-		size_t n = strlen(out);
+	if (strchr(out, '.') == NULL) {
+		/* "1e+20" is a string to a YAML 1.1 reader: "1.0e+20" is not. */
+		char *e = strchr(out, 'e');
+		size_t n = e ? (size_t)(e - out) : strlen(out), tail = strlen(out + n);
 
-		snprintf(out + n, DOC_FLOAT_TEXT_MAX - n, ".0");
+		if (n + 2 + tail < DOC_FLOAT_TEXT_MAX) {
+			memmove(out + n + 2, out + n, tail + 1);
+			memcpy(out + n, ".0", 2);
+		}
 	}
 	return out;
 }
@@ -1515,21 +1520,24 @@ static yaml_scalar_style_t doc_str_style(const char *s, size_t len)
 }
 
 /*
- * The text to write for a non-string scalar: its own text when it reads
- * back as the same value, else a canonical form.
+ * The text to write for a non-string scalar. A null or a boolean keeps
+ * its own text when it reads back as the same value: every 1.2 core
+ * spelling ("~", "Null", "TRUE" ...) means the same to a YAML 1.1 reader.
+ * A number is written in its canonical form, because its spelling may not:
+ * "010" is 8 to a 1.1 reader (kubectl, PyYAML), "0o17" and "1e3" are
+ * strings to it. An integer is plain decimal and a float has a '.' and a
+ * signed exponent (doc_float_text), which both read alike.
  */
 static const char *doc_scalar_text(const struct doc_node *node, char *buf, size_t size)
 {
 	struct doc_value v;
 
-	if (node->text && node->len > 0 && strlen(node->text) == node->len) {
+	if ((node->type == DOC_NULL || node->type == DOC_BOOL) && node->text && node->len > 0 &&
+	    strlen(node->text) == node->len) {
 		doc_resolve(node->text, node->len, &v);
-		if (v.type == node->type && !v.range && doc_plain_shape(node->text, node->len)) {
-			if ((v.type == DOC_NULL) || (v.type == DOC_BOOL && !v.b == !node->b) ||
-			    (v.type == DOC_INT && v.i == node->i) ||
-			    (v.type == DOC_FLOAT && doc_float_equal(v.f, node->f)))
-				return node->text;
-		}
+		if (v.type == node->type && doc_plain_shape(node->text, node->len) &&
+		    (v.type == DOC_NULL || !v.b == !node->b))
+			return node->text;
 	}
 	switch (node->type) {
 	case DOC_BOOL:
