@@ -10,8 +10,9 @@
  * Writing feeds libyaml's emitter with events, choosing each string's
  * style so that YAML 1.1 and 1.2 readers both read the same string back.
  *
- * Marks: libyaml counts lines, columns and the offset in characters, not
- * bytes; a mark's offset is libyaml's index as is.
+ * Marks: libyaml counts lines, columns and its index in characters, and
+ * skips a byte-order mark; a node's line and column are libyaml's (1-based),
+ * its offset is turned into a byte offset into the text (doc_byte_offset).
  *
  * Numbers are read and written with strtod/snprintf and so assume
  * LC_NUMERIC is "C" (ftboot never changes it).
@@ -134,10 +135,15 @@ char *doc_float_text(double f, char out[DOC_FLOAT_TEXT_MAX])
 		if (strtod(out, NULL) == f)
 			break;
 	}
-	if (strpbrk(out, ".eE") == NULL) {
-		size_t n = strlen(out);
+	if (strchr(out, '.') == NULL) {
+		/* "1e+20" is a string to a YAML 1.1 reader: "1.0e+20" is not. */
+		char *e = strchr(out, 'e');
+		size_t n = e ? (size_t)(e - out) : strlen(out), tail = strlen(out + n);
 
-		snprintf(out + n, DOC_FLOAT_TEXT_MAX - n, ".0");
+		if (n + 2 + tail < DOC_FLOAT_TEXT_MAX) {
+			memmove(out + n + 2, out + n, tail + 1);
+			memcpy(out + n, ".0", 2);
+		}
 	}
 	return out;
 }
@@ -620,6 +626,7 @@ struct doc_reader {
 	struct doc_node *root; /* the current document's root, once complete */
 	struct doc_node **docs;
 	size_t ndocs, docs_cap;
+	size_t at_index, at_byte; /* doc_byte_offset's place: a character, its byte */
 };
 
 static int doc_error_at(struct doc_reader *r, const struct doc_mark *mark, struct err *err,
@@ -637,13 +644,40 @@ static int doc_error_at(struct doc_reader *r, const struct doc_mark *mark, struc
 	return err_set(err, ERR_FAIL, "%s:%u:%u: %s", r->name, mark->line, mark->col, msg);
 }
 
-static struct doc_mark doc_mark_of(const yaml_mark_t *m)
+/*
+ * The byte offset in r->text of libyaml's character index, which counts
+ * characters and not the byte-order mark. A UTF-16 text gives r->len (no
+ * byte offset). Marks come mostly in text order, so the walk goes on from
+ * the last one and starts again only for an earlier one.
+ */
+static size_t doc_byte_offset(struct doc_reader *r, size_t index)
+{
+	const unsigned char *p = (const unsigned char *)r->text;
+
+	if (r->yp.encoding != YAML_UTF8_ENCODING)
+		return r->len;
+	if (index < r->at_index) {
+		r->at_index = 0;
+		r->at_byte = 0;
+	}
+	if (r->at_byte == 0 && r->len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		r->at_byte = 3;
+	while (r->at_index < index && r->at_byte < r->len) {
+		r->at_byte++;
+		while (r->at_byte < r->len && (p[r->at_byte] & 0xC0) == 0x80)
+			r->at_byte++;
+		r->at_index++;
+	}
+	return r->at_byte;
+}
+
+static struct doc_mark doc_mark_of(struct doc_reader *r, const yaml_mark_t *m)
 {
 	struct doc_mark mark;
 
 	mark.line = m->line >= UINT_MAX ? UINT_MAX : (unsigned)m->line + 1;
 	mark.col = m->column >= UINT_MAX ? UINT_MAX : (unsigned)m->column + 1;
-	mark.offset = m->index;
+	mark.offset = doc_byte_offset(r, m->index);
 	return mark;
 }
 
@@ -696,13 +730,13 @@ static int doc_yaml_error(struct doc_reader *r, struct err *err)
 		return doc_error_at(r, &mark, err, "%s", yp->problem);
 	case YAML_SCANNER_ERROR:
 	case YAML_PARSER_ERROR:
-		mark = doc_mark_of(&yp->problem_mark);
-		if (yp->problem_mark.index < r->len && r->text[yp->problem_mark.index] == '\t')
+		mark = doc_mark_of(r, &yp->problem_mark);
+		if (mark.offset < r->len && r->text[mark.offset] == '\t')
 			return doc_error_at(r, &mark, err,
 			                    "%s: a tab; YAML indents with spaces, not tabs",
 			                    yp->problem);
 		if (yp->context) {
-			cmark = doc_mark_of(&yp->context_mark);
+			cmark = doc_mark_of(r, &yp->context_mark);
 			return doc_error_at(r, &mark, err, "%s (%s at line %u, column %u)",
 			                    yp->problem, yp->context, cmark.line, cmark.col);
 		}
@@ -797,7 +831,7 @@ static int doc_make_scalar(struct doc_reader *r, const yaml_event_t *ev, struct 
 	const char *text = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 	const char *tag = (const char *)ev->data.scalar.tag;
-	struct doc_mark mark = doc_mark_of(&ev->start_mark);
+	struct doc_mark mark = doc_mark_of(r, &ev->start_mark);
 	struct doc_node *node = NULL;
 	struct doc_value v;
 	char buf[256], quoted[80];
@@ -1079,7 +1113,7 @@ static int doc_attach(struct doc_reader *r, struct doc_node *node, unsigned heig
 
 static int doc_on_scalar(struct doc_reader *r, const yaml_event_t *ev, struct err *err)
 {
-	struct doc_mark mark = doc_mark_of(&ev->start_mark);
+	struct doc_mark mark = doc_mark_of(r, &ev->start_mark);
 	struct doc_node *node = NULL;
 	size_t a = 0;
 
@@ -1098,7 +1132,7 @@ static int doc_on_scalar(struct doc_reader *r, const yaml_event_t *ev, struct er
 
 static int doc_on_alias(struct doc_reader *r, const yaml_event_t *ev, struct err *err)
 {
-	struct doc_mark mark = doc_mark_of(&ev->start_mark);
+	struct doc_mark mark = doc_mark_of(r, &ev->start_mark);
 	const char *name = (const char *)ev->data.alias.anchor;
 	struct doc_anchor *a;
 	struct doc_node *copy;
@@ -1126,7 +1160,7 @@ static int doc_on_alias(struct doc_reader *r, const yaml_event_t *ev, struct err
 static int doc_on_start(struct doc_reader *r, const yaml_event_t *ev, enum doc_type type,
                         struct err *err)
 {
-	struct doc_mark mark = doc_mark_of(&ev->start_mark);
+	struct doc_mark mark = doc_mark_of(r, &ev->start_mark);
 	const yaml_char_t *tag, *anchor;
 	struct doc_frame *f;
 	struct doc_node *node;
@@ -1486,21 +1520,24 @@ static yaml_scalar_style_t doc_str_style(const char *s, size_t len)
 }
 
 /*
- * The text to write for a non-string scalar: its own text when it reads
- * back as the same value, else a canonical form.
+ * The text to write for a non-string scalar. A null or a boolean keeps
+ * its own text when it reads back as the same value: every 1.2 core
+ * spelling ("~", "Null", "TRUE" ...) means the same to a YAML 1.1 reader.
+ * A number is written in its canonical form, because its spelling may not:
+ * "010" is 8 to a 1.1 reader (kubectl, PyYAML), "0o17" and "1e3" are
+ * strings to it. An integer is plain decimal and a float has a '.' and a
+ * signed exponent (doc_float_text), which both read alike.
  */
 static const char *doc_scalar_text(const struct doc_node *node, char *buf, size_t size)
 {
 	struct doc_value v;
 
-	if (node->text && node->len > 0 && strlen(node->text) == node->len) {
+	if ((node->type == DOC_NULL || node->type == DOC_BOOL) && node->text && node->len > 0 &&
+	    strlen(node->text) == node->len) {
 		doc_resolve(node->text, node->len, &v);
-		if (v.type == node->type && !v.range && doc_plain_shape(node->text, node->len)) {
-			if ((v.type == DOC_NULL) || (v.type == DOC_BOOL && !v.b == !node->b) ||
-			    (v.type == DOC_INT && v.i == node->i) ||
-			    (v.type == DOC_FLOAT && doc_float_equal(v.f, node->f)))
-				return node->text;
-		}
+		if (v.type == node->type && doc_plain_shape(node->text, node->len) &&
+		    (v.type == DOC_NULL || !v.b == !node->b))
+			return node->text;
 	}
 	switch (node->type) {
 	case DOC_BOOL:

@@ -34,7 +34,12 @@ enum doc_style {
 	DOC_STYLE_FLOW,    /* collection in flow style: [a, b] {a: b} */
 };
 
-/* A place in the source text: 1-based line and column, 0-based offset. */
+/*
+ * A place in the source text: 1-based line and column in characters (a
+ * byte-order mark is none; CR LF, CR, LF, NEL, LS and PS end a line), and
+ * the 0-based byte offset into the text (the text's length when unknown:
+ * a UTF-16 text).
+ */
 struct doc_mark {
 	unsigned line; /* 0: unknown (built in code, or JSON) */
 	unsigned col;
@@ -101,7 +106,10 @@ int doc_parse_json(const char *name, const char *text, size_t len, struct doc_no
  * style, two-space indent, no line folding. A string is written plain
  * only when every YAML reader (1.1 and 1.2) would read it back as the
  * same string; otherwise it is quoted ("yes", "0x10", "1:30", "" ...).
- * Returns -1 when out's limit is passed.
+ * A number is written in a form both read as the same number, not as it
+ * was spelled: integers in decimal ("010" -> 10, "0o17" -> 15), floats
+ * as doc_float_text writes them ("1e3" -> 1000.0). Returns -1 when out's
+ * limit is passed.
  */
 int doc_emit_yaml(const struct doc_node *root, struct buf *out, struct err *err);
 
@@ -182,8 +190,10 @@ void doc_list_release(struct doc_list *list);
 
 /*
  * Write into out the shortest decimal text that reads back as f, always
- * with a '.' or an exponent ("3.0", "0.1", "1e+20"); NaN and the
- * infinities as YAML writes them (".nan", ".inf", "-.inf"). Returns out.
+ * with a '.', and an exponent with its sign when there is one ("3.0",
+ * "0.1", "1.0e+20", "1.5e-07"): the form YAML 1.1 and 1.2 readers and
+ * JSON all read as this float. NaN and the infinities as YAML writes them
+ * (".nan", ".inf", "-.inf"). Returns out.
  */
 char *doc_float_text(double f, char out[DOC_FLOAT_TEXT_MAX]);
 

@@ -47,19 +47,42 @@ const char *text_nearest(const char *word, const char *const *cands, size_t n)
 	return best && best_d <= 2 && best_d < strlen(word) ? best : NULL;
 }
 
+/*
+ * Bytes of the line break at p[i..to), or 0: CR LF, CR, LF, NEL, LS and
+ * PS, the breaks libyaml counts as new lines in its marks.
+ */
+static size_t text_break(const unsigned char *p, size_t i, size_t to)
+{
+	if (p[i] == '\r')
+		return i + 1 < to && p[i + 1] == '\n' ? 2 : 1;
+	if (p[i] == '\n')
+		return 1;
+	if (p[i] == 0xC2 && i + 1 < to && p[i + 1] == 0x85)
+		return 2;
+	if (p[i] == 0xE2 && i + 2 < to && p[i + 1] == 0x80 &&
+	    (p[i + 2] == 0xA8 || p[i + 2] == 0xA9))
+		return 3;
+	return 0;
+}
+
 void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col)
 {
-	size_t i;
+	const unsigned char *p = (const unsigned char *)text;
+	size_t i = from, n;
 
-	for (i = from; i < to; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '\n') {
+	if (from == 0 && to >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		i = 3; /* a byte-order mark is not a character */
+	while (i < to) {
+		n = text_break(p, i, to);
+		if (n > 0) {
 			(*line)++;
 			*col = 1;
-		} else if ((c & 0xc0) != 0x80) {
-			(*col)++;
+			i += n;
+			continue;
 		}
+		if ((p[i] & 0xC0) != 0x80)
+			(*col)++;
+		i++;
 	}
 }
 

@@ -18,7 +18,9 @@ const char *text_nearest(const char *word, const char *const *cands, size_t n);
 
 /*
  * Advance a 1-based line/column from offset from to offset to in text,
- * counting UTF-8 characters (as libyaml's marks do).
+ * counting UTF-8 characters and line breaks as libyaml's marks do: CR LF,
+ * CR, LF, NEL, LS and PS each end a line, and a byte-order mark at
+ * offset 0 is not a character.
  */
 void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col);
 

@@ -80,11 +80,15 @@ struct renderer {
 };
 
 /*
- * An error at the placeholder token (as written, e.g. "${lb_ipp}") found
- * at or after node's start in the source, else at node itself.
+ * An error at the placeholder token (as written, e.g. "${lb_ipp}") that
+ * starts at byte at of node's text: the source is searched from node's
+ * start for the same occurrence of token (the third "${" of the scalar
+ * for the third), else the first, else the error is at node itself.
  */
-__attribute__((format(printf, 4, 5))) static int
-fail_at(struct renderer *r, const struct doc_node *node, const char *token, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int fail_at(struct renderer *r,
+                                                         const struct doc_node *node,
+                                                         const char *token, size_t at,
+                                                         const char *fmt, ...)
 {
 	char msg[ERR_MSG_MAX / 2];
 	unsigned line = node->mark.line ? node->mark.line : 1;
@@ -92,9 +96,21 @@ fail_at(struct renderer *r, const struct doc_node *node, const char *token, cons
 	va_list ap;
 
 	if (token && node->mark.line && node->mark.offset < r->len) {
-		const char *hit = memmem(r->text + node->mark.offset, r->len - node->mark.offset,
-		                         token, strlen(token));
+		size_t tl = strlen(token), before = 0, k, from = node->mark.offset;
+		const char *hit, *first = NULL;
 
+		for (k = 0; k < at && k + tl <= node->len; k++)
+			if (memcmp(node->text + k, token, tl) == 0)
+				before++;
+		while ((hit = memmem(r->text + from, r->len - from, token, tl)) != NULL) {
+			if (first == NULL)
+				first = hit;
+			if (before-- == 0)
+				break;
+			from = (size_t)(hit - r->text) + 1;
+		}
+		if (hit == NULL)
+			hit = first;
 		if (hit)
 			text_advance(r->text, node->mark.offset, (size_t)(hit - r->text), &line,
 			             &col);
@@ -111,9 +127,19 @@ static int valid_name_char(char c)
 	       c == '_' || c == '.' || c == '-';
 }
 
+/* Bytes of the UTF-8 character at s (1 for a stray byte), at most n. */
+static size_t utf8_len(const char *s, size_t n)
+{
+	size_t k = 1;
+
+	while (k < n && k < 4 && ((unsigned char)s[k] & 0xC0) == 0x80)
+		k++;
+	return k;
+}
+
 /* Unknown name, with the list of the known ones. */
 static int fail_unknown_list(struct renderer *r, const struct doc_node *node, const char *token,
-                             const char *name)
+                             size_t at, const char *name)
 {
 	struct buf known = BUF_INIT(1024);
 	const char *v;
@@ -129,7 +155,7 @@ static int fail_unknown_list(struct renderer *r, const struct doc_node *node, co
 		}
 		buf_addf(&known, "%s%s", i ? ", " : "", v);
 	}
-	rc = fail_at(r, node, token,
+	rc = fail_at(r, node, token, at,
 	             "unknown variable '%s' (write $${ for a literal '${'; known: %s)", name,
 	             r->vars->n ? buf_cstr(&known) : "none");
 	buf_release(&known);
@@ -138,7 +164,7 @@ static int fail_unknown_list(struct renderer *r, const struct doc_node *node, co
 
 /* Unknown name: say so, with the nearest known name when there is one. */
 static int fail_unknown(struct renderer *r, const struct doc_node *node, const char *token,
-                        const char *name)
+                        size_t at, const char *name)
 {
 	const struct tmpl_vars *vars = r->vars;
 	const char *near = NULL;
@@ -152,22 +178,22 @@ static int fail_unknown(struct renderer *r, const struct doc_node *node, const c
 	}
 	/* Near only if the edit is small against the last part: not db -> pw. */
 	if (near && best <= 2 && best < strlen(strrchr(name, '.') ? strrchr(name, '.') + 1 : name))
-		return fail_at(r, node, token, "unknown variable '%s'; did you mean '%s'?", name,
-		               near);
+		return fail_at(r, node, token, at, "unknown variable '%s'; did you mean '%s'?",
+		               name, near);
 	if (strncmp(name, "secret.", 7) == 0)
-		return fail_at(r, node, token,
+		return fail_at(r, node, token, at,
 		               "unknown variable '%s'; declare the secret under 'secrets:' in the "
 		               "stack file",
 		               name);
 	if (strncmp(name, "values.", 7) == 0)
-		return fail_at(r, node, token,
+		return fail_at(r, node, token, at,
 		               "unknown variable '%s'; set it under 'values:' in the stack file",
 		               name);
 	if (vars->help)
-		return fail_at(r, node, token,
+		return fail_at(r, node, token, at,
 		               "unknown variable '%s' (write $${ for a literal '${'; %s)", name,
 		               vars->help);
-	return fail_unknown_list(r, node, token, name);
+	return fail_unknown_list(r, node, token, at, name);
 }
 
 /*
@@ -209,17 +235,18 @@ static int subst_scalar(struct renderer *r, struct doc_node *node, int is_key,
 		n = j - (i + 2);
 		if (j >= len || s[j] != '}' || n == 0 || n > TMPL_NAME_MAX) {
 			if (j < len && s[j] == '}' && n == 0)
-				fail_at(r, node, "${}", "empty placeholder '${}'");
+				fail_at(r, node, "${}", i, "empty placeholder '${}'");
 			else if (n > TMPL_NAME_MAX)
-				fail_at(r, node, "${", "placeholder name longer than %d characters",
+				fail_at(r, node, "${", i,
+				        "placeholder name longer than %d characters",
 				        TMPL_NAME_MAX);
 			else if (j < len && s[j] != '}')
-				fail_at(r, node, "${",
-				        "bad character '%c' in a placeholder; names are letters, "
+				fail_at(r, node, "${", i,
+				        "bad character '%.*s' in a placeholder; names are letters, "
 				        "digits, '_', '.' and '-' (write $${ for a literal '${')",
-				        s[j]);
+				        (int)utf8_len(s + j, len - j), s + j);
 			else
-				fail_at(r, node, "${",
+				fail_at(r, node, "${", i,
 				        "unterminated placeholder: '${' without '}' (write $${ for "
 				        "a literal '${')");
 			goto out;
@@ -229,7 +256,7 @@ static int subst_scalar(struct renderer *r, struct doc_node *node, int is_key,
 		snprintf(token, sizeof(token), "${%s}", name);
 		v = tmpl_vars_get(r->vars, name);
 		if (v == NULL) {
-			fail_unknown(r, node, token, name);
+			fail_unknown(r, node, token, i, name);
 			goto out;
 		}
 		changed = 1;
@@ -240,7 +267,7 @@ static int subst_scalar(struct renderer *r, struct doc_node *node, int is_key,
 			goto out;
 		}
 		if (v->type == DOC_SEQ || v->type == DOC_MAP) {
-			fail_at(r, node, token,
+			fail_at(r, node, token, i,
 			        "'%s' is %s: it must stand alone as a plain value, e.g. "
 			        "'key: ${%s}'",
 			        name, doc_type_name(v->type), name);
@@ -258,7 +285,7 @@ static int subst_scalar(struct renderer *r, struct doc_node *node, int is_key,
 	rc = 0;
 	goto out;
 toolong:
-	fail_at(r, node, NULL, "value longer than %u bytes after substitution", TMPL_SCALAR_MAX);
+	fail_at(r, node, NULL, 0, "value longer than %u bytes after substitution", TMPL_SCALAR_MAX);
 out:
 	buf_release(&out);
 	return rc;
@@ -291,7 +318,7 @@ static int subst_map(struct renderer *r, struct doc_node *map)
 	for (i = 0; i < map->n; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(map->pairs[i].key->text, map->pairs[j].key->text) == 0)
-				return fail_at(r, map->pairs[i].key, NULL,
+				return fail_at(r, map->pairs[i].key, NULL, 0,
 				               "duplicate key '%s' after substitution (first at "
 				               "line %u)",
 				               map->pairs[i].key->text,

@@ -4,12 +4,17 @@
  * written out, read back, and must be the same tree, written the same
  * way, with no string in single quotes (the writer only uses plain,
  * literal and double-quoted strings). The JSON writer runs too.
+ *
+ * Marks: each node's byte offset, counted on with text_advance from the
+ * start, gives the line and column libyaml gave (characters, a BOM not one,
+ * CR LF, CR, LF, NEL, LS and PS ending lines), but at the very end.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "doc.h"
+#include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,8 +35,39 @@ static int bad_style(const struct doc_node *n)
 	return 0;
 }
 
+/* 1 if a node's mark (of the first *budget ones) disagrees with its offset. */
+static int bad_mark(const struct doc_node *n, const char *text, size_t len, unsigned *budget)
+{
+	unsigned line = 1, col = 1;
+	size_t i;
+
+	if (*budget == 0)
+		return 0;
+	(*budget)--;
+	/* At the end of the text libyaml's mark starts a line of its own. */
+	if (n->mark.line && n->mark.offset != len) {
+		if (n->mark.offset > len)
+			return 1;
+		text_advance(text, 0, n->mark.offset, &line, &col);
+		if (line != n->mark.line || col != n->mark.col)
+			return 1;
+	}
+	for (i = 0; i < n->n; i++) {
+		if (n->type == DOC_SEQ && bad_mark(n->items[i], text, len, budget))
+			return 1;
+		if (n->type == DOC_MAP && (bad_mark(n->pairs[i].key, text, len, budget) ||
+		                           bad_mark(n->pairs[i].value, text, len, budget)))
+			return 1;
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* libyaml reads UTF-16 when the text starts with its BOM: no byte marks. */
+	int utf16 = size >= 2 &&
+	            ((data[0] == 0xFE && data[1] == 0xFF) || (data[0] == 0xFF && data[1] == 0xFE));
+	unsigned budget = 64;
 	struct doc_list list = {NULL, 0}, back = {NULL, 0};
 	struct buf out = BUF_INIT(1 << 26), again = BUF_INIT(1 << 26);
 	struct err err;
@@ -43,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	for (i = 0; i < list.n; i++) {
+		if (!utf16 && bad_mark(list.docs[i], (const char *)data, size, &budget))
+			abort();
 		buf_reset(&out);
 		if (doc_emit_yaml(list.docs[i], &out, &err) < 0) {
 			/* Only a huge tree (aliases) may not fit. */

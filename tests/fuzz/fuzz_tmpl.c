@@ -5,11 +5,16 @@
  * the template renders or fails with "NAME:LINE:COL: ..."; and, whatever
  * the value holds, "k: ${v}" renders to exactly that one string, which
  * survives emit and parse unchanged (no value can change the structure).
+ * A placeholder's error, in a template without a backslash (an escape can
+ * spell "${" unseen), is at a "${" of the text: its line and column,
+ * counted with text_advance, lead to one.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "tmpl.h"
 #include "xmem.h"
 
@@ -39,6 +44,42 @@ static void check_value(const char *value, size_t len)
 	doc_list_release(&out);
 	buf_release(&b);
 	tmpl_vars_release(&vars);
+}
+
+/* 1 if err names a placeholder at a line:column of text that is not a "${". */
+static int bad_position(const char *text, size_t len, const char *msg)
+{
+	static const char *const kinds[] = {"unknown variable '", "unterminated placeholder",
+	                                    "empty placeholder", "bad character '",
+	                                    "placeholder name longer"};
+	unsigned want_line, want_col, line = 1, col = 1;
+	size_t i = 0, next, k;
+	int at = 0, placeholder = 0;
+
+	if (memchr(text, '\\', len) != NULL ||
+	    sscanf(msg, "t.yaml:%u:%u: %n", &want_line, &want_col, &at) != 2 || at == 0)
+		return 0;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (strncmp(msg + at, kinds[k], strlen(kinds[k])) == 0)
+			placeholder = 1;
+	if (msg[at] == '\'' && (strstr(msg, "' is a sequence: it must stand alone") ||
+	                        strstr(msg, "' is a mapping: it must stand alone")))
+		placeholder = 1;
+	if (!placeholder)
+		return 0;
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < len && (line < want_line || (line == want_line && col < want_col))) {
+		next = i + 1;
+		if (text[i] == '\r' && next < len && text[next] == '\n')
+			next++;
+		while (next < len && ((unsigned char)text[next] & 0xC0) == 0x80)
+			next++;
+		text_advance(text, i, next, &line, &col);
+		i = next;
+	}
+	return line != want_line || col != want_col || i + 1 >= len || text[i] != '$' ||
+	       text[i + 1] != '{';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err_clear(&err);
 		if (tmpl_render("t.yaml", nl + 1, size - vlen - 1, &vars, &out, &err) == 0)
 			doc_list_release(&out);
-		else if (strncmp(err.msg, "t.yaml:", 7) != 0)
+		else if (strncmp(err.msg, "t.yaml:", 7) != 0 ||
+		         bad_position(nl + 1, size - vlen - 1, err.msg))
 			abort();
 	}
 	tmpl_vars_release(&vars);

@@ -311,6 +311,39 @@ static void test_marks_styles(void)
 	doc_free(root);
 }
 
+/* Marks count characters (not bytes, not the byte-order mark); offsets are bytes. */
+static void test_marks_text(void)
+{
+	struct doc_node *root, *m;
+
+	root = yaml1("\xef\xbb\xbf\xc3\xa9: \xe2\x82\xac\r\nb: x\rc: y\n");
+	ok(root && root->type == DOC_MAP && root->n == 3, "BOM, UTF-8, CR LF and CR parse");
+	m = doc_map_get(root, "\xc3\xa9");
+	is_int(m ? m->mark.col : 0, 4, "a two-byte key is one column");
+	is_int(m ? m->mark.offset : 0, 7, "offset in bytes, the byte-order mark included");
+	m = doc_map_get(root, "b");
+	is_int(m ? m->mark.line : 0, 2, "after CR LF, line 2");
+	is_int(m ? m->mark.offset : 0, 15, "offset in bytes after a three-byte character");
+	m = doc_map_get(root, "c");
+	is_int(m ? m->mark.line : 0, 3, "after a lone CR, line 3");
+	is_int(m ? m->mark.col : 0, 4, "column 4");
+	is_int(m ? m->mark.offset : 0, 20, "offset 20");
+	doc_free(root);
+	yaml_fails("tab.yaml", "a: \xc3\xa9\xc3\xa9\n\tb: c\n", 14,
+	           "tab.yaml:2:1: found a tab character that violates indentation: a tab; "
+	           "YAML indents with spaces, not tabs");
+	yaml_fails("tab.yaml",
+	           "\xef\xbb\xbf"
+	           "a: b\n\tb: c\n",
+	           14,
+	           "tab.yaml:2:1: found a tab character that violates indentation: a tab; "
+	           "YAML indents with spaces, not tabs");
+	yaml_fails("cr.yaml",
+	           "\xef\xbb\xbf"
+	           "a: b\r\xc3\xa9\xff\n",
+	           12, "cr.yaml:2:2: invalid leading UTF-8 octet (#xFF)");
+}
+
 static void test_documents(void)
 {
 	struct doc_list list = {NULL, 0};
@@ -674,7 +707,8 @@ static void test_tree(void)
 
 		is_str(doc_float_text(3, t), "3.0", "float text 3");
 		is_str(doc_float_text(0.1, t), "0.1", "float text 0.1");
-		is_str(doc_float_text(1e20, t), "1e+20", "float text 1e20");
+		is_str(doc_float_text(1e20, t), "1.0e+20", "float text 1e20: a '.' for YAML 1.1");
+		is_str(doc_float_text(1.5e-7, t), "1.5e-07", "float text 1.5e-7");
 		is_str(doc_float_text(-0.0, t), "-0.0", "float text -0");
 		is_str(doc_float_text(HUGE_VAL, t), ".inf", "float text inf");
 		is_str(doc_float_text(-HUGE_VAL, t), "-.inf", "float text -inf");
@@ -746,9 +780,9 @@ static void test_emit_yaml(void)
 	/* Texts as written survive; root scalars have no markers. */
 	{
 		static const char *const roots[][2] = {
-		    {"0x1F", "0x1F\n"}, {"~", "~\n"},         {"-.INF", "-.INF\n"},
-		    {"1e3", "1e3\n"},   {"plain", "plain\n"}, {"!!float 1", "1.0\n"},
-		    {"'x'", "x\n"},     {"\"\"", "\"\"\n"},   {"|+\n  a\n\n", "|+\n  a\n\n"},
+		    {"0x1F", "31\n"},    {"~", "~\n"},         {"-.INF", "-.inf\n"},
+		    {"1e3", "1000.0\n"}, {"plain", "plain\n"}, {"!!float 1", "1.0\n"},
+		    {"'x'", "x\n"},      {"\"\"", "\"\"\n"},   {"|+\n  a\n\n", "|+\n  a\n\n"},
 		    {"|-\n  a", "a\n"},
 		};
 		size_t k;
@@ -777,6 +811,43 @@ static void test_emit_yaml(void)
 }
 
 /* Every string: its YAML form, or NULL to only check the round trip. */
+/*
+ * Numbers are written so that YAML 1.1 readers (kubectl, PyYAML) and 1.2
+ * readers read the same value: "010" is 8 to the first and 10 to the
+ * second, "0o17" and "1e3" are strings to the first.
+ */
+static void test_emit_numbers(void)
+{
+	static const char *const cases[][2] = {
+	    {"010", "10"},         {"0o17", "15"},
+	    {"0x1F", "31"},        {"+5", "5"},
+	    {"-0", "0"},           {"007", "7"},
+	    {"1e3", "1000.0"},     {"1E3", "1000.0"},
+	    {"+1e+3", "1000.0"},   {"6.02e23", "6.02e+23"},
+	    {"1.5e-7", "1.5e-07"}, {"1e20", "1.0e+20"},
+	    {".5", "0.5"},         {"5.", "5.0"},
+	    {"2.50", "2.5"},       {"-.5E-2", "-0.005"},
+	    {".NaN", ".nan"},      {"+.Inf", ".inf"},
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char *in = xasprintf("v: %s\n", cases[k][0]),
+		     *want = xasprintf("v: %s\n", cases[k][1]);
+		struct doc_node *n = yaml1(in), *back;
+		char *text = n ? emit_yaml(n) : NULL;
+
+		is_str(text, want, "%s is written %s", cases[k][0], cases[k][1]);
+		back = text ? yaml1(text) : NULL;
+		ok(back && doc_equal(n, back), "%s reads back as the same value", cases[k][0]);
+		doc_free(back);
+		doc_free(n);
+		free(text);
+		free(in);
+		free(want);
+	}
+}
+
 static void test_emit_strings(void)
 {
 	static const struct {
@@ -1273,7 +1344,7 @@ static void test_emit_json(void)
 	doc_map_add(m, k, doc_new(DOC_MAP));
 	text = emit_json(m);
 	is_str(text,
-	       "{\"all\":[null,false,-7,0.1,3.0,1e+300,"
+	       "{\"all\":[null,false,-7,0.1,3.0,1.0e+300,"
 	       "\"q\\\"b\\\\s/\\n\\t\\r\\b\\f\\u0001\\u001f\x7f\xc3\xa9\\u0000\"],"
 	       "\"5\":\"int key\",\"0x10\":{}}",
 	       "JSON of every type");
@@ -1331,12 +1402,14 @@ int main(void)
 {
 	test_scalar_types();
 	test_marks_styles();
+	test_marks_text();
 	test_documents();
 	test_yaml_errors();
 	test_aliases();
 	test_node_limit();
 	test_tree();
 	test_emit_yaml();
+	test_emit_numbers();
 	test_emit_strings();
 	test_random_strings();
 	test_yaml_round_trip();

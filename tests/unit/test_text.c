@@ -23,6 +23,15 @@ int main(void)
 	text_advance(t, 0, 7, &line, &col); /* up to the x */
 	is_int(line, 2, "line after newline");
 	is_int(col, 4, "column counts UTF-8 characters, not bytes");
+	line = 1, col = 1;
+	text_advance("a\rb\r\nc\xc2\x85\xe2\x80\xa8"
+	             "d",
+	             0, 11, &line, &col);
+	is_int(line, 5, "CR, CR LF, NEL and LS each end a line, as in libyaml's marks");
+	is_int(col, 1, "column 1 after a line break");
+	line = 1, col = 1;
+	text_advance("\xef\xbb\xbf\xc3\xa9x", 0, 5, &line, &col);
+	is_int(col, 2, "a byte-order mark at the start is not a character");
 	{
 		static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
 		                                   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};

@@ -187,6 +187,58 @@ static void test_errors(void)
 	ok(strncmp(error_of("a: [\n"), "templates/t.yaml:", 17) == 0, "YAML error names the file");
 }
 
+/* The error is at the bad placeholder, not at the first of its scalar. */
+static void test_which_placeholder(void)
+{
+	is_str(error_of("a: ${lb_ip} and ${bad\n"),
+	       "templates/t.yaml:1:17: unterminated placeholder: '${' without '}' (write $${ for "
+	       "a literal '${')",
+	       "unterminated: the second '${'");
+	is_str(error_of("a: \"${lb_ip}${a b}\"\n"),
+	       "templates/t.yaml:1:13: bad character ' ' in a placeholder; names are letters, "
+	       "digits, '_', '.' and '-' (write $${ for a literal '${')",
+	       "bad character: the second '${'");
+	is_str(error_of("a: $${} x${}\n"), "templates/t.yaml:1:10: empty placeholder '${}'",
+	       "empty: not the '${}' inside a literal '$${}'");
+	is_str(error_of("a: ${lb_ip} $${nope} ${nope}\n"),
+	       "templates/t.yaml:1:22: unknown variable 'nope' (write $${ for a literal '${'; "
+	       "known: lb_ip, port.nginx, ports.nginx, secret.pw, values.n)",
+	       "unknown: not the same name inside a literal '$${nope}'");
+	is_str(error_of("a: |\n  ${lb_ip}\n  ${port.nginx} ${a\xc3\xa9}\n"),
+	       "templates/t.yaml:3:17: bad character '\xc3\xa9' in a placeholder; names are "
+	       "letters, digits, '_', '.' and '-' (write $${ for a literal '${')",
+	       "bad character: a multi-byte one is quoted whole, the third '${' of a block");
+}
+
+/* Columns count characters, 1-based, whatever comes before on the line or in the file. */
+static void test_positions(void)
+{
+	is_str(error_of("\xc3\xa9: x ${nope}\n"),
+	       "templates/t.yaml:1:6: unknown variable 'nope' (write $${ for a literal '${'; "
+	       "known: lb_ip, port.nginx, ports.nginx, secret.pw, values.n)",
+	       "a two-byte character before the placeholder on its line counts as one column");
+	is_str(error_of("a: \xe2\x82\xac\xf0\x9f\x98\x80\nb: ${lb_ipp}\n"),
+	       "templates/t.yaml:2:4: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "three- and four-byte characters on an earlier line do not shift the column");
+	is_str(error_of("k\xc3\xbc: \"\xc3\xbc \\u00fc ${lb_ipp}\"\n"),
+	       "templates/t.yaml:1:15: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "non-ASCII and an escape inside the quoted scalar: columns of the text as written");
+	is_str(error_of("\xef\xbb\xbf"
+	                "a: ${lb_ipp}\n"),
+	       "templates/t.yaml:1:4: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "a byte-order mark is not a column");
+	is_str(error_of("\xef\xbb\xbf"
+	                "a: 1\nb: \xc3\xa9${lb_ipp}\n"),
+	       "templates/t.yaml:2:5: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "a byte-order mark and a two-byte character, a line later");
+	is_str(error_of("a: 1\r\nb: |\r\n  x\r\n  y ${lb_ipp}\r\n"),
+	       "templates/t.yaml:4:5: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "CR LF line breaks, inside a block scalar too");
+	is_str(error_of("a: 1\rb: \"x\r  y ${lb_ipp}\"\r"),
+	       "templates/t.yaml:3:5: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
+	       "a lone CR ends a line, inside a quoted scalar too");
+}
+
 int main(void)
 {
 	setup();
@@ -194,6 +246,8 @@ int main(void)
 	test_typed();
 	test_injection();
 	test_errors();
+	test_positions();
+	test_which_placeholder();
 	tmpl_vars_release(&vars);
 	return tap_done();
 }
