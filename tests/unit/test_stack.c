@@ -29,7 +29,9 @@ static const char *error_of(const char *text)
 	return st ? "" : err.msg;
 }
 
-#define BASE "name: ft\nservices:\n  nginx:\n    ports: {http: 80}\n"
+#define BASE_NAME     "name: ft\nservices:\n"
+#define BASE_SERVICES "services:\n  nginx:\n    ports: {http: 80}\n"
+#define BASE          "name: ft\nservices:\n  nginx:\n    ports: {http: 80}\n"
 
 static void test_defaults(void)
 {
@@ -168,6 +170,40 @@ static void test_sizes(void)
 		ok(stack_parse_size(bad[i], &v) < 0, "size '%s' refused", bad[i]);
 }
 
+/* No byte of the user's reaches a message raw (see text_quote). */
+static void test_user_bytes(void)
+{
+	char euro[200] = "name: ft\nservices:\n  ", want[200] = "got '";
+	const char *msg;
+	size_t i, n;
+
+	msg = error_of("name: ft\nvm: {\"cpus\\e[2J\\nx\": 1}\n" BASE_SERVICES);
+	ok(strstr(msg, "unknown key 'cpus?[2J?x' in vm") != NULL && strpbrk(msg, "\x1b\n") == NULL,
+	   "an unknown key's ESC and newline are shown as '?': %s", msg);
+	msg = error_of("name: ft\nvm: {uri: \"\\e]0;pwned\\a\"}\n" BASE_SERVICES);
+	is_str(msg,
+	       "srcs/stack.yaml:2:11: vm.uri: expected a libvirt URI like qemu:///system, got "
+	       "'?]0;pwned?'",
+	       "a bad URI is quoted");
+	msg = error_of("name: ft\nsecrets: [\"a\\nb\"]\n" BASE_SERVICES);
+	ok(strstr(msg, "got 'a?b'") != NULL, "a bad secret name is quoted: %s", msg);
+	msg = error_of("name: ft\nvalues: {\"a\\e\": 1}\n" BASE_SERVICES);
+	ok(strstr(msg, "got 'a?'") != NULL, "a bad value name is quoted: %s", msg);
+	msg = error_of(BASE_NAME "  nginx:\n    ports: {\"h\\ettp\": 80}\n");
+	ok(strstr(msg, "services.nginx.ports.h?ttp: port names") != NULL,
+	   "a bad port name is quoted: %s", msg);
+	n = strlen(euro);
+	for (i = 0; i < 40; i++, n += 3)
+		memcpy(euro + n, "\xe2\x82\xac", 3); /* the euro sign */
+	snprintf(euro + n, sizeof(euro) - n, ": {type: None}\n");
+	for (i = 0, n = strlen(want); i < 19; i++, n += 3)
+		memcpy(want + n, "\xe2\x82\xac", 3);
+	snprintf(want + n, sizeof(want) - n, "...'");
+	msg = error_of(euro);
+	ok(strstr(msg, want) != NULL, "a long bad service name is cut at a whole character: %s",
+	   msg);
+}
+
 static void test_find(void)
 {
 	char tmpl[] = "/tmp/ftboot-stack.XXXXXX";
@@ -230,6 +266,7 @@ int main(void)
 	test_full();
 	test_errors();
 	test_sizes();
+	test_user_bytes();
 	test_find();
 	test_project_stack();
 	return tap_done();
