@@ -525,6 +525,42 @@ static int load_values(struct schema *ld, struct stack *st, const struct doc_nod
 	return 0;
 }
 
+/*
+ * No key or value may hold a NUL byte: the checks and everything after
+ * them see C strings, where "nginx\0x" would be a second "nginx" that
+ * YAML (and so the duplicate-key check) holds to be another key.
+ */
+static int check_nul(struct schema *ld, const struct doc_node *n)
+{
+	size_t i;
+
+	switch (n->type) {
+	case DOC_SEQ:
+		for (i = 0; i < n->n; i++)
+			if (check_nul(ld, n->items[i]) < 0)
+				return -1;
+		return 0;
+	case DOC_MAP:
+		for (i = 0; i < n->n; i++)
+			if (check_nul(ld, n->pairs[i].key) < 0 ||
+			    check_nul(ld, n->pairs[i].value) < 0)
+				return -1;
+		return 0;
+	default:
+		break;
+	}
+	if (n->text && memchr(n->text, '\0', n->len)) {
+		char got[64];
+
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(ld, n, NULL,
+		                   "%s holds a NUL byte (shown as '?'); remove it, no key or "
+		                   "value of the stack file may hold one",
+		                   got);
+	}
+	return 0;
+}
+
 static int load_root(struct schema *ld, struct stack *st, const struct doc_node *root)
 {
 	static const char *const keys[] = {"name",   "vm",       "templates", "secrets",
@@ -538,6 +574,8 @@ static int load_root(struct schema *ld, struct stack *st, const struct doc_node 
 		    "the stack file is empty; it needs at least a name and services");
 	if (root->type != DOC_MAP)
 		return schema_map(ld, root, "the stack");
+	if (check_nul(ld, root) < 0)
+		return -1;
 	if (schema_keys(ld, root, "the stack", keys) < 0)
 		return -1;
 

@@ -204,6 +204,46 @@ static void test_user_bytes(void)
 	   msg);
 }
 
+/* The error of text[0..len), which may hold NUL bytes, or "". */
+static const char *error_of_n(const char *text, size_t len)
+{
+	static struct err err;
+	struct stack *st = NULL;
+
+	err_clear(&err);
+	if (stack_parse("srcs/stack.yaml", text, len, &st, &err) < 0)
+		return err.msg;
+	stack_free(st);
+	return "";
+}
+
+static void test_nul(void)
+{
+	static const char dup[] = "name: ft\nservices:\n  nginx: {ports: {http: 80}}\n"
+	                          "  \"nginx\\0\": {ports: {http: 81}}\n";
+	static const char quoted[] = "name: ft\nservices:\n  nginx: {ports: {http: 80}}\n"
+	                             "  \"ngin\\x78\": {ports: {http: 81}}\n";
+	static const char port[] = "name: ft\nservices:\n  nginx: {ports: {http: 80, "
+	                           "\"http\\0\": 81}}\n";
+	static const char addr[] = "name: ft\nvm: {address: \"192.168.61.5\\0x\"}\n" BASE_SERVICES;
+
+	is_str(error_of_n(dup, sizeof(dup) - 1),
+	       "srcs/stack.yaml:4:3: 'nginx?' holds a NUL byte (shown as '?'); remove it, no key "
+	       "or value of the stack file may hold one",
+	       "a service name with a NUL is not a second nginx");
+	is_str(error_of_n(quoted, sizeof(quoted) - 1),
+	       "srcs/stack.yaml:4:3: duplicate key 'nginx' (first at line 3, column 3)",
+	       "another spelling of the same service name is a duplicate key");
+	is_str(error_of_n(port, sizeof(port) - 1),
+	       "srcs/stack.yaml:3:29: 'http?' holds a NUL byte (shown as '?'); remove it, no key "
+	       "or value of the stack file may hold one",
+	       "a port name with a NUL is not a second http");
+	is_str(error_of_n(addr, sizeof(addr) - 1),
+	       "srcs/stack.yaml:2:15: '192.168.61.5?x' holds a NUL byte (shown as '?'); remove "
+	       "it, no key or value of the stack file may hold one",
+	       "an address with a NUL is not cut at the NUL");
+}
+
 static void test_find(void)
 {
 	char tmpl[] = "/tmp/ftboot-stack.XXXXXX";
@@ -267,6 +307,7 @@ int main(void)
 	test_errors();
 	test_sizes();
 	test_user_bytes();
+	test_nul();
 	test_find();
 	test_project_stack();
 	return tap_done();
