@@ -809,8 +809,12 @@ static int doc_make_scalar(struct doc_reader *r, const yaml_event_t *ev, struct 
 			                    doc_type_name((enum doc_type)want),
 			                    doc_tag_short(tag, buf, sizeof(buf)));
 		}
-		if (v.type == DOC_INT && v.range)
-			return doc_error_at(r, &mark, err, "integer out of range");
+		if (v.type == DOC_INT && v.range) {
+			text_quote(text, len, quoted, sizeof(quoted));
+			return doc_error_at(r, &mark, err,
+			                    "integer %s is out of range (%lld to %lld)", quoted,
+			                    LLONG_MIN, LLONG_MAX);
+		}
 	}
 	node = doc_new_strn(text, len);
 	node->type = v.type;

@@ -54,14 +54,15 @@ int stack_parse_size(const char *s, unsigned long long *bytes)
 {
 	unsigned long long v = 0;
 	const char *p = s;
-	int shift;
+	int shift, huge = 0;
 
 	if (*p < '0' || *p > '9')
 		return -1;
 	while (*p >= '0' && *p <= '9') {
 		if (v > (1ULL << 40))
-			return -1;
-		v = v * 10 + (unsigned long long)(*p - '0');
+			huge = 1; /* read on: the rest must still be a size */
+		else
+			v = v * 10 + (unsigned long long)(*p - '0');
 		p++;
 	}
 	switch (*p) {
@@ -83,9 +84,7 @@ int stack_parse_size(const char *s, unsigned long long *bytes)
 	p++;
 	if (strcmp(p, "") != 0 && strcmp(p, "i") != 0 && strcmp(p, "iB") != 0)
 		return -1;
-	if (v > (~0ULL >> shift))
-		return -1;
-	*bytes = v << shift;
+	*bytes = huge || v > (~0ULL >> shift) ? ~0ULL : v << shift;
 	return 0;
 }
 
@@ -101,8 +100,8 @@ static int want_size(struct schema *ld, const struct doc_node *n, const char *wh
 		                   "expected a size like 20G or 512M (units K, M, G, T), got %s",
 		                   got);
 	if (*out < min || *out > max)
-		return schema_fail(ld, n, what, "expected a size from %s to %s, got %s", min_text,
-		                   max_text, got);
+		return schema_fail(ld, n, what, "size %s is out of range (%s to %s)", got, min_text,
+		                   max_text);
 	return 0;
 }
 
@@ -314,9 +313,12 @@ static int load_port(struct schema *ld, struct stack_service *svc, const struct 
 		if (end == v->text || *end != '-' || end[1] < '0' || end[1] > '9')
 			goto bad;
 		last = strtol(end + 1, &end, 10);
-		if (*end != '\0' || errno)
+		if (*end != '\0')
 			goto bad;
-		if (first < 1 || last > 65535 || first >= last)
+		if (errno == ERANGE || first < 1 || last > 65535)
+			return schema_fail(ld, v, what, "range %s is out of range (1 to 65535)",
+			                   got);
+		if (first >= last)
 			return schema_fail(
 			    ld, v, what,
 			    "range %ld-%ld must go up, within 1 to 65535 (e.g. 30020-30024)", first,

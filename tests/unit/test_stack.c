@@ -160,7 +160,7 @@ static void test_sizes(void)
 	            {"1TiB", 1ULL << 40},
 	            {"64K", 64ULL << 10}};
 	static const char *const bad[] = {
-	    "", "G", "20", "20g", "20GB", "-1G", "1.5G", "20 G", "99999999999999999999G"};
+	    "", "G", "20", "20g", "20GB", "-1G", "1.5G", "20 G", "99999999999999999999GB"};
 	unsigned long long v;
 	size_t i;
 
@@ -168,6 +168,28 @@ static void test_sizes(void)
 		ok(stack_parse_size(good[i].s, &v) == 0 && v == good[i].v, "size %s", good[i].s);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(stack_parse_size(bad[i], &v) < 0, "size '%s' refused", bad[i]);
+	ok(stack_parse_size("99999999999999999999G", &v) == 0 && v == ~0ULL,
+	   "a size too large for 64 bits is a size, out of any range");
+	ok(stack_parse_size("17179869184G", &v) == 0 && v == ~0ULL, "2^64 bytes: out of any range");
+	is_str(error_of("name: ft\nvm: {memory: 99999999999999999999G}\n" BASE_SERVICES),
+	       "srcs/stack.yaml:2:14: vm.memory: size '99999999999999999999G' is out of range "
+	       "(512M to 1T)",
+	       "a huge memory size is out of range, not a syntax error");
+	is_str(error_of("name: ft\nvm: {disk: 17179869184G}\n" BASE_SERVICES),
+	       "srcs/stack.yaml:2:12: vm.disk: size '17179869184G' is out of range (2G to 64T)",
+	       "a disk of 2^64 bytes is out of range");
+	is_str(error_of("name: ft\nvm: {cpus: 99999999999999999999}\n" BASE_SERVICES),
+	       "srcs/stack.yaml:2:12: integer 99999999999999999999 is out of range "
+	       "(-9223372036854775808 to 9223372036854775807)",
+	       "cpus beyond 64 bits: out of range (of the document's integers)");
+	is_str(error_of(BASE_NAME "  nginx: {ports: {http: 1-99999999999999999999}}\n"),
+	       "srcs/stack.yaml:3:25: services.nginx.ports.http: range '1-99999999999999999999' is "
+	       "out of range (1 to 65535)",
+	       "a port range beyond long: out of range, not a syntax error");
+	is_str(error_of(BASE_NAME "  nginx: {ports: {http: 30000-99999}}\n"),
+	       "srcs/stack.yaml:3:25: services.nginx.ports.http: range '30000-99999' is out of "
+	       "range (1 to 65535)",
+	       "a port range past 65535: out of range");
 }
 
 /* No byte of the user's reaches a message raw (see text_quote). */
