@@ -278,24 +278,20 @@ static int check_unique(const struct render_out *out, struct err *err)
 	return 0;
 }
 
-int render_stack(const struct stack *stack, struct state *state, struct render_out *out,
-                 struct err *err)
+/* Render the templates files[0..nfiles) with vars into out (released on failure). */
+static int render_files(const struct stack *stack, const struct tmpl_vars *vars, char *const *files,
+                        size_t nfiles, struct render_out *out, struct err *err)
 {
-	struct tmpl_vars vars = {0};
 	struct buf text = BUF_INIT(TEMPLATE_MAX_BYTES);
-	char **files = NULL;
-	size_t nfiles = 0, i, j;
+	size_t i, j;
 	int rc = -1;
 
-	if (render_vars(stack, state, &vars, err) < 0 ||
-	    list_templates(stack->templates, &files, &nfiles, err) < 0)
-		goto out;
 	for (i = 0; i < nfiles; i++) {
 		struct doc_list docs = {0};
 
 		buf_reset(&text);
 		if (fs_read(files[i], TEMPLATE_MAX_BYTES, &text, err) < 0 ||
-		    tmpl_render(files[i], buf_cstr(&text), text.len, &vars, &docs, err) < 0)
+		    tmpl_render(files[i], buf_cstr(&text), text.len, vars, &docs, err) < 0)
 			goto out;
 		for (j = 0; j < docs.n; j++) {
 			if (docs.docs[j]->type == DOC_NULL) {
@@ -321,10 +317,40 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
 out:
 	if (rc < 0)
 		render_out_release(out);
+	buf_release(&text);
+	return rc;
+}
+
+/*
+ * With state, the templates are rendered twice: first with the secrets'
+ * placeholders, so that a template that cannot render fails before any
+ * secret is generated, then with the real values.
+ */
+int render_stack(const struct stack *stack, struct state *state, struct render_out *out,
+                 struct err *err)
+{
+	struct tmpl_vars vars = {0};
+	char **files = NULL;
+	size_t nfiles = 0, i;
+	int rc = -1;
+
+	if (render_vars(stack, NULL, &vars, err) < 0 ||
+	    list_templates(stack->templates, &files, &nfiles, err) < 0 ||
+	    render_files(stack, &vars, files, nfiles, out, err) < 0)
+		goto out;
+	if (state) {
+		render_out_release(out);
+		tmpl_vars_release(&vars);
+		memset(&vars, 0, sizeof(vars));
+		if (render_vars(stack, state, &vars, err) < 0 ||
+		    render_files(stack, &vars, files, nfiles, out, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
 	for (i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
-	buf_release(&text);
 	tmpl_vars_release(&vars);
 	return rc;
 }
