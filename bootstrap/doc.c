@@ -681,33 +681,6 @@ static struct doc_mark doc_mark_of(struct doc_reader *r, const yaml_mark_t *m)
 	return mark;
 }
 
-/*
- * A short printable form of a scalar's text for messages: at most 60
- * bytes, cut at a character boundary, control bytes as '?'.
- */
-static void doc_quote_text(const struct doc_node *node, char *out, size_t size)
-{
-	size_t i, n = node->len, max = 60;
-
-	if (size < max + 4)
-		max = size > 4 ? size - 4 : 0;
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)node->text[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)node->text[i];
-
-		out[i] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;
-	}
-	if (n < node->len) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-}
-
 /* Translate libyaml's parser error into err. */
 static int doc_yaml_error(struct doc_reader *r, struct err *err)
 {
@@ -865,15 +838,17 @@ static int doc_make_scalar(struct doc_reader *r, const yaml_event_t *ev, struct 
 			v.i = 0;
 		}
 		if (want != DOC_TAG_RESOLVE && v.type != (enum doc_type)want) {
-			node = doc_new_strn(text, len);
-			doc_quote_text(node, quoted, sizeof(quoted));
-			doc_free(node);
+			text_quote(text, len, quoted, sizeof(quoted));
 			return doc_error_at(r, &mark, err, "'%s' is not %s (tag '%s')", quoted,
 			                    doc_type_name((enum doc_type)want),
 			                    doc_tag_short(tag, buf, sizeof(buf)));
 		}
-		if (v.type == DOC_INT && v.range)
-			return doc_error_at(r, &mark, err, "integer out of range");
+		if (v.type == DOC_INT && v.range) {
+			text_quote(text, len, quoted, sizeof(quoted));
+			return doc_error_at(r, &mark, err,
+			                    "integer %s is out of range (%lld to %lld)", quoted,
+			                    LLONG_MIN, LLONG_MAX);
+		}
 	}
 	node = doc_new_strn(text, len);
 	node->type = v.type;
@@ -1100,7 +1075,7 @@ static int doc_attach(struct doc_reader *r, struct doc_node *node, unsigned heig
 	if (first >= 0) {
 		const struct doc_mark *m = &f->node->pairs[first].key->mark;
 
-		doc_quote_text(node, buf, sizeof(buf));
+		text_quote(node->text, node->len, buf, sizeof(buf));
 		doc_error_at(r, &node->mark, err,
 		             "duplicate key '%s' (first at line %u, column %u)", buf, m->line,
 		             m->col);

@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "doc.h"
+#include "text.h"
 #include "xmem.h"
 
 /* The 1-based line and column (in UTF-8 characters) of text[offset]. */
@@ -106,29 +107,6 @@ static int doc_json_key_cmp(const void *pa, const void *pb)
 	return a->offset < b->offset ? -1 : a->offset > b->offset;
 }
 
-/* A printable, shortened form of a key for messages. */
-static void doc_json_key_show(const struct doc_json_key *k, char *out, size_t size)
-{
-	const char *s = doc_json_key_bytes(k);
-	size_t i, n = k->len, max = size > 8 ? size - 4 : 0;
-
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		out[i] = (ch < 0x20 || ch == 0x7F) ? '?' : (char)ch;
-	}
-	if (n < k->len) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-}
-
 /* 1 if two keys hold the same bytes. */
 static int doc_json_key_same(const struct doc_json_key *a, const struct doc_json_key *b)
 {
@@ -166,7 +144,7 @@ static void doc_json_close_object(struct doc_json_check *c)
 		}
 		if (dup && (!c->bad || dup->offset < c->bad_offset)) {
 			mark = doc_json_mark(c->text, c->len, first->offset);
-			doc_json_key_show(dup, show, sizeof(show));
+			text_quote(doc_json_key_bytes(dup), dup->len, show, sizeof(show));
 			doc_json_problem(c, dup->offset,
 			                 "duplicate key '%s' (first at line %u, column %u)", show,
 			                 mark.line, mark.col);

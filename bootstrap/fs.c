@@ -14,16 +14,47 @@
 #include "fs.h"
 #include "xmem.h"
 
+/* What a file that is not a regular file is, for messages. */
+static const char *fs_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
 int fs_read(const char *path, size_t limit, struct buf *out, struct err *err)
 {
 	char chunk[65536];
 	size_t total = 0;
 	ssize_t n;
+	struct stat sb;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO must not wait for a writer. The file is
+	 * then refused unless it is regular, where O_NONBLOCK changes nothing.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, errno, "cannot read '%s'", path);
+	if (fstat(fd, &sb) < 0) {
+		err_sys(err, errno, "cannot read '%s'", path);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		err_set(err, ERR_FAIL,
+		        "cannot read '%s': it is %s, not a regular file; name a file", path,
+		        fs_kind(sb.st_mode));
+		goto out;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0) {

@@ -11,7 +11,11 @@
 #include "buf.h"
 #include "err.h"
 
-/* Read all of path into out (appending), refusing files over limit bytes. */
+/*
+ * Read all of path into out (appending), refusing files over limit bytes
+ * and anything but a regular file (a FIFO, directory or device would
+ * block or never end), without waiting on it.
+ */
 int fs_read(const char *path, size_t limit, struct buf *out, struct err *err);
 
 /*

@@ -13,6 +13,7 @@
 
 #include "fs.h"
 #include "iso.h"
+#include "text.h"
 #include "xmem.h"
 
 #define ISO_SYSTEM_BLOCKS 16 /* system area: blocks 0..15 */
@@ -72,21 +73,10 @@ static uint32_t iso_blocks(size_t bytes)
 	return (uint32_t)((bytes + ISO_BLOCK - 1) / ISO_BLOCK);
 }
 
-/* name for an error message: control bytes as '?', cut with "..." */
+/* name for an error message (see text_quote) */
 static const char *iso_quote(const char *name, char out[ISO_QUOTE_MAX])
 {
-	size_t i;
-
-	for (i = 0; i < ISO_QUOTE_MAX - 4 && name[i]; i++)
-		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-	if (name[i]) {
-		while (i > 0 && ((unsigned char)name[i] & 0xc0) == 0x80) /* whole characters */
-			i--;
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
+	return text_quote(name, strlen(name), out, ISO_QUOTE_MAX);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include "fs.h"
 #include "ipv4.h"
 #include "render.h"
+#include "text.h"
 #include "xmem.h"
 
 #define TEMPLATE_MAX_BYTES (4u << 20)
@@ -179,6 +180,14 @@ static const char *str_at(const struct doc_node *map, const char *key)
 	return n && n->type == DOC_STR && n->len > 0 ? n->text : NULL;
 }
 
+/* map's key as shown in a message (see text_quote). */
+static const char *shown_at(const struct doc_node *map, const char *key, char out[64])
+{
+	const struct doc_node *n = doc_map_get(map, key);
+
+	return n ? text_quote(n->text, n->len, out, 64) : "";
+}
+
 __attribute__((format(printf, 4, 5))) static int
 fail_doc(struct err *err, const char *source, const struct doc_node *node, const char *fmt, ...)
 {
@@ -198,6 +207,7 @@ static int check_manifest(const struct stack *stack, const char *source, struct 
 {
 	static const char *const need[] = {"apiVersion", "kind"};
 	struct doc_node *meta, *labels;
+	char kind[64];
 	size_t i;
 
 	if (doc->type != DOC_MAP)
@@ -221,11 +231,12 @@ static int check_manifest(const struct stack *stack, const char *source, struct 
 	if (meta == NULL || meta->type != DOC_MAP)
 		return fail_doc(err, source, meta ? meta : doc,
 		                "%s manifest has no metadata mapping; give it metadata.name",
-		                str_at(doc, "kind"));
+		                shown_at(doc, "kind", kind));
 	if (str_at(meta, "name") == NULL)
-		return fail_doc(
-		    err, source, doc_map_get(meta, "name") ? doc_map_get(meta, "name") : meta,
-		    "%s manifest needs metadata.name, a non-empty string", str_at(doc, "kind"));
+		return fail_doc(err, source,
+		                doc_map_get(meta, "name") ? doc_map_get(meta, "name") : meta,
+		                "%s manifest needs metadata.name, a non-empty string",
+		                shown_at(doc, "kind", kind));
 	labels = doc_map_get(meta, "labels");
 	if (labels == NULL || labels->type == DOC_NULL) {
 		doc_map_set(meta, "labels", doc_new(DOC_MAP));
@@ -248,6 +259,7 @@ static int check_unique(const struct render_out *out, struct err *err)
 		const struct doc_node *a = out->v[i].doc, *ma = doc_map_get(a, "metadata");
 		const char *ka = str_at(a, "kind"), *na = str_at(ma, "name");
 		const char *nsa = str_at(ma, "namespace");
+		char kind[64], name[64];
 
 		for (j = 0; j < i; j++) {
 			const struct doc_node *b = out->v[j].doc, *mb = doc_map_get(b, "metadata");
@@ -258,31 +270,28 @@ static int check_unique(const struct render_out *out, struct err *err)
 			    strcmp(nsa ? nsa : "", nsb ? nsb : "") != 0)
 				continue;
 			return fail_doc(err, out->v[i].source, a,
-			                "%s '%s' is defined twice: also at %s:%u:%u", ka, na,
+			                "%s '%s' is defined twice: also at %s:%u:%u",
+			                shown_at(a, "kind", kind), shown_at(ma, "name", name),
 			                out->v[j].source, b->mark.line, b->mark.col);
 		}
 	}
 	return 0;
 }
 
-int render_stack(const struct stack *stack, struct state *state, struct render_out *out,
-                 struct err *err)
+/* Render the templates files[0..nfiles) with vars into out (released on failure). */
+static int render_files(const struct stack *stack, const struct tmpl_vars *vars, char *const *files,
+                        size_t nfiles, struct render_out *out, struct err *err)
 {
-	struct tmpl_vars vars = {0};
 	struct buf text = BUF_INIT(TEMPLATE_MAX_BYTES);
-	char **files = NULL;
-	size_t nfiles = 0, i, j;
+	size_t i, j;
 	int rc = -1;
 
-	if (render_vars(stack, state, &vars, err) < 0 ||
-	    list_templates(stack->templates, &files, &nfiles, err) < 0)
-		goto out;
 	for (i = 0; i < nfiles; i++) {
 		struct doc_list docs = {0};
 
 		buf_reset(&text);
 		if (fs_read(files[i], TEMPLATE_MAX_BYTES, &text, err) < 0 ||
-		    tmpl_render(files[i], buf_cstr(&text), text.len, &vars, &docs, err) < 0)
+		    tmpl_render(files[i], buf_cstr(&text), text.len, vars, &docs, err) < 0)
 			goto out;
 		for (j = 0; j < docs.n; j++) {
 			if (docs.docs[j]->type == DOC_NULL) {
@@ -308,10 +317,40 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
 out:
 	if (rc < 0)
 		render_out_release(out);
+	buf_release(&text);
+	return rc;
+}
+
+/*
+ * With state, the templates are rendered twice: first with the secrets'
+ * placeholders, so that a template that cannot render fails before any
+ * secret is generated, then with the real values.
+ */
+int render_stack(const struct stack *stack, struct state *state, struct render_out *out,
+                 struct err *err)
+{
+	struct tmpl_vars vars = {0};
+	char **files = NULL;
+	size_t nfiles = 0, i;
+	int rc = -1;
+
+	if (render_vars(stack, NULL, &vars, err) < 0 ||
+	    list_templates(stack->templates, &files, &nfiles, err) < 0 ||
+	    render_files(stack, &vars, files, nfiles, out, err) < 0)
+		goto out;
+	if (state) {
+		render_out_release(out);
+		tmpl_vars_release(&vars);
+		memset(&vars, 0, sizeof(vars));
+		if (render_vars(stack, state, &vars, err) < 0 ||
+		    render_files(stack, &vars, files, nfiles, out, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
 	for (i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
-	buf_release(&text);
 	tmpl_vars_release(&vars);
 	return rc;
 }

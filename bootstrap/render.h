@@ -55,7 +55,11 @@ struct render_out {
 int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars *vars,
                 struct err *err);
 
-/* Render every template of stack into out (see render_vars for state). */
+/*
+ * Render every template of stack into out (see render_vars for state).
+ * With state, secrets are generated only once every template renders
+ * with their placeholders, so a broken template creates none.
+ */
 int render_stack(const struct stack *stack, struct state *state, struct render_out *out,
                  struct err *err);
 

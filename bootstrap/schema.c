@@ -32,12 +32,15 @@ void schema_describe(const struct doc_node *n, char *out, size_t size)
 {
 	if (n->type == DOC_MAP || n->type == DOC_SEQ) {
 		snprintf(out, size, "%s", doc_type_name(n->type));
-	} else if (n->type == DOC_STR) {
-		snprintf(out, size, "'%.*s%s'", 40, n->text, n->len > 40 ? "..." : "");
 	} else if (n->type == DOC_NULL) {
 		snprintf(out, size, "nothing");
-	} else {
-		snprintf(out, size, "%.*s", 40, n->text);
+	} else if (size > 2) {
+		char q[128];
+
+		text_quote(n->text, n->len, q, size - 2 < sizeof(q) ? size - 2 : sizeof(q));
+		snprintf(out, size, n->type == DOC_STR ? "'%s'" : "%s", q);
+	} else if (size > 0) {
+		out[0] = '\0';
 	}
 }
 
@@ -52,7 +55,7 @@ int schema_keys(struct schema *ld, const struct doc_node *map, const char *where
 	for (i = 0; i < map->n; i++) {
 		const struct doc_node *key = map->pairs[i].key;
 		const char *near;
-		char list[512] = "";
+		char list[512] = "", q[64];
 
 		for (k = 0; k < nknown; k++)
 			if (strcmp(key->text, known[k]) == 0)
@@ -60,15 +63,16 @@ int schema_keys(struct schema *ld, const struct doc_node *map, const char *where
 		if (k < nknown)
 			continue;
 		near = text_nearest(key->text, known, nknown);
+		text_quote(key->text, key->len, q, sizeof(q));
 		if (near)
 			return schema_fail(ld, key, NULL,
-			                   "unknown key '%s' in %s; did you mean '%s'?", key->text,
-			                   where, near);
+			                   "unknown key '%s' in %s; did you mean '%s'?", q, where,
+			                   near);
 		for (k = 0; k < nknown; k++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 			         k ? ", " : "", known[k]);
-		return schema_fail(ld, key, NULL, "unknown key '%s' in %s (expected one of: %s)",
-		                   key->text, where, list);
+		return schema_fail(ld, key, NULL, "unknown key '%s' in %s (expected one of: %s)", q,
+		                   where, list);
 	}
 	return 0;
 }

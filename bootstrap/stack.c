@@ -14,6 +14,7 @@
 #include "ipv4.h"
 #include "schema.h"
 #include "stack.h"
+#include "text.h"
 #include "xmem.h"
 
 #define NAME_MAX_LEN 40 /* stack names become parts of libvirt and k8s names */
@@ -53,14 +54,15 @@ int stack_parse_size(const char *s, unsigned long long *bytes)
 {
 	unsigned long long v = 0;
 	const char *p = s;
-	int shift;
+	int shift, huge = 0;
 
 	if (*p < '0' || *p > '9')
 		return -1;
 	while (*p >= '0' && *p <= '9') {
 		if (v > (1ULL << 40))
-			return -1;
-		v = v * 10 + (unsigned long long)(*p - '0');
+			huge = 1; /* read on: the rest must still be a size */
+		else
+			v = v * 10 + (unsigned long long)(*p - '0');
 		p++;
 	}
 	switch (*p) {
@@ -82,9 +84,7 @@ int stack_parse_size(const char *s, unsigned long long *bytes)
 	p++;
 	if (strcmp(p, "") != 0 && strcmp(p, "i") != 0 && strcmp(p, "iB") != 0)
 		return -1;
-	if (v > (~0ULL >> shift))
-		return -1;
-	*bytes = v << shift;
+	*bytes = huge || v > (~0ULL >> shift) ? ~0ULL : v << shift;
 	return 0;
 }
 
@@ -100,8 +100,8 @@ static int want_size(struct schema *ld, const struct doc_node *n, const char *wh
 		                   "expected a size like 20G or 512M (units K, M, G, T), got %s",
 		                   got);
 	if (*out < min || *out > max)
-		return schema_fail(ld, n, what, "expected a size from %s to %s, got %s", min_text,
-		                   max_text, got);
+		return schema_fail(ld, n, what, "size %s is out of range (%s to %s)", got, min_text,
+		                   max_text);
 	return 0;
 }
 
@@ -205,10 +205,14 @@ static int load_vm(struct schema *ld, struct stack *st, const struct doc_node *v
 	if ((n = doc_map_get(vmn, "uri"))) {
 		if (schema_str(ld, n, "vm.uri") < 0)
 			return -1;
-		if (strstr(n->text, "://") == NULL)
+		if (strstr(n->text, "://") == NULL) {
+			char got[64];
+
+			schema_describe(n, got, sizeof(got));
 			return schema_fail(ld, n, "vm.uri",
-			                   "expected a libvirt URI like qemu:///system, got '%s'",
-			                   n->text);
+			                   "expected a libvirt URI like qemu:///system, got %s",
+			                   got);
+		}
 		free(vm->uri);
 		vm->uri = xstrdup(n->text);
 	}
@@ -281,12 +285,14 @@ static int load_vm(struct schema *ld, struct stack *st, const struct doc_node *v
 static int load_port(struct schema *ld, struct stack_service *svc, const struct doc_pair *p)
 {
 	struct stack_port *port;
-	char what[160];
+	char what[160], key[64], got[64];
 	const struct doc_node *v = p->value;
 	long first, last;
 	int is_range = v->type == DOC_STR && strchr(v->text, '-') != NULL;
 
-	snprintf(what, sizeof(what), "services.%s.ports.%s", svc->name, p->key->text);
+	snprintf(what, sizeof(what), "services.%s.ports.%s", svc->name,
+	         text_quote(p->key->text, p->key->len, key, sizeof(key)));
+	schema_describe(v, got, sizeof(got));
 	if (!is_port_name(p->key->text, is_range ? 9 : 15))
 		return schema_fail(
 		    ld, p->key, what,
@@ -307,18 +313,22 @@ static int load_port(struct schema *ld, struct stack_service *svc, const struct 
 		if (end == v->text || *end != '-' || end[1] < '0' || end[1] > '9')
 			goto bad;
 		last = strtol(end + 1, &end, 10);
-		if (*end != '\0' || errno)
+		if (*end != '\0')
 			goto bad;
-		if (first < 1 || last > 65535 || first >= last)
+		if (errno == ERANGE || first < 1 || last > 65535)
+			return schema_fail(ld, v, what, "range %s is out of range (1 to 65535)",
+			                   got);
+		if (first >= last)
 			return schema_fail(
 			    ld, v, what,
-			    "range %s must go up, within 1 to 65535 (e.g. 30020-30024)", v->text);
+			    "range %ld-%ld must go up, within 1 to 65535 (e.g. 30020-30024)", first,
+			    last);
 		if (last - first + 1 > RANGE_MAX)
 			return schema_fail(
 			    ld, v, what,
-			    "range %s has %ld ports; at most %d (each is listed in the "
+			    "range %ld-%ld has %ld ports; at most %d (each is listed in the "
 			    "Service)",
-			    v->text, last - first + 1, RANGE_MAX);
+			    first, last, last - first + 1, RANGE_MAX);
 	} else {
 		goto bad;
 	}
@@ -329,13 +339,9 @@ static int load_port(struct schema *ld, struct stack_service *svc, const struct 
 	port->count = (int)(last - first + 1);
 	port->mark = v->mark;
 	return 0;
-bad : {
-	char got[64];
-
-	schema_describe(v, got, sizeof(got));
+bad:
 	return schema_fail(ld, v, what,
 	                   "expected a port (1 to 65535) or a range like 30020-30024, got %s", got);
-}
 }
 
 static int load_service(struct schema *ld, struct stack *st, const struct doc_pair *p)
@@ -472,13 +478,15 @@ static int load_secrets(struct schema *ld, struct stack *st, const struct doc_no
 	st->secrets = xcalloc(n->n ? n->n : 1, sizeof(*st->secrets));
 	for (i = 0; i < n->n; i++) {
 		const struct doc_node *s = n->items[i];
+		char got[64];
 
+		schema_describe(s, got, sizeof(got));
 		if (s->type != DOC_STR || !is_ident(s->text))
 			return schema_fail(
 			    ld, s, "secrets",
 			    "secret names are lowercase letters, digits and '_', starting "
-			    "with a letter (used as ${secret.NAME}), got '%s'",
-			    s->type == DOC_STR ? s->text : doc_type_name(s->type));
+			    "with a letter (used as ${secret.NAME}), got %s",
+			    got);
 		for (j = 0; j < i; j++)
 			if (strcmp(st->secrets[j], s->text) == 0)
 				return schema_fail(ld, s, "secrets", "'%s' is listed twice",
@@ -497,15 +505,16 @@ static int load_values(struct schema *ld, struct stack *st, const struct doc_nod
 	st->values = xcalloc(n->n ? n->n : 1, sizeof(*st->values));
 	for (i = 0; i < n->n; i++) {
 		const struct doc_pair *p = &n->pairs[i];
-		char what[128];
+		char what[128], key[64];
 
-		snprintf(what, sizeof(what), "values.%s", p->key->text);
+		text_quote(p->key->text, p->key->len, key, sizeof(key));
+		snprintf(what, sizeof(what), "values.%s", key);
 		if (!is_ident(p->key->text))
 			return schema_fail(
 			    ld, p->key, "values",
 			    "value names are lowercase letters, digits and '_', starting "
 			    "with a letter (used as ${values.NAME}), got '%s'",
-			    p->key->text);
+			    key);
 		if (p->value->type == DOC_MAP || p->value->type == DOC_SEQ ||
 		    p->value->type == DOC_NULL)
 			return schema_fail(
@@ -514,6 +523,42 @@ static int load_values(struct schema *ld, struct stack *st, const struct doc_nod
 		st->values[st->nvalues].name = xstrdup(p->key->text);
 		st->values[st->nvalues].value = doc_clone(p->value);
 		st->nvalues++;
+	}
+	return 0;
+}
+
+/*
+ * No key or value may hold a NUL byte: the checks and everything after
+ * them see C strings, where "nginx\0x" would be a second "nginx" that
+ * YAML (and so the duplicate-key check) holds to be another key.
+ */
+static int check_nul(struct schema *ld, const struct doc_node *n)
+{
+	size_t i;
+
+	switch (n->type) {
+	case DOC_SEQ:
+		for (i = 0; i < n->n; i++)
+			if (check_nul(ld, n->items[i]) < 0)
+				return -1;
+		return 0;
+	case DOC_MAP:
+		for (i = 0; i < n->n; i++)
+			if (check_nul(ld, n->pairs[i].key) < 0 ||
+			    check_nul(ld, n->pairs[i].value) < 0)
+				return -1;
+		return 0;
+	default:
+		break;
+	}
+	if (n->text && memchr(n->text, '\0', n->len)) {
+		char got[64];
+
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(ld, n, NULL,
+		                   "%s holds a NUL byte (shown as '?'); remove it, no key or "
+		                   "value of the stack file may hold one",
+		                   got);
 	}
 	return 0;
 }
@@ -531,6 +576,8 @@ static int load_root(struct schema *ld, struct stack *st, const struct doc_node 
 		    "the stack file is empty; it needs at least a name and services");
 	if (root->type != DOC_MAP)
 		return schema_map(ld, root, "the stack");
+	if (check_nul(ld, root) < 0)
+		return -1;
 	if (schema_keys(ld, root, "the stack", keys) < 0)
 		return -1;
 

@@ -107,7 +107,9 @@ const char *stack_accel_name(enum stack_accel accel);
 
 /*
  * Parse a size such as "20G", "512M", "2Gi" or "1TiB" (binary units
- * K, M, G, T, optionally followed by "i" or "iB"). 0 or -1.
+ * K, M, G, T, optionally followed by "i" or "iB"). 0, with a size too
+ * large for 64 bits as ULLONG_MAX (out of any range), or -1 if s is not
+ * a size.
  */
 int stack_parse_size(const char *s, unsigned long long *bytes);
 

@@ -1,5 +1,6 @@
 /*
- * text: edit distance, nearest-word suggestions, line/column counting.
+ * text: edit distance, nearest-word suggestions, line/column counting,
+ * quoting user bytes for messages, base64.
  */
 #include <string.h>
 
@@ -84,6 +85,70 @@ void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsi
 			(*col)++;
 		i++;
 	}
+}
+
+/*
+ * Length of the UTF-8 character at s[0..len), 0 if it is not UTF-8 (one
+ * byte is then skipped); *shown is 0 for a control character.
+ */
+static size_t text_char_len(const unsigned char *s, size_t len, int *shown)
+{
+	size_t n, i;
+	unsigned cp;
+
+	*shown = 0;
+	if (s[0] < 0x80) {
+		*shown = s[0] >= 0x20 && s[0] < 0x7F;
+		return 1;
+	}
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1Fu;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0Fu;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0; /* a continuation byte, or never UTF-8 */
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3Fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;   /* overlong, out of range, or a surrogate */
+	*shown = cp > 0x9F; /* not a C1 control (CSI is U+009B) */
+	return n;
+}
+
+char *text_quote(const char *s, size_t len, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t max = 60, i = 0, o = 0, n;
+	int shown;
+
+	if (size < max + 4)
+		max = size > 4 ? size - 4 : 0;
+	while (i < len) {
+		n = text_char_len(p + i, len - i, &shown);
+		if (o + (shown ? n : 1) > max)
+			break;
+		if (shown)
+			memcpy(out + o, p + i, n);
+		else
+			out[o] = '?';
+		o += shown ? n : 1;
+		i += n ? n : 1;
+	}
+	if (i < len && size >= 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	if (size > 0)
+		out[o < size ? o : size - 1] = '\0';
+	return out;
 }
 
 char *text_base64(const void *data, size_t len, int nopad)

@@ -1,6 +1,7 @@
 /*
  * text: small string helpers shared by the validators: edit distance for
- * "did you mean" suggestions, and a line:column for a byte offset.
+ * "did you mean" suggestions, a line:column for a byte offset, and the
+ * sanitiser that makes user bytes safe to show in a message.
  */
 #ifndef FTBOOT_TEXT_H
 #define FTBOOT_TEXT_H
@@ -23,6 +24,15 @@ const char *text_nearest(const char *word, const char *const *cands, size_t n);
  * offset 0 is not a character.
  */
 void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col);
+
+/*
+ * The one sanitiser for user bytes in messages: s[0..len) (it may hold
+ * NUL bytes) as printable text in out (NUL-terminated, at most size
+ * bytes). Control characters (C0, DEL, C1), NUL and bytes that are not
+ * UTF-8 become '?'; text longer than 60 bytes or than out holds is cut
+ * at a character boundary and ends in "...". Returns out.
+ */
+char *text_quote(const char *s, size_t len, char *out, size_t size);
 
 /*
  * Standard base64 (RFC 4648) of data[0..len), with "=" padding unless

@@ -47,6 +47,18 @@ run_ftboot render --show-secrets
 pw2=$(printf '%s\n' "$out" | sed -n '/name: DB_PASSWORD/{n;s/ *value: //p}')
 is "$pw2" "$pw" "the secret is kept across runs"
 
+# A template that cannot render: --show-secrets fails before any secret is made.
+mkdir -p "$tmp/broken"
+cp -R "$fix/basic/srcs" "$fix/basic/templates" "$tmp/broken/"
+# shellcheck disable=SC2016 # a literal ${nope} placeholder
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: "${nope}"}\n' \
+	>"$tmp/broken/templates/30-bad.yaml"
+(cd "$tmp/broken" && FTBOOT_STATE_DIR="$tmp/state-broken" "$FTBOOT" render --show-secrets \
+	>/dev/null 2>"$tmp/e"); is $? 1 "render --show-secrets with a broken template: exit 1"
+grep -q "30-bad.yaml:4:.*nope" "$tmp/e"; ok $? "the broken template is named: $(cat "$tmp/e")"
+is "$(find "$tmp/state-broken" -path '*/secrets/*' 2>/dev/null | wc -l)" 0 \
+	"no secret was generated for a render that failed"
+
 # --out DIR: one file per template, private.
 run_ftboot render --out "$tmp/out"
 is "$rc" 0 "render --out"

@@ -199,6 +199,44 @@ static void test_read(void)
 	buf_release(&b);
 }
 
+/* A FIFO, a directory or a device is refused at once (alarm: a hang fails). */
+static void test_read_special(void)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	struct err err;
+	char *fifo = tpath("fifo"), *dir = tpath("dir"), *zero = tpath("zero");
+	char want[512];
+
+	alarm(20);
+	if (mkfifo(fifo, 0600) < 0 || mkdir(dir, 0700) < 0 || symlink("/dev/zero", zero) < 0) {
+		skip("cannot make a FIFO, a directory and a symlink here");
+	} else {
+		is_int(fs_read(fifo, 100, &b, &err), -1,
+		       "fs_read of a FIFO fails, without a writer");
+		snprintf(want, sizeof(want),
+		         "cannot read '%s': it is a FIFO, not a regular file; name a file", fifo);
+		is_str(err.msg, want, "fs_read names the FIFO");
+		is_int(fs_read(dir, 100, &b, &err), -1, "fs_read of a directory fails");
+		snprintf(want, sizeof(want),
+		         "cannot read '%s': it is a directory, not a regular file; name a file",
+		         dir);
+		is_str(err.msg, want, "fs_read names the directory");
+		is_int(fs_read(zero, 1 << 20, &b, &err), -1,
+		       "fs_read of a symlink to /dev/zero fails at once");
+		snprintf(want, sizeof(want),
+		         "cannot read '%s': it is a character device, not a regular file; name a "
+		         "file",
+		         zero);
+		is_str(err.msg, want, "fs_read names the device by the path it was given");
+		is_int(b.len, 0, "nothing was read");
+	}
+	alarm(0);
+	free(fifo);
+	free(dir);
+	free(zero);
+	buf_release(&b);
+}
+
 static void test_write(void)
 {
 	struct buf b = BUF_INIT(1024);
@@ -420,6 +458,7 @@ int main(void)
 	test_clean();
 	test_join_dir_base();
 	test_read();
+	test_read_special();
 	test_write();
 	test_mkdirs();
 	test_remove_tree();

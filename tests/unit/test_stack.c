@@ -29,7 +29,9 @@ static const char *error_of(const char *text)
 	return st ? "" : err.msg;
 }
 
-#define BASE "name: ft\nservices:\n  nginx:\n    ports: {http: 80}\n"
+#define BASE_NAME     "name: ft\nservices:\n"
+#define BASE_SERVICES "services:\n  nginx:\n    ports: {http: 80}\n"
+#define BASE          "name: ft\nservices:\n  nginx:\n    ports: {http: 80}\n"
 
 static void test_defaults(void)
 {
@@ -158,7 +160,7 @@ static void test_sizes(void)
 	            {"1TiB", 1ULL << 40},
 	            {"64K", 64ULL << 10}};
 	static const char *const bad[] = {
-	    "", "G", "20", "20g", "20GB", "-1G", "1.5G", "20 G", "99999999999999999999G"};
+	    "", "G", "20", "20g", "20GB", "-1G", "1.5G", "20 G", "99999999999999999999GB"};
 	unsigned long long v;
 	size_t i;
 
@@ -166,6 +168,102 @@ static void test_sizes(void)
 		ok(stack_parse_size(good[i].s, &v) == 0 && v == good[i].v, "size %s", good[i].s);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(stack_parse_size(bad[i], &v) < 0, "size '%s' refused", bad[i]);
+	ok(stack_parse_size("99999999999999999999G", &v) == 0 && v == ~0ULL,
+	   "a size too large for 64 bits is a size, out of any range");
+	ok(stack_parse_size("17179869184G", &v) == 0 && v == ~0ULL, "2^64 bytes: out of any range");
+	is_str(error_of("name: ft\nvm: {memory: 99999999999999999999G}\n" BASE_SERVICES),
+	       "srcs/stack.yaml:2:14: vm.memory: size '99999999999999999999G' is out of range "
+	       "(512M to 1T)",
+	       "a huge memory size is out of range, not a syntax error");
+	is_str(error_of("name: ft\nvm: {disk: 17179869184G}\n" BASE_SERVICES),
+	       "srcs/stack.yaml:2:12: vm.disk: size '17179869184G' is out of range (2G to 64T)",
+	       "a disk of 2^64 bytes is out of range");
+	is_str(error_of("name: ft\nvm: {cpus: 99999999999999999999}\n" BASE_SERVICES),
+	       "srcs/stack.yaml:2:12: integer 99999999999999999999 is out of range "
+	       "(-9223372036854775808 to 9223372036854775807)",
+	       "cpus beyond 64 bits: out of range (of the document's integers)");
+	is_str(error_of(BASE_NAME "  nginx: {ports: {http: 1-99999999999999999999}}\n"),
+	       "srcs/stack.yaml:3:25: services.nginx.ports.http: range '1-99999999999999999999' is "
+	       "out of range (1 to 65535)",
+	       "a port range beyond long: out of range, not a syntax error");
+	is_str(error_of(BASE_NAME "  nginx: {ports: {http: 30000-99999}}\n"),
+	       "srcs/stack.yaml:3:25: services.nginx.ports.http: range '30000-99999' is out of "
+	       "range (1 to 65535)",
+	       "a port range past 65535: out of range");
+}
+
+/* No byte of the user's reaches a message raw (see text_quote). */
+static void test_user_bytes(void)
+{
+	char euro[200] = "name: ft\nservices:\n  ", want[200] = "got '";
+	const char *msg;
+	size_t i, n;
+
+	msg = error_of("name: ft\nvm: {\"cpus\\e[2J\\nx\": 1}\n" BASE_SERVICES);
+	ok(strstr(msg, "unknown key 'cpus?[2J?x' in vm") != NULL && strpbrk(msg, "\x1b\n") == NULL,
+	   "an unknown key's ESC and newline are shown as '?': %s", msg);
+	msg = error_of("name: ft\nvm: {uri: \"\\e]0;pwned\\a\"}\n" BASE_SERVICES);
+	is_str(msg,
+	       "srcs/stack.yaml:2:11: vm.uri: expected a libvirt URI like qemu:///system, got "
+	       "'?]0;pwned?'",
+	       "a bad URI is quoted");
+	msg = error_of("name: ft\nsecrets: [\"a\\nb\"]\n" BASE_SERVICES);
+	ok(strstr(msg, "got 'a?b'") != NULL, "a bad secret name is quoted: %s", msg);
+	msg = error_of("name: ft\nvalues: {\"a\\e\": 1}\n" BASE_SERVICES);
+	ok(strstr(msg, "got 'a?'") != NULL, "a bad value name is quoted: %s", msg);
+	msg = error_of(BASE_NAME "  nginx:\n    ports: {\"h\\ettp\": 80}\n");
+	ok(strstr(msg, "services.nginx.ports.h?ttp: port names") != NULL,
+	   "a bad port name is quoted: %s", msg);
+	n = strlen(euro);
+	for (i = 0; i < 40; i++, n += 3)
+		memcpy(euro + n, "\xe2\x82\xac", 3); /* the euro sign */
+	snprintf(euro + n, sizeof(euro) - n, ": {type: None}\n");
+	for (i = 0, n = strlen(want); i < 19; i++, n += 3)
+		memcpy(want + n, "\xe2\x82\xac", 3);
+	snprintf(want + n, sizeof(want) - n, "...'");
+	msg = error_of(euro);
+	ok(strstr(msg, want) != NULL, "a long bad service name is cut at a whole character: %s",
+	   msg);
+}
+
+/* The error of text[0..len), which may hold NUL bytes, or "". */
+static const char *error_of_n(const char *text, size_t len)
+{
+	static struct err err;
+	struct stack *st = NULL;
+
+	err_clear(&err);
+	if (stack_parse("srcs/stack.yaml", text, len, &st, &err) < 0)
+		return err.msg;
+	stack_free(st);
+	return "";
+}
+
+static void test_nul(void)
+{
+	static const char dup[] = "name: ft\nservices:\n  nginx: {ports: {http: 80}}\n"
+	                          "  \"nginx\\0\": {ports: {http: 81}}\n";
+	static const char quoted[] = "name: ft\nservices:\n  nginx: {ports: {http: 80}}\n"
+	                             "  \"ngin\\x78\": {ports: {http: 81}}\n";
+	static const char port[] = "name: ft\nservices:\n  nginx: {ports: {http: 80, "
+	                           "\"http\\0\": 81}}\n";
+	static const char addr[] = "name: ft\nvm: {address: \"192.168.61.5\\0x\"}\n" BASE_SERVICES;
+
+	is_str(error_of_n(dup, sizeof(dup) - 1),
+	       "srcs/stack.yaml:4:3: 'nginx?' holds a NUL byte (shown as '?'); remove it, no key "
+	       "or value of the stack file may hold one",
+	       "a service name with a NUL is not a second nginx");
+	is_str(error_of_n(quoted, sizeof(quoted) - 1),
+	       "srcs/stack.yaml:4:3: duplicate key 'nginx' (first at line 3, column 3)",
+	       "another spelling of the same service name is a duplicate key");
+	is_str(error_of_n(port, sizeof(port) - 1),
+	       "srcs/stack.yaml:3:29: 'http?' holds a NUL byte (shown as '?'); remove it, no key "
+	       "or value of the stack file may hold one",
+	       "a port name with a NUL is not a second http");
+	is_str(error_of_n(addr, sizeof(addr) - 1),
+	       "srcs/stack.yaml:2:15: '192.168.61.5?x' holds a NUL byte (shown as '?'); remove "
+	       "it, no key or value of the stack file may hold one",
+	       "an address with a NUL is not cut at the NUL");
 }
 
 static void test_find(void)
@@ -230,6 +328,8 @@ int main(void)
 	test_full();
 	test_errors();
 	test_sizes();
+	test_user_bytes();
+	test_nul();
 	test_find();
 	test_project_stack();
 	return tap_done();

@@ -1,5 +1,6 @@
 /* Unit tests: edit distance, suggestions, line/column counting. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tap.h"
 #include "text.h"
@@ -32,6 +33,45 @@ int main(void)
 	line = 1, col = 1;
 	text_advance("\xef\xbb\xbf\xc3\xa9x", 0, 5, &line, &col);
 	is_int(col, 2, "a byte-order mark at the start is not a character");
+	{
+		char q[64], small[12];
+		static const char nul[] = "ng\0nx";
+
+		is_str(text_quote("a\x1b[2J\nb\r\x7f", 9, q, sizeof(q)), "a?[2J?b??",
+		       "quote: ESC, newline, CR and DEL become '?'");
+		is_str(text_quote(nul, sizeof(nul) - 1, q, sizeof(q)), "ng?nx",
+		       "quote: a NUL byte inside becomes '?'");
+		is_str(text_quote("\xc2\x9b"
+		                  "1m\xc3\xa9",
+		                  6, q, sizeof(q)),
+		       "?1m\xc3\xa9", "quote: the C1 control CSI becomes '?', other UTF-8 stays");
+		is_str(text_quote("\xff\xc3(\xe2\x82", 5, q, sizeof(q)),
+		       "?"
+		       "?(?"
+		       "?",
+		       "quote: bytes that are not UTF-8 become '?'");
+		is_str(text_quote("\xed\xa0\x80\xc0\xaf", 5, q, sizeof(q)), "?????",
+		       "quote: a surrogate and an overlong form are not UTF-8");
+		is_str(text_quote("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10, small,
+		                  sizeof(small)),
+		       "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9...",
+		       "quote: a cut keeps whole characters (8 of 8 bytes)");
+		is_str(text_quote("a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 11, small,
+		                  sizeof(small)),
+		       "a\xc3\xa9\xc3\xa9\xc3\xa9...",
+		       "quote: never half a character (7 of 8 bytes)");
+		{
+			char longv[200];
+			size_t i;
+
+			for (i = 0; i + 3 <= sizeof(longv); i += 3)
+				memcpy(longv + i, "\xe2\x82\xac", 3); /* the euro sign */
+			text_quote(longv, i, q, sizeof(q));
+			is_int((int)strlen(q), 60 + 3, "quote: at most 60 bytes, then '...'");
+			ok(strcmp(q + 60, "...") == 0 && memcmp(q, longv, 60) == 0,
+			   "quote: 20 whole euro signs, then '...'");
+		}
+	}
 	{
 		static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
 		                                   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
