@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,14 @@ int main(int argc, char **argv)
 	int c, rc, first;
 
 	err_clear(&err);
+	/*
+	 * A peer that closes its socket (sshd in a guest, libvirtd, an HTTP
+	 * server) must be an error ftboot reports, not a silent death: libssh2
+	 * and libvirt's RPC write with plain send(2). Seen: a converged `up`
+	 * killed by SIGPIPE on its way out (exit 141). ftboot runs no child
+	 * program, so nothing inherits the ignored signal.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt_long(argc, argv, "+f:vqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
