@@ -808,6 +808,19 @@ static void real_close(void)
 	real_started = 0;
 }
 
+/*
+ * real_open gave no daemon: a failure where one should run here (broken),
+ * else a skip with the reason. Leaves the namespace either way.
+ */
+static void real_missing(const char *what, const char *why, int broken)
+{
+	if (broken)
+		ok(0, "%s: %s", what, why);
+	else
+		skip(why);
+	real_close();
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -880,12 +893,7 @@ static void test_real(void)
 	FILE *f;
 
 	if (!v) {
-		/* a daemon that should run here and does not is a failure */
-		if (broken)
-			ok(0, "real: a private libvirtd in its own namespace: %s", why);
-		else
-			skip(why);
-		real_close();
+		real_missing("real: a private libvirtd in its own namespace", why, broken);
 		return;
 	}
 	diag("real libvirtd at %s, network namespace %s", real_uri, real_ns);
@@ -1062,11 +1070,7 @@ static void test_no_dnsmasq(void)
 	struct virt *v = real_open(why, sizeof(why), &broken, "dnsmasq");
 
 	if (!v) {
-		if (broken)
-			ok(0, "no dnsmasq: a private libvirtd without it: %s", why);
-		else
-			skip(why);
-		real_close();
+		real_missing("no dnsmasq: a private libvirtd without it", why, broken);
 		return;
 	}
 	snprintf(net, sizeof(net), "ftu-nodns-%ld", (long)getpid());
