@@ -42,11 +42,13 @@ OUT      := build/$(VARIANT)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-SRCS     := $(wildcard bootstrap/*.c)
-CMD_SRCS := bootstrap/main.c $(wildcard bootstrap/cmd_*.c)
-LIB_SRCS := $(filter-out $(CMD_SRCS),$(SRCS))
+# bootstrap/lib: the library (prints nothing, links into tests and fuzz
+# targets); bootstrap/cmd: the commands, main() and the command table.
+LIB_SRCS := $(wildcard bootstrap/lib/*.c)
+CMD_SRCS := $(wildcard bootstrap/cmd/*.c)
 LIB_OBJS := $(LIB_SRCS:bootstrap/%.c=$(OUT)/%.o)
 CMD_OBJS := $(CMD_SRCS:bootstrap/%.c=$(OUT)/%.o)
+INC      := -Ibootstrap/lib -Ibootstrap/cmd
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -72,7 +74,7 @@ $(OUT)/deps.ok:
 
 $(OUT)/%.o: bootstrap/%.c | $(OUT)/deps.ok
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BIN): $(LIB_OBJS) $(CMD_OBJS)
 	@mkdir -p $(@D)
@@ -80,11 +82,11 @@ $(BIN): $(LIB_OBJS) $(CMD_OBJS)
 
 $(OUT)/tests/%: tests/unit/%.c tests/tap.h tests/run.h tests/scratch.h $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ibootstrap -Itests -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(INC) -Itests -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
 
 unit-bins: $(UNIT_BINS)
 
--include $(wildcard $(OUT)/*.d)
+-include $(wildcard $(OUT)/lib/*.d $(OUT)/cmd/*.d)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
@@ -133,7 +135,7 @@ e2e-laptop: $(BIN)
 	@tests/e2e/laptop.sh
 
 # ---- code checks ---------------------------------------------------------
-FMT_FILES := $(wildcard bootstrap/*.[ch] tests/*.h tests/unit/*.c tests/fuzz/*.c tests/servers/*.c)
+FMT_FILES := $(wildcard bootstrap/*/*.[ch] tests/*.h tests/unit/*.c tests/fuzz/*.c tests/servers/*.c)
 
 format:
 	clang-format -i $(FMT_FILES)
@@ -143,7 +145,7 @@ format-check:
 
 analyze:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -Ibootstrap bootstrap
+	  --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -Ibootstrap/lib -Ibootstrap/cmd bootstrap
 
 shellcheck:
 	shellcheck -x setup.sh .ci/run tests/*.sh tests/run-tiers tests/*/*.sh

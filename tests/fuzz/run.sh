@@ -4,8 +4,8 @@
 #
 #   tests/fuzz/run.sh SECONDS
 #
-# Each target is linked with every library source (bootstrap/*.c but
-# main.c and cmd_*.c) into build/fuzz/<name>. Its corpus lives in
+# Each target is linked with every library source (bootstrap/lib/*.c)
+# into build/fuzz/<name>. Its corpus lives in
 # build/fuzz/corpus-<name>, seeded from tests/fuzz/seeds/<name without
 # fuzz_>/ when that exists. A crash, leak, timeout or out-of-memory is a
 # failure; the input that caused it is kept in build/fuzz/crash-<name>/.
@@ -31,7 +31,7 @@ mkdir -p "$out" || exit 1
 
 cc=${FUZZ_CC:-clang}
 cflags=(-g -O1 '-fsanitize=fuzzer,address,undefined' -fno-sanitize-recover=all
-	-D_GNU_SOURCE -std=c11 -Ibootstrap "-DFTBOOT_VERSION=\"${FTBOOT_VERSION:-fuzz}\"")
+	-D_GNU_SOURCE -std=c11 -Ibootstrap/lib "-DFTBOOT_VERSION=\"${FTBOOT_VERSION:-fuzz}\"")
 
 # A toolchain that can build a fuzzer at all, or a clear skip.
 probe=$out/probe.c
@@ -49,13 +49,7 @@ if ! pkgflags=$(pkg-config --cflags --libs libvirt yaml-0.1 libcurl libssh2 zlib
 fi
 read -r -a pkg <<<"$pkgflags"
 
-libs=()
-for f in bootstrap/*.c; do
-	case ${f##*/} in
-	main.c | cmd_*.c) ;;
-	*) libs+=("$f") ;;
-	esac
-done
+libs=(bootstrap/lib/*.c)
 
 n=0
 failed=0

@@ -111,8 +111,40 @@ static void test_truncation(void)
 	is_str(err.msg, "", "err_set with an empty message");
 }
 
+static void test_kind(void)
+{
+	struct err err;
+
+	err_clear(&err);
+	is_int(err.kind, ERRK_OTHER, "err_clear: no kind");
+	err_sys(&err, ENOENT, "open 'x'");
+	is_int(err.kind, ERRK_NOTFOUND, "err_sys: ENOENT is not found");
+	is_int(err.errnum, ENOENT, "err_sys: errno kept");
+	err_wrap(&err, "loading");
+	is_int(err.kind, ERRK_NOTFOUND, "err_wrap keeps the kind");
+	is_int(err.errnum, ENOENT, "err_wrap keeps the errno");
+	err_suffix(&err, "; try again");
+	is_int(err.kind, ERRK_NOTFOUND, "err_suffix keeps the kind");
+	err_sys(&err, ECONNREFUSED, "connect");
+	is_int(err.kind, ERRK_TRANSIENT, "err_sys: ECONNREFUSED is transient");
+	err_sys(&err, EACCES, "open");
+	is_int(err.kind, ERRK_DENIED, "err_sys: EACCES is denied");
+	err_sys(&err, EIO, "read");
+	is_int(err.kind, ERRK_OTHER, "err_sys: EIO has no kind");
+	err_set(&err, ERR_USAGE, "bad");
+	is_int(err.kind, ERRK_OTHER, "err_set resets the kind");
+	is_int(err.errnum, 0, "err_set resets the errno");
+	is_int(err_setk(&err, ERRK_TIMEOUT, "waited %d s", 5), -1, "err_setk returns -1");
+	is_int(err.kind, ERRK_TIMEOUT, "err_setk sets the kind");
+	is_int(err.code, ERR_FAIL, "err_setk: exit status 1");
+	is_str(err.msg, "waited 5 s", "err_setk: the message");
+	is_str(err_kind_name(ERRK_NOTFOUND), "not found", "err_kind_name");
+	is_str(err_kind_name((enum err_kind)99), "other", "err_kind_name: out of range");
+}
+
 int main(void)
 {
+	test_kind();
 	test_set();
 	test_sys();
 	test_wrap();

@@ -4,7 +4,7 @@
 # and once by the clock during the download. Each time a new `up` must
 # converge and `down` must leave nothing in libvirt or the state dir.
 #
-# The points come from the test hook in bootstrap/failpoint.h: one run
+# The points come from the test hook in bootstrap/lib/failpoint.h: one run
 # with FTBOOT_TEST_POINTS lists them; then each is killed at with
 # FTBOOT_TEST_KILL_AT (NAME#N for the N-th pass of a name listed more
 # than once). A killed run must die by SIGKILL (exit 137): a point it

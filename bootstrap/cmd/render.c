@@ -1,6 +1,7 @@
 /*
  * cmd_render: `ftboot render [--out DIR] [--show-secrets]`.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +86,8 @@ int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err)
 		if (render_write(&out, &b, err) < 0)
 			goto out;
 		if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
-			err_sys(err, 0, "cannot write the manifests to standard output");
+			err_sys(err, errno ? errno : EIO,
+			        "cannot write the manifests to standard output");
 			goto out;
 		}
 	}

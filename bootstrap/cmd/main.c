@@ -2,6 +2,7 @@
  * main: global options, the command table, and the one place errors are
  * printed. Each command's work is in cmd_<verb>.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -115,7 +116,7 @@ int cmd_ready(struct ctx *ctx, struct err *err)
 			char *cwd = getcwd(NULL, 0);
 
 			if (cwd == NULL)
-				return err_sys(err, 0, "cannot get the current directory");
+				return err_sys(err, errno, "cannot get the current directory");
 			rc = stack_find(cwd, &found, err);
 			free(cwd);
 			if (rc < 0)
