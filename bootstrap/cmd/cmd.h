@@ -1,5 +1,5 @@
 /*
- * cmd: what main.c hands each command, and the command table. main()
+ * cmd: what main.c hands each command, and the command table (cmd.c). main()
  * parses the global options, looks the command up in cmd_table, runs it,
  * and prints the one error it returns. The command checks its own
  * arguments first, then calls cmd_ready to set up what its `needs` say
@@ -60,6 +60,9 @@ int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
  * its value.
  */
 int cmd_bad_option(const struct ctx *ctx, int c, char **argv, struct err *err);
+
+/* Say on stderr that name is no command, with the nearest one if any. */
+void cmd_unknown(const char *name);
 
 /* The entry called name, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

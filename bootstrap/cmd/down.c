@@ -1,5 +1,5 @@
 /*
- * cmd_down: `ftboot down [--purge]`: remove everything the stack's
+ * down: `ftboot down [--purge]`: remove everything the stack's
  * journal records, then its state; --purge also empties the download
  * cache. Idempotent; works after a half-finished `up`.
  */

@@ -1,21 +1,11 @@
 /*
- * cmd_help: `ftboot help [COMMAND]`, `ftboot --help`, and the usage text,
+ * help: `ftboot help [COMMAND]`, `ftboot --help`, and the usage text,
  * all generated from the command table.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
-
-const struct cmd_entry *cmd_find(const char *name)
-{
-	const struct cmd_entry *e;
-
-	for (e = cmd_table; e->name; e++)
-		if (strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
-}
 
 void cmd_print_usage(void *fp)
 {

@@ -1,5 +1,5 @@
 /*
- * cmd_render: `ftboot render [--out DIR] [--show-secrets]`.
+ * render: `ftboot render [--out DIR] [--show-secrets]`.
  */
 #include <errno.h>
 #include <getopt.h>

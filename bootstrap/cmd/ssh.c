@@ -1,5 +1,5 @@
 /*
- * cmd_ssh: `ftboot ssh`: an interactive shell in the VM, over SSH with
+ * ssh: `ftboot ssh`: an interactive shell in the VM, over SSH with
  * the host key pinned when the VM was made.
  */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * cmd_status: `ftboot status [--json]`: what exists of the stack. Takes
+ * status: `ftboot status [--json]`: what exists of the stack. Takes
  * no lock and creates nothing, so it can run beside `up`.
  */
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /*
- * cmd_up: `ftboot up [--until STEP]`: converge the stack, step by step.
+ * up: `ftboot up [--until STEP]`: converge the stack, step by step.
  * Built so far: the VM (keys, image, network, pool, disk, seed, domain,
  * lease, SSH). The steps after it answer "not implemented yet".
  */
