@@ -48,6 +48,8 @@ LIB_SRCS := $(wildcard bootstrap/lib/*.c)
 CMD_SRCS := $(wildcard bootstrap/cmd/*.c)
 LIB_OBJS := $(LIB_SRCS:bootstrap/%.c=$(OUT)/%.o)
 CMD_OBJS := $(CMD_SRCS:bootstrap/%.c=$(OUT)/%.o)
+# The commands without main(), for the unit test that runs them (test_cmd).
+CMD_LIB_OBJS := $(filter-out $(OUT)/cmd/main.o,$(CMD_OBJS))
 INC      := -Ibootstrap/lib -Ibootstrap/cmd
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
@@ -83,6 +85,10 @@ $(BIN): $(LIB_OBJS) $(CMD_OBJS)
 $(OUT)/tests/%: tests/unit/%.c tests/tap.h tests/run.h tests/scratch.h $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(INC) -Itests -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
+
+$(OUT)/tests/test_cmd: tests/unit/test_cmd.c tests/tap.h tests/run.h tests/scratch.h $(CMD_LIB_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(INC) -Itests -o $@ $< $(CMD_LIB_OBJS) $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
 
 unit-bins: $(UNIT_BINS)
 

@@ -1,7 +1,8 @@
 /*
- * cmd: the command table and the helpers every command calls (usage
- * errors, cmd_ready). Apart from main.c so that a command links into a
- * unit test without main().
+ * cmd: the command table with each command's options, the one parser of
+ * them (cmd_parse, on getopt_long), cmd_run, and the helpers every command
+ * calls (usage errors, cmd_ready). Apart from main.c so that a command
+ * links into a unit test without main().
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,95 +14,390 @@
 
 #include "cmd.h"
 #include "text.h"
+#include "xmem.h"
 
 #define NOT_YET NULL
 
+/*
+ * The commands, their options and arguments. Each option is declared once,
+ * here: cmd_parse, the synopsis in usage errors and `ftboot help NAME`
+ * read it.
+ */
 const struct cmd_entry cmd_table[] = {
-    {"up", cmd_up, "[--until STEP]", "create or converge the VM, cluster, images and manifests",
-     "Bring the stack to its declared state, step by step: fetch, vm, provision,\n"
-     "build, apply, report. Idempotent: with nothing changed it does nothing and\n"
-     "says so. Safe to interrupt and run again.\n",
-     NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"status", cmd_status, "[--json]", "show the VM, node, pods, services and URLs",
-     "Show what exists of the stack and where each service answers.\n", NEED_STACK},
-    {"check", NOT_YET, "[--json] [--junit FILE] [--destructive] [--fail-fast]",
-     "check the stack the way an evaluator would (E1-E13)",
-     "Run every check of the evaluation sheet and report each; exit 1 if any fails.\n",
-     NEED_STACK | NEED_STATE},
-    {"down", cmd_down, "[--purge]", "remove everything this stack created",
-     "Destroy exactly what the stack's journal records, and the state. --purge also\n"
-     "empties the download cache.\n",
-     NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"reset", NOT_YET, "[--keep-data]", "back to a fresh stack, fast",
-     "Remove the stack's workloads and data and apply them again.\n",
-     NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"render", cmd_render, "[--out DIR] [--show-secrets]",
-     "print the manifests that would be applied",
-     "Render templates/*.yaml with the stack's values and print them as one YAML\n"
-     "stream, each document after a '# Source:' line. Two runs print the same bytes.\n"
-     "\n"
-     "  --out DIR        write one file per template into DIR (0700, files 0600)\n"
-     "  --show-secrets   put the real secrets in (generated on first use); by\n"
-     "                   default each shows as <secret:NAME>\n"
-     "\n"
-     "Template variables:\n"
-     "  ${stack} ${vm_ip} ${lb_ip}\n"
-     "  ${port.SVC} ${port.SVC.NAME} ${port.SVC.NAME.first} ${port.SVC.NAME.last}\n"
-     "  ${ports.SVC}              the Service's port list\n"
-     "  ${container_ports.SVC}    the container's port list\n"
-     "  ${type.SVC} ${image.SVC} ${secret.NAME} ${values.NAME}\n"
-     "A plain value that is one placeholder takes the variable's type; anything else\n"
-     "is a string. Write $${ for a literal ${.\n",
-     NEED_STACK},
-    {"apply", NOT_YET, "", "render and server-side apply to the cluster, then wait",
-     "Render, apply in dependency order, prune what the stack no longer declares,\n"
-     "and wait for rollouts.\n",
-     NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"build", NOT_YET, "[SERVICE...]", "build the service images only",
-     "Build each service's image from srcs/SERVICE in the VM's engine.\n",
-     NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"ssh", cmd_ssh, "[SERVICE]", "a shell in the VM, or in a service's container",
-     "Open an interactive shell over SSH with the pinned host key.\n", NEED_STACK | NEED_STATE},
-    {"dashboard", NOT_YET, "", "the Kubernetes dashboard's URL and login token",
-     "Print the dashboard URL and a login token.\n", NEED_STACK | NEED_STATE},
-    {"docker-env", NOT_YET, "", "environment for the docker CLI, like minikube docker-env",
-     "Print export lines that point docker at the VM's engine.\n", NEED_STACK | NEED_STATE},
-    {"doctor", NOT_YET, "", "preflight: libvirt, KVM, disk, memory, ports",
-     "Check that this machine can run the stack, and say what to fix.\n", 0},
-    {"help", cmd_help, "[COMMAND]", "show help for ftboot or one command", "", 0},
-    {"version", cmd_version, "", "show ftboot's version and its libraries'",
-     "Print ftboot's version, then each library it uses with its version.\n", 0},
-    {NULL, NULL, NULL, NULL, NULL, 0},
+    {.name = "up",
+     .run = cmd_up,
+     .opts = (const struct cmd_opt[]){{"until", 0, "STEP", "stop after STEP"}, {NULL}},
+     .summary = "create or converge the VM, cluster, images and manifests",
+     .help = "Bring the stack to its declared state, step by step: fetch, vm, provision,\n"
+             "build, apply, report. Idempotent: with nothing changed it does nothing and\n"
+             "says so. Safe to interrupt and run again.\n",
+     .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
+    {.name = "status",
+     .run = cmd_status,
+     .opts =
+         (const struct cmd_opt[]){{"json", 0, NULL, "print the status as one JSON object"}, {NULL}},
+     .summary = "show the VM, node, pods, services and URLs",
+     .help = "Show what exists of the stack and where each service answers.\n",
+     .needs = NEED_STACK},
+    {.name = "check",
+     .run = NOT_YET,
+     .opts =
+         (const struct cmd_opt[]){
+             {"json", 0, NULL, "print the results as JSON"},
+             {"junit", 0, "FILE", "also write the results to FILE as JUnit XML"},
+             {"destructive", 0, NULL, "also run the checks that break things on purpose"},
+             {"fail-fast", 0, NULL, "stop at the first check that fails"},
+             {NULL}},
+     .summary = "check the stack the way an evaluator would (E1-E13)",
+     .help = "Run every check of the evaluation sheet and report each; exit 1 if any fails.\n",
+     .needs = NEED_STACK | NEED_STATE},
+    {.name = "down",
+     .run = cmd_down,
+     .opts = (const struct cmd_opt[]){{"purge", 0, NULL, "also empty the download cache"}, {NULL}},
+     .summary = "remove everything this stack created",
+     .help = "Destroy exactly what the stack's journal records, and the state.\n",
+     .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
+    {.name = "reset",
+     .run = NOT_YET,
+     .opts = (const struct cmd_opt[]){{"keep-data", 0, NULL, "keep the services' data"}, {NULL}},
+     .summary = "back to a fresh stack, fast",
+     .help = "Remove the stack's workloads and data and apply them again.\n",
+     .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
+    {.name = "render",
+     .run = cmd_render,
+     .opts =
+         (const struct cmd_opt[]){
+             {"out", 'o', "DIR", "write one file per template into DIR (0700, files 0600)"},
+             {"show-secrets", 0, NULL, "the real secrets (made on first use), not <secret:NAME>"},
+             {NULL}},
+     .summary = "print the manifests that would be applied",
+     .help = "Render templates/*.yaml with the stack's values and print them as one YAML\n"
+             "stream, each document after a '# Source:' line. Two runs print the same bytes.\n"
+             "\n"
+             "Template variables:\n"
+             "  ${stack} ${vm_ip} ${lb_ip}\n"
+             "  ${port.SVC} ${port.SVC.NAME} ${port.SVC.NAME.first} ${port.SVC.NAME.last}\n"
+             "  ${ports.SVC}              the Service's port list\n"
+             "  ${container_ports.SVC}    the container's port list\n"
+             "  ${type.SVC} ${image.SVC} ${secret.NAME} ${values.NAME}\n"
+             "A plain value that is one placeholder takes the variable's type; anything else\n"
+             "is a string. Write $${ for a literal ${.\n",
+     .needs = NEED_STACK},
+    {.name = "apply",
+     .run = NOT_YET,
+     .summary = "render and server-side apply to the cluster, then wait",
+     .help = "Render, apply in dependency order, prune what the stack no longer declares,\n"
+             "and wait for rollouts.\n",
+     .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
+    {.name = "build",
+     .run = NOT_YET,
+     .max_args = CMD_ARGS_MANY,
+     .operands = "SERVICE",
+     .summary = "build the service images only",
+     .help = "Build each service's image from srcs/SERVICE in the VM's engine.\n",
+     .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
+    {.name = "ssh",
+     .run = cmd_ssh,
+     .max_args = 1,
+     .operands = "SERVICE",
+     .summary = "a shell in the VM, or in a service's container",
+     .help = "Open an interactive shell over SSH with the pinned host key.\n",
+     .needs = NEED_STACK | NEED_STATE},
+    {.name = "dashboard",
+     .run = NOT_YET,
+     .summary = "the Kubernetes dashboard's URL and login token",
+     .help = "Print the dashboard URL and a login token.\n",
+     .needs = NEED_STACK | NEED_STATE},
+    {.name = "docker-env",
+     .run = NOT_YET,
+     .summary = "environment for the docker CLI, like minikube docker-env",
+     .help = "Print export lines that point docker at the VM's engine.\n",
+     .needs = NEED_STACK | NEED_STATE},
+    {.name = "doctor",
+     .run = NOT_YET,
+     .summary = "preflight: libvirt, KVM, disk, memory, ports",
+     .help = "Check that this machine can run the stack, and say what to fix.\n"},
+    {.name = "help",
+     .run = cmd_help,
+     .max_args = 1,
+     .operands = "COMMAND",
+     .summary = "show help for ftboot or one command",
+     .help = ""},
+    {.name = "version",
+     .run = cmd_version,
+     .summary = "show ftboot's version and its libraries'",
+     .help = "Print ftboot's version, then each library it uses with its version.\n"},
+    {.name = NULL},
 };
+
+/* getopt_long's value for the option declared at index i, and for --help. */
+#define OPT_LONG 256
+#define OPT_HELP (OPT_LONG + CMD_OPTS_MAX)
+
+/* Append to out[0..size) at *at, cut where it is full. */
+__attribute__((format(printf, 4, 5))) static void append(char *out, size_t size, size_t *at,
+                                                         const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out + *at, size - *at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at = *at + (size_t)n < size ? *at + (size_t)n : size - 1;
+}
+
+/* The name of positional argument i: that word of e->operands, or its last. */
+static char *operand(const struct cmd_entry *e, int i, char *out, size_t size)
+{
+	const char *w = e->operands ? e->operands : "ARG";
+	size_t len = strcspn(w, " ");
+
+	while (i-- > 0 && w[len] == ' ') {
+		w += len + 1;
+		len = strcspn(w, " ");
+	}
+	snprintf(out, size, "%.*s", (int)len, w);
+	return out;
+}
+
+char *cmd_synopsis(const struct cmd_entry *e, char *out, size_t size)
+{
+	const struct cmd_opt *o;
+	char word[64];
+	size_t at = 0;
+	int i;
+
+	out[0] = '\0';
+	for (o = e->opts; o && o->name; o++)
+		append(out, size, &at, "%s[--%s%s%s]", at ? " " : "", o->name, o->value ? " " : "",
+		       o->value ? o->value : "");
+	for (i = 0; i < e->min_args; i++)
+		append(out, size, &at, "%s%s", at ? " " : "", operand(e, i, word, sizeof(word)));
+	if (e->max_args == CMD_ARGS_MANY)
+		append(out, size, &at, "%s[%s...]", at ? " " : "",
+		       operand(e, i, word, sizeof(word)));
+	for (; i < e->max_args; i++)
+		append(out, size, &at, "%s[%s]", at ? " " : "", operand(e, i, word, sizeof(word)));
+	return out;
+}
+
+static int vusage(const struct cmd_entry *e, struct err *err, const char *fmt, va_list ap)
+{
+	char msg[512], syn[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cmd_synopsis(e, syn, sizeof(syn));
+	return err_set(err, ERR_USAGE, "%s; usage: ftboot %s%s%s", msg, e->name, syn[0] ? " " : "",
+	               syn);
+}
+
+__attribute__((format(printf, 3, 4))) static int usage(const struct cmd_entry *e, struct err *err,
+                                                       const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vusage(e, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
 
 int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = vusage(ctx->entry, err, fmt, ap);
 	va_end(ap);
-	return err_set(err, ERR_USAGE, "%s; usage: ftboot %s%s%s", msg, ctx->entry->name,
-	               *ctx->entry->args ? " " : "", ctx->entry->args);
+	return rc;
 }
 
-int cmd_bad_option(const struct ctx *ctx, int c, char **argv, struct err *err)
+/* The index of e's option called name (the whole name), or -1. */
+static int opt_index(const struct cmd_entry *e, const char *name)
 {
-	/* glibc moves past a long option at once, past "-xy" only at its end. */
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-	int len = (int)strcspn(arg, "=");
+	int i;
 
-	if (strncmp(arg, "--", 2) == 0) {
+	for (i = 0; e->opts && e->opts[i].name; i++)
+		if (strcmp(e->opts[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The index of e's option -letter; getopt returns only declared letters. */
+static int letter_index(const struct cmd_entry *e, int letter)
+{
+	int i;
+
+	for (i = 0; e->opts[i].name; i++)
+		if (e->opts[i].letter == letter)
+			break;
+	return i;
+}
+
+/*
+ * The usage error for what getopt_long returned as c ('?' or ':'). optopt
+ * is a declared option's value (that option's value is missing, or was
+ * given to a flag), a letter or any other byte (an unknown -LETTER, or its
+ * value missing), or 0: an unknown or ambiguous --NAME, the argument just
+ * passed (glibc moves past a long option at once).
+ */
+static int bad_option(const struct cmd_entry *e, int c, char **argv, struct err *err)
+{
+	const char *names[CMD_OPTS_MAX + 1], *arg, *near;
+	char q[80], word[64], letter[2] = {(char)optopt, '\0'};
+	size_t len, n = 0, prefixed = 0, i;
+
+	if (optopt >= OPT_LONG) {
+		const char *name = optopt == OPT_HELP ? "help" : e->opts[optopt - OPT_LONG].name;
+
 		if (c == ':')
-			return cmd_usage(ctx, err, "option '%.*s' needs a value", len, arg);
-		if (optopt && arg[len] == '=')
-			return cmd_usage(ctx, err, "option '%.*s' takes no value", len, arg);
-		return cmd_usage(ctx, err, "unknown option '%.*s'", len, arg);
+			return usage(e, err, "option '--%s' needs a value", name);
+		return usage(e, err, "option '--%s' takes no value", name);
 	}
-	if (c == ':')
-		return cmd_usage(ctx, err, "option '-%c' needs a value", optopt);
-	return cmd_usage(ctx, err, "unknown option '-%c'", optopt);
+	if (optopt != 0) { /* glibc's char: a byte above 127 is negative */
+		text_quote(letter, 1, q, sizeof(q));
+		if (c == ':')
+			return usage(e, err, "option '-%s' needs a value", q);
+		return usage(e, err, "unknown option '-%s'", q);
+	}
+	arg = argv[optind - 1] + 2;
+	len = strcspn(arg, "=");
+	for (i = 0; e->opts && e->opts[i].name; i++)
+		names[n++] = e->opts[i].name;
+	names[n++] = "help";
+	for (i = 0; i < n; i++)
+		prefixed += strncmp(names[i], arg, len) == 0;
+	text_quote(arg, len, q, sizeof(q));
+	if (len > 0 && prefixed > 1)
+		return usage(e, err, "option '--%s' is ambiguous; write more of its name", q);
+	snprintf(word, sizeof(word), "%.*s", (int)len, arg);
+	near = text_nearest(word, names, n);
+	if (near)
+		return usage(e, err, "unknown option '--%s' (did you mean '--%s'?)", q, near);
+	return usage(e, err, "unknown option '--%s'", q);
+}
+
+int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a, struct err *err)
+{
+	struct option longs[CMD_OPTS_MAX + 2];
+	char shorts[2 * CMD_OPTS_MAX + 4], q[80], word[64];
+	size_t k = 0;
+	int c, i;
+
+	*a = (struct cmd_args){.entry = e, .argv = xcalloc((size_t)argc + 1, sizeof(*a->argv))};
+	/* "-": arguments come back in order as 1, never permuted, whatever
+	 * POSIXLY_CORRECT says; ":": a missing value is ':', not '?'. */
+	shorts[k++] = '-';
+	shorts[k++] = ':';
+	for (i = 0; e->opts && e->opts[i].name; i++) {
+		const struct cmd_opt *o = &e->opts[i];
+
+		if (i == CMD_OPTS_MAX) {
+			fprintf(stderr, "ftboot: bug: '%s' declares more than %d options\n",
+			        e->name, CMD_OPTS_MAX);
+			abort();
+		}
+		longs[i] = (struct option){o->name, o->value ? required_argument : no_argument,
+		                           NULL, OPT_LONG + i};
+		if (o->letter) {
+			shorts[k++] = o->letter;
+			if (o->value)
+				shorts[k++] = ':';
+		}
+	}
+	longs[i++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	longs[i] = (struct option){NULL, 0, NULL, 0};
+	shorts[k++] = 'h';
+	shorts[k] = '\0';
+
+	opterr = 0;
+	optind = 0; /* glibc: start over, at argv[1] */
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (c == 1) {
+			a->argv[a->argc++] = optarg;
+			continue;
+		}
+		if (c == '?' || c == ':')
+			return bad_option(e, c, argv, err);
+		if (c == 'h' || c == OPT_HELP) {
+			a->help = 1;
+			continue;
+		}
+		i = c >= OPT_LONG ? c - OPT_LONG : letter_index(e, c);
+		if (e->opts[i].value && optarg[0] == '\0')
+			return usage(e, err, "option '--%s' needs a value, not an empty one",
+			             e->opts[i].name);
+		a->count[i]++;
+		a->value[i] = optarg;
+	}
+	while (optind < argc) /* after "--" */
+		a->argv[a->argc++] = argv[optind++];
+	if (a->help)
+		return 0;
+	if (a->argc < e->min_args)
+		return usage(e, err, "missing %s", operand(e, a->argc, word, sizeof(word)));
+	if (e->max_args != CMD_ARGS_MANY && a->argc > e->max_args) {
+		const char *extra = a->argv[e->max_args];
+
+		return usage(e, err, "unexpected argument '%s'",
+		             text_quote(extra, strlen(extra), q, sizeof(q)));
+	}
+	return 0;
+}
+
+void cmd_args_release(struct cmd_args *a)
+{
+	free(a->argv);
+	a->argv = NULL;
+	a->argc = 0;
+}
+
+/* The index of the option a's command reads as name; a bug if undeclared. */
+static int args_index(const struct cmd_args *a, const char *name)
+{
+	int i = opt_index(a->entry, name);
+
+	if (i < 0) {
+		fprintf(stderr,
+		        "ftboot: bug: '%s' reads option '--%s', which it does not declare\n",
+		        a->entry->name, name);
+		abort();
+	}
+	return i;
+}
+
+int cmd_args_has(const struct cmd_args *a, const char *name)
+{
+	return a->count[args_index(a, name)];
+}
+
+const char *cmd_args_get(const struct cmd_args *a, const char *name)
+{
+	return a->value[args_index(a, name)];
+}
+
+int cmd_run(struct ctx *ctx, int argc, char **argv, struct err *err)
+{
+	const struct cmd_entry *e = ctx->entry;
+	struct cmd_args a;
+	int rc;
+
+	if (cmd_parse(e, argc, argv, &a, err) < 0) {
+		rc = -1;
+	} else if (a.help) {
+		cmd_print_help(e);
+		rc = 0;
+	} else if (e->run == NULL) {
+		rc = err_set(err, ERR_NOTIMPL, "'%s' is not implemented yet", e->name);
+	} else {
+		rc = e->run(ctx, &a, err);
+	}
+	cmd_args_release(&a);
+	return rc;
 }
 
 int cmd_ready(struct ctx *ctx, struct err *err)

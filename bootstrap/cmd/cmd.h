@@ -1,9 +1,11 @@
 /*
  * cmd: what main.c hands each command, and the command table (cmd.c). main()
- * parses the global options, looks the command up in cmd_table, runs it,
- * and prints the one error it returns. The command checks its own
- * arguments first, then calls cmd_ready to set up what its `needs` say
- * (stack, state, lock): a usage error reads no stack and creates nothing.
+ * parses the global options, looks the command up in cmd_table and calls
+ * cmd_run, which parses the command's options and arguments from the
+ * entry's declaration (one parser for every command) and runs it; main
+ * prints the one error it returns. A command then calls cmd_ready to set up
+ * what its `needs` say (stack, state, lock): a usage error reads no stack
+ * and creates nothing.
  */
 #ifndef FTBOOT_CMD_H
 #define FTBOOT_CMD_H
@@ -28,13 +30,48 @@ struct ctx {
 	const struct cmd_entry *entry; /* the command being run */
 };
 
+/*
+ * One option of a command, as declared in its table entry: --NAME, also
+ * -LETTER if letter is not 0; with a value (--out DIR, --out=DIR, -o DIR,
+ * -oDIR) if value names it, else a flag. help is its line in
+ * `ftboot help NAME`. -h and --help are every command's, not declared.
+ */
+struct cmd_opt {
+	const char *name;
+	char letter;
+	const char *value;
+	const char *help;
+};
+
+#define CMD_OPTS_MAX  8  /* options one command may declare */
+#define CMD_ARGS_MANY -1 /* max_args: no limit */
+
+/*
+ * What cmd_parse found: for the option declared at index i, how often it
+ * was given and its last value; then the positional arguments. Read it
+ * with cmd_args_has and cmd_args_get.
+ */
+struct cmd_args {
+	const struct cmd_entry *entry;
+	int count[CMD_OPTS_MAX];
+	const char *value[CMD_OPTS_MAX];
+	int argc;    /* positional arguments, after the options */
+	char **argv; /* argv[argc] is NULL */
+	int help;    /* -h or --help was given */
+};
+
 struct cmd_entry {
 	const char *name;
 	/* NULL: the command is in the table but not built yet. */
-	int (*run)(struct ctx *ctx, int argc, char **argv, struct err *err);
-	const char *args;    /* synopsis after the name */
+	int (*run)(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+	const struct cmd_opt *opts; /* ended by {NULL}; NULL if none */
+	/* Positional arguments: between min_args and max_args (or CMD_ARGS_MANY),
+	 * named for the synopsis by the words of operands ("COMMAND"; the last
+	 * word names the rest). */
+	int min_args, max_args;
+	const char *operands;
 	const char *summary; /* one line for the command list */
-	const char *help;    /* the rest of `ftboot help NAME` */
+	const char *help;    /* the rest of `ftboot help NAME` (options are added) */
 	unsigned needs;
 };
 
@@ -48,18 +85,44 @@ extern const struct cmd_entry cmd_table[];
 int cmd_ready(struct ctx *ctx, struct err *err);
 
 /*
+ * Parse argv (argv[0] is the command's name) by e's declaration into a
+ * (released with cmd_args_release, also on failure): options before,
+ * between and after the positional arguments, until "--". An unknown
+ * option, a value missing or given to a flag, too many or too few
+ * arguments: -1 with a cmd_usage error. argv is not changed.
+ */
+int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args *a,
+              struct err *err);
+
+void cmd_args_release(struct cmd_args *a);
+
+/*
+ * How often the option called name was given (0: not at all), and its
+ * last value (NULL if not given). name must be declared for the command:
+ * anything else is a bug, and aborts.
+ */
+int cmd_args_has(const struct cmd_args *a, const char *name);
+const char *cmd_args_get(const struct cmd_args *a, const char *name);
+
+/*
+ * Run ctx->entry with argv (argv[0] its name): parse the options, answer
+ * -h/--help, then call the command. Returns what it returns; ERR_NOTIMPL
+ * for a command not built yet.
+ */
+int cmd_run(struct ctx *ctx, int argc, char **argv, struct err *err);
+
+/*
+ * The synopsis of e after "ftboot NAME": "[--out DIR] [--show-secrets]",
+ * built from its declaration, in out (size bytes). Returns out.
+ */
+char *cmd_synopsis(const struct cmd_entry *e, char *out, size_t size);
+
+/*
  * A usage error for the running command: "MESSAGE; usage: ftboot NAME
- * ARGS", ARGS from the table. Returns -1 with err->code ERR_USAGE.
+ * SYNOPSIS". Returns -1 with err->code ERR_USAGE.
  */
 int cmd_usage(const struct ctx *ctx, struct err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/*
- * The usage error for what getopt_long (with an optstring starting "+:")
- * returned as c, '?' or ':': the unknown option, or the option missing
- * its value.
- */
-int cmd_bad_option(const struct ctx *ctx, int c, char **argv, struct err *err);
 
 /* Say on stderr that name is no command, with the nearest one if any. */
 void cmd_unknown(const char *name);
@@ -73,13 +136,13 @@ void cmd_print_help(const struct cmd_entry *e);
 /* Print the general usage (global options and the command list) to f. */
 void cmd_print_usage(void *f);
 
-/* Commands. */
-int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err);
-int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err);
-int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err);
-int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err);
-int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err);
-int cmd_help(struct ctx *ctx, int argc, char **argv, struct err *err);
-int cmd_version(struct ctx *ctx, int argc, char **argv, struct err *err);
+/* Commands: each gets its options and arguments parsed and checked. */
+int cmd_render(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_help(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_version(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 
 #endif

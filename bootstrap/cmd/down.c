@@ -3,7 +3,6 @@
  * journal records, then its state; --purge also empties the download
  * cache. Idempotent; works after a half-finished `up`.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,26 +11,14 @@
 #include "ui.h"
 #include "vm.h"
 
-int cmd_down(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
-	static const struct option opts[] = {
-	    {"purge", no_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct ui u = {0};
 	struct vm_hooks hooks;
 	struct vm vm;
 	size_t n;
-	int c, purge = 0, rc = -1;
+	int purge = cmd_args_has(args, "purge"), rc = -1;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		if (c != 'p')
-			return cmd_bad_option(ctx, c, argv, err);
-		purge = 1;
-	}
-	if (optind < argc)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	u.quiet = ctx->quiet;

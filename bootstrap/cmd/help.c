@@ -1,11 +1,13 @@
 /*
  * help: `ftboot help [COMMAND]`, `ftboot --help`, and the usage text,
- * all generated from the command table.
+ * all generated from the command table: a command's synopsis and options
+ * from its declaration.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "text.h"
 
 void cmd_print_usage(void *fp)
 {
@@ -34,30 +36,61 @@ void cmd_print_usage(void *fp)
 	           "4 another ftboot holds the stack's lock.\n");
 }
 
+/*
+ * How o is written in the list: "-o, --out DIR", or "--purge"; with pad,
+ * a long-only option is indented as if it had a letter ("    --json").
+ */
+static char *opt_label(const struct cmd_opt *o, int pad, char *out, size_t size)
+{
+	char letter[5] = "    ";
+
+	if (o->letter)
+		snprintf(letter, sizeof(letter), "-%c, ", o->letter);
+	snprintf(out, size, "%s--%s%s%s", o->letter || pad ? letter : "", o->name,
+	         o->value ? " " : "", o->value ? o->value : "");
+	return out;
+}
+
 void cmd_print_help(const struct cmd_entry *e)
 {
-	printf("usage: ftboot %s%s%s\n\n%s.\n", e->name, e->args[0] ? " " : "", e->args,
-	       e->summary);
+	const struct cmd_opt *o;
+	char syn[512], label[96];
+	int width = 0, pad = 0;
+
+	cmd_synopsis(e, syn, sizeof(syn));
+	printf("usage: ftboot %s%s%s\n\n%s.\n", e->name, syn[0] ? " " : "", syn, e->summary);
 	if (e->help[0])
 		printf("\n%s", e->help);
+	for (o = e->opts; o && o->name; o++)
+		pad |= o->letter != 0;
+	for (o = e->opts; o && o->name; o++) {
+		int n = (int)strlen(opt_label(o, pad, label, sizeof(label)));
+
+		width = n > width ? n : width;
+	}
+	if (e->opts && e->opts[0].name)
+		printf("\nOptions:\n");
+	for (o = e->opts; o && o->name; o++)
+		printf("  %-*s  %s\n", width, opt_label(o, pad, label, sizeof(label)), o->help);
 	if (e->run == NULL)
 		printf("\nThis command is not implemented yet.\n");
 }
 
-int cmd_help(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_help(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
 	const struct cmd_entry *e;
+	const char *name = args->argv[0];
+	char q[80];
 
-	if (argc < 2) {
+	(void)ctx;
+	if (args->argc == 0) {
 		cmd_print_usage(stdout);
 		return 0;
 	}
-	if (argc > 2)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[2]);
-	e = cmd_find(argv[1]);
+	e = cmd_find(name);
 	if (e == NULL)
 		return err_set(err, ERR_USAGE, "no command '%s'; run 'ftboot --help' for the list",
-		               argv[1]);
+		               text_quote(name, strlen(name), q, sizeof(q)));
 	cmd_print_help(e);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
- * main: global options, the dispatch through the command table (cmd.c),
- * and the one place errors are printed. Each command's work is in its own
- * file of bootstrap/cmd/.
+ * main: global options, the dispatch through the command table (cmd_run
+ * in cmd.c parses the command's own options), and the one place errors
+ * are printed. Each command's work is in its own file of bootstrap/cmd/.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 			char *args[] = {name, NULL};
 
 			ctx.entry = cmd_find(name);
-			return cmd_version(&ctx, 1, args, &err) < 0 ? ERR_FAIL : 0;
+			return cmd_run(&ctx, 1, args, &err) < 0 ? ERR_FAIL : 0;
 		}
 		default:
 			cmd_print_usage(stderr);
@@ -65,14 +65,9 @@ int main(int argc, char **argv)
 		cmd_unknown(argv[optind]);
 		return ERR_USAGE;
 	}
-	if (e->run == NULL) {
-		fprintf(stderr, "ftboot: '%s' is not implemented yet\n", e->name);
-		return ERR_NOTIMPL;
-	}
 	first = optind;
 	ctx.entry = e;
-	optind = 0; /* glibc: start over, at argv[1] of the command's argv */
-	rc = e->run(&ctx, argc - first, argv + first, &err);
+	rc = cmd_run(&ctx, argc - first, argv + first, &err);
 	if (rc < 0) {
 		if (err.code == ERR_USAGE)
 			fprintf(stderr, "ftboot %s: %s\n", e->name, err.msg);

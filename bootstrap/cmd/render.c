@@ -2,7 +2,6 @@
  * render: `ftboot render [--out DIR] [--show-secrets]`.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,33 +42,13 @@ out:
 	return rc;
 }
 
-int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_render(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"show-secrets", no_argument, NULL, 's'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct render_out out = {0};
 	struct buf b = BUF_INIT(RENDER_MAX_BYTES);
-	const char *dir = NULL;
-	int show = 0, c, rc = -1;
+	const char *dir = cmd_args_get(args, "out");
+	int show = cmd_args_has(args, "show-secrets"), rc = -1;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			dir = optarg;
-			break;
-		case 's':
-			show = 1;
-			break;
-		default:
-			return cmd_bad_option(ctx, c, argv, err);
-		}
-	}
-	if (optind < argc)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	if (show && !ctx->have_state) {

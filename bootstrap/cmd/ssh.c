@@ -3,26 +3,25 @@
  * the host key pinned when the VM was made.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "text.h"
 #include "vm.h"
 
-int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
 	struct vm vm;
 	struct ssh *s = NULL;
+	char q[80];
 	int status = 0, rc = -1;
 
-	if (argc > 1 && argv[1][0] == '-')
-		return cmd_usage(ctx, err, "unknown option '%s'", argv[1]);
-	if (argc > 2)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[2]);
-	if (argc > 1)
+	if (args->argc > 0)
 		return err_set(err, ERR_NOTIMPL,
 		               "a shell in a service's container ('%s') comes with the cluster "
 		               "steps, which are not implemented yet; 'ftboot ssh' opens one in "
 		               "the VM",
-		               argv[1]);
+		               text_quote(args->argv[0], strlen(args->argv[0]), q, sizeof(q)));
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	if (vm_open(&vm, ctx->stack, &ctx->state, NULL, err) < 0)

@@ -2,7 +2,6 @@
  * status: `ftboot status [--json]`: what exists of the stack. Takes
  * no lock and creates nothing, so it can run beside `up`.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,27 +46,15 @@ static int print_json(const struct ctx *ctx, const struct vm *vm, const struct v
 	return rc;
 }
 
-int cmd_status(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct vm_status s;
 	struct vm vm = {0};
 	struct state st = {0};
 	char cidr[IPV4_STRLEN];
 	size_t i;
-	int c, json = 0, rc = -1, opened = 0;
+	int json = cmd_args_has(args, "json"), rc = -1, opened = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		if (c != 'j')
-			return cmd_bad_option(ctx, c, argv, err);
-		json = 1;
-	}
-	if (optind < argc)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	if (state_open(&st, ctx->stack->name, 0, err) < 0)

@@ -3,7 +3,6 @@
  * Built so far: the VM (keys, image, network, pool, disk, seed, domain,
  * lease, SSH). The steps after it answer "not implemented yet".
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,26 +12,14 @@
 
 static const char *const steps[] = {"vm", "provision", "build", "apply", NULL};
 
-int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
-	static const struct option opts[] = {
-	    {"until", required_argument, NULL, 'u'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct ui u = {0};
 	struct vm_hooks hooks;
 	struct vm vm;
-	const char *until = NULL;
-	int c, i, rc = -1;
+	const char *until = cmd_args_get(args, "until");
+	int i, rc = -1;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		if (c != 'u')
-			return cmd_bad_option(ctx, c, argv, err);
-		until = optarg;
-	}
-	if (optind < argc)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[optind]);
 	if (until) {
 		for (i = 0; steps[i] && strcmp(steps[i], until) != 0; i++)
 			;

@@ -12,12 +12,11 @@
 #include "tgz.h"
 #include "virt.h"
 
-int cmd_version(struct ctx *ctx, int argc, char **argv, struct err *err)
+int cmd_version(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
 	char virt[32];
 
-	if (argc > 1)
-		return cmd_usage(ctx, err, "unexpected argument '%s'", argv[1]);
+	(void)ctx, (void)args, (void)err;
 	printf("ftboot %s\n", FTBOOT_VERSION);
 	printf("libvirt %s\n", virt_version(virt, sizeof(virt)));
 	printf("libcurl %s\n", http_version());

@@ -29,6 +29,32 @@ ok $? "help render starts with its usage line"
 run_ftboot help nosuch
 is "$rc" 2 "help for an unknown command is a usage error"
 
+# help CMD lists each option the command declares, with its help line.
+while IFS='|' read -r c want; do
+	run_ftboot help "$c"
+	printf '%s\n' "$out" | grep -qxF -- "$want"; ok $? "help $c lists: $want"
+done <<'EOS'
+up|  --until STEP  stop after STEP
+status|  --json  print the status as one JSON object
+down|  --purge  also empty the download cache
+render|  -o, --out DIR       write one file per template into DIR (0700, files 0600)
+render|      --show-secrets  the real secrets (made on first use), not <secret:NAME>
+check|  --junit FILE   also write the results to FILE as JUnit XML
+reset|  --keep-data  keep the services' data
+EOS
+run_ftboot help render
+[ "$(printf '%s\n' "$out" | grep -c -- '--show-secrets')" = 2 ]
+ok $? "help render names --show-secrets in the synopsis and the list only"
+run_ftboot help version
+! printf '%s\n' "$out" | grep -q '^Options:'; ok $? "help version has no options list"
+run_ftboot render --help
+is "$rc" 0 "render --help exits 0"
+printf '%s\n' "$out" | head -1 | grep -qxF 'usage: ftboot render [--out DIR] [--show-secrets]'
+ok $? "render --help prints render's help"
+run_ftboot -f "$tmp/nothing.yaml" check -h
+is "$rc" 0 "check -h, though check is not built yet"
+printf '%s\n' "$out" | grep -q 'not implemented yet'; ok $? "and says it is not built yet"
+
 run_ftboot rendr
 is "$rc" 2 "unknown command exits 2"
 is "$errout" "ftboot: unknown command 'rendr'; did you mean 'render'?" "unknown command suggests the nearest"
@@ -71,7 +97,24 @@ down --purge=3|ftboot down: option '--purge' takes no value; usage: ftboot down 
 status --json --bogus=1|ftboot status: unknown option '--bogus'; usage: ftboot status [--json]
 help a b|ftboot help: unexpected argument 'b'; usage: ftboot help [COMMAND]
 version x|ftboot version: unexpected argument 'x'; usage: ftboot version
+down --prge|ftboot down: unknown option '--prge' (did you mean '--purge'?); usage: ftboot down [--purge]
+up --until=|ftboot up: option '--until' needs a value, not an empty one; usage: ftboot up [--until STEP]
+render --show-secrets -x|ftboot render: unknown option '-x'; usage: ftboot render [--out DIR] [--show-secrets]
+render x --out|ftboot render: option '--out' needs a value; usage: ftboot render [--out DIR] [--show-secrets]
+status --json=yes|ftboot status: option '--json' takes no value; usage: ftboot status [--json]
+ssh a --bogus|ftboot ssh: unknown option '--bogus'; usage: ftboot ssh [SERVICE]
+help render --x|ftboot help: unknown option '--x'; usage: ftboot help [COMMAND]
+check --junit|ftboot check: option '--junit' needs a value; usage: ftboot check [--json] [--junit FILE] [--destructive] [--fail-fast]
 EOS
+# A typed option is quoted in the message, never sent to the terminal raw.
+run_ftboot render "--$(printf '\033')[2J"
+is "$errout" "ftboot render: unknown option '--?[2J'; usage: ftboot render [--out DIR] [--show-secrets]" "an escape in an option is quoted"
+# Options may follow the arguments; '--' ends them.
+run_ftboot help render --help
+is "$rc" 0 "an option after the argument is parsed"
+run_ftboot help -- render
+is "$rc" 0 "help -- render"
+printf '%s\n' "$out" | head -1 | grep -qF 'usage: ftboot render'; ok $? "'--' ends the options"
 
 for c in check reset apply build dashboard docker-env doctor; do
 	run_ftboot "$c"
