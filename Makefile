@@ -7,7 +7,7 @@
 #   make test-unit | test-integration | test-vm
 #   make test-fresh           deps.sh + unit/integration in a minimal Debian root
 #   make fuzz [FUZZ_SECONDS=N]   every libFuzzer target, bounded, ASan+UBSan
-#   make bench                render benchmarks (figures and ratios)
+#   make bench                render and VM benchmarks (figures and ratios)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | analyze | shellcheck
 
