@@ -29,11 +29,11 @@
 #include "xmem.h"
 
 #define HTTP_MAX_REDIRS       10
-#define HTTP_CONNECT_TIMEOUT  30L   /* seconds */
-#define HTTP_LOW_SPEED        1024L /* bytes/s, below which a download stalls */
+#define HTTP_CONNECT_TIMEOUT  30L      /* seconds */
+#define HTTP_LOW_SPEED        1024L    /* bytes/s, below which a download stalls */
 #define HTTP_TOTAL_DEFAULT    300000UL /* ms: a request's default total bound */
 #define HTTP_IDLE_DEFAULT     60000UL  /* ms: its default idle bound */
-#define HTTP_PROGRESS_EVERY   100   /* ms between progress reports */
+#define HTTP_PROGRESS_EVERY   100      /* ms between progress reports */
 #define HTTP_STAMP_MAX        512
 #define HTTP_ERROR_BODY_MAX   (64 * 1024) /* what a download keeps of an error page */
 #define HTTP_RECV_BUFFER_SIZE (256L * 1024)
@@ -60,16 +60,16 @@ struct http_xfer {
 	CURL *curl;
 	const struct http_req *req;
 	struct http_resp *resp;
-	struct err *err;        /* a callback's own error lands here */
-	unsigned long idle_ms;  /* 0: no idle bound */
-	struct timespec last;   /* when a byte last moved */
+	struct err *err;       /* a callback's own error lands here */
+	unsigned long idle_ms; /* 0: no idle bound */
+	struct timespec last;  /* when a byte last moved */
 	curl_off_t last_dl, last_ul;
-	int to_fn;              /* this answer's body goes to write_fn */
-	int status_seen;        /* resp->status is this answer's */
-	int cb_failed;          /* read_fn or write_fn failed: err holds why */
-	int over_cap;           /* a 2xx body passed resp->body's limit */
+	int to_fn;       /* this answer's body goes to write_fn */
+	int status_seen; /* resp->status is this answer's */
+	int cb_failed;   /* read_fn or write_fn failed: err holds why */
+	int over_cap;    /* a 2xx body passed resp->body's limit */
 	int idle_fired;
-	int got_bytes;          /* any byte of an answer came */
+	int got_bytes; /* any byte of an answer came */
 };
 
 const char *http_version(void)
@@ -248,8 +248,8 @@ static size_t http_on_read(char *data, size_t size, size_t nmemb, void *userp)
 
 	if (n < 0 || (size_t)n > size * nmemb) {
 		if (n >= 0)
-			err_setk(x->err, ERRK_INVALID, "the body callback returned %ld bytes for %zu",
-			         n, size * nmemb);
+			err_setk(x->err, ERRK_INVALID,
+			         "the body callback returned %ld bytes for %zu", n, size * nmemb);
 		x->cb_failed = 1;
 		return CURL_READFUNC_ABORT;
 	}
@@ -398,8 +398,8 @@ static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
 			if (lim->total_ms && lim->total_ms < (unsigned long)limit)
 				limit = (long)lim->total_ms;
 			http_secs((unsigned long)limit, secs, sizeof(secs));
-			err_setk(err, ERRK_TIMEOUT, "cannot connect to %s: timed out after %s", peer,
-			         secs);
+			err_setk(err, ERRK_TIMEOUT, "cannot connect to %s: timed out after %s",
+			         peer, secs);
 		} else if (lim->stall_s) {
 			err_setk(err, ERRK_TIMEOUT,
 			         "transfer from %s stalled (under %ld bytes/s for %u s)", host,
@@ -409,8 +409,7 @@ static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
 			err_setk(err, ERRK_TIMEOUT,
 			         "no complete answer from %s within %s (the request's total "
 			         "timeout)%s",
-			         peer, secs,
-			         x->got_bytes ? "; the answer was still arriving" : "");
+			         peer, secs, x->got_bytes ? "; the answer was still arriving" : "");
 		}
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -421,8 +420,7 @@ static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
 		         http_ca_name(x->req) ? http_ca_name(x->req) : "", detail);
 		break;
 	case CURLE_SSL_CERTPROBLEM:
-		err_setk(err, ERRK_INVALID, "cannot use the client certificate or key: %s",
-		         detail);
+		err_setk(err, ERRK_INVALID, "cannot use the client certificate or key: %s", detail);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 		if (strstr(detail, "alert certificate required") ||
@@ -494,6 +492,7 @@ static struct curl_slist *http_set_method(CURL *curl, const struct http_req *req
 		/* No body: say so (Content-Length: 0) rather than leave it open. */
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+		body = 1;
 	} else if (req->read_fn) {
 		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->read_len);
@@ -714,8 +713,8 @@ static int http_get_write(void *ctx, const char *data, size_t len, struct err *e
 
 int http_get(const char *url, struct buf *out, struct err *err)
 {
-	struct http_req req = {.url = url, .write_fn = http_get_write, .write_ctx = out,
-	                       .follow_redirects = 1};
+	struct http_req req = {
+	    .url = url, .write_fn = http_get_write, .write_ctx = out, .follow_redirects = 1};
 	struct http_bounds lim = {.stall_s = http_stall_seconds};
 	struct http_resp resp = HTTP_RESP_INIT(HTTP_ERROR_BODY_MAX);
 	struct http *h = http_new();
@@ -743,7 +742,7 @@ int http_get(const char *url, struct buf *out, struct err *err)
 
 struct http_dl {
 	struct http_resp *resp;
-	int fd;                     /* the .part, open for writing */
+	int fd; /* the .part, open for writing */
 	const char *part;
 	struct crypto_hash *hash;   /* of every byte in the .part */
 	unsigned long long offset;  /* bytes in the .part before this request */

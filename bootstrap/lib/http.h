@@ -87,11 +87,11 @@ struct http_req {
 };
 
 struct http_resp {
-	long status;      /* the final answer's status; 0 if none came */
-	struct buf body;  /* the body (see http_write_fn), within its limit */
-	int truncated;    /* an error status's body passed the limit: cut */
-	int stopped;      /* write_fn asked to stop */
-	struct buf head;  /* the final answer's header lines, for http_resp_header */
+	long status;     /* the final answer's status; 0 if none came */
+	struct buf body; /* the body (see http_write_fn), within its limit */
+	int truncated;   /* an error status's body passed the limit: cut */
+	int stopped;     /* write_fn asked to stop */
+	struct buf head; /* the final answer's header lines, for http_resp_header */
 };
 
 /* A response whose body may hold up to limit bytes. */
