@@ -350,6 +350,22 @@ static int http_tls_untrusted(CURL *curl, const struct http_req *req, const char
 	                detail);
 }
 
+/* Did the server end the handshake over our client certificate (or its absence)? */
+static int http_tls_refused(const char *detail)
+{
+	return strstr(detail, "alert certificate required") ||
+	       strstr(detail, "alert bad certificate") || strstr(detail, "alert unknown ca") ||
+	       strstr(detail, "alert certificate unknown");
+}
+
+static int http_tls_refused_fail(const char *host, const char *detail, struct err *err)
+{
+	return err_setk(err, ERRK_DENIED,
+	                "%s refused our TLS client certificate (or its absence): it wants one "
+	                "signed by a CA it trusts (%s)",
+	                host, detail);
+}
+
 /*
  * Translate a failed curl_easy_perform into err: what happened, in words
  * a user can act on, with curl's own detail where it adds something, and
@@ -416,19 +432,19 @@ static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
 		http_tls_untrusted(x->curl, x->req, host, detail, err);
 		break;
 	case CURLE_SSL_CACERT_BADFILE:
-		err_setk(err, ERRK_INVALID, "cannot use the CA certificate %s: %s",
-		         http_ca_name(x->req) ? http_ca_name(x->req) : "", detail);
+		if (x->req && x->req->ca.file)
+			err_setk(err, ERRK_INVALID, "cannot use the CA certificate '%s': %s",
+			         x->req->ca.file, detail);
+		else
+			err_setk(err, ERRK_INVALID, "cannot use the CA certificate given: %s",
+			         detail);
 		break;
 	case CURLE_SSL_CERTPROBLEM:
 		err_setk(err, ERRK_INVALID, "cannot use the client certificate or key: %s", detail);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
-		if (strstr(detail, "alert certificate required") ||
-		    strstr(detail, "alert bad certificate") || strstr(detail, "alert unknown ca"))
-			err_setk(err, ERRK_DENIED,
-			         "%s refused the TLS handshake: it wants a client certificate it "
-			         "trusts (%s)",
-			         host, detail);
+		if (http_tls_refused(detail))
+			http_tls_refused_fail(host, detail, err);
 		else
 			err_setk(err, ERRK_OTHER, "TLS handshake with %s failed: %s", host, detail);
 		break;
@@ -440,8 +456,12 @@ static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
-		err_setk(err, ERRK_TRANSIENT, "connection to %s lost: %s", sock ? peer : host,
-		         detail);
+		/* TLS 1.3: the server's refusal comes after the client's handshake ended. */
+		if (http_tls_refused(detail))
+			http_tls_refused_fail(host, detail, err);
+		else
+			err_setk(err, ERRK_TRANSIENT, "connection to %s lost: %s",
+			         sock ? peer : host, detail);
 		break;
 	default:
 		err_setk(err, ERRK_OTHER, "%s", detail);

@@ -1284,6 +1284,110 @@ static void test_req_tls(void)
 	free(ca);
 }
 
+/*
+ * OpenSSL's own server, requiring a client certificate: unlike nginx
+ * (which answers 400), it ends the handshake, as dockerd --tlsverify does.
+ */
+static pid_t tls_strict_peer(int port)
+{
+	char *cert = pki("server.pem"), *key = pki("server.key"), *ca = pki("ca.pem");
+	char *accept_at = xasprintf("127.0.0.1:%d", port);
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept_at,
+		       "-cert", cert, "-key", key, "-CAfile", ca, "-Verify", "1",
+		       "-verify_return_error", (char *)NULL);
+		_exit(127);
+	}
+	free(accept_at);
+	free(ca);
+	free(key);
+	free(cert);
+	return pid;
+}
+
+/* Wait (at most 5 s) until something listens on the loopback port. */
+static int port_up(int port)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), up;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			return 1;
+		usleep(50 * 1000);
+	}
+	return 0;
+}
+
+static void test_req_tls_refused(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(MIB);
+	char *ca = pki("ca.pem"), *cert = pki("client.pem"), *key = pki("client.key");
+	char *other_cert = pki("other-client.pem"), *other_key = pki("other-client.key");
+	struct http_req req = {.ca.file = ca};
+	int port = closed_port(), rc, status;
+	char *u = xasprintf("https://127.0.0.1:%d/", port), *tls_url = api_url(1, "echo");
+	struct err err;
+	pid_t pid;
+
+	req.url = tls_url;
+	req.ca.file = "/nonexistent/ca.pem";
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID &&
+	       strstr(err.msg, "cannot use the CA certificate '/nonexistent/ca.pem'"),
+	   "a CA file that is not there: %s (%s)", err.msg, err_kind_name(err.kind));
+	req.url = u;
+	req.ca.file = ca;
+
+	pid = tls_strict_peer(port);
+	if (pid < 0 || !port_up(port)) {
+		skip("openssl s_server did not start: no handshake refusal tests");
+	} else {
+		rc = send_req(&req, &resp, &err);
+		ok(rc == -1 && err.kind == ERRK_DENIED &&
+		       strstr(err.msg, "127.0.0.1 refused our TLS client certificate (or its "
+		                       "absence)"),
+		   "a server that ends the handshake without a client certificate: %s (%s)",
+		   err.msg, err_kind_name(err.kind));
+		req.cert.file = other_cert;
+		req.key.file = other_key;
+		rc = send_req(&req, &resp, &err);
+		ok(rc == -1 && err.kind == ERRK_DENIED &&
+		       strstr(err.msg, "refused our TLS client certificate"),
+		   "  and with one of another CA: %s", err.msg);
+		req.cert.file = cert;
+		req.key.file = key;
+		rc = send_req(&req, &resp, &err);
+		ok(rc == 0 && resp.status == 200, "  and accepts the right one: %s (%ld)",
+		   rc ? err.msg : "ok", resp.status);
+	}
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	http_resp_release(&resp);
+	free(tls_url);
+	free(u);
+	free(other_key);
+	free(other_cert);
+	free(key);
+	free(cert);
+	free(ca);
+}
+
 static void test_requests(void)
 {
 	api_run = tpath("api-run");
@@ -1301,6 +1405,7 @@ static void test_requests(void)
 	test_req_unix();
 	test_req_timeouts();
 	test_req_tls();
+	test_req_tls_refused();
 	http_free(client);
 	api_stop();
 	free(api_run);
