@@ -516,9 +516,7 @@ static struct curl_slist *http_set_method(CURL *curl, const struct http_req *req
 	} else if (req->read_fn) {
 		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->read_len);
-		/* Unknown length: HTTP/1.1 chunked. */
-		if (req->read_len < 0 && !http_has_header(req, "Transfer-Encoding"))
-			hl = curl_slist_append(hl, "Transfer-Encoding: chunked");
+		/* An unknown length (-1): curl sends it chunked over HTTP/1.1. */
 	} else if (req->body) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
@@ -555,6 +553,8 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 	resp->status = 0;
 	resp->truncated = 0;
 	resp->stopped = 0;
+	buf_reset(&resp->body);
+	buf_reset(&resp->head);
 	curl_easy_reset(curl);
 	h->errbuf[0] = '\0';
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, h->errbuf);
@@ -735,7 +735,7 @@ int http_get(const char *url, struct buf *out, struct err *err)
 {
 	struct http_req req = {
 	    .url = url, .write_fn = http_get_write, .write_ctx = out, .follow_redirects = 1};
-	struct http_bounds lim = {.stall_s = http_stall_seconds};
+	struct http_bounds lim = {.total_ms = HTTP_TOTAL_DEFAULT, .stall_s = http_stall_seconds};
 	struct http_resp resp = HTTP_RESP_INIT(HTTP_ERROR_BODY_MAX);
 	struct http *h = http_new();
 	size_t before = out->len;
@@ -1002,7 +1002,6 @@ static int http_fetch(struct http *h, struct http_dl *dl, const char *url, struc
 		}
 		dl->accepting = dl->other_bytes = dl->no_file = 0;
 		dl->total = 0;
-		buf_reset(&dl->resp->body);
 		if (http_perform(h, &req, dl->resp, &lim, err) < 0) {
 			if (!dl->write_failed && dl->offset + dl->written > 0)
 				err_suffix(err, " (run again to resume)");

@@ -110,8 +110,8 @@ void http_resp_release(struct http_resp *resp);
 char *http_resp_header(const struct http_resp *resp, const char *name);
 
 /*
- * Send req through h and read the answer into resp (a fresh or released
- * one). 0 when an answer came, whatever its status: resp->status and
+ * Send req through h and read the answer into resp (its buffers are
+ * emptied first, their limits kept). 0 when an answer came, whatever its status: resp->status and
  * resp->body tell what the server said. -1 with err set when none did,
  * the message starting "METHOD URL: " (with "via SOCKET" for a unix
  * socket), of kind:
@@ -189,7 +189,8 @@ void http_set_stall_timeout(unsigned seconds);
  * GET url and append the body to out (bounded by out's limit: a larger
  * answer fails). For small documents such as a published digest. Same
  * rules as http_download: http and https only, TLS verified, redirects
- * followed; a status of 300 or more is an error. On failure out is as it
+ * followed; a status of 300 or more is an error; and the whole request
+ * must end within 300 s. On failure out is as it
  * was and err names the URL.
  */
 int http_get(const char *url, struct buf *out, struct err *err);

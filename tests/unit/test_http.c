@@ -948,6 +948,20 @@ static void test_req_upload(void)
 	       strstr(err.msg, "the generator ran dry on purpose"),
 	   "a body callback's error fails the request with its words: %s", err.msg);
 
+	/* POST with a streamed body, as a Docker build sends its context. */
+	free(u);
+	u = api_url(0, "echo/build");
+	memset(&g, 0, sizeof(g));
+	g.len = 70000;
+	g.step = 8192;
+	req.url = u;
+	req.method = "POST";
+	req.read_len = -1;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && strstr(buf_cstr(&resp.body), "method=POST ") &&
+	       strstr(buf_cstr(&resp.body), " te=chunked ") && g.sent == 70000,
+	   "POST a streamed body, chunked: %s", rc ? err.msg : buf_cstr(&resp.body));
+
 	http_resp_release(&resp);
 	free(u);
 }
