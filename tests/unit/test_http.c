@@ -1148,7 +1148,8 @@ static void test_req_timeouts(void)
 	       strstr(err.msg, "no answer from 127.0.0.1 port") &&
 	       strstr(err.msg, "for 1 s (the request's idle timeout)"),
 	   "a server that accepts and stays quiet: %s (%s)", err.msg, err_kind_name(err.kind));
-	ok(took >= 0.9 && took < 4, "  after the idle bound (%.1f s)", took);
+	ok(took >= 0.9 && took < 8,
+	   "  after the idle bound, not before (%.1f s; curl checks about once a second)", took);
 
 	/* Headers and a first event, then silence (a fresh socket: no stale backlog). */
 	close(lfd);
@@ -1170,7 +1171,7 @@ static void test_req_timeouts(void)
 	       strstr(err.msg, "the answer from 127.0.0.1 port") &&
 	       strstr(err.msg, "went quiet: no byte for 1 s (the request's idle timeout)"),
 	   "a stream that goes quiet: %s", err.msg);
-	ok(s.got == 6 && resp.status == 200 && took >= 0.9 && took < 4,
+	ok(s.got == 6 && resp.status == 200 && took >= 0.9 && took < 8,
 	   "  after its first %zu bytes were streamed, in %.1f s", s.got, took);
 	if (pid > 0) {
 		kill(pid, SIGKILL);
@@ -1193,7 +1194,7 @@ static void test_req_timeouts(void)
 	       strstr(err.msg, "within 1.5 s (the request's total timeout)") &&
 	       strstr(err.msg, "still arriving"),
 	   "a slow sender hits the total timeout: %s", err.msg);
-	ok(took >= 1.4 && took < 4, "  after %.1f s", took);
+	ok(took >= 1.4 && took < 8, "  after %.1f s", took);
 	free(u);
 
 	u = xasprintf("http://127.0.0.1:%d/x", closed_port());
