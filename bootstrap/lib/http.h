@@ -23,7 +23,12 @@ const char *http_version(void);
  * translates the API's own message.
  */
 
-/* A client: one connection cache, reused by the requests sent through it. */
+/*
+ * A client: one connection cache, reused by the requests sent through it
+ * (a connection is reused only for the same host or socket and the same
+ * TLS settings). One request at a time: a thread of its own needs a
+ * client of its own.
+ */
 struct http;
 
 /* A new client (never NULL; aborts if libcurl cannot make a handle). */
