@@ -1,9 +1,12 @@
 /*
- * http: the libcurl module. Owns curl's global state, the options every
- * transfer shares (user agent, redirects, TLS verification, timeouts) and
- * the translation of curl's error codes and HTTP statuses into ftboot
- * messages. Downloads of pinned files: verified by SHA-512 while they are
- * written, resumable, cached with a stamp (see http.h).
+ * http: the libcurl module, the transport the API modules send through.
+ * Owns curl's global state, the client (one easy handle, so its
+ * connection cache serves the many small requests an API module sends),
+ * requests of any method with bodies and answers in memory or streamed,
+ * unix sockets, mutual TLS, the total and idle bounds, and the
+ * translation of curl's error codes into ftboot messages and kinds.
+ * Downloads of pinned files are built on it: verified by SHA-512 while
+ * they are written, resumable, cached with a stamp (see http.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,16 +29,48 @@
 #include "xmem.h"
 
 #define HTTP_MAX_REDIRS       10
-#define HTTP_CONNECT_TIMEOUT  30L   /* seconds */
-#define HTTP_LOW_SPEED        1024L /* bytes/s, below which a transfer stalls */
-#define HTTP_PROGRESS_EVERY   100   /* ms between progress reports */
+#define HTTP_CONNECT_TIMEOUT  30L      /* seconds */
+#define HTTP_LOW_SPEED        1024L    /* bytes/s, below which a download stalls */
+#define HTTP_TOTAL_DEFAULT    300000UL /* ms: a request's default total bound */
+#define HTTP_IDLE_DEFAULT     60000UL  /* ms: its default idle bound */
+#define HTTP_PROGRESS_EVERY   100      /* ms between progress reports */
 #define HTTP_STAMP_MAX        512
+#define HTTP_ERROR_BODY_MAX   (64 * 1024) /* what a download keeps of an error page */
 #define HTTP_RECV_BUFFER_SIZE (256L * 1024)
 
 static unsigned http_stall_seconds = 30;
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_init_rc;
+
+struct http {
+	CURL *curl; /* kept between requests: its connections are reused */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* The bounds of one transfer: 0 is "none". */
+struct http_bounds {
+	unsigned long total_ms;
+	unsigned long idle_ms;
+	unsigned stall_s; /* under HTTP_LOW_SPEED for this long (downloads) */
+};
+
+/* One request in flight, shared by curl's callbacks. */
+struct http_xfer {
+	CURL *curl;
+	const struct http_req *req;
+	struct http_resp *resp;
+	struct err *err;       /* a callback's own error lands here */
+	unsigned long idle_ms; /* 0: no idle bound */
+	struct timespec last;  /* when a byte last moved */
+	curl_off_t last_dl, last_ul;
+	int to_fn;       /* this answer's body goes to write_fn */
+	int status_seen; /* resp->status is this answer's */
+	int cb_failed;   /* read_fn or write_fn failed: err holds why */
+	int over_cap;    /* a 2xx body passed resp->body's limit */
+	int idle_fired;
+	int got_bytes; /* any byte of an answer came */
+};
 
 const char *http_version(void)
 {
@@ -66,32 +102,187 @@ static int http_init(struct err *err)
 	return 0;
 }
 
-/*
- * A handle with the options every ftboot transfer shares. errbuf (at
- * least CURL_ERROR_SIZE) receives curl's own words on failure.
- */
-static CURL *http_handle_new(char *errbuf, struct err *err)
+struct http *http_new(void)
 {
-	CURL *curl = curl_easy_init();
+	struct http *h = xmalloc(sizeof(*h));
 
-	if (!curl) {
-		err_set(err, ERR_FAIL, "cannot create a libcurl handle");
-		return NULL;
+	pthread_once(&http_once, http_global_init);
+	h->curl = http_init_rc == CURLE_OK ? curl_easy_init() : NULL;
+	if (!h->curl) {
+		fprintf(stderr, "ftboot: cannot create a libcurl handle\n");
+		abort();
 	}
-	errbuf[0] = '\0';
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ftboot/" FTBOOT_VERSION);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, HTTP_LOW_SPEED);
-	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)http_stall_seconds);
-	return curl;
+	h->errbuf[0] = '\0';
+	return h;
 }
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+void http_resp_release(struct http_resp *resp)
+{
+	buf_release(&resp->body);
+	buf_release(&resp->head);
+}
+
+char *http_resp_header(const struct http_resp *resp, const char *name)
+{
+	const char *line = buf_cstr(&resp->head);
+	size_t nlen = strlen(name);
+
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		const char *v, *e;
+
+		if (!end)
+			end = line + strlen(line);
+		if ((size_t)(end - line) > nlen && strncasecmp(line, name, nlen) == 0 &&
+		    line[nlen] == ':') {
+			v = line + nlen + 1;
+			e = end;
+			while (v < e && (*v == ' ' || *v == '\t'))
+				v++;
+			while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+				e--;
+			return xstrndup(v, (size_t)(e - v));
+		}
+		line = *end ? end + 1 : end;
+	}
+	return NULL;
+}
+
+static long long http_ms_since(const struct timespec *then, const struct timespec *now)
+{
+	return (long long)(now->tv_sec - then->tv_sec) * 1000 +
+	       (now->tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/* "2 s" or "1.5 s": a bound in milliseconds, for messages. */
+static void http_secs(unsigned long ms, char *out, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(out, size, "%lu s", ms / 1000);
+	else
+		snprintf(out, size, "%.1f s", (double)ms / 1000.0);
+}
+
+/* ---- curl's callbacks ---------------------------------------------------- */
+
+static void http_touch(struct http_xfer *x)
+{
+	clock_gettime(CLOCK_MONOTONIC, &x->last);
+}
+
+/* A header line; a status line starts a new answer (a redirect, a 100). */
+static size_t http_on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_xfer *x = userp;
+	size_t len = size * nmemb;
+
+	http_touch(x);
+	x->got_bytes = 1;
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		buf_reset(&x->resp->head);
+		x->status_seen = 0;
+	}
+	/* Past the limit, further header lines are dropped, not fatal. */
+	buf_add(&x->resp->head, data, len);
+	return len;
+}
+
+/* The status, once per answer, before its first body byte. */
+static void http_see_status(struct http_xfer *x)
+{
+	long code = 0;
+
+	if (x->status_seen)
+		return;
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
+	x->resp->status = code;
+	x->status_seen = 1;
+	x->to_fn = x->req->write_fn && code >= 200 && code < 300;
+}
+
+static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_xfer *x = userp;
+	struct http_resp *resp = x->resp;
+	size_t len = size * nmemb, room;
+	int rc;
+
+	http_touch(x);
+	x->got_bytes = 1;
+	http_see_status(x);
+	if (x->to_fn) {
+		rc = x->req->write_fn(x->req->write_ctx, data, len, x->err);
+		if (rc < 0)
+			x->cb_failed = 1;
+		else if (rc > 0)
+			resp->stopped = 1;
+		return rc == 0 ? len : 0;
+	}
+	if (resp->status >= 200 && resp->status < 300) {
+		if (buf_add(&resp->body, data, len) < 0) {
+			x->over_cap = 1;
+			return 0;
+		}
+		return len;
+	}
+	/* An error status's body: keep what fits, for the caller's message. */
+	room = resp->body.limit > resp->body.len ? resp->body.limit - resp->body.len : 0;
+	if (len > room)
+		resp->truncated = 1;
+	buf_add(&resp->body, data, len < room ? len : room);
+	return len;
+}
+
+static size_t http_on_read(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_xfer *x = userp;
+	long n = x->req->read_fn(x->req->read_ctx, data, size * nmemb, x->err);
+
+	if (n < 0 || (size_t)n > size * nmemb) {
+		if (n >= 0)
+			err_setk(x->err, ERRK_INVALID,
+			         "the body callback returned %ld bytes for %zu", n, size * nmemb);
+		x->cb_failed = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	http_touch(x);
+	return (size_t)n;
+}
+
+/* Called about once a second even when nothing moves: the idle bound. */
+static int http_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+	struct http_xfer *x = userp;
+	struct timespec now;
+
+	(void)dltotal;
+	(void)ultotal;
+	if (dlnow != x->last_dl || ulnow != x->last_ul) {
+		x->last_dl = dlnow;
+		x->last_ul = ulnow;
+		http_touch(x);
+		return 0;
+	}
+	if (!x->idle_ms)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (http_ms_since(&x->last, &now) >= (long long)x->idle_ms) {
+		x->idle_fired = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- errors -------------------------------------------------------------- */
 
 /* Host and port of the URL curl was last at (after redirects). Caller frees host. */
 static void http_where(CURL *curl, char **host, long *port)
@@ -117,74 +308,360 @@ out:
 		*host = xstrdup("?");
 }
 
+/* Where the CA came from, for "not signed by the CA in 'ca.pem'". */
+static const char *http_ca_name(const struct http_req *req)
+{
+	if (req && req->ca.file)
+		return req->ca.file;
+	if (req && req->ca.pem)
+		return "the CA given";
+	return NULL;
+}
+
+/* The server's certificate failed verification: say why in words. */
+static int http_tls_untrusted(CURL *curl, const struct http_req *req, const char *host,
+                              const char *detail, struct err *err)
+{
+	const char *ca = http_ca_name(req);
+	long verify = 0;
+
+	curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &verify);
+	/* X509_V_ERR_*: 2, 18, 19, 20, 21 are "no path to a trusted CA". */
+	if (verify == 2 || (verify >= 18 && verify <= 21)) {
+		if (ca && req->ca.file)
+			return err_setk(err, ERRK_DENIED,
+			                "the TLS certificate of %s is not signed by the CA in '%s' "
+			                "(%s); is it the right server, or the right CA file?",
+			                host, ca, detail);
+		if (ca)
+			return err_setk(err, ERRK_DENIED,
+			                "the TLS certificate of %s is not signed by the given CA "
+			                "(%s); is it the right server, or the right CA?",
+			                host, detail);
+		return err_setk(err, ERRK_DENIED,
+		                "the TLS certificate of %s is not signed by a CA this system "
+		                "trusts (%s)",
+		                host, detail);
+	}
+	if (verify == 10)
+		return err_setk(err, ERRK_DENIED, "the TLS certificate of %s has expired (%s)",
+		                host, detail);
+	return err_setk(err, ERRK_DENIED, "the TLS certificate of %s is not trusted: %s", host,
+	                detail);
+}
+
+/* Did the server end the handshake over our client certificate (or its absence)? */
+static int http_tls_refused(const char *detail)
+{
+	return strstr(detail, "alert certificate required") ||
+	       strstr(detail, "alert bad certificate") || strstr(detail, "alert unknown ca") ||
+	       strstr(detail, "alert certificate unknown");
+}
+
+static int http_tls_refused_fail(const char *host, const char *detail, struct err *err)
+{
+	return err_setk(err, ERRK_DENIED,
+	                "%s refused our TLS client certificate (or its absence): it wants one "
+	                "signed by a CA it trusts (%s)",
+	                host, detail);
+}
+
 /*
  * Translate a failed curl_easy_perform into err: what happened, in words
- * a user can act on, with curl's own detail where it adds something. The
- * caller wraps it with what it was doing ("cannot download 'URL'").
+ * a user can act on, with curl's own detail where it adds something, and
+ * the kind. The caller wraps it with what it was doing.
  */
-static int http_curl_fail(CURL *curl, CURLcode res, const char *errbuf, struct err *err)
+static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
+                          const struct http_bounds *lim, struct err *err)
 {
 	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(res);
+	const char *sock = x->req ? x->req->unix_socket : NULL;
 	curl_off_t connect_us = 0;
 	long os_errno = 0;
-	char *host;
+	char *host, *peer, secs[32];
 	long port;
 
-	http_where(curl, &host, &port);
+	http_where(x->curl, &host, &port);
+	peer = sock ? xasprintf("'%s'", sock) : xasprintf("%s port %ld", host, port);
 	switch (res) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		err_set(err, ERR_FAIL, "unsupported protocol (only http:// and https:// URLs): %s",
-		        detail);
+		err_setk(err, ERRK_INVALID,
+		         "unsupported protocol (only http:// and https:// URLs): %s", detail);
 		break;
 	case CURLE_URL_MALFORMAT:
-		err_set(err, ERR_FAIL, "malformed URL: %s", detail);
+		err_setk(err, ERRK_INVALID, "malformed URL: %s", detail);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
-		err_set(err, ERR_FAIL,
-		        "cannot resolve host '%s'; check the URL and the network (DNS)", host);
+		err_setk(err, ERRK_TRANSIENT,
+		         "cannot resolve host '%s'; check the URL and the network (DNS)", host);
 		break;
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		err_set(err, ERR_FAIL, "cannot resolve the proxy: %s; check the *_proxy variables",
-		        detail);
+		err_setk(err, ERRK_TRANSIENT,
+		         "cannot resolve the proxy: %s; check the *_proxy variables", detail);
 		break;
 	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-		err_set(err, ERR_FAIL, "cannot connect to %s port %ld: %s; is the server up?", host,
-		        port, os_errno ? strerror((int)os_errno) : detail);
+		curl_easy_getinfo(x->curl, CURLINFO_OS_ERRNO, &os_errno);
+		err_setk(err, ERRK_TRANSIENT, "cannot connect to %s: %s; is the server up?", peer,
+		         os_errno ? strerror((int)os_errno) : detail);
+		if (os_errno)
+			err->errnum = (int)os_errno;
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connect_us);
-		if (connect_us == 0)
-			err_set(err, ERR_FAIL,
-			        "cannot connect to %s port %ld: timed out after %ld s", host, port,
-			        HTTP_CONNECT_TIMEOUT);
-		else
-			err_set(err, ERR_FAIL,
-			        "transfer from %s stalled (under %ld bytes/s for %u s)", host,
-			        HTTP_LOW_SPEED, http_stall_seconds);
+		curl_easy_getinfo(x->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+		if (connect_us == 0 && !x->got_bytes) {
+			long limit = HTTP_CONNECT_TIMEOUT * 1000;
+
+			if (lim->total_ms && lim->total_ms < (unsigned long)limit)
+				limit = (long)lim->total_ms;
+			http_secs((unsigned long)limit, secs, sizeof(secs));
+			err_setk(err, ERRK_TIMEOUT, "cannot connect to %s: timed out after %s",
+			         peer, secs);
+		} else if (lim->stall_s) {
+			err_setk(err, ERRK_TIMEOUT,
+			         "transfer from %s stalled (under %ld bytes/s for %u s)", host,
+			         HTTP_LOW_SPEED, lim->stall_s);
+		} else {
+			http_secs(lim->total_ms, secs, sizeof(secs));
+			err_setk(err, ERRK_TIMEOUT,
+			         "no complete answer from %s within %s (the request's total "
+			         "timeout)%s",
+			         peer, secs, x->got_bytes ? "; the answer was still arriving" : "");
+		}
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		err_set(err, ERR_FAIL, "TLS certificate of %s is not trusted: %s", host, detail);
+		http_tls_untrusted(x->curl, x->req, host, detail, err);
+		break;
+	case CURLE_SSL_CACERT_BADFILE:
+		if (x->req && x->req->ca.file)
+			err_setk(err, ERRK_INVALID, "cannot use the CA certificate '%s': %s",
+			         x->req->ca.file, detail);
+		else
+			err_setk(err, ERRK_INVALID, "cannot use the CA certificate given: %s",
+			         detail);
+		break;
+	case CURLE_SSL_CERTPROBLEM:
+		err_setk(err, ERRK_INVALID, "cannot use the client certificate or key: %s", detail);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
-		err_set(err, ERR_FAIL, "TLS handshake with %s failed: %s", host, detail);
+		if (http_tls_refused(detail))
+			http_tls_refused_fail(host, detail, err);
+		else
+			err_setk(err, ERRK_OTHER, "TLS handshake with %s failed: %s", host, detail);
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
-		err_set(err, ERR_FAIL, "more than %d redirects (a redirect loop?)",
-		        HTTP_MAX_REDIRS);
+		err_setk(err, ERRK_INVALID, "more than %d redirects (a redirect loop?)",
+		         HTTP_MAX_REDIRS);
 		break;
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
-		err_set(err, ERR_FAIL, "connection to %s lost: %s", host, detail);
+		/* TLS 1.3: the server's refusal comes after the client's handshake ended. */
+		if (http_tls_refused(detail))
+			http_tls_refused_fail(host, detail, err);
+		else
+			err_setk(err, ERRK_TRANSIENT, "connection to %s lost: %s",
+			         sock ? peer : host, detail);
 		break;
 	default:
-		err_set(err, ERR_FAIL, "%s", detail);
+		err_setk(err, ERRK_OTHER, "%s", detail);
 		break;
 	}
+	free(peer);
 	free(host);
 	return -1;
+}
+
+/* ---- one transfer -------------------------------------------------------- */
+
+static void http_set_pem(CURL *curl, CURLoption file_opt, CURLoption blob_opt,
+                         const struct http_pem *pem)
+{
+	struct curl_blob blob;
+
+	if (pem->pem) {
+		blob.data = (void *)pem->pem;
+		blob.len = strlen(pem->pem);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(curl, blob_opt, &blob);
+	} else if (pem->file) {
+		curl_easy_setopt(curl, file_opt, pem->file);
+	}
+}
+
+static int http_has_header(const struct http_req *req, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; req->headers && req->headers[i]; i++)
+		if (strncasecmp(req->headers[i], name, n) == 0 && req->headers[i][n] == ':')
+			return 1;
+	return 0;
+}
+
+/* The method and body options; the header list gets what curl would add wrongly. */
+static struct curl_slist *http_set_method(CURL *curl, const struct http_req *req,
+                                          struct curl_slist *hl)
+{
+	const char *m = req->method;
+	int body = req->body || req->read_fn;
+
+	if (!m)
+		m = body ? "POST" : "GET";
+	if (!body && (!strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH"))) {
+		/* No body: say so (Content-Length: 0) rather than leave it open. */
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+		body = 1;
+	} else if (req->read_fn) {
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->read_len);
+		/* An unknown length (-1): curl sends it chunked over HTTP/1.1. */
+	} else if (req->body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
+	}
+	if (body && !http_has_header(req, "Content-Type"))
+		hl = curl_slist_append(hl, "Content-Type:"); /* not form-urlencoded */
+	if (!strcmp(m, "HEAD"))
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	else if (strcmp(m, "GET") != 0 || body)
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, m);
+	/* No "Expect: 100-continue" wait before a body. */
+	return curl_slist_append(hl, "Expect:");
+}
+
+/*
+ * Run one transfer of req through h with the bounds lim, the answer into
+ * resp. 0 when an answer came (any status) or write_fn stopped it; -1
+ * with err set (not wrapped) otherwise.
+ */
+static int http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
+                        const struct http_bounds *lim, struct err *err)
+{
+	struct http_xfer x = {.curl = h->curl, .req = req, .resp = resp, .err = err};
+	struct curl_slist *hl = NULL;
+	CURL *curl = h->curl;
+	long connect_ms = HTTP_CONNECT_TIMEOUT * 1000, code = 0;
+	char secs[32];
+	CURLcode res;
+	size_t i;
+	int rc = -1;
+
+	if (http_init(err) < 0)
+		return -1;
+	resp->status = 0;
+	resp->truncated = 0;
+	resp->stopped = 0;
+	buf_reset(&resp->body);
+	buf_reset(&resp->head);
+	curl_easy_reset(curl);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "ftboot/" FTBOOT_VERSION);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_URL, req->url);
+	if (req->follow_redirects) {
+		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(curl, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
+	}
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->ca.file || req->ca.pem) {
+		http_set_pem(curl, CURLOPT_CAINFO, CURLOPT_CAINFO_BLOB, &req->ca);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL); /* this CA only */
+	}
+	http_set_pem(curl, CURLOPT_SSLCERT, CURLOPT_SSLCERT_BLOB, &req->cert);
+	http_set_pem(curl, CURLOPT_SSLKEY, CURLOPT_SSLKEY_BLOB, &req->key);
+	if (req->unix_socket)
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
+
+	if (lim->total_ms) {
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)lim->total_ms);
+		if (lim->total_ms < (unsigned long)connect_ms)
+			connect_ms = (long)lim->total_ms;
+	}
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	if (lim->stall_s) {
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, HTTP_LOW_SPEED);
+		curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (long)lim->stall_s);
+	}
+	x.idle_ms = lim->idle_ms;
+	http_touch(&x);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER_SIZE);
+	if (req->read_fn) {
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, http_on_read);
+		curl_easy_setopt(curl, CURLOPT_READDATA, &x);
+	}
+	for (i = 0; req->headers && req->headers[i]; i++)
+		hl = curl_slist_append(hl, req->headers[i]);
+	hl = http_set_method(curl, req, hl);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);
+
+	res = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code)
+		resp->status = code;
+	if (x.cb_failed) {
+		/* err holds the callback's own words */
+	} else if (x.over_cap) {
+		err_setk(err, ERRK_INVALID, "the answer is larger than %zu bytes",
+		         resp->body.limit);
+	} else if (resp->stopped) {
+		rc = 0;
+	} else if (res == CURLE_ABORTED_BY_CALLBACK && x.idle_fired) {
+		char *host, *peer;
+		long port;
+
+		http_where(curl, &host, &port);
+		peer = req->unix_socket ? xasprintf("'%s'", req->unix_socket)
+		                        : xasprintf("%s port %ld", host, port);
+		http_secs(lim->idle_ms, secs, sizeof(secs));
+		if (x.got_bytes)
+			err_setk(err, ERRK_TIMEOUT,
+			         "the answer from %s went quiet: no byte for %s (the request's "
+			         "idle timeout)",
+			         peer, secs);
+		else
+			err_setk(err, ERRK_TIMEOUT,
+			         "no answer from %s for %s (the request's idle timeout); is the "
+			         "server stuck?",
+			         peer, secs);
+		free(peer);
+		free(host);
+	} else if (res != CURLE_OK) {
+		http_curl_fail(&x, res, h->errbuf, lim, err);
+	} else {
+		rc = 0;
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hl);
+	return rc;
+}
+
+int http_request(struct http *h, const struct http_req *req, struct http_resp *resp,
+                 struct err *err)
+{
+	struct http_bounds lim = {
+	    .total_ms = req->total_ms ? req->total_ms : HTTP_TOTAL_DEFAULT,
+	    .idle_ms = req->idle_ms ? req->idle_ms : HTTP_IDLE_DEFAULT,
+	};
+	const char *m = req->method ? req->method : req->body || req->read_fn ? "POST" : "GET";
+
+	if (http_perform(h, req, resp, &lim, err) == 0)
+		return 0;
+	if (req->unix_socket)
+		return err_wrap(err, "%s %s via '%s'", m, req->url, req->unix_socket);
+	return err_wrap(err, "%s %s", m, req->url);
 }
 
 /* The standard reason phrase (HTTP/2 sends none), or "". */
@@ -218,161 +695,177 @@ static const char *http_reason(long code)
 	return "";
 }
 
-/* "HTTP 404 Not Found", with a hint for the common cases. */
-static int http_status_fail(CURL *curl, const char *url, long code, struct err *err)
+/* "HTTP 404 Not Found", with a hint for the common cases (downloads, documents). */
+static int http_status_fail(struct http *h, const char *url, long code, struct err *err)
 {
 	const char *reason = http_reason(code);
 	const char *hint = "";
+	enum err_kind kind = ERRK_OTHER;
 	char *eff = NULL;
 
-	if (code == 404 || code == 410)
+	if (code == 404 || code == 410) {
 		hint = "; is the URL right?";
-	else if (code == 401 || code == 403)
+		kind = ERRK_NOTFOUND;
+	} else if (code == 401 || code == 403) {
 		hint = "; the server refuses access";
-	else if (code == 429 || code >= 500)
+		kind = ERRK_DENIED;
+	} else if (code == 429 || code >= 500) {
 		hint = "; the server has a problem, try again later";
-	curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &eff);
+		kind = ERRK_TRANSIENT;
+	}
+	curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &eff);
 	if (eff && strcmp(eff, url) != 0)
-		return err_set(err, ERR_FAIL, "HTTP %ld%s%s from '%s' (redirected)%s", code,
-		               *reason ? " " : "", reason, eff, hint);
-	return err_set(err, ERR_FAIL, "HTTP %ld%s%s%s", code, *reason ? " " : "", reason, hint);
+		return err_setk(err, kind, "HTTP %ld%s%s from '%s' (redirected)%s", code,
+		                *reason ? " " : "", reason, eff, hint);
+	return err_setk(err, kind, "HTTP %ld%s%s%s", code, *reason ? " " : "", reason, hint);
 }
 
 /* ---- small documents ----------------------------------------------------- */
 
-static size_t http_get_write(char *data, size_t size, size_t nmemb, void *userp)
+static int http_get_write(void *ctx, const char *data, size_t len, struct err *err)
 {
-	struct buf *b = userp;
+	struct buf *b = ctx;
 
-	/* Past the buffer's limit: a short count makes curl stop with an error. */
-	return buf_add(b, data, size * nmemb) < 0 ? 0 : size * nmemb;
+	if (buf_add(b, data, len) < 0)
+		return err_setk(err, ERRK_INVALID, "the answer is larger than %zu bytes", b->limit);
+	return 0;
 }
 
 int http_get(const char *url, struct buf *out, struct err *err)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	CURL *curl;
-	CURLcode res;
-	long code = 0;
+	struct http_req req = {
+	    .url = url, .write_fn = http_get_write, .write_ctx = out, .follow_redirects = 1};
+	struct http_bounds lim = {.total_ms = HTTP_TOTAL_DEFAULT, .stall_s = http_stall_seconds};
+	struct http_resp resp = HTTP_RESP_INIT(HTTP_ERROR_BODY_MAX);
+	struct http *h = http_new();
 	size_t before = out->len;
 	int rc = -1;
 
-	if (http_init(err) < 0)
-		return -1;
-	curl = http_handle_new(errbuf, err);
-	if (curl == NULL)
-		return -1;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_get_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
-	res = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	if (res == CURLE_WRITE_ERROR && out->len + CURL_MAX_WRITE_SIZE > out->limit)
-		err_set(err, ERR_FAIL, "the answer is larger than %zu bytes", out->limit);
-	else if (res != CURLE_OK)
-		http_curl_fail(curl, res, errbuf, err);
-	else if (code >= 300)
-		http_status_fail(curl, url, code, err);
-	else
-		rc = 0;
+	if (http_perform(h, &req, &resp, &lim, err) == 0) {
+		if (resp.status >= 200 && resp.status < 300)
+			rc = 0;
+		else
+			http_status_fail(h, url, resp.status, err);
+	}
 	if (rc < 0) {
 		out->len = before;
 		if (out->data)
 			out->data[before] = '\0';
 		err_wrap(err, "cannot fetch '%s'", url);
 	}
-	curl_easy_cleanup(curl);
+	http_resp_release(&resp);
+	http_free(h);
 	return rc;
 }
 
 /* ---- downloads --------------------------------------------------------- */
 
 struct http_dl {
-	CURL *curl;
-	int fd;                     /* the .part, open for writing */
+	struct http_resp *resp;
+	int fd; /* the .part, open for writing */
+	const char *part;
 	struct crypto_hash *hash;   /* of every byte in the .part */
 	unsigned long long offset;  /* bytes in the .part before this request */
 	unsigned long long written; /* bytes this request added */
+	unsigned long long total;   /* the file's size, 0 if unknown */
 	int accepting;              /* the response is the body we asked for */
-	int bad_status;             /* the response is not: stopped reading */
-	int write_errno;            /* write(2) failed with this */
+	int other_bytes;            /* a 206 that is not what was asked: stopped */
+	int no_file;                /* a 2xx that is not the file: stopped */
+	int write_failed;           /* writing the .part failed */
 	http_progress_fn progress;
 	void *ctx;
 	struct timespec last_report;
-	int reported;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* The file's bytes start to arrive: first report, done = what was there before. */
-static void http_dl_started(struct http_dl *dl)
+/* "Content-Range: bytes START-END/TOTAL": does it start at offset? */
+static int http_dl_range_ok(struct http_dl *dl)
 {
-	curl_off_t len = -1;
+	char *cr = http_resp_header(dl->resp, "Content-Range");
+	unsigned long long start;
+	int ok;
 
-	if (!dl->progress)
-		return;
-	curl_easy_getinfo(dl->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-	clock_gettime(CLOCK_MONOTONIC, &dl->last_report);
-	dl->reported = 1;
-	dl->progress(dl->ctx, dl->offset, len > 0 ? dl->offset + (unsigned long long)len : 0);
+	ok = cr && sscanf(cr, "bytes %llu-", &start) == 1 && start == dl->offset;
+	free(cr);
+	return ok;
 }
 
-static size_t http_dl_write(char *data, size_t size, size_t nmemb, void *userp)
+/* Empty the .part and start over (the server did not honour the Range). */
+static int http_restart(struct http_dl *dl, struct err *err)
 {
-	struct http_dl *dl = userp;
-	size_t len = size * nmemb, done = 0;
-	long code = 0;
+	char discard[CRYPTO_HEX_MAX];
 
-	if (!dl->accepting) {
-		/* First bytes of a response: is it the file, or an error page? */
-		curl_easy_getinfo(dl->curl, CURLINFO_RESPONSE_CODE, &code);
-		if (!(code == 200 && dl->offset == 0) && !(code == 206 && dl->offset > 0)) {
-			dl->bad_status = 1;
-			return 0; /* stop: the status tells the caller what happened */
-		}
-		dl->accepting = 1;
-		http_dl_started(dl);
+	if (ftruncate(dl->fd, 0) < 0 || lseek(dl->fd, 0, SEEK_SET) < 0)
+		return err_sys(err, errno, "cannot truncate '%s'", dl->part);
+	crypto_hash_final(dl->hash, discard);
+	dl->hash = crypto_hash_new(CRYPTO_SHA512);
+	dl->offset = 0;
+	dl->written = 0;
+	return 0;
+}
+
+/* The first bytes of a 2xx answer: is it the file from where we asked? */
+static int http_dl_accept(struct http_dl *dl, struct err *err)
+{
+	long code = dl->resp->status;
+	char *cl;
+
+	if (code == 200 && dl->offset > 0 && http_restart(dl, err) < 0)
+		return -1; /* Range ignored: the whole file comes */
+	if (code == 206 && (dl->offset == 0 || !http_dl_range_ok(dl))) {
+		dl->other_bytes = 1;
+		return 1;
 	}
+	if (code != 200 && code != 206) {
+		dl->no_file = 1;
+		return 1;
+	}
+	cl = http_resp_header(dl->resp, "Content-Length");
+	if (cl && strtoull(cl, NULL, 10) > 0)
+		dl->total = dl->offset + strtoull(cl, NULL, 10);
+	free(cl);
+	dl->accepting = 1;
+	if (dl->progress) {
+		clock_gettime(CLOCK_MONOTONIC, &dl->last_report);
+		dl->progress(dl->ctx, dl->offset, dl->total);
+	}
+	return 0;
+}
+
+static int http_dl_write(void *ctx, const char *data, size_t len, struct err *err)
+{
+	struct http_dl *dl = ctx;
+	struct timespec now;
+	size_t done = 0;
+	int rc;
+
+	if (!dl->accepting && (rc = http_dl_accept(dl, err)) != 0)
+		return rc;
 	while (done < len) {
 		ssize_t n = write(dl->fd, data + done, len - done);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			dl->write_errno = errno;
-			return 0;
+			int e = errno;
+
+			dl->write_failed = 1;
+			err_sys(err, e, "cannot write '%s'", dl->part);
+			if (e == ENOSPC || e == EDQUOT)
+				err_suffix(err, " (disk full: free some space and run again; the "
+				                "download resumes)");
+			return -1;
 		}
 		done += (size_t)n;
 	}
 	crypto_hash_update(dl->hash, data, len);
 	dl->written += len;
-	return len;
-}
-
-static long long http_ms_since(const struct timespec *then, const struct timespec *now)
-{
-	return (long long)(now->tv_sec - then->tv_sec) * 1000 +
-	       (now->tv_nsec - then->tv_nsec) / 1000000;
-}
-
-/* curl's progress meter, throttled and counted in bytes of the file. */
-static int http_dl_xferinfo(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                            curl_off_t ulnow)
-{
-	struct http_dl *dl = userp;
-	struct timespec now;
-
-	(void)dlnow;
-	(void)ultotal;
-	(void)ulnow;
-	if (!dl->progress || !dl->accepting)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (dl->reported && http_ms_since(&dl->last_report, &now) < HTTP_PROGRESS_EVERY)
-		return 0;
-	dl->last_report = now;
-	dl->reported = 1;
-	dl->progress(dl->ctx, dl->offset + dl->written,
-	             dltotal > 0 ? dl->offset + (unsigned long long)dltotal : 0);
+	if (dl->progress) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (http_ms_since(&dl->last_report, &now) >= HTTP_PROGRESS_EVERY) {
+			dl->last_report = now;
+			dl->progress(dl->ctx, dl->offset + dl->written, dl->total);
+		}
+	}
 	return 0;
 }
 
@@ -482,83 +975,73 @@ static int http_hash_part(struct http_dl *dl, const char *part, struct err *err)
 	}
 }
 
-/* Empty the .part and start over (the server did not honour the Range). */
-static int http_restart(struct http_dl *dl, const char *part, struct err *err)
-{
-	char discard[CRYPTO_HEX_MAX];
-
-	if (ftruncate(dl->fd, 0) < 0 || lseek(dl->fd, 0, SEEK_SET) < 0)
-		return err_sys(err, errno, "cannot truncate '%s'", part);
-	crypto_hash_final(dl->hash, discard);
-	dl->hash = crypto_hash_new(CRYPTO_SHA512);
-	dl->offset = 0;
-	dl->written = 0;
-	dl->accepting = 0;
-	dl->bad_status = 0;
-	dl->errbuf[0] = '\0';
-	return 0;
-}
-
 /*
- * One transfer into the .part, resuming from dl->offset, restarting once
- * from zero when the server ignores the Range. 0 when the .part should
- * now hold the whole file.
+ * Transfers into the .part, resuming from dl->offset, once more from zero
+ * when a 206 holds other bytes than were asked for (a 200 to a Range
+ * request restarts in place). 0 when the .part should now hold the whole
+ * file.
  */
-static int http_fetch(struct http_dl *dl, const char *url, const char *part, struct err *err)
+static int http_fetch(struct http *h, struct http_dl *dl, const char *url, struct err *err)
 {
+	struct http_bounds lim = {.stall_s = http_stall_seconds};
 	int attempt;
 
 	for (attempt = 0;; attempt++) {
-		long code = 0;
-		CURLcode res;
+		const char *headers[2] = {NULL, NULL};
+		struct http_req req = {.url = url,
+		                       .headers = headers,
+		                       .write_fn = http_dl_write,
+		                       .write_ctx = dl,
+		                       .follow_redirects = 1};
+		char range[64];
+		long code;
 
-		curl_easy_setopt(dl->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)dl->offset);
-		res = curl_easy_perform(dl->curl);
-		curl_easy_getinfo(dl->curl, CURLINFO_RESPONSE_CODE, &code);
-		if (dl->write_errno) {
-			err_sys(err, dl->write_errno, "cannot write '%s'", part);
-			if (dl->write_errno == ENOSPC || dl->write_errno == EDQUOT)
-				err_suffix(err, " (disk full: free some space and run again; the "
-				                "download resumes)");
+		if (dl->offset > 0) {
+			snprintf(range, sizeof(range), "Range: bytes=%llu-", dl->offset);
+			headers[0] = range;
+		}
+		dl->accepting = dl->other_bytes = dl->no_file = 0;
+		dl->total = 0;
+		if (http_perform(h, &req, dl->resp, &lim, err) < 0) {
+			if (!dl->write_failed && dl->offset + dl->written > 0)
+				err_suffix(err, " (run again to resume)");
 			return -1;
+		}
+		code = dl->resp->status;
+		if (dl->other_bytes && attempt == 0) {
+			if (http_restart(dl, err) < 0)
+				return -1;
+			continue;
 		}
 		/* Range past the end: the .part already holds every byte. */
 		if (dl->offset > 0 && code == 416)
 			return 0;
-		/* Range ignored (200) or answered with other bytes: start over. */
-		if (res == CURLE_RANGE_ERROR && dl->offset > 0 && (code == 200 || code == 206) &&
-		    attempt == 0) {
-			if (http_restart(dl, part, err) < 0)
-				return -1;
-			continue;
-		}
 		/* 200 with no body: "the entire document is already downloaded". */
-		if (res == CURLE_OK && (code == 200 || code == 206))
+		if ((code == 200 || code == 206) && !dl->other_bytes && !dl->no_file)
 			return 0;
-		if (code >= 300 && (res == CURLE_OK || res == CURLE_RANGE_ERROR || dl->bad_status))
-			return http_status_fail(dl->curl, url, code, err);
-		if (res == CURLE_OK || dl->bad_status)
-			return err_set(err, ERR_FAIL, "HTTP %ld: the server sent no file", code);
-		http_curl_fail(dl->curl, res, dl->errbuf, err);
-		if (dl->offset + dl->written > 0)
-			err_suffix(err, " (run again to resume)");
-		return -1;
+		if (code >= 300)
+			return http_status_fail(h, url, code, err);
+		return err_set(err, ERR_FAIL, "HTTP %ld: the server sent no file", code);
 	}
 }
 
 int http_download(const char *url, const char *dest, const char *sha512_hex,
                   http_progress_fn progress, void *ctx, struct err *err)
 {
-	struct http_dl dl = {.fd = -1, .progress = progress, .ctx = ctx};
+	struct http_resp resp = HTTP_RESP_INIT(HTTP_ERROR_BODY_MAX);
+	struct http_dl dl = {.resp = &resp, .fd = -1, .progress = progress, .ctx = ctx};
 	char want[CRYPTO_HEX_MAX], got[CRYPTO_HEX_MAX];
 	char *part = xasprintf("%s.part", dest);
 	char *stamp = xasprintf("%s.sha512", dest);
 	char *dir = path_dir(dest);
+	struct http *h = NULL;
 	unsigned long long resumed_from;
 	int rc = -1, cached;
 
+	dl.part = part;
 	if (http_hex_pin(sha512_hex, want) < 0) {
-		err_set(err, ERR_FAIL, "the pinned sha512 '%s' is not 128 hex digits", sha512_hex);
+		err_setk(err, ERRK_INVALID, "the pinned sha512 '%s' is not 128 hex digits",
+		         sha512_hex);
 		goto out;
 	}
 	cached = http_cached(dest, stamp, want, err);
@@ -588,27 +1071,18 @@ int http_download(const char *url, const char *dest, const char *sha512_hex,
 		goto out;
 	resumed_from = dl.offset;
 
-	dl.curl = http_handle_new(dl.errbuf, err);
-	if (!dl.curl)
-		goto out;
-	curl_easy_setopt(dl.curl, CURLOPT_URL, url);
-	curl_easy_setopt(dl.curl, CURLOPT_BUFFERSIZE, HTTP_RECV_BUFFER_SIZE);
-	curl_easy_setopt(dl.curl, CURLOPT_WRITEFUNCTION, http_dl_write);
-	curl_easy_setopt(dl.curl, CURLOPT_WRITEDATA, &dl);
-	curl_easy_setopt(dl.curl, CURLOPT_XFERINFOFUNCTION, http_dl_xferinfo);
-	curl_easy_setopt(dl.curl, CURLOPT_XFERINFODATA, &dl);
-	curl_easy_setopt(dl.curl, CURLOPT_NOPROGRESS, 0L);
-	if (http_fetch(&dl, url, part, err) < 0)
+	h = http_new();
+	if (http_fetch(h, &dl, url, err) < 0)
 		goto out;
 
 	crypto_hash_final(dl.hash, got);
 	dl.hash = NULL;
 	if (strcmp(got, want) != 0) {
 		unlink(part);
-		err_set(err, ERR_FAIL,
-		        "sha512 mismatch: expected %s, got %s; the download was deleted", want,
-		        got);
-		if (resumed_from > 0)
+		err_setk(err, ERRK_INVALID,
+		         "sha512 mismatch: expected %s, got %s; the download was deleted", want,
+		         got);
+		if (resumed_from > 0 && dl.offset > 0)
 			err_suffix(err,
 			           " (it continued an earlier partial download of %llu "
 			           "bytes: run again to fetch it whole; if that fails too, is "
@@ -639,8 +1113,8 @@ out:
 		unlink(part);
 	if (dl.hash)
 		crypto_hash_final(dl.hash, got);
-	if (dl.curl)
-		curl_easy_cleanup(dl.curl);
+	http_free(h);
+	http_resp_release(&resp);
 	if (dl.fd >= 0)
 		close(dl.fd);
 	free(dir);

@@ -13,6 +13,126 @@
 /* libcurl's version and its TLS library ("7.88.1 (OpenSSL/3.0.15)"). Static. */
 const char *http_version(void);
 
+/* ---- requests -------------------------------------------------------------
+ *
+ * The transport the API modules (Docker Engine, Kubernetes) send through:
+ * any method, headers, a body from memory or from a callback, the answer
+ * into a capped buffer or to a callback, unix sockets, a private CA and a
+ * client certificate, a total and an idle timeout. A status of 400 or more
+ * is not a transport error: the caller gets the status and the body and
+ * translates the API's own message.
+ */
+
+/*
+ * A client: one connection cache, reused by the requests sent through it
+ * (a connection is reused only for the same host or socket and the same
+ * TLS settings). One request at a time: a thread of its own needs a
+ * client of its own.
+ */
+struct http;
+
+/* A new client (never NULL; aborts if libcurl cannot make a handle). */
+struct http *http_new(void);
+
+/* Close the client's connections and free it. NULL is fine. */
+void http_free(struct http *h);
+
+/*
+ * The request body from a callback: copy at most size bytes into data and
+ * return how many; 0 at the end of the body; -1 with err set to fail the
+ * request with that error.
+ */
+typedef long (*http_read_fn)(void *ctx, char *data, size_t size, struct err *err);
+
+/*
+ * The response body to a callback, as it arrives (only a 2xx answer's
+ * body: another status's body goes to the response's body buffer). Return
+ * 0 to go on, 1 to stop the transfer (http_request then returns 0 with
+ * resp->stopped set), -1 with err set to fail the request with that error.
+ * The response's status and headers are set before the first call.
+ */
+typedef int (*http_write_fn)(void *ctx, const char *data, size_t len, struct err *err);
+
+/* Certificates and keys: a file path or PEM text in memory, not both. */
+struct http_pem {
+	const char *file;
+	const char *pem;
+};
+
+struct http_req {
+	const char *method;         /* NULL: GET, or POST when there is a body */
+	const char *url;            /* http:// or https:// only */
+	const char *const *headers; /* "Name: value" lines, NULL-terminated; or NULL */
+
+	/* The body: from memory (body, body_len), or from read_fn. */
+	const void *body;
+	size_t body_len;
+	http_read_fn read_fn;
+	void *read_ctx;
+	long long read_len; /* read_fn's body length; -1: unknown, sent chunked */
+
+	/* The answer: 2xx bodies to write_fn if set, else into the response's body. */
+	http_write_fn write_fn;
+	void *write_ctx;
+
+	const char *unix_socket; /* connect to this socket instead of the URL's host */
+	struct http_pem ca;      /* trust only this CA (default: the system's) */
+	struct http_pem cert;    /* client certificate (mutual TLS) */
+	struct http_pem key;     /* its private key */
+	int follow_redirects;    /* follow up to 10 redirects */
+
+	/*
+	 * Bounds, in milliseconds. total_ms: the whole request, answer
+	 * included (0: 300 s). idle_ms: the longest time with no byte sent
+	 * or received (0: 60 s); a watch that may be quiet for minutes sets
+	 * it high and keeps a total. Connecting gives up after 30 s at most.
+	 */
+	unsigned long total_ms;
+	unsigned long idle_ms;
+};
+
+struct http_resp {
+	long status;     /* the final answer's status; 0 if none came */
+	struct buf body; /* the body (see http_write_fn), within its limit */
+	int truncated;   /* an error status's body passed the limit: cut */
+	int stopped;     /* write_fn asked to stop */
+	struct buf head; /* the final answer's header lines, for http_resp_header */
+};
+
+/* A response whose body may hold up to limit bytes. */
+#define HTTP_RESP_INIT(limit)                                                                      \
+	{                                                                                          \
+		0, BUF_INIT(limit), 0, 0, BUF_INIT(64 * 1024)                                      \
+	}
+
+/* Free the response's buffers. */
+void http_resp_release(struct http_resp *resp);
+
+/*
+ * The value of the response header name (case-insensitive, the first
+ * one), leading and trailing blanks removed, or NULL. The caller frees it.
+ */
+char *http_resp_header(const struct http_resp *resp, const char *name);
+
+/*
+ * Send req through h and read the answer into resp (its buffers are
+ * emptied first, their limits kept). 0 when an answer came, whatever its status: resp->status and
+ * resp->body tell what the server said. -1 with err set when none did,
+ * the message starting "METHOD URL: " (with "via SOCKET" for a unix
+ * socket), of kind:
+ *   ERRK_TIMEOUT    the total or idle bound ran out (the message says
+ *                   which, and how long it waited)
+ *   ERRK_TRANSIENT  connection refused or lost, host not resolved
+ *   ERRK_DENIED     the server's certificate is not trusted (not signed
+ *                   by the given CA) or the server refused ours
+ *   ERRK_INVALID    a 2xx body larger than resp->body's limit, a bad
+ *                   certificate or key, a bad URL
+ *   or the kind err was given by read_fn or write_fn.
+ * resp->status is set whenever a status line came, even on failure.
+ */
+int http_request(struct http *h, const struct http_req *req, struct http_resp *resp,
+                 struct err *err);
+
 /*
  * Download progress: done bytes of total (0 when the server did not say).
  * Counts include what an earlier, interrupted attempt already fetched.
@@ -74,7 +194,8 @@ void http_set_stall_timeout(unsigned seconds);
  * GET url and append the body to out (bounded by out's limit: a larger
  * answer fails). For small documents such as a published digest. Same
  * rules as http_download: http and https only, TLS verified, redirects
- * followed; a status of 300 or more is an error. On failure out is as it
+ * followed; a status of 300 or more is an error; and the whole request
+ * must end within 300 s. On failure out is as it
  * was and err names the URL.
  */
 int http_get(const char *url, struct buf *out, struct err *err);

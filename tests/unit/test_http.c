@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,9 +99,9 @@ static long file_size(const char *path)
  * Did nginx log a request containing needle after offset bytes of its
  * access log? It logs as the response ends: allow it a moment.
  */
-static int logged_since(long offset, const char *needle)
+static int logged_in(const char *dir, long offset, const char *needle)
 {
-	char *log = xasprintf("%s/access.log", run);
+	char *log = xasprintf("%s/access.log", dir);
 	int i, found = 0;
 
 	for (i = 0; i < 40 && !found; i++) {
@@ -115,6 +116,11 @@ static int logged_since(long offset, const char *needle)
 	}
 	free(log);
 	return found;
+}
+
+static int logged_since(long offset, const char *needle)
+{
+	return logged_in(run, offset, needle);
 }
 
 static long log_size(void)
@@ -708,6 +714,718 @@ static void test_offline(void)
 	free(dest);
 }
 
+/* ---- the transport: requests against a second nginx (nginx-api.sh) -------- */
+
+static char *api_run; /* its run directory: pki/, nginx.sock, access.log */
+static long api_port; /* plain; +1 TLS, +2 mutual TLS */
+static struct http *client;
+
+static int api_start(void)
+{
+	char *cmd =
+	    xasprintf("'%s/tests/servers/nginx-api.sh' start '%s/www' '%s'", top, tmp, api_run);
+	char line[64] = "";
+	FILE *fp = popen(cmd, "r");
+
+	free(cmd);
+	if (!fp)
+		return -1;
+	if (fgets(line, sizeof(line), fp))
+		api_port = strtol(line, NULL, 10);
+	if (pclose(fp) != 0 || api_port <= 0 || api_port > 65533)
+		return -1;
+	return 0;
+}
+
+static void api_stop(void)
+{
+	char *cmd = xasprintf("'%s/tests/servers/nginx-api.sh' stop '%s'", top, api_run);
+
+	if (system(cmd) != 0)
+		diag("nginx-api.sh stop failed");
+	free(cmd);
+}
+
+static char *api_url(int tls, const char *path)
+{
+	return xasprintf("%s://127.0.0.1:%ld/%s", tls ? "https" : "http", api_port + tls, path);
+}
+
+static char *pki(const char *name)
+{
+	return xasprintf("%s/pki/%s", api_run, name);
+}
+
+/* A file's text (the test's PKI), or exits. */
+static char *slurp(const char *path)
+{
+	struct buf b = BUF_INIT(1024 * 1024);
+	struct err err;
+
+	if (fs_read(path, 1024 * 1024, &b, &err) < 0) {
+		diag("%s", err.msg);
+		exit(1);
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* nginx's connection number in an /echo answer, or -1. */
+static long echo_conn(const struct http_resp *resp)
+{
+	const char *c = strstr(buf_cstr(&resp->body), "conn=");
+
+	return c ? strtol(c + 5, NULL, 10) : -1;
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Send req through the shared client into resp, emptied first. */
+static int send_req(const struct http_req *req, struct http_resp *resp, struct err *err)
+{
+	http_resp_release(resp);
+	err_clear(err);
+	return http_request(client, req, resp, err);
+}
+
+static void test_req_methods(void)
+{
+	const char *hdrs[] = {"X-Ftboot: hello there", "Content-Type: application/json", NULL};
+	struct http_resp resp = HTTP_RESP_INIT(4096);
+	struct http_req req = {0};
+	struct http *other = http_new();
+	char *u = api_url(0, "echo?a=1"), *v;
+	struct err err;
+	long conn;
+	int rc;
+
+	req.url = u;
+	req.headers = hdrs;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200, "request: GET answered 200: %s", rc ? err.msg : "ok");
+	ok(strstr(buf_cstr(&resp.body), "method=GET uri=/echo?a=1 x-ftboot=hello there "),
+	   "  nginx saw the method, the URI and our header: %s", buf_cstr(&resp.body));
+	v = http_resp_header(&resp, "content-type");
+	is_str(v ? v : "(none)", "text/plain", "  the answer's Content-Type, by any case");
+	free(v);
+	v = http_resp_header(&resp, "X-Echo");
+	is_str(v ? v : "(none)", "yes", "  and another header of the answer");
+	free(v);
+	ok(http_resp_header(&resp, "X-Not-There") == NULL, "  an absent header is NULL");
+	conn = echo_conn(&resp);
+
+	req.method = "PATCH";
+	req.body = "{\"a\":1}";
+	req.body_len = 7;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && strstr(buf_cstr(&resp.body), "method=PATCH ") &&
+	       strstr(buf_cstr(&resp.body), "ct=application/json len=7 "),
+	   "PATCH with a body from memory: %s", rc ? err.msg : buf_cstr(&resp.body));
+	ok(conn > 0 && echo_conn(&resp) == conn,
+	   "  sent on the same connection as the GET (nginx connection %ld, then %ld)", conn,
+	   echo_conn(&resp));
+
+	http_resp_release(&resp);
+	req.method = "DELETE";
+	req.body = NULL;
+	req.body_len = 0;
+	req.headers = NULL;
+	err_clear(&err);
+	rc = http_request(other, &req, &resp, &err);
+	ok(rc == 0 && strstr(buf_cstr(&resp.body), "method=DELETE ") &&
+	       strstr(buf_cstr(&resp.body), "x-ftboot= "),
+	   "DELETE, no headers: %s", rc ? err.msg : buf_cstr(&resp.body));
+	ok(echo_conn(&resp) != conn, "  another client has its own connection");
+
+	req.method = "POST";
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && strstr(buf_cstr(&resp.body), "method=POST ") &&
+	       strstr(buf_cstr(&resp.body), "ct= len=0 "),
+	   "POST without a body sends Content-Length: 0, no Content-Type: %s",
+	   rc ? err.msg : buf_cstr(&resp.body));
+
+	req.method = "HEAD";
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && resp.body.len == 0, "HEAD: a status, no body: %s",
+	   rc ? err.msg : "ok");
+
+	http_resp_release(&resp);
+	http_free(other);
+	free(u);
+}
+
+struct gen {
+	size_t len, sent, step;
+	int fail_at_end;
+};
+
+static char gen_byte(size_t i)
+{
+	return (char)('a' + (i * 7 + i / 1000) % 26);
+}
+
+static long gen_read(void *ctx, char *data, size_t size, struct err *err)
+{
+	struct gen *g = ctx;
+	size_t n = g->len - g->sent, i;
+
+	if (n == 0 && g->fail_at_end)
+		return err_setk(err, ERRK_INVALID, "the generator ran dry on purpose");
+	if (n > size)
+		n = size;
+	if (n > g->step)
+		n = g->step;
+	for (i = 0; i < n; i++)
+		data[i] = gen_byte(g->sent + i);
+	g->sent += n;
+	return (long)n;
+}
+
+/* 1 if path holds len generated bytes. */
+static int is_gen(const char *path, size_t len)
+{
+	struct buf b = BUF_INIT(16 * MIB);
+	struct err err;
+	size_t i;
+	int same;
+
+	same = fs_read(path, 16 * MIB, &b, &err) == 0 && b.len == len;
+	for (i = 0; same && i < len; i++)
+		same = b.data[i] == gen_byte(i);
+	buf_release(&b);
+	return same;
+}
+
+static void test_req_upload(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(4096);
+	struct gen g = {.len = MIB + 7, .step = 10007};
+	struct http_req req = {
+	    .method = "PUT", .read_fn = gen_read, .read_ctx = &g, .read_len = -1};
+	char *u = api_url(0, "put/chunked"), *path = tpath("www/put/chunked");
+	struct err err;
+	int rc;
+
+	req.url = u;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 201, "PUT a body streamed from a callback, chunked: %s (%ld)",
+	   rc ? err.msg : "ok", resp.status);
+	ok(is_gen(path, MIB + 7), "  nginx stored every byte, in order");
+	free(u);
+	free(path);
+
+	u = api_url(0, "put/sized");
+	path = tpath("www/put/sized");
+	memset(&g, 0, sizeof(g));
+	g.len = 300000;
+	g.step = 4096;
+	req.url = u;
+	req.read_len = 300000;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 201 && is_gen(path, 300000),
+	   "PUT from a callback with its length: %s", rc ? err.msg : "ok");
+	ok(logged_in(api_run, 0, "\"PUT /put/sized HTTP/1.1\" 201 len=300000 te=- "),
+	   "  sent with Content-Length: 300000");
+	ok(logged_in(api_run, 0, "\"PUT /put/chunked HTTP/1.1\" 201 len=1048583 te=chunked "),
+	   "  the first PUT went chunked (nginx counts its 1048583 bytes)");
+	free(u);
+	free(path);
+
+	u = api_url(0, "put/failing");
+	memset(&g, 0, sizeof(g));
+	g.len = 5000;
+	g.step = 1000;
+	g.fail_at_end = 1;
+	req.url = u;
+	req.read_len = -1;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && strstr(err.msg, "PUT http://127.0.0.1:") &&
+	       strstr(err.msg, "the generator ran dry on purpose"),
+	   "a body callback's error fails the request with its words: %s", err.msg);
+
+	/* POST with a streamed body, as a Docker build sends its context. */
+	free(u);
+	u = api_url(0, "echo/build");
+	memset(&g, 0, sizeof(g));
+	g.len = 70000;
+	g.step = 8192;
+	req.url = u;
+	req.method = "POST";
+	req.read_len = -1;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && strstr(buf_cstr(&resp.body), "method=POST ") &&
+	       strstr(buf_cstr(&resp.body), " te=chunked ") && g.sent == 70000,
+	   "POST a streamed body, chunked: %s", rc ? err.msg : buf_cstr(&resp.body));
+
+	http_resp_release(&resp);
+	free(u);
+}
+
+struct sink {
+	struct crypto_hash *hash;
+	size_t got;
+	size_t stop_after; /* 0: never */
+	int fail;
+	int calls;
+};
+
+static int sink_write(void *ctx, const char *data, size_t len, struct err *err)
+{
+	struct sink *s = ctx;
+
+	s->calls++;
+	if (s->fail)
+		return err_setk(err, ERRK_INVALID, "the sink cannot parse line 1");
+	if (s->hash)
+		crypto_hash_update(s->hash, data, len);
+	s->got += len;
+	return s->stop_after && s->got >= s->stop_after ? 1 : 0;
+}
+
+static void test_req_stream(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(1024);
+	struct sink s = {0};
+	struct http_req req = {.write_fn = sink_write, .write_ctx = &s};
+	char *u = api_url(0, "image"), *missing = api_url(0, "status/404");
+	char got[CRYPTO_HEX_MAX];
+	struct err err;
+	int rc;
+
+	req.url = u;
+	s.hash = crypto_hash_new(CRYPTO_SHA512);
+	rc = send_req(&req, &resp, &err);
+	crypto_hash_final(s.hash, got);
+	ok(rc == 0 && resp.status == 200 && s.got == IMAGE_SIZE && strcmp(got, sha) == 0 &&
+	       resp.body.len == 0,
+	   "a 3 MiB answer streamed to a callback, past the 1 KiB body limit: %s",
+	   rc ? err.msg : "ok");
+
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 100000;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.stopped && s.got >= 100000 && s.got < IMAGE_SIZE,
+	   "the callback stops the transfer: not an error, stopped at %zu bytes: %s", s.got,
+	   rc ? err.msg : "ok");
+
+	memset(&s, 0, sizeof(s));
+	s.fail = 1;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && strstr(err.msg, "GET http://127.0.0.1:") &&
+	       strstr(err.msg, ": the sink cannot parse line 1") && resp.status == 200,
+	   "the callback's error fails the request with its words: %s", err.msg);
+
+	memset(&s, 0, sizeof(s));
+	req.url = missing;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 404 && s.calls == 0 &&
+	       strcmp(buf_cstr(&resp.body), "{\"message\":\"no such thing: x\"}") == 0,
+	   "a 404 is an answer: its body is kept for the caller, not streamed: %s",
+	   rc ? err.msg : buf_cstr(&resp.body));
+
+	/* Into the capped buffer: the same error bodies, an over-cap 2xx body fails. */
+	req.write_fn = NULL;
+	rc = send_req(&req, &resp, &err);
+	{
+		char *ct = http_resp_header(&resp, "Content-Type");
+
+		ok(rc == 0 && resp.status == 404 && ct && strcmp(ct, "application/json") == 0 &&
+		       strstr(buf_cstr(&resp.body), "no such thing: x"),
+		   "  and in the body buffer, with its Content-Type: %s", ct ? ct : "(none)");
+		free(ct);
+	}
+	free(missing);
+	missing = api_url(0, "status/500");
+	req.url = missing;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 500 && strstr(buf_cstr(&resp.body), "the daemon broke"),
+	   "a 500 and its message");
+
+	req.url = u;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && strstr(err.msg, u) &&
+	       strstr(err.msg, "the answer is larger than 1024 bytes") && resp.status == 200,
+	   "a 2xx body over the buffer's limit: %s (%s)", err.msg, err_kind_name(err.kind));
+
+	http_resp_release(&resp);
+	free(missing);
+	free(u);
+}
+
+static void test_req_unix(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(4096);
+	char *sock = xasprintf("%s/nginx.sock", api_run), *nosock = tpath("no.sock");
+	struct http_req req = {.url = "http://localhost/echo", .unix_socket = sock};
+	struct err err;
+	int rc;
+
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && strstr(buf_cstr(&resp.body), "method=GET uri=/echo "),
+	   "a request over a unix socket: %s", rc ? err.msg : buf_cstr(&resp.body));
+
+	req.unix_socket = nosock;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_TRANSIENT &&
+	       strstr(err.msg, "GET http://localhost/echo via '") &&
+	       strstr(err.msg, "cannot connect to '") && strstr(err.msg, "no.sock'") &&
+	       strstr(err.msg, "No such file or directory"),
+	   "no socket: %s (%s)", err.msg, err_kind_name(err.kind));
+	http_resp_release(&resp);
+	free(nosock);
+	free(sock);
+}
+
+/* A loopback socket that listens: the kernel accepts, nobody ever answers. */
+static int listen_only(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/*
+ * A peer that answers the headers and one chunk, then says nothing: a
+ * watch gone quiet (nginx cannot be made to do that). Child's pid.
+ */
+static pid_t quiet_peer(int lfd)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                           "Transfer-Encoding: chunked\r\n\r\n6\r\nhello\n\r\n";
+	pid_t pid = fork();
+	char req[4096];
+	int fd;
+
+	if (pid != 0)
+		return pid;
+	fd = accept(lfd, NULL, NULL);
+	if (fd >= 0 && read(fd, req, sizeof(req)) > 0 &&
+	    write(fd, head, sizeof(head) - 1) == (ssize_t)(sizeof(head) - 1))
+		sleep(30);
+	_exit(0);
+}
+
+static void test_req_timeouts(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(4096);
+	struct sink s = {0};
+	struct http_req req = {0};
+	struct timespec t0;
+	struct err err;
+	char *u = NULL;
+	double took;
+	int port = 0, lfd, rc, status;
+	pid_t pid;
+
+	/* Accepted (by the kernel) and never answered. */
+	lfd = listen_only(&port);
+	if (lfd < 0) {
+		skip("cannot listen on a loopback port: no idle timeout tests");
+		return;
+	}
+	u = xasprintf("http://127.0.0.1:%d/watch", port);
+	req.url = u;
+	req.idle_ms = 1000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = send_req(&req, &resp, &err);
+	took = since(&t0);
+	ok(rc == -1 && err.kind == ERRK_TIMEOUT && strstr(err.msg, u) &&
+	       strstr(err.msg, "no answer from 127.0.0.1 port") &&
+	       strstr(err.msg, "for 1 s (the request's idle timeout)"),
+	   "a server that accepts and stays quiet: %s (%s)", err.msg, err_kind_name(err.kind));
+	ok(took >= 0.9 && took < 8,
+	   "  after the idle bound, not before (%.1f s; curl checks about once a second)", took);
+
+	/* Headers and a first event, then silence (a fresh socket: no stale backlog). */
+	close(lfd);
+	free(u);
+	lfd = listen_only(&port);
+	if (lfd < 0) {
+		skip("cannot listen on a loopback port: no quiet stream test");
+		return;
+	}
+	u = xasprintf("http://127.0.0.1:%d/watch", port);
+	req.url = u;
+	pid = quiet_peer(lfd);
+	req.write_fn = sink_write;
+	req.write_ctx = &s;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = send_req(&req, &resp, &err);
+	took = since(&t0);
+	ok(rc == -1 && err.kind == ERRK_TIMEOUT &&
+	       strstr(err.msg, "the answer from 127.0.0.1 port") &&
+	       strstr(err.msg, "went quiet: no byte for 1 s (the request's idle timeout)"),
+	   "a stream that goes quiet: %s", err.msg);
+	ok(s.got == 6 && resp.status == 200 && took >= 0.9 && took < 8,
+	   "  after its first %zu bytes were streamed, in %.1f s", s.got, took);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	close(lfd);
+	free(u);
+
+	/* A server that keeps sending, slowly: the total bound ends it. */
+	u = api_url(0, "slow/image");
+	memset(&req, 0, sizeof(req));
+	req.url = u;
+	req.total_ms = 1500;
+	req.idle_ms = 10000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = send_req(&req, &resp, &err);
+	took = since(&t0);
+	ok(rc == -1 && err.kind == ERRK_TIMEOUT &&
+	       strstr(err.msg, "no complete answer from 127.0.0.1 port") &&
+	       strstr(err.msg, "within 1.5 s (the request's total timeout)") &&
+	       strstr(err.msg, "still arriving"),
+	   "a slow sender hits the total timeout: %s", err.msg);
+	ok(took >= 1.4 && took < 8, "  after %.1f s", took);
+	free(u);
+
+	u = xasprintf("http://127.0.0.1:%d/x", closed_port());
+	memset(&req, 0, sizeof(req));
+	req.url = u;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_TRANSIENT && err.errnum == ECONNREFUSED &&
+	       strstr(err.msg, "Connection refused"),
+	   "refused: transient, with its errno: %s", err.msg);
+	http_resp_release(&resp);
+	free(u);
+}
+
+static void test_req_tls(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(4096);
+	char *ca = pki("ca.pem"), *other_ca = pki("other-ca.pem");
+	char *cert = pki("client.pem"), *key = pki("client.key");
+	char *other_cert = pki("other-client.pem"), *other_key = pki("other-client.key");
+	char *ca_text = slurp(ca), *cert_text = slurp(cert), *key_text = slurp(key);
+	char *u = api_url(1, "echo"), *mu = xasprintf("https://127.0.0.1:%ld/echo", api_port + 2);
+	struct http_req req = {0};
+	struct err err;
+	int rc;
+
+	req.url = u;
+	req.ca.file = ca;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && strstr(buf_cstr(&resp.body), "method=GET"),
+	   "https with the private CA from a file: %s", rc ? err.msg : "ok");
+
+	req.ca.file = NULL;
+	req.ca.pem = ca_text;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200, "  and from PEM in memory: %s", rc ? err.msg : "ok");
+
+	req.ca.pem = NULL;
+	req.ca.file = other_ca;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_DENIED &&
+	       strstr(err.msg, "the TLS certificate of 127.0.0.1 is not signed by the CA in '") &&
+	       strstr(err.msg, "other-ca.pem'"),
+	   "another CA: refused, saying so: %s (%s)", err.msg, err_kind_name(err.kind));
+
+	req.ca.file = NULL;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_DENIED &&
+	       strstr(err.msg, "not signed by a CA this system trusts"),
+	   "the system's CAs: refused: %s", err.msg);
+
+	/* Mutual TLS: nginx answers 400 to a missing or untrusted client certificate. */
+	req.url = mu;
+	req.ca.file = ca;
+	req.cert.file = cert;
+	req.key.file = key;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200 && strstr(buf_cstr(&resp.body), "method=GET"),
+	   "mutual TLS with the right client certificate (files): %s (%ld)", rc ? err.msg : "ok",
+	   resp.status);
+
+	req.cert.file = NULL;
+	req.key.file = NULL;
+	req.cert.pem = cert_text;
+	req.key.pem = key_text;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 200, "  and from PEM in memory: %s (%ld)", rc ? err.msg : "ok",
+	   resp.status);
+
+	req.cert.pem = NULL;
+	req.key.pem = NULL;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 400 &&
+	       strstr(buf_cstr(&resp.body), "No required SSL certificate was sent"),
+	   "no client certificate: refused by the server, its body kept (%ld): %s", resp.status,
+	   rc ? err.msg : "ok");
+
+	req.cert.file = other_cert;
+	req.key.file = other_key;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == 0 && resp.status == 400 &&
+	       strstr(buf_cstr(&resp.body), "The SSL certificate error"),
+	   "a client certificate of another CA: refused (%ld): %s", resp.status,
+	   rc ? err.msg : "ok");
+
+	req.key.file = key;
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID &&
+	       strstr(err.msg, "cannot use the client certificate or key"),
+	   "a certificate with the wrong key: %s (%s)", err.msg, err_kind_name(err.kind));
+	http_resp_release(&resp);
+
+	free(mu);
+	free(u);
+	free(key_text);
+	free(cert_text);
+	free(ca_text);
+	free(other_key);
+	free(other_cert);
+	free(key);
+	free(cert);
+	free(other_ca);
+	free(ca);
+}
+
+/*
+ * OpenSSL's own server, requiring a client certificate: unlike nginx
+ * (which answers 400), it ends the handshake, as dockerd --tlsverify does.
+ */
+static pid_t tls_strict_peer(int port)
+{
+	char *cert = pki("server.pem"), *key = pki("server.key"), *ca = pki("ca.pem");
+	char *accept_at = xasprintf("127.0.0.1:%d", port);
+	pid_t pid = fork();
+	int fd;
+
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept_at,
+		       "-cert", cert, "-key", key, "-CAfile", ca, "-Verify", "1",
+		       "-verify_return_error", (char *)NULL);
+		_exit(127);
+	}
+	free(accept_at);
+	free(ca);
+	free(key);
+	free(cert);
+	return pid;
+}
+
+/* Wait (at most 5 s) until something listens on the loopback port. */
+static int port_up(int port)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), up;
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			return 1;
+		usleep(50 * 1000);
+	}
+	return 0;
+}
+
+static void test_req_tls_refused(void)
+{
+	struct http_resp resp = HTTP_RESP_INIT(MIB);
+	char *ca = pki("ca.pem"), *cert = pki("client.pem"), *key = pki("client.key");
+	char *other_cert = pki("other-client.pem"), *other_key = pki("other-client.key");
+	struct http_req req = {.ca.file = ca};
+	int port = closed_port(), rc, status;
+	char *u = xasprintf("https://127.0.0.1:%d/", port), *tls_url = api_url(1, "echo");
+	struct err err;
+	pid_t pid;
+
+	req.url = tls_url;
+	req.ca.file = "/nonexistent/ca.pem";
+	rc = send_req(&req, &resp, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID &&
+	       strstr(err.msg, "cannot use the CA certificate '/nonexistent/ca.pem'"),
+	   "a CA file that is not there: %s (%s)", err.msg, err_kind_name(err.kind));
+	req.url = u;
+	req.ca.file = ca;
+
+	pid = tls_strict_peer(port);
+	if (pid < 0 || !port_up(port)) {
+		skip("openssl s_server did not start: no handshake refusal tests");
+	} else {
+		rc = send_req(&req, &resp, &err);
+		ok(rc == -1 && err.kind == ERRK_DENIED &&
+		       strstr(err.msg, "127.0.0.1 refused our TLS client certificate (or its "
+		                       "absence)"),
+		   "a server that ends the handshake without a client certificate: %s (%s)",
+		   err.msg, err_kind_name(err.kind));
+		req.cert.file = other_cert;
+		req.key.file = other_key;
+		rc = send_req(&req, &resp, &err);
+		ok(rc == -1 && err.kind == ERRK_DENIED &&
+		       strstr(err.msg, "refused our TLS client certificate"),
+		   "  and with one of another CA: %s", err.msg);
+		req.cert.file = cert;
+		req.key.file = key;
+		rc = send_req(&req, &resp, &err);
+		ok(rc == 0 && resp.status == 200, "  and accepts the right one: %s (%ld)",
+		   rc ? err.msg : "ok", resp.status);
+	}
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	http_resp_release(&resp);
+	free(tls_url);
+	free(u);
+	free(other_key);
+	free(other_cert);
+	free(key);
+	free(cert);
+	free(ca);
+}
+
+static void test_requests(void)
+{
+	api_run = tpath("api-run");
+	if (api_start() < 0) {
+		skip("nginx cannot start here (tests/servers/nginx-api.sh): no request tests");
+		free(api_run);
+		return;
+	}
+	diag("nginx (API peer) at port %ld, %ld (TLS), %ld (mutual TLS), %s/nginx.sock", api_port,
+	     api_port + 1, api_port + 2, api_run);
+	client = http_new();
+	test_req_methods();
+	test_req_upload();
+	test_req_stream();
+	test_req_unix();
+	test_req_timeouts();
+	test_req_tls();
+	test_req_tls_refused();
+	http_free(client);
+	api_stop();
+	free(api_run);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ftboot-test-http.XXXXXX";
@@ -753,6 +1471,7 @@ int main(void)
 		test_stall_and_write_errors();
 		test_progress_download();
 		test_get();
+		test_requests();
 		test_offline();
 		httpd_stop();
 	}
