@@ -198,12 +198,11 @@ static int ensure_keypair(const char *base, const char *comment, char **pub, str
 		if (crypto_ed25519_generate(comment, &kp, err) < 0)
 			goto out;
 		/* The public half last: its presence means the pair is whole. */
-		if (fs_write_atomic(base, kp.private_pem, strlen(kp.private_pem), 0600, 0, NULL,
-		                    err) < 0)
+		if (fs_write_atomic(base, kp.private_pem, strlen(kp.private_pem), 0600, 0, err) < 0)
 			goto out;
 		{
 			char *line = xasprintf("%s\n", kp.public_line);
-			int wrc = fs_write_atomic(pubpath, line, strlen(line), 0644, 0, NULL, err);
+			int wrc = fs_write_atomic(pubpath, line, strlen(line), 0644, 0, err);
 
 			free(line);
 			if (wrc < 0)
