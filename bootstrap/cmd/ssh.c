@@ -32,7 +32,7 @@ int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
 		        ctx->stack->name);
 		goto out;
 	}
-	if (vm_ssh(&vm, 10000, &s, NULL, err) < 0 || ssh_shell(s, NULL, &status, err) < 0)
+	if (vm_ssh(&vm, 10000, &s, err) < 0 || ssh_shell(s, NULL, &status, err) < 0)
 		goto out;
 	rc = 0;
 out:
