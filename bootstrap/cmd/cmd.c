@@ -60,8 +60,14 @@ const struct cmd_entry cmd_table[] = {
     {"build", NOT_YET, "[SERVICE...]", "build the service images only",
      "Build each service's image from srcs/SERVICE in the VM's engine.\n",
      NEED_STACK | NEED_STATE | NEED_LOCK},
-    {"ssh", cmd_ssh, "[SERVICE]", "a shell in the VM, or in a service's container",
-     "Open an interactive shell over SSH with the pinned host key.\n", NEED_STACK | NEED_STATE},
+    {"ssh", cmd_ssh, "[SERVICE] [-- COMMAND [ARG...]]",
+     "a shell or a command in the VM, or in a service's container",
+     "Open an interactive shell in the VM over SSH with the pinned host key, or run\n"
+     "COMMAND with its ARGs as they are (no word is split or expanded again; for\n"
+     "shell syntax run: -- sh -c 'LINE'). Standard input is passed on.\n"
+     "Exit status: the remote command's (128 + N when signal N killed it), or 255\n"
+     "when ftboot ssh itself fails, as with ssh(1).\n",
+     NEED_STACK | NEED_STATE},
     {"dashboard", NOT_YET, "", "the Kubernetes dashboard's URL and login token",
      "Print the dashboard URL and a login token.\n", NEED_STACK | NEED_STATE},
     {"docker-env", NOT_YET, "", "environment for the docker CLI, like minikube docker-env",

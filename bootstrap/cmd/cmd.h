@@ -26,6 +26,14 @@ struct ctx {
 	struct state state;     /* with NEED_STATE */
 	int have_state;
 	const struct cmd_entry *entry; /* the command being run */
+	/*
+	 * Exit statuses a command may set for main: status on success (0
+	 * unless set; `ssh`: the remote command's), and fail_status, when not
+	 * 0, for any failure in place of err->code (`ssh`: 255, as ssh(1), so
+	 * that no own failure looks like a remote exit status).
+	 */
+	int status;
+	int fail_status;
 };
 
 struct cmd_entry {

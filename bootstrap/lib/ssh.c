@@ -937,6 +937,20 @@ static char *ssh_quote(const char *path)
 	return q;
 }
 
+char *ssh_command_of_argv(char *const *argv, int argc)
+{
+	struct buf b = BUF_INIT(SIZE_MAX);
+	char *q;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		q = ssh_quote(argv[i]);
+		buf_addf(&b, "%s%s", i ? " " : "", q);
+		free(q);
+	}
+	return buf_detach(&b, NULL);
+}
+
 /*
  * Copy through the remote shell, for what: upload in[0..inlen) to
  * remote_path with mode when out is NULL, else download remote_path into

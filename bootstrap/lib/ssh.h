@@ -97,6 +97,15 @@ int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *er
              int *exit_status, struct err *err);
 
 /*
+ * The command line that runs argv[0..argc) as it is through the remote
+ * user's POSIX shell: each word in single quotes (' as '\''), joined by
+ * spaces, so the remote shell splits and expands nothing (ssh(1) joins
+ * the words with spaces instead, and the remote shell splits them
+ * again). For ssh_exec and ssh_shell. The caller frees it.
+ */
+char *ssh_command_of_argv(char *const *argv, int argc);
+
+/*
  * The name of the signal ("KILL", "TERM", ...: without "SIG") that killed
  * the last command run by ssh_exec or ssh_shell, or NULL if it exited.
  * Borrowed, valid until the next command.

@@ -501,6 +501,37 @@ int main(void)
 	ok(rc == 0, "exec of a command killed by a signal");
 	is_int(status, 128 + 9, "killed: status 128 + 9");
 	is_str(ssh_exit_signal(s), "KILL", "killed: signal named");
+	/* The statuses ftboot itself uses (usage 2, not built 3, busy 4, ssh's own 255) come back as they are. */
+	for (i = 1; i <= 5; i++) {
+		static const int codes[] = {0, 1, 2, 3, 4, 255};
+		char line[32];
+
+		snprintf(line, sizeof(line), "exit %d", codes[i]);
+		rc = ssh_exec(s, line, NULL, NULL, &status, &err);
+		ok(rc == 0 && status == codes[i], "exec '%s': status %d (%d)", line, codes[i],
+		   status);
+	}
+	{
+		/* execv's argv type: the strings are not written to. */
+		const char *words[] = {"printf", "<%s>", "a  b", "$HOME", "it's", "`id`", "*", ""};
+		const char *sh_exit[] = {"sh", "-c", "exit 3"};
+		char *line = ssh_command_of_argv((char *const *)words, 8);
+
+		buf_reset(&out);
+		rc = ssh_exec(s, line, &out, NULL, &status, &err);
+		is_str(
+		    buf_cstr(&out), "<a  b><$HOME><it's><`id`><*><>",
+		    "ssh_command_of_argv: each word arrives as it is, nothing split or expanded");
+		free(line);
+		line = ssh_command_of_argv((char *const *)sh_exit, 3);
+		rc = ssh_exec(s, line, NULL, NULL, &status, &err);
+		ok(rc == 0 && status == 3, "ssh_command_of_argv: sh -c 'exit 3' exits 3 (%d)",
+		   status);
+		free(line);
+		line = ssh_command_of_argv(NULL, 0);
+		is_str(line, "", "ssh_command_of_argv of no words: empty");
+		free(line);
+	}
 
 	buf_reset(&out);
 	ssh_set_timeout(s, 5000);
@@ -591,6 +622,15 @@ int main(void)
 	if (rc < 0)
 		diag("%s", err.msg);
 	is_int(status, 7, "ssh_shell: exit status 7");
+	rc = shell_with(s, "kill -9 $$", "/dev/null", path_in("sh.out"), path_in("sh.err"), &status,
+	                &err);
+	ok(rc == 0 && status == 128 + 9 && ssh_exit_signal(s) &&
+	       strcmp(ssh_exit_signal(s), "KILL") == 0,
+	   "ssh_shell: a command killed by SIGKILL: 128 + 9, signal named (%d)", status);
+	rc = shell_with(s, "exit 4", "/dev/null", path_in("sh.out"), path_in("sh.err"), &status,
+	                &err);
+	ok(rc == 0 && status == 4 && !ssh_exit_signal(s),
+	   "ssh_shell: exit 4 after that, no signal (%d)", status);
 	fd = open(path_in("sh.in"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ok(fd >= 0 && write(fd, "abc\n", 4) == 4, "stdin file written");
 	close(fd);
