@@ -98,11 +98,17 @@ const struct cmd_entry cmd_table[] = {
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "ssh",
      .run = cmd_ssh,
-     .max_args = 1,
+     .max_args = CMD_ARGS_MANY,
      .operands = "SERVICE",
-     .summary = "a shell in the VM, or in a service's container",
-     .help = "Open an interactive shell over SSH with the pinned host key.\n",
-     .needs = NEED_STACK | NEED_STATE},
+     .operands_synopsis = "[SERVICE] [-- COMMAND [ARG...]]",
+     .summary = "a shell or a command in the VM, or in a service's container",
+     .help = "Open an interactive shell in the VM over SSH with the pinned host key, or run\n"
+             "COMMAND with its ARGs as they are (no word is split or expanded again; for\n"
+             "shell syntax run: -- sh -c 'LINE'). Standard input is passed on.\n"
+             "Exit status: the remote command's (128 + N when signal N killed it), or 255\n"
+             "when ftboot ssh itself fails, as with ssh(1).\n",
+     .needs = NEED_STACK | NEED_STATE,
+     .fail_status = 255},
     {.name = "dashboard",
      .run = NOT_YET,
      .summary = "the Kubernetes dashboard's URL and login token",
@@ -173,6 +179,10 @@ char *cmd_synopsis(const struct cmd_entry *e, char *out, size_t size)
 	for (o = e->opts; o && o->name; o++)
 		append(out, size, &at, "%s[--%s%s%s]", at ? " " : "", o->name, o->value ? " " : "",
 		       o->value ? o->value : "");
+	if (e->operands_synopsis) {
+		append(out, size, &at, "%s%s", at ? " " : "", e->operands_synopsis);
+		return out;
+	}
 	for (i = 0; i < e->min_args; i++)
 		append(out, size, &at, "%s%s", at ? " " : "", operand(e, i, word, sizeof(word)));
 	if (e->max_args == CMD_ARGS_MANY)
@@ -334,6 +344,7 @@ int cmd_parse(const struct cmd_entry *e, int argc, char **argv, struct cmd_args 
 		a->count[i]++;
 		a->value[i] = optarg;
 	}
+	a->before_dashdash = a->argc;
 	while (optind < argc) /* after "--" */
 		a->argv[a->argc++] = argv[optind++];
 	if (a->help)
@@ -386,6 +397,7 @@ int cmd_run(struct ctx *ctx, int argc, char **argv, struct err *err)
 	struct cmd_args a;
 	int rc;
 
+	ctx->fail_status = e->fail_status;
 	if (cmd_parse(e, argc, argv, &a, err) < 0) {
 		rc = -1;
 	} else if (a.help) {

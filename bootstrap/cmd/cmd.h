@@ -28,6 +28,14 @@ struct ctx {
 	struct state state;     /* with NEED_STATE */
 	int have_state;
 	const struct cmd_entry *entry; /* the command being run */
+	/*
+	 * Exit statuses a command may set for main: status on success (0
+	 * unless set; `ssh`: the remote command's), and fail_status, when not
+	 * 0, for any failure in place of err->code (`ssh`: 255, as ssh(1), so
+	 * that no own failure looks like a remote exit status).
+	 */
+	int status;
+	int fail_status;
 };
 
 /*
@@ -55,9 +63,10 @@ struct cmd_args {
 	const struct cmd_entry *entry;
 	int count[CMD_OPTS_MAX];
 	const char *value[CMD_OPTS_MAX];
-	int argc;    /* positional arguments, after the options */
-	char **argv; /* argv[argc] is NULL */
-	int help;    /* -h or --help was given */
+	int argc;            /* positional arguments, after the options */
+	char **argv;         /* argv[argc] is NULL */
+	int before_dashdash; /* how many of them came before "--"; argc if none */
+	int help;            /* -h or --help was given */
 };
 
 struct cmd_entry {
@@ -70,9 +79,16 @@ struct cmd_entry {
 	 * word names the rest). */
 	int min_args, max_args;
 	const char *operands;
+	/* The arguments' part of the synopsis, written out, where the words of
+	 * operands cannot say it ("[SERVICE] [-- COMMAND [ARG...]]"); the
+	 * command then checks its arguments itself. */
+	const char *operands_synopsis;
 	const char *summary; /* one line for the command list */
 	const char *help;    /* the rest of `ftboot help NAME` (options are added) */
 	unsigned needs;
+	/* Not 0: the exit status of every failure of the command, usage
+	 * errors included (`ssh`: 255, as ssh(1)). */
+	int fail_status;
 };
 
 extern const struct cmd_entry cmd_table[];

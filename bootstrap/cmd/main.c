@@ -77,5 +77,9 @@ int main(int argc, char **argv)
 	if (ctx.have_state)
 		state_close(&ctx.state);
 	stack_free(ctx.stack);
-	return rc < 0 ? (err.code ? err.code : ERR_FAIL) : 0;
+	if (rc == 0)
+		return ctx.status;
+	if (ctx.fail_status)
+		return ctx.fail_status;
+	return err.code ? err.code : ERR_FAIL;
 }

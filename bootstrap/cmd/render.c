@@ -29,7 +29,7 @@ static int write_dir(const struct render_out *out, const char *dir, struct err *
 		buf_reset(&b);
 		path = path_join(dir, path_base(out->v[i].source));
 		if (render_write(&one, &b, err) < 0 ||
-		    fs_write_atomic(path, b.data, b.len, 0600, 0, NULL, err) < 0) {
+		    fs_write_atomic(path, b.data, b.len, 0600, 0, err) < 0) {
 			free(path);
 			goto out;
 		}

@@ -97,20 +97,15 @@ int fs_fsync_dir(const char *path)
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
-                    int *errnum, struct err *err)
+                    struct err *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
-	int fd = -1, rc = -1, saved;
+	int fd = -1, rc = -1;
 
-	if (errnum)
-		*errnum = 0;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		saved = errno;
-		err_sys(err, saved, "cannot write '%s'", path);
-		goto fail;
-	}
+	if (fd < 0)
+		goto syserr;
 	if (fchmod(fd, mode) < 0)
 		goto syserr;
 	while (len > 0) {
@@ -143,11 +138,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	rc = 0;
 	goto out;
 syserr:
-	saved = errno;
-	if (errnum)
-		*errnum = saved;
-	err_sys(err, saved, "cannot write '%s'", path);
-fail:
+	err_sys(err, errno, "cannot write '%s'", path);
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);

@@ -21,11 +21,12 @@ int fs_read(const char *path, size_t limit, struct buf *out, struct err *err);
 /*
  * Write data to path atomically: a temporary file in the same directory
  * with the given mode, fsync, rename over path, fsync the directory.
- * With excl, fail with EEXIST (err->code ERR_FAIL, errno kept in *errnum
- * when errnum is not NULL) rather than replace an existing file.
+ * With excl, fail rather than replace an existing file: err->kind
+ * ERRK_EXISTS (err->errnum EEXIST). Every failure keeps its errno in
+ * err->errnum.
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
-                    int *errnum, struct err *err);
+                    struct err *err);
 
 /*
  * fsync the directory holding path, so a rename or create in it is

@@ -910,7 +910,7 @@ static void http_stamp_write(const char *dest, const char *stamp, const char *he
 	if (stat(dest, &st) < 0)
 		return;
 	text = http_stamp_text(hex, &st);
-	fs_write_atomic(stamp, text, strlen(text), 0644, 0, NULL, &ignored);
+	fs_write_atomic(stamp, text, strlen(text), 0644, 0, &ignored);
 	free(text);
 }
 

@@ -611,7 +611,7 @@ int iso_write(const char *path, const char *volume_id, const struct iso_file *fi
 		err_wrap(err, "cannot write image '%s'", path);
 		goto out;
 	}
-	if (fs_write_atomic(path, img.data, img.len, 0600, 0, NULL, err) < 0)
+	if (fs_write_atomic(path, img.data, img.len, 0600, 0, err) < 0)
 		goto out;
 	rc = 0;
 out:

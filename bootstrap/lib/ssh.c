@@ -129,14 +129,44 @@ static int ssh_lib_init(struct err *err)
 	return 0;
 }
 
-/* err = "WHAT: libssh2's last error". Returns -1. */
+/*
+ * The kind of a libssh2 error: a connection cut or stalled, as while a VM
+ * boots, is transient; a bound that ran out is a timeout; a refused login
+ * or request is denied; a key file libssh2 cannot read is invalid input.
+ */
+static enum err_kind ssh_kind_of_rc(int rc)
+{
+	switch (rc) {
+	case LIBSSH2_ERROR_BANNER_RECV:
+	case LIBSSH2_ERROR_BANNER_SEND:
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE:
+		return ERRK_TRANSIENT;
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_TIMEOUT:
+		return ERRK_TIMEOUT;
+	case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
+	case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+	case LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED:
+		return ERRK_DENIED;
+	case LIBSSH2_ERROR_FILE:
+		return ERRK_INVALID;
+	default:
+		return ERRK_OTHER;
+	}
+}
+
+/* err = "WHAT: libssh2's last error", of the kind that error is. Returns -1. */
 static int ssh_fail(struct ssh *s, const char *what, struct err *err)
 {
 	char *msg = NULL;
-	int len = 0;
+	int len = 0, rc;
 
-	libssh2_session_last_error(s->session, &msg, &len, 0);
-	return err_set(err, ERR_FAIL, "%s: %s", what, msg && *msg ? msg : "unknown libssh2 error");
+	rc = libssh2_session_last_error(s->session, &msg, &len, 0);
+	return err_setk(err, ssh_kind_of_rc(rc), "%s: %s", what,
+	                msg && *msg ? msg : "unknown libssh2 error");
 }
 
 /*
@@ -183,7 +213,7 @@ static int ssh_again(struct ssh *s, const struct ssh_limit *lim, const char *wha
 		return err_sys(err, errno, "%s: poll", what);
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
 		ssh_break(s);
-	return err_set(err, ERR_FAIL, "%s: timed out after %d ms", what, lim->ms);
+	return err_setk(err, ERRK_TIMEOUT, "%s: timed out after %d ms", what, lim->ms);
 }
 
 /* 1 while libssh2 holds a packet half sent (after EAGAIN). */
@@ -252,47 +282,18 @@ static int ssh_usable(struct ssh *s, const char *what, struct err *err)
 
 /* ---- connecting --------------------------------------------------------- */
 
-/* errno values of a peer that is not (yet) there. */
-static int ssh_transient_errno(int e)
+/*
+ * errno values of a peer that is not (yet) there, beyond those err_sys
+ * calls transient: a VM whose network is still coming up.
+ */
+static int ssh_gone_errno(int e)
 {
-	switch (e) {
-	case ECONNREFUSED:
-	case ECONNRESET:
-	case ECONNABORTED:
-	case ETIMEDOUT:
-	case EHOSTUNREACH:
-	case ENETUNREACH:
-	case EHOSTDOWN:
-	case ENETDOWN:
-	case EAGAIN:
-	case EINTR:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* libssh2 errors of a connection cut or stalled, as while a VM boots. */
-static int ssh_transient_rc(int rc)
-{
-	switch (rc) {
-	case LIBSSH2_ERROR_BANNER_RECV:
-	case LIBSSH2_ERROR_BANNER_SEND:
-	case LIBSSH2_ERROR_SOCKET_SEND:
-	case LIBSSH2_ERROR_SOCKET_RECV:
-	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
-	case LIBSSH2_ERROR_TIMEOUT:
-	case LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE:
-		return 1;
-	default:
-		return 0;
-	}
+	return e == ECONNABORTED || e == EHOSTDOWN || e == ENETDOWN;
 }
 
 /* Non-blocking TCP connect to host:port within lim; sets s->fd. */
 static int ssh_tcp(struct ssh *s, const char *host, int port, const struct ssh_limit *lim,
-                   int *transient, struct err *err)
+                   struct err *err)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct pollfd p;
@@ -309,9 +310,12 @@ static int ssh_tcp(struct ssh *s, const char *host, int port, const struct ssh_l
 	snprintf(service, sizeof(service), "%d", port);
 	rc = getaddrinfo(host, service, &hints, &res);
 	if (rc != 0) {
-		*transient = rc == EAI_AGAIN;
-		err_set(err, ERR_FAIL, "cannot connect to %s: cannot resolve '%s': %s", s->where,
-		        host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		err_setk(err,
+		         rc == EAI_AGAIN    ? ERRK_TRANSIENT
+		         : rc == EAI_NONAME ? ERRK_NOTFOUND
+		                            : ERRK_OTHER,
+		         "cannot connect to %s: cannot resolve '%s': %s", s->where, host,
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		goto out;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -347,12 +351,14 @@ static int ssh_tcp(struct ssh *s, const char *host, int port, const struct ssh_l
 		fd = -1;
 	}
 	if (fd < 0) {
-		*transient = timed_out || ssh_transient_errno(e);
-		if (timed_out)
-			err_set(err, ERR_FAIL, "cannot connect to %s: timed out after %d ms",
-			        s->where, lim->ms);
-		else
+		if (timed_out) {
+			err_setk(err, ERRK_TIMEOUT, "cannot connect to %s: timed out after %d ms",
+			         s->where, lim->ms);
+		} else {
 			err_sys(err, e, "cannot connect to %s", s->where);
+			if (ssh_gone_errno(e))
+				err->kind = ERRK_TRANSIENT;
+		}
 		goto out;
 	}
 	/*
@@ -402,18 +408,18 @@ static int ssh_check_hostkey(struct ssh *s, const char *pin, struct err *err)
 	int ret = -1;
 
 	if (!hash) {
-		err_set(err, ERR_FAIL,
-		        "cannot connect to %s: libssh2 gives no SHA256 hash of the host key",
-		        s->where);
+		err_setk(err, ERRK_UNSUPPORTED,
+		         "cannot connect to %s: libssh2 gives no SHA256 hash of the host key",
+		         s->where);
 		goto out;
 	}
 	b64 = text_base64(hash, 32, 1);
 	if (strlen(b64) != ssh_pin_len(pin) || strncmp(pin + 7, b64, strlen(b64)) != 0) {
-		err_set(err, ERR_FAIL,
-		        "host key mismatch for %s: expected %s, got SHA256:%s; the VM is not the "
-		        "one ftboot created (or its key changed): run 'ftboot down' and "
-		        "'ftboot up'",
-		        s->where, pin, b64);
+		err_setk(err, ERRK_DENIED,
+		         "host key mismatch for %s: expected %s, got SHA256:%s; the VM is not the "
+		         "one ftboot created (or its key changed): run 'ftboot down' and "
+		         "'ftboot up'",
+		         s->where, pin, b64);
 		goto out;
 	}
 	ret = 0;
@@ -422,8 +428,13 @@ out:
 	return ret;
 }
 
+/*
+ * Publickey login. A connection cut or stalled meanwhile keeps its kind
+ * (transient, timeout); a key file libssh2 cannot use is invalid; any
+ * other failure is the server refusing the key: denied.
+ */
 static int ssh_auth(struct ssh *s, const struct ssh_opts *o, const struct ssh_limit *lim,
-                    int *transient, struct err *err)
+                    struct err *err)
 {
 	char *what = xasprintf("log in as '%s' on %s", o->user, s->where);
 	int rc, ret = -1;
@@ -431,24 +442,23 @@ static int ssh_auth(struct ssh *s, const struct ssh_opts *o, const struct ssh_li
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(
 	            s->session, o->user, (unsigned)strlen(o->user), NULL, o->key_file, NULL)) ==
 	       LIBSSH2_ERROR_EAGAIN)
-		if (ssh_again(s, lim, what, err) < 0) {
-			*transient = 1;
+		if (ssh_again(s, lim, what, err) < 0)
 			goto out;
-		}
 	if (rc == 0) {
 		ret = 0;
 		goto out;
 	}
-	*transient = ssh_transient_rc(rc);
 	ssh_fail(s, what, err);
-	if (rc == LIBSSH2_ERROR_FILE)
+	if (rc == LIBSSH2_ERROR_FILE) {
 		err_suffix(err, " (key '%s': an unencrypted OpenSSH or PEM private key is needed)",
 		           o->key_file);
-	else if (!*transient)
+	} else if (err->kind != ERRK_TRANSIENT && err->kind != ERRK_TIMEOUT) {
+		err->kind = ERRK_DENIED;
 		err_suffix(err,
 		           " (with key '%s'): the server does not accept this key: is its public "
 		           "key in the user's authorized_keys?",
 		           o->key_file);
+	}
 out:
 	free(what);
 	return ret;
@@ -504,38 +514,38 @@ static int ssh_handshake_timeout(struct ssh *s, const struct ssh_limit *lim, str
 
 	ssh_duration(lim->ms, d, sizeof(d));
 	if (banner == NULL || *banner == '\0')
-		return err_set(err, ERR_FAIL,
-		               "%s: no SSH banner within %s: the port accepts connections but "
-		               "nothing answers there (is sshd running yet?)",
-		               s->who, d);
-	return err_set(err, ERR_FAIL,
-	               "%s: no answer to the key exchange within %s (the server sent its SSH "
-	               "banner, then nothing)",
-	               s->who, d);
+		return err_setk(err, ERRK_TIMEOUT,
+		                "%s: no SSH banner within %s: the port accepts connections but "
+		                "nothing answers there (is sshd running yet?)",
+		                s->who, d);
+	return err_setk(err, ERRK_TIMEOUT,
+	                "%s: no answer to the key exchange within %s (the server sent its SSH "
+	                "banner, then nothing)",
+	                s->who, d);
 }
 
-int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, struct err *err)
+int ssh_connect(const struct ssh_opts *o, struct ssh **out, struct err *err)
 {
 	struct ssh_limit lim;
 	struct ssh *s = NULL;
 	char *what = NULL;
 	int port = o->port ? o->port : 22;
-	int tr = 0, fd, rc, ret = -1;
+	int fd, rc, ret = -1;
 
 	*out = NULL;
 	if (!o->host || !*o->host || !o->user || !*o->user || !o->key_file) {
-		err_set(err, ERR_FAIL, "cannot connect: host, user and key file are required");
+		err_setk(err, ERRK_INVALID, "cannot connect: host, user and key file are required");
 		goto out;
 	}
 	if (port < 1 || port > 65535) {
-		err_set(err, ERR_FAIL, "cannot connect to %s: bad port %d", o->host, port);
+		err_setk(err, ERRK_INVALID, "cannot connect to %s: bad port %d", o->host, port);
 		goto out;
 	}
 	if (!o->host_fingerprint || !ssh_pin_len(o->host_fingerprint)) {
-		err_set(err, ERR_FAIL,
-		        "cannot connect to %s:%d: bad pinned host fingerprint '%s': want "
-		        "SHA256:<43 base64 characters>, as 'ssh-keygen -lf KEY.pub' prints",
-		        o->host, port, o->host_fingerprint ? o->host_fingerprint : "");
+		err_setk(err, ERRK_INVALID,
+		         "cannot connect to %s:%d: bad pinned host fingerprint '%s': want "
+		         "SHA256:<43 base64 characters>, as 'ssh-keygen -lf KEY.pub' prints",
+		         o->host, port, o->host_fingerprint ? o->host_fingerprint : "");
 		goto out;
 	}
 	/* A missing key is not worth retrying: say so before connecting. */
@@ -555,7 +565,7 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, stru
 	s->where = strchr(o->host, ':') ? xasprintf("[%s]:%d", o->host, port)
 	                                : xasprintf("%s:%d", o->host, port);
 	s->who = xasprintf("ssh %s@%s", o->user, s->where);
-	if (ssh_tcp(s, o->host, port, &lim, &tr, err) < 0)
+	if (ssh_tcp(s, o->host, port, &lim, err) < 0)
 		goto out;
 
 	s->session = libssh2_session_init();
@@ -572,28 +582,23 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, stru
 	what = xasprintf("SSH handshake with %s", s->where);
 	while ((rc = libssh2_session_handshake(s->session, s->fd)) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_again(s, &lim, what, err) < 0) {
-			tr = 1;
 			if (ssh_left(&lim) == 0)
 				ssh_handshake_timeout(s, &lim, err);
 			goto out;
 		}
 	if (rc) {
-		tr = ssh_transient_rc(rc);
 		ssh_fail(s, what, err);
 		goto out;
 	}
 	s->handshaken = 1;
-	tr = 0;
 	if (ssh_check_hostkey(s, o->host_fingerprint, err) < 0)
 		goto out;
-	if (ssh_auth(s, o, &lim, &tr, err) < 0)
+	if (ssh_auth(s, o, &lim, err) < 0)
 		goto out;
 	*out = s;
 	s = NULL;
 	ret = 0;
 out:
-	if (ret < 0 && transient)
-		*transient = tr;
 	free(what);
 	ssh_close(s);
 	return ret;
@@ -932,6 +937,20 @@ static char *ssh_quote(const char *path)
 	return q;
 }
 
+char *ssh_command_of_argv(char *const *argv, int argc)
+{
+	struct buf b = BUF_INIT(SIZE_MAX);
+	char *q;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		q = ssh_quote(argv[i]);
+		buf_addf(&b, "%s%s", i ? " " : "", q);
+		free(q);
+	}
+	return buf_detach(&b, NULL);
+}
+
 /*
  * Copy through the remote shell, for what: upload in[0..inlen) to
  * remote_path with mode when out is NULL, else download remote_path into
@@ -1080,13 +1099,33 @@ static const char *ssh_sftp_strerror(unsigned long code)
 	}
 }
 
-/* Like ssh_fail, with the SFTP server's status when that is what failed. */
+static enum err_kind ssh_sftp_kind(unsigned long code)
+{
+	switch (code) {
+	case LIBSSH2_FX_NO_SUCH_FILE:
+	case LIBSSH2_FX_NO_SUCH_PATH:
+		return ERRK_NOTFOUND;
+	case LIBSSH2_FX_PERMISSION_DENIED:
+	case LIBSSH2_FX_WRITE_PROTECT:
+		return ERRK_DENIED;
+	case LIBSSH2_FX_FILE_ALREADY_EXISTS:
+		return ERRK_EXISTS;
+	case LIBSSH2_FX_OP_UNSUPPORTED:
+		return ERRK_UNSUPPORTED;
+	default:
+		return ERRK_OTHER;
+	}
+}
+
+/* Like ssh_fail, with the SFTP server's status (and its kind) when that is what failed. */
 static int ssh_sftp_fail(struct ssh *s, LIBSSH2_SFTP *sftp, const char *what, struct err *err)
 {
-	if (libssh2_session_last_errno(s->session) == LIBSSH2_ERROR_SFTP_PROTOCOL)
-		return err_set(err, ERR_FAIL, "%s: %s", what,
-		               ssh_sftp_strerror(libssh2_sftp_last_error(sftp)));
-	return ssh_fail(s, what, err);
+	unsigned long code;
+
+	if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_SFTP_PROTOCOL)
+		return ssh_fail(s, what, err);
+	code = libssh2_sftp_last_error(sftp);
+	return err_setk(err, ssh_sftp_kind(code), "%s: %s", what, ssh_sftp_strerror(code));
 }
 
 static LIBSSH2_SFTP *ssh_sftp(struct ssh *s, const struct ssh_limit *lim, const char *what,

@@ -49,13 +49,19 @@ const char *ssh_version(void);
  * preferred when it offers several.
  *
  * On success *out is a session the caller frees with ssh_close. On
- * failure *out is NULL, err says what failed and, when transient is not
- * NULL, *transient is 1 when trying again later may help (refused, reset,
- * unreachable, timed out, connection closed during the handshake: a VM
- * that is still booting) and 0 when it will not (host key mismatch,
- * authentication refused, unreadable key file, bad options).
+ * failure *out is NULL and err says what failed; err->kind says whether
+ * trying again later may help (a VM that is still booting):
+ *   ERRK_TRANSIENT  refused, reset, unreachable, connection closed during
+ *                   the handshake; a name that does not resolve yet
+ *   ERRK_TIMEOUT    o->timeout_ms ran out (TCP connect, no banner, no
+ *                   answer to the key exchange, no answer to the login)
+ *   ERRK_DENIED     host key mismatch, the key refused by the server
+ *   ERRK_NOTFOUND   the key file or the host name does not exist
+ *   ERRK_INVALID    bad options, a key file that is no usable key
+ * and ERRK_OTHER for the rest. err->errnum is the socket's errno where
+ * there is one.
  */
-int ssh_connect(const struct ssh_opts *o, struct ssh **out, int *transient, struct err *err);
+int ssh_connect(const struct ssh_opts *o, struct ssh **out, struct err *err);
 
 /*
  * Bound each following ssh_exec, ssh_upload and ssh_download to
@@ -81,7 +87,7 @@ int ssh_timeout(const struct ssh *s);
  * signal's number when a signal killed it (ssh_exit_signal names it).
  *
  * Past the operation timeout: "run 'CMD' on HOST:PORT: timed out after N
- * ms". The command is left to run until it exits or writes (libssh2 1.10
+ * ms" (err->kind ERRK_TIMEOUT, as for every operation below). The command is left to run until it exits or writes (libssh2 1.10
  * cannot signal it) and the session stays usable; with more than 8 such
  * commands still running, or after a timeout in the middle of sending,
  * the session is given up and every later call fails with "...
@@ -89,6 +95,15 @@ int ssh_timeout(const struct ssh *s);
  */
 int ssh_exec(struct ssh *s, const char *command, struct buf *out, struct buf *errout,
              int *exit_status, struct err *err);
+
+/*
+ * The command line that runs argv[0..argc) as it is through the remote
+ * user's POSIX shell: each word in single quotes (' as '\''), joined by
+ * spaces, so the remote shell splits and expands nothing (ssh(1) joins
+ * the words with spaces instead, and the remote shell splits them
+ * again). For ssh_exec and ssh_shell. The caller frees it.
+ */
+char *ssh_command_of_argv(char *const *argv, int argc);
 
 /*
  * The name of the signal ("KILL", "TERM", ...: without "SIG") that killed
@@ -118,6 +133,10 @@ int ssh_upload(struct ssh *s, const void *data, size_t len, const char *remote_p
  * ssh_upload, through the shell: "cat -- PATH"), byte-exact. A file
  * larger than out's limit fails with "'PATH' on HOST:PORT exceeds N
  * bytes". After a failure, out may hold part of the file.
+ *
+ * Over SFTP, err->kind carries the server's answer: ERRK_NOTFOUND (no such
+ * file or directory), ERRK_DENIED, ERRK_EXISTS, ERRK_UNSUPPORTED; the same
+ * for ssh_upload. Through the shell it is ERRK_OTHER.
  */
 int ssh_download(struct ssh *s, const char *remote_path, struct buf *out, struct err *err);
 

@@ -627,13 +627,13 @@ out:
 static int state_value_once(const char *path, const char *what, const char *gen, size_t len,
                             char **value, struct err *err)
 {
-	int errnum, r;
+	int r;
 
-	if (fs_write_atomic(path, gen, len, 0600, 1, &errnum, err) == 0) {
+	if (fs_write_atomic(path, gen, len, 0600, 1, err) == 0) {
 		*value = xstrndup(gen, len - 1);
 		return 0;
 	}
-	if (errnum != EEXIST)
+	if (err->kind != ERRK_EXISTS)
 		return -1;
 	r = state_value_read(path, what, value, err);
 	if (r == 0)

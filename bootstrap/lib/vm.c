@@ -198,12 +198,11 @@ static int ensure_keypair(const char *base, const char *comment, char **pub, str
 		if (crypto_ed25519_generate(comment, &kp, err) < 0)
 			goto out;
 		/* The public half last: its presence means the pair is whole. */
-		if (fs_write_atomic(base, kp.private_pem, strlen(kp.private_pem), 0600, 0, NULL,
-		                    err) < 0)
+		if (fs_write_atomic(base, kp.private_pem, strlen(kp.private_pem), 0600, 0, err) < 0)
 			goto out;
 		{
 			char *line = xasprintf("%s\n", kp.public_line);
-			int wrc = fs_write_atomic(pubpath, line, strlen(line), 0644, 0, NULL, err);
+			int wrc = fs_write_atomic(pubpath, line, strlen(line), 0644, 0, err);
 
 			free(line);
 			if (wrc < 0)
@@ -797,21 +796,23 @@ static int wait_lease(struct vm *vm, double deadline, struct err *err)
 }
 
 /*
- * Wait until SSH answers with the pinned host key. While the guest boots,
- * its sshd may briefly run before cloud-init has installed the pinned key
- * or the authorized key: a host key mismatch or a refused login is only
- * final once it has lasted SSH_SETTLE_SECONDS.
+ * Wait until SSH answers with the pinned host key. A refused, reset or
+ * timed out attempt is tried again until the deadline. While the guest
+ * boots, its sshd may briefly run before cloud-init has installed the
+ * pinned key or the authorized key: a host key mismatch or a refused
+ * login is only final once it has lasted SSH_SETTLE_SECONDS.
  */
 static int wait_ssh(struct vm *vm, double deadline, struct err *err)
 {
 	struct ssh *s = NULL;
 	double first_hard = 0;
-	int transient = 1;
+	int transient;
 
 	step(vm, "ssh %s@%s (host key %s)", vm->profile->user, vm->ip, vm->host_fp);
 	for (;;) {
-		if (vm_ssh(vm, SSH_TRY_MS, &s, &transient, err) == 0)
+		if (vm_ssh(vm, SSH_TRY_MS, &s, err) == 0)
 			break;
+		transient = err->kind == ERRK_TRANSIENT || err->kind == ERRK_TIMEOUT;
 		if (!transient && first_hard == 0)
 			first_hard = now();
 		if (transient)
@@ -1010,7 +1011,7 @@ int vm_status(struct vm *vm, struct vm_status *out, struct err *err)
 	return 0;
 }
 
-int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, struct err *err)
+int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, struct err *err)
 {
 	struct ssh_opts o = {0};
 	char *host_pub = NULL, *pubpath;
@@ -1039,7 +1040,7 @@ int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, stru
 	/* Each command and copy is bounded as well as the connection. */
 	o.timeout_ms = timeout_ms;
 	o.op_timeout_ms = timeout_ms;
-	return ssh_connect(&o, out, transient, err);
+	return ssh_connect(&o, out, err);
 }
 
 /*

@@ -109,10 +109,10 @@ int vm_status(struct vm *vm, struct vm_status *out, struct err *err);
 /*
  * An SSH session to the VM as the profile's user, with the pinned host
  * key (vm_up must have run once). timeout_ms bounds the connection and,
- * until ssh_set_timeout says otherwise, each command and copy.
- * *transient as for ssh_connect.
+ * until ssh_set_timeout says otherwise, each command and copy. err->kind
+ * as for ssh_connect (ERRK_TRANSIENT or ERRK_TIMEOUT: try again later).
  */
-int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, int *transient, struct err *err);
+int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, struct err *err);
 
 /* The last lines of the serial console log, appended to err's message. */
 void vm_console_tail(const struct vm *vm, int lines, struct err *err);

@@ -70,13 +70,24 @@ is "$errout" "ftboot render: unknown option '--bogus'; usage: ftboot render [--o
 # A usage error comes before anything else: no stack is read, nothing is made.
 printf 'name: [broken\n' >"$tmp/broken.yaml"
 for c in "render --bogus" "render extra" "up --bogus" "up extra" "up --until nothing" \
-	"down --bogus" "down extra" "status --bogus" "status extra" "ssh --bogus" "ssh a b"; do
+	"down --bogus" "down extra" "status --bogus" "status extra"; do
 	# shellcheck disable=SC2086 # the command and its arguments
 	run_ftboot -f "$tmp/broken.yaml" $c
 	is "$rc" 2 "'$c' is a usage error before the stack is read"
 	printf '%s\n' "$errout" | grep -q "^ftboot ${c%% *}: .*usage: ftboot ${c%% *}\|^ftboot up: no step"
 	ok $? "'$c' says what is wrong and how to call it: $errout"
 done
+# `ssh` passes the remote command's exit status on, as ssh(1) does: its own
+# failures, usage errors too, exit 255, never a status a command could return.
+for c in "ssh --bogus" "ssh a b" "ssh a b -- true" "ssh --bogus -- true"; do
+	# shellcheck disable=SC2086 # the command and its arguments
+	run_ftboot -f "$tmp/broken.yaml" $c
+	is "$rc" 255 "'$c' is a usage error before the stack is read, exit 255 as ssh(1)"
+	printf '%s\n' "$errout" | grep -q "^ftboot ssh: .*usage: ftboot ssh "
+	ok $? "'$c' says what is wrong and how to call it: $errout"
+done
+run_ftboot help ssh
+printf '%s\n' "$out" | grep -q "255"; ok $? "help ssh says what its exit status is"
 # With the project's valid stack, usage errors still create no state.
 for c in "up --bogus" "up extra" "down --bogus" "render --show-secrets extra" "status extra"; do
 	# shellcheck disable=SC2086 # the command and its arguments
@@ -102,7 +113,7 @@ up --until=|ftboot up: option '--until' needs a value, not an empty one; usage: 
 render --show-secrets -x|ftboot render: unknown option '-x'; usage: ftboot render [--out DIR] [--show-secrets]
 render x --out|ftboot render: option '--out' needs a value; usage: ftboot render [--out DIR] [--show-secrets]
 status --json=yes|ftboot status: option '--json' takes no value; usage: ftboot status [--json]
-ssh a --bogus|ftboot ssh: unknown option '--bogus'; usage: ftboot ssh [SERVICE]
+ssh a --bogus|ftboot ssh: unknown option '--bogus'; usage: ftboot ssh [SERVICE] [-- COMMAND [ARG...]]
 help render --x|ftboot help: unknown option '--x'; usage: ftboot help [COMMAND]
 check --junit|ftboot check: option '--junit' needs a value; usage: ftboot check [--json] [--junit FILE] [--destructive] [--fail-fast]
 EOS
@@ -129,8 +140,13 @@ printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not cre
 run_ftboot status --json
 is "$out" '{"stack":"ft","vm":null,"resources":[]}' "status --json without a VM"
 run_ftboot ssh
-is "$rc" 1 "ssh without a VM fails"
+is "$rc" 255 "ssh without a VM fails with ssh's own 255"
 is "$errout" "ftboot: stack 'ft' has no VM yet; run 'ftboot up --until vm'" "and says what to run"
+run_ftboot ssh -- sh -c 'exit 3'
+is "$rc" 255 "ssh -- COMMAND without a VM: 255, not a status of the command"
+run_ftboot ssh web
+is "$rc" 255 "ssh SERVICE (not built yet) is a failure of ssh's own: 255"
+printf '%s\n' "$errout" | grep -q "not implemented yet"; ok $? "and says it is not built yet"
 run_ftboot up --until nothing
 is "$rc" 2 "up --until with an unknown step is a usage error"
 is "$errout" "ftboot up: no step 'nothing'; the steps are vm, provision, build, apply" "and lists the steps"

@@ -91,7 +91,7 @@ static void test_hash_file(void)
 	struct err err;
 
 	memset(data, 'a', 1000000);
-	if (fs_write_atomic(path, data, 1000000, 0600, 0, NULL, &err) < 0)
+	if (fs_write_atomic(path, data, 1000000, 0600, 0, &err) < 0)
 		diag("write: %s", err.msg);
 	is_int(crypto_hash_file(path, CRYPTO_SHA512, hex, &err), 0, "hash a file");
 	is_str(hex, sha512_million, "sha512 of a file of a million 'a'");
@@ -143,7 +143,7 @@ static void check_private_layout(const struct crypto_keypair *kp, const char *co
 		p = next;
 	}
 	ok(lines_ok, "base64 lines are 70 columns, the last one shorter or equal");
-	if (fs_write_atomic(keyfile, body.data, body.len, 0600, 0, NULL, &err) < 0)
+	if (fs_write_atomic(keyfile, body.data, body.len, 0600, 0, &err) < 0)
 		diag("write: %s", err.msg);
 	if (run_capture(argv, &raw, 1) != 0) {
 		skip("base64 -d cannot decode the key (coreutils missing?)");
@@ -211,9 +211,8 @@ static void check_with_ssh_keygen(const struct crypto_keypair *kp, const char *n
 	struct err err;
 	int rc;
 
-	if (fs_write_atomic(key, kp->private_pem, strlen(kp->private_pem), 0600, 0, NULL, &err) <
-	        0 ||
-	    fs_write_atomic(pub, line, strlen(line), 0644, 0, NULL, &err) < 0)
+	if (fs_write_atomic(key, kp->private_pem, strlen(kp->private_pem), 0600, 0, &err) < 0 ||
+	    fs_write_atomic(pub, line, strlen(line), 0644, 0, &err) < 0)
 		diag("write: %s", err.msg);
 
 	rc = run_capture(argv_y, &out, 1);

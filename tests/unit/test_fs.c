@@ -243,24 +243,24 @@ static void test_write(void)
 	struct err err;
 	char *p = tpath("w.conf"), *nodir = tpath("no/such/dir/f");
 	mode_t old = umask(077);
-	int errnum = -5;
 
-	is_int(fs_write_atomic(p, "one\n", 4, 0644, 0, &errnum, &err), 0,
-	       "fs_write_atomic creates");
-	is_int(errnum, 0, "errnum is 0 on success");
+	err_clear(&err);
+	is_int(fs_write_atomic(p, "one\n", 4, 0644, 0, &err), 0, "fs_write_atomic creates");
+	ok(err.code == ERR_OK && err.kind == ERRK_OTHER && err.errnum == 0,
+	   "err untouched on success");
 	is_int(mode_of("w.conf"), 0644, "mode is the one asked for, whatever the umask");
 	fs_read(p, 100, &b, &err);
 	is_str(buf_cstr(&b), "one\n", "contents written");
 
-	is_int(fs_write_atomic(p, "two", 3, 0600, 0, NULL, &err), 0, "fs_write_atomic replaces");
+	is_int(fs_write_atomic(p, "two", 3, 0600, 0, &err), 0, "fs_write_atomic replaces");
 	is_int(mode_of("w.conf"), 0600, "replaced file has the new mode");
 	buf_reset(&b);
 	fs_read(p, 100, &b, &err);
 	is_str(buf_cstr(&b), "two", "contents replaced");
 
-	is_int(fs_write_atomic(p, "three", 5, 0600, 1, &errnum, &err), -1,
-	       "excl on an existing file fails");
-	is_int(errnum, EEXIST, "excl failure reports EEXIST");
+	is_int(fs_write_atomic(p, "three", 5, 0600, 1, &err), -1, "excl on an existing file fails");
+	is_str(err_kind_name(err.kind), err_kind_name(ERRK_EXISTS), "excl failure: kind exists");
+	is_int(err.errnum, EEXIST, "excl failure keeps errno EEXIST");
 	is_int(err.code, ERR_FAIL, "excl failure code");
 	ok(strstr(err.msg, p) != NULL, "excl failure names the path");
 	buf_reset(&b);
@@ -270,18 +270,20 @@ static void test_write(void)
 	{
 		char *s = tpath("s");
 
-		is_int(fs_write_atomic(s, "x", 1, 0600, 1, &errnum, &err), 0, "excl on a new file");
+		is_int(fs_write_atomic(s, "x", 1, 0600, 1, &err), 0, "excl on a new file");
 		is_int(mode_of("s"), 0600, "excl file mode");
 		free(s);
 	}
-	is_int(fs_write_atomic(p, "", 0, 0600, 0, NULL, &err), 0, "empty write");
+	is_int(fs_write_atomic(p, "", 0, 0600, 0, &err), 0, "empty write");
 	buf_reset(&b);
 	fs_read(p, 100, &b, &err);
 	is_int(b.len, 0, "empty contents");
 
-	is_int(fs_write_atomic(nodir, "x", 1, 0600, 0, &errnum, &err), -1,
+	is_int(fs_write_atomic(nodir, "x", 1, 0600, 0, &err), -1,
 	       "write into a missing directory fails");
 	ok(strstr(err.msg, nodir) != NULL, "and names the path");
+	is_str(err_kind_name(err.kind), err_kind_name(ERRK_NOTFOUND), "... kind not found");
+	is_int(err.errnum, ENOENT, "... errno ENOENT");
 
 	{
 		/* No temporary files left behind by any of the above. */

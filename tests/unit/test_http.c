@@ -69,7 +69,7 @@ static void write_file(const char *path, const void *data, size_t len)
 {
 	struct err err;
 
-	if (fs_write_atomic(path, data, len, 0644, 0, NULL, &err) < 0) {
+	if (fs_write_atomic(path, data, len, 0644, 0, &err) < 0) {
 		diag("%s", err.msg);
 		exit(1);
 	}

@@ -16,7 +16,7 @@ static void put(const char *name, const char *text)
 	struct err err;
 
 	fs_mkdirs(parent, 0700, &err);
-	fs_write_atomic(path, text, strlen(text), 0644, 0, NULL, &err);
+	fs_write_atomic(path, text, strlen(text), 0644, 0, &err);
 	free(parent);
 	free(path);
 }

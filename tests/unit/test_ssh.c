@@ -147,9 +147,15 @@ static int loopback(int do_listen, int *port)
 	return fd;
 }
 
+/* err's kind is want: compared by name, so a failure reads "got 'denied'". */
+static void kind_is(const struct err *err, enum err_kind want, const char *what)
+{
+	is_str(err_kind_name(err->kind), err_kind_name(want), "%s", what);
+}
+
 /*
- * Connect to a peer on port that stops answering: it must fail,
- * transient, within o's timeout of 700 ms, its message "ssh USER@HOST:PORT: " + want.
+ * Connect to a peer on port that stops answering: it must fail, a
+ * timeout, within o's timeout of 700 ms, its message "ssh USER@HOST:PORT: " + want.
  */
 static void stalled(struct ssh_opts *o, int port, const char *want, const char *what)
 {
@@ -157,14 +163,15 @@ static void stalled(struct ssh_opts *o, int port, const char *want, const char *
 	struct err err;
 	char msg[512];
 	long t0, dt;
-	int rc, transient = -1;
+	int rc;
 
 	o->port = port;
 	o->timeout_ms = 700;
 	t0 = now_ms();
-	rc = ssh_connect(o, &s, &transient, &err);
+	rc = ssh_connect(o, &s, &err);
 	dt = now_ms() - t0;
-	ok(rc < 0 && transient == 1, "%s fails, transient", what);
+	ok(rc < 0, "%s fails", what);
+	kind_is(&err, ERRK_TIMEOUT, "... of kind timeout");
 	snprintf(msg, sizeof(msg), "ssh %s@127.0.0.1:%d: %s", o->user, port, want);
 	ok(strstr(err.msg, msg) != NULL, "... naming what it waited for: %s", err.msg);
 	ok(dt >= 650 && dt < 700 + 1000, "... within the timeout (%ld ms)", dt);
@@ -218,7 +225,7 @@ static pid_t pty_child(const struct ssh_opts *o, const char *command, int *maste
 	setenv("TERM", "vt100", 1);
 	if (tcgetattr(0, &before) < 0)
 		_exit(101);
-	if (ssh_connect(o, &s, NULL, &err) < 0)
+	if (ssh_connect(o, &s, &err) < 0)
 		_exit(102);
 	if (ssh_shell(s, command, &status, &err) < 0)
 		_exit(103);
@@ -296,6 +303,8 @@ static void test_copies(struct ssh *s, const unsigned char *blob, const char *vi
 	ok(rc < 0 && strstr(err.msg, "download '") && strcasestr(err.msg, "no such file") &&
 	       !strstr(err.msg, "through the shell") == !*via,
 	   "download of a missing file%s: %s", via, err.msg);
+	if (!*via)
+		kind_is(&err, ERRK_NOTFOUND, "... of kind not found (the SFTP server's answer)");
 	rc = ssh_upload(s, "x", 1, path_in("no/such/dir/f"), 0600, &err);
 	ok(rc < 0 && strstr(err.msg, "upload to '") &&
 	       (strcasestr(err.msg, "no such file") || strcasestr(err.msg, "nonexistent")),
@@ -391,7 +400,7 @@ static void test_no_sftp(const char *sftp, const char *name, const struct passwd
 	o.host_fingerprint = fp;
 	o.timeout_ms = 5000;
 	o.op_timeout_ms = 10000;
-	ok(ssh_connect(&o, &s, NULL, &err) == 0, "connect to sshd with sftp %s", sftp);
+	ok(ssh_connect(&o, &s, &err) == 0, "connect to sshd with sftp %s", sftp);
 	if (s) {
 		test_copies(s, blob, via);
 		ok(ssh_upload(s, "odd", 3, path_in(odd), 0600, &err) == 0 &&
@@ -423,7 +432,7 @@ int main(void)
 	unsigned char *blob;
 	size_t off, i;
 	long t0, dt;
-	int major = 0, minor = 0, port, status, transient, rc, fd, lport;
+	int major = 0, minor = 0, port, status, rc, fd, lport;
 	pid_t child;
 
 	if (!pw)
@@ -467,8 +476,7 @@ int main(void)
 	o.timeout_ms = 5000;
 
 	/* ---- good key, pinned host key ---- */
-	transient = -1;
-	rc = ssh_connect(&o, &s, &transient, &err);
+	rc = ssh_connect(&o, &s, &err);
 	ok(rc == 0 && s, "connect with the pinned host key and the right user key");
 	if (rc < 0)
 		diag("%s", err.msg);
@@ -493,6 +501,37 @@ int main(void)
 	ok(rc == 0, "exec of a command killed by a signal");
 	is_int(status, 128 + 9, "killed: status 128 + 9");
 	is_str(ssh_exit_signal(s), "KILL", "killed: signal named");
+	/* The statuses ftboot itself uses (usage 2, not built 3, busy 4, ssh's own 255) come back as they are. */
+	for (i = 1; i <= 5; i++) {
+		static const int codes[] = {0, 1, 2, 3, 4, 255};
+		char line[32];
+
+		snprintf(line, sizeof(line), "exit %d", codes[i]);
+		rc = ssh_exec(s, line, NULL, NULL, &status, &err);
+		ok(rc == 0 && status == codes[i], "exec '%s': status %d (%d)", line, codes[i],
+		   status);
+	}
+	{
+		/* execv's argv type: the strings are not written to. */
+		const char *words[] = {"printf", "<%s>", "a  b", "$HOME", "it's", "`id`", "*", ""};
+		const char *sh_exit[] = {"sh", "-c", "exit 3"};
+		char *line = ssh_command_of_argv((char *const *)words, 8);
+
+		buf_reset(&out);
+		rc = ssh_exec(s, line, &out, NULL, &status, &err);
+		is_str(
+		    buf_cstr(&out), "<a  b><$HOME><it's><`id`><*><>",
+		    "ssh_command_of_argv: each word arrives as it is, nothing split or expanded");
+		free(line);
+		line = ssh_command_of_argv((char *const *)sh_exit, 3);
+		rc = ssh_exec(s, line, NULL, NULL, &status, &err);
+		ok(rc == 0 && status == 3, "ssh_command_of_argv: sh -c 'exit 3' exits 3 (%d)",
+		   status);
+		free(line);
+		line = ssh_command_of_argv(NULL, 0);
+		is_str(line, "", "ssh_command_of_argv of no words: empty");
+		free(line);
+	}
 
 	buf_reset(&out);
 	ssh_set_timeout(s, 5000);
@@ -548,6 +587,7 @@ int main(void)
 	ok(rc < 0 && strstr(err.msg, "run 'sleep 3' on 127.0.0.1:") &&
 	       strstr(err.msg, "timed out after 500 ms"),
 	   "a command past its timeout fails: %s", err.msg);
+	kind_is(&err, ERRK_TIMEOUT, "... of kind timeout");
 	ok(dt >= 450 && dt < 1500, "... in time, without waiting for the command (%ld ms)", dt);
 	ssh_set_timeout(s, 0);
 	buf_reset(&out);
@@ -582,6 +622,15 @@ int main(void)
 	if (rc < 0)
 		diag("%s", err.msg);
 	is_int(status, 7, "ssh_shell: exit status 7");
+	rc = shell_with(s, "kill -9 $$", "/dev/null", path_in("sh.out"), path_in("sh.err"), &status,
+	                &err);
+	ok(rc == 0 && status == 128 + 9 && ssh_exit_signal(s) &&
+	       strcmp(ssh_exit_signal(s), "KILL") == 0,
+	   "ssh_shell: a command killed by SIGKILL: 128 + 9, signal named (%d)", status);
+	rc = shell_with(s, "exit 4", "/dev/null", path_in("sh.out"), path_in("sh.err"), &status,
+	                &err);
+	ok(rc == 0 && status == 4 && !ssh_exit_signal(s),
+	   "ssh_shell: exit 4 after that, no signal (%d)", status);
 	fd = open(path_in("sh.in"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ok(fd >= 0 && write(fd, "abc\n", 4) == 4, "stdin file written");
 	close(fd);
@@ -611,7 +660,7 @@ int main(void)
 	test_pty(&o);
 
 	/* Commands left running by timeouts: up to 8 are tolerated, then reconnect. */
-	rc = ssh_connect(&o, &s, NULL, &err);
+	rc = ssh_connect(&o, &s, &err);
 	ok(rc == 0, "connect again");
 	if (s) {
 		ssh_set_timeout(s, 100);
@@ -633,10 +682,9 @@ int main(void)
 	/* ---- wrong pinned host key: no authentication tried ---- */
 	off = log_size();
 	o.host_fingerprint = other_fp;
-	transient = -1;
-	rc = ssh_connect(&o, &s, &transient, &err);
+	rc = ssh_connect(&o, &s, &err);
 	ok(rc < 0 && !s, "a wrong pinned fingerprint fails");
-	is_int(transient, 0, "... and is not transient");
+	kind_is(&err, ERRK_DENIED, "... of kind denied (not worth trying again)");
 	ok(strstr(err.msg, "host key mismatch for 127.0.0.1:") && strstr(err.msg, other_fp) &&
 	       strstr(err.msg, fp) && strstr(err.msg, "ftboot down"),
 	   "... naming both fingerprints and what to do: %s", err.msg);
@@ -645,44 +693,48 @@ int main(void)
 	ok(!strstr(buf_cstr(&log), "userauth-request") && !strstr(buf_cstr(&log), "publickey"),
 	   "... and no authentication attempt");
 	o.host_fingerprint = "SHA256:short";
-	rc = ssh_connect(&o, &s, &transient, &err);
-	ok(rc < 0 && transient == 0 && strstr(err.msg, "bad pinned host fingerprint"),
+	rc = ssh_connect(&o, &s, &err);
+	ok(rc < 0 && strstr(err.msg, "bad pinned host fingerprint"),
 	   "a malformed pin is refused: %s", err.msg);
+	kind_is(&err, ERRK_INVALID, "... of kind invalid");
 	o.host_fingerprint = NULL;
-	rc = ssh_connect(&o, &s, &transient, &err);
-	ok(rc < 0 && transient == 0, "the pin is required");
+	rc = ssh_connect(&o, &s, &err);
+	ok(rc < 0, "the pin is required");
+	kind_is(&err, ERRK_INVALID, "... of kind invalid");
 	o.host_fingerprint = fp;
 
 	/* ---- wrong user key ---- */
 	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N '' -f '%s/other' </dev/null", dir);
 	ok(system(cmd) == 0, "another user key made");
 	o.key_file = path_in("other");
-	transient = -1;
-	rc = ssh_connect(&o, &s, &transient, &err);
+	rc = ssh_connect(&o, &s, &err);
 	ok(rc < 0 && !s, "a key the server does not know fails");
-	is_int(transient, 0, "... and is not transient");
+	kind_is(&err, ERRK_DENIED, "... of kind denied");
 	ok(strstr(err.msg, "log in as '") && strstr(err.msg, "does not accept this key"),
 	   "... saying: %s", err.msg);
 	o.key_file = path_in("nonexistent");
-	rc = ssh_connect(&o, &s, &transient, &err);
-	ok(rc < 0 && transient == 0 && strstr(err.msg, "cannot read SSH key"),
-	   "a missing key file: %s", err.msg);
+	rc = ssh_connect(&o, &s, &err);
+	ok(rc < 0 && strstr(err.msg, "cannot read SSH key"), "a missing key file: %s", err.msg);
+	kind_is(&err, ERRK_NOTFOUND, "... of kind not found");
+	is_int(err.errnum, ENOENT, "... errno ENOENT");
 	fd = open(path_in("garbage"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ok(fd >= 0 && write(fd, "not a key\n", 10) == 10, "garbage key written");
 	close(fd);
 	o.key_file = path_in("garbage");
-	rc = ssh_connect(&o, &s, &transient, &err);
-	ok(rc < 0 && transient == 0, "a key file that is no key: %s", err.msg);
+	rc = ssh_connect(&o, &s, &err);
+	ok(rc < 0, "a key file that is no key: %s", err.msg);
+	kind_is(&err, ERRK_INVALID, "... of kind invalid");
 	o.key_file = key;
 
 	/* ---- nobody there ---- */
 	ok(loopback(0, &lport) == -2, "a closed port found (%d)", lport);
 	o.port = lport;
-	transient = -1;
 	t0 = now_ms();
-	rc = ssh_connect(&o, &s, &transient, &err);
+	rc = ssh_connect(&o, &s, &err);
 	dt = now_ms() - t0;
-	ok(rc < 0 && transient == 1, "a closed port fails, transient");
+	ok(rc < 0, "a closed port fails");
+	kind_is(&err, ERRK_TRANSIENT, "... of kind transient");
+	is_int(err.errnum, ECONNREFUSED, "... errno ECONNREFUSED");
 	ok(strstr(err.msg, "cannot connect to 127.0.0.1:") && strstr(err.msg, "refused"),
 	   "... saying: %s", err.msg);
 	ok(dt < 1000, "... at once (%ld ms)", dt);
@@ -726,11 +778,11 @@ int main(void)
 	}
 	o.port = lport;
 	o.timeout_ms = 3000;
-	transient = -1;
 	t0 = now_ms();
-	rc = ssh_connect(&o, &s, &transient, &err);
+	rc = ssh_connect(&o, &s, &err);
 	dt = now_ms() - t0;
-	ok(rc < 0 && transient == 1, "a peer that hangs up fails, transient");
+	ok(rc < 0, "a peer that hangs up fails");
+	kind_is(&err, ERRK_TRANSIENT, "... of kind transient");
 	ok(strstr(err.msg, "SSH handshake with 127.0.0.1:"), "... saying: %s", err.msg);
 	ok(dt < 2000, "... at once (%ld ms)", dt);
 	if (child > 0) {

@@ -34,7 +34,7 @@ static void put(const char *path, const char *data, size_t len)
 {
 	struct err err;
 
-	if (fs_write_atomic(path, data, len, 0600, 0, NULL, &err) < 0) {
+	if (fs_write_atomic(path, data, len, 0600, 0, &err) < 0) {
 		printf("Bail out! %s\n", err.msg);
 		exit(1);
 	}

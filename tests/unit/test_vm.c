@@ -80,7 +80,7 @@ static void test_names_and_tail(void)
 	ok(strstr(err.msg, "(the serial console '") && strstr(err.msg, "is empty)"),
 	   "an empty console says so");
 	log = path_join(state.dir, "console.log");
-	fs_write_atomic(log, console, sizeof(console) - 1, 0600, 0, NULL, &err);
+	fs_write_atomic(log, console, sizeof(console) - 1, 0600, 0, &err);
 	err_set(&err, ERR_FAIL, "boot failed");
 	vm_console_tail(&vm, 2, &err);
 	ok(strstr(err.msg, "last lines of the serial console") != NULL, "the tail is appended");
@@ -103,7 +103,7 @@ static void put_in(const char *top, const char *rel, const char *text)
 
 	*strrchr(d, '/') = '\0';
 	fs_mkdirs(d, 0700, &err);
-	fs_write_atomic(p, text, strlen(text), 0600, 0, NULL, &err);
+	fs_write_atomic(p, text, strlen(text), 0600, 0, &err);
 	free(d);
 	free(p);
 }
@@ -154,7 +154,7 @@ static char *seed_with(const char *top, const struct vm_seed_keys *keys, struct 
 	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, keys, &iso, err) < 0)
 		goto out;
 	img = path_join(top, "seed.iso");
-	if (fs_write_atomic(img, iso.data, iso.len, 0600, 0, NULL, err) < 0) {
+	if (fs_write_atomic(img, iso.data, iso.len, 0600, 0, err) < 0) {
 		free(img);
 		img = NULL;
 	}

@@ -44,6 +44,23 @@ st=$?
 is "$(tail -n 1 <<<"$out")" "hello-from-$stack" "ftboot ssh runs a shell in the VM (hostname from the seed)"
 is "$st" 3 "and returns the remote exit status"
 
+# `ftboot ssh -- COMMAND`: the remote command's status is ftboot's, even
+# the ones ftboot uses itself (2 usage, 4 busy); the words arrive as given.
+for code in 2 4; do
+	run_ftboot ssh -- sh -c "exit $code" </dev/null
+	is "$rc" "$code" "ssh -- sh -c 'exit $code' exits $code"
+	is "$errout" "" "... and ftboot says nothing of its own (no usage, no busy stack)"
+done
+# shellcheck disable=SC2016 # for the VM, unexpanded
+run_ftboot ssh -- printf '<%s>' 'a  b' '$HOME' "it's" '' </dev/null
+is "$out" "<a  b><\$HOME><it's><>" "ssh -- COMMAND ARG...: each word arrives as it is"
+out=$(printf 'from-stdin\n' | "$FTBOOT" ssh -- cat 2>&1)
+is "$out" "from-stdin" "ssh -- cat: standard input is passed on"
+# shellcheck disable=SC2016 # expanded in the VM
+run_ftboot ssh -- sh -c 'kill -9 $$' </dev/null
+is "$rc" 137 "a remote command killed by SIGKILL: 128 + 9"
+is "$errout" "ftboot ssh: the remote command was killed by signal KILL" "... and says so"
+
 nc=$(printf 'sudo mount -o ro -L cidata /mnt && cat /mnt/network-config; sudo umount /mnt\n' |
 	"$FTBOOT" ssh 2>&1)
 netre=${net//./\\.}
@@ -68,6 +85,8 @@ is "$(vm_leftovers)" "" "libvirt has no domain, network, pool or volume of the s
 run_ftboot down
 is "$rc" 0 "down again is fine"
 printf '%s\n' "$errout" | grep -q "nothing was left"; ok $? "and says there was nothing"
+run_ftboot ssh -- true </dev/null
+is "$rc" 255 "ssh -- true once the VM is gone: ftboot's own failure, 255 as ssh(1)"
 
 # Bad input: each a clear error, nothing leaked.
 img=images/debian-test/image.yaml
