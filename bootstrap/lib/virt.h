@@ -65,22 +65,6 @@ int virt_name_ok(const char *name);
 void virt_mac_for(const char *name, char out[VIRT_MAC_STRLEN]);
 
 /*
- * 1 if /dev/kvm exists and opens read-write, else 0 with the reason (and
- * what to do) in why when why is not NULL. This says nothing about whether
- * KVM guests actually run well (nested virtualisation): the caller decides
- * on falling back to TCG.
- */
-int virt_kvm_usable(char *why, size_t size);
-
-/*
- * 0 if dev (/dev/kvm) is a device only root may open (no udev rule ran):
- * a local libvirtd then re-probes QEMU on every call, and each define is
- * slow. The reason and the fix go into why. 1 if dev is absent or open to
- * QEMU's user (group kvm, or everyone).
- */
-int virt_kvm_shared(const char *dev, char *why, size_t size);
-
-/*
  * What to do about a libvirt failure whose message is msg, for the ones
  * the user can fix on the host (dnsmasq missing, ...); NULL if none is
  * known. The string is static.

@@ -23,6 +23,7 @@
 #include "fs.h"
 #include "http.h"
 #include "iso.h"
+#include "kvm.h"
 #include "render.h"
 #include "tmpl.h"
 #include "vm.h"
@@ -657,7 +658,7 @@ static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *e
 	                spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", err) < 0)
 		return -1;
 	/* Said before the define, which is then slow: not a silent minute. */
-	if (uri_local(vm->stack->vm.uri) && !virt_kvm_shared("/dev/kvm", why, sizeof(why)))
+	if (uri_local(vm->stack->vm.uri) && !kvm_shared(KVM_DEV, why, sizeof(why)))
 		warn(vm, "%s", why);
 	t0 = now();
 	if (virt_dom_define(vm->virt, spec, err) < 0)
@@ -755,7 +756,8 @@ static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *
 		spec->accel = VIRT_ACCEL_TCG;
 		break;
 	case STACK_ACCEL_AUTO:
-		spec->accel = virt_kvm_usable(why, sizeof(why)) ? VIRT_ACCEL_KVM : VIRT_ACCEL_TCG;
+		spec->accel =
+		    kvm_usable(KVM_DEV, why, sizeof(why)) ? VIRT_ACCEL_KVM : VIRT_ACCEL_TCG;
 		break;
 	}
 	before = file_size(vm->console_log);
