@@ -101,10 +101,61 @@ static void virt_last_msg(char *out, size_t size)
 	virResetLastError();
 }
 
-/* err = "<context>: <libvirt's message>". Returns -1. */
+/*
+ * The kind of libvirt's error code (from domain), so callers decide on
+ * the kind and never on libvirt's codes or words.
+ */
+static enum err_kind virt_kind(int code, int domain)
+{
+	switch (code) {
+	case VIR_ERR_NO_DOMAIN:
+	case VIR_ERR_NO_NETWORK:
+	case VIR_ERR_NO_STORAGE_POOL:
+	case VIR_ERR_NO_STORAGE_VOL:
+	case VIR_ERR_NO_DOMAIN_METADATA:
+		return ERRK_NOTFOUND;
+	case VIR_ERR_DOM_EXIST:
+	case VIR_ERR_NETWORK_EXIST:
+	case VIR_ERR_STORAGE_VOL_EXIST:
+		return ERRK_EXISTS;
+	case VIR_ERR_RPC:
+	case VIR_ERR_NO_CONNECT:
+		return domain == VIR_FROM_RPC || code == VIR_ERR_RPC ? ERRK_TRANSIENT : ERRK_OTHER;
+	case VIR_ERR_SYSTEM_ERROR:
+	case VIR_ERR_INTERNAL_ERROR:
+		/* the connection to the daemon broke, or could not be made */
+		return domain == VIR_FROM_RPC ? ERRK_TRANSIENT : ERRK_OTHER;
+	case VIR_ERR_OPERATION_TIMEOUT:
+	case VIR_ERR_AGENT_UNRESPONSIVE:
+		return ERRK_TIMEOUT;
+	case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_AUTH_CANCELLED:
+	case VIR_ERR_AUTH_UNAVAILABLE:
+	case VIR_ERR_OPERATION_DENIED:
+	case VIR_ERR_ACCESS_DENIED:
+		return ERRK_DENIED;
+	case VIR_ERR_XML_ERROR:
+	case VIR_ERR_XML_DETAIL:
+	case VIR_ERR_INVALID_ARG:
+	case VIR_ERR_CONFIG_UNSUPPORTED:
+		return ERRK_INVALID;
+	case VIR_ERR_NO_SUPPORT:
+	case VIR_ERR_OPERATION_UNSUPPORTED:
+	case VIR_ERR_ARGUMENT_UNSUPPORTED:
+		return ERRK_UNSUPPORTED;
+	default:
+		return ERRK_OTHER;
+	}
+}
+
+/*
+ * err = "<context>: <libvirt's message>", its kind from libvirt's code
+ * (virt_kind). Returns -1.
+ */
 __attribute__((format(printf, 2, 3))) static int virt_fail(struct err *err, const char *fmt, ...)
 {
 	char ctx[ERR_MSG_MAX / 2], msg[ERR_MSG_MAX / 2];
+	enum err_kind kind = virt_kind(virGetLastErrorCode(), virGetLastErrorDomain());
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -112,7 +163,7 @@ __attribute__((format(printf, 2, 3))) static int virt_fail(struct err *err, cons
 		ctx[0] = '\0';
 	va_end(ap);
 	virt_last_msg(msg, sizeof(msg));
-	return err_set(err, ERR_FAIL, "%s: %s", ctx, msg);
+	return err_setk(err, kind, "%s: %s", ctx, msg);
 }
 
 /* Forget a libvirt error that is being handled (or is beside the point). */
@@ -404,6 +455,56 @@ static int xw_finish(struct xw *w, const char *what, char **out, struct err *err
 	return 0;
 }
 
+/* ---- owners ------------------------------------------------------------ */
+
+static int virt_owner_check(const char *what, const char *name, const struct virt_owner *o,
+                            struct err *err)
+{
+	if (!o->stack)
+		return 0;
+	if (!o->stack[0] || !virt_text_ok(o->stack, VIRT_NAME_MAX) || !virt_path_ok(o->state))
+		return err_setk(err, ERRK_INVALID,
+		                "%s '%s': owner stack '%s' at '%s' cannot be written into its "
+		                "metadata (want a name and an absolute path, valid UTF-8 without "
+		                "control characters)",
+		                what, name, virt_show(o->stack), virt_show(o->state));
+	return 0;
+}
+
+/* `indent<metadata>` with ftboot's owner element, when o names one. */
+static void xw_owner(struct xw *w, const char *indent, const struct virt_owner *o)
+{
+	if (!o->stack)
+		return;
+	xw_rawf(w, "%s<metadata>\n%s  <%s:owner xmlns:%s='%s'", indent, indent,
+	        VIRT_XML_OWNER_PREFIX, VIRT_XML_OWNER_PREFIX, VIRT_XML_OWNER_NS);
+	xw_attr(w, "stack", o->stack);
+	xw_attr(w, "state", o->state);
+	xw_rawf(w, "/>\n%s</metadata>\n", indent);
+}
+
+/* *own for the object whose XML is xml, compared with me; *other as in virt.h. */
+static int virt_owner_of(const char *xml, const struct virt_owner *me, enum virt_own *own,
+                         char **other, struct err *err)
+{
+	char *stack = NULL, *state = NULL;
+
+	if (virt_xml_owner(xml, &stack, &state, err) < 0)
+		return -1;
+	if (!stack)
+		*own = VIRT_OWN_NONE;
+	else if (me->stack && strcmp(stack, me->stack) == 0 && me->state &&
+	         strcmp(state, me->state) == 0)
+		*own = VIRT_OWN_SELF;
+	else
+		*own = VIRT_OWN_OTHER;
+	if (*own == VIRT_OWN_OTHER && other)
+		*other = xasprintf("stack '%s' (state '%s')", virt_show(stack), virt_show(state));
+	free(stack);
+	free(state);
+	return 0;
+}
+
 /* ---- connection -------------------------------------------------------- */
 
 const char *virt_version(char *out, size_t size)
@@ -688,7 +789,7 @@ static int virt_net_check(const struct virt_net_spec *s, struct err *err)
 		               s->name);
 	}
 #undef VIRT_IN
-	return 0;
+	return virt_owner_check("network", s->name, &s->owner, err);
 }
 
 /* <host mac= name= ip=/> of spec, for the network XML and virNetworkUpdate. */
@@ -712,6 +813,7 @@ int virt_net_render(const struct virt_net_spec *spec, char **xml, struct err *er
 	xw_init(&w);
 	xw_raw(&w, "<network>\n");
 	xw_elem(&w, "  ", "name", spec->name);
+	xw_owner(&w, "  ", &spec->owner);
 	xw_raw(&w, "  <forward mode='nat'/>\n  <bridge");
 	xw_attr(&w, "name", spec->bridge);
 	xw_raw(&w, " stp='on' delay='0'/>\n  <ip");
@@ -927,6 +1029,31 @@ out:
 	return rc;
 }
 
+int virt_net_owner(struct virt *v, const char *name, const struct virt_owner *me,
+                   enum virt_own *own, char **other, struct err *err)
+{
+	virNetworkPtr net = NULL;
+	char *xml;
+	int found, rc;
+
+	*own = VIRT_OWN_ABSENT;
+	if (other)
+		*other = NULL;
+	if (virt_check_name("network", name, err) < 0)
+		return -1;
+	found = virt_find_net(v, name, &net, err);
+	if (found <= 0)
+		return found;
+	/* live or not, a network keeps its metadata (test:/// has no INACTIVE flag) */
+	xml = virNetworkGetXMLDesc(net, 0);
+	virNetworkFree(net);
+	if (!xml)
+		return virt_fail(err, "read network '%s'", name);
+	rc = virt_owner_of(xml, me, own, other, err);
+	free(xml);
+	return rc < 0 ? err_wrap(err, "read network '%s'", name) : 0;
+}
+
 int virt_net_exists(struct virt *v, const char *name, int *exists, struct err *err)
 {
 	virNetworkPtr net = NULL;
@@ -954,7 +1081,9 @@ int virt_net_xml(struct virt *v, const char *name, char **xml, struct err *err)
 		return -1;
 	found = virt_find_net(v, name, &net, err);
 	if (found <= 0)
-		return found < 0 ? -1 : err_set(err, ERR_FAIL, "network '%s' does not exist", name);
+		return found < 0
+		           ? -1
+		           : err_setk(err, ERRK_NOTFOUND, "network '%s' does not exist", name);
 	*xml = virNetworkGetXMLDesc(net, 0);
 	virNetworkFree(net);
 	if (!*xml)
@@ -1122,7 +1251,9 @@ int virt_net_lease(struct virt *v, const char *name, const char *mac, uint32_t *
 		return err_set(err, ERR_FAIL, "invalid MAC address '%s'", virt_show(mac));
 	found = virt_find_net(v, name, &net, err);
 	if (found <= 0)
-		return found < 0 ? -1 : err_set(err, ERR_FAIL, "network '%s' does not exist", name);
+		return found < 0
+		           ? -1
+		           : err_setk(err, ERRK_NOTFOUND, "network '%s' does not exist", name);
 	n = virNetworkGetDHCPLeases(net, mac, &leases, 0);
 	if (n < 0) {
 		n = 0;
@@ -1281,7 +1412,7 @@ static int virt_pool_open(struct virt *v, const char *name, virStoragePoolPtr *o
 	if (found < 0)
 		return -1;
 	if (!found)
-		return err_set(err, ERR_FAIL, "storage pool '%s' does not exist", name);
+		return err_setk(err, ERRK_NOTFOUND, "storage pool '%s' does not exist", name);
 	active = virStoragePoolIsActive(*out);
 	if (active <= 0) {
 		if (active < 0)
@@ -1579,7 +1710,7 @@ static int virt_dom_check(const struct virt_dom_spec *s, struct err *err)
 		               "domain '%s': the kernel command line must be valid UTF-8 without "
 		               "control characters, under %d bytes",
 		               s->name, VIRT_CMDLINE_MAX);
-	return 0;
+	return virt_owner_check("domain", s->name, &s->owner, err);
 }
 
 /* The domain XML; with uuid (libvirt's string form) to redefine in place. */
@@ -1596,6 +1727,7 @@ static int virt_dom_render_uuid(const struct virt_dom_spec *s, const char *uuid,
 	xw_elem(&w, "  ", "name", s->name);
 	if (uuid)
 		xw_elem(&w, "  ", "uuid", uuid);
+	xw_owner(&w, "  ", &s->owner);
 	xw_rawf(&w, "  <memory unit='bytes'>%llu</memory>\n", (unsigned long long)s->memory_bytes);
 	xw_rawf(&w, "  <vcpu>%u</vcpu>\n", s->vcpus);
 	/* i440fx ('pc'): it has the IDE controller the seed cdrom sits on */
@@ -1676,9 +1808,9 @@ int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err
 		virDomainFree(dom);
 		dom = NULL;
 		if (spec->uuid && strcasecmp(uuid, spec->uuid) != 0) {
-			err_set(err, ERR_FAIL,
-			        "domain '%s' exists with UUID %s, not the expected %s", spec->name,
-			        uuid, spec->uuid);
+			err_setk(err, ERRK_EXISTS,
+			         "domain '%s' exists with UUID %s, not the expected %s", spec->name,
+			         uuid, spec->uuid);
 			goto out;
 		}
 	}
@@ -1701,6 +1833,43 @@ out:
 	return rc;
 }
 
+int virt_dom_owner(struct virt *v, const char *name, const struct virt_owner *me,
+                   enum virt_own *own, char **other, char uuid[VIRT_UUID_STRLEN], struct err *err)
+{
+	virDomainPtr dom = NULL;
+	char *xml = NULL;
+	int found, rc = -1;
+
+	*own = VIRT_OWN_ABSENT;
+	if (other)
+		*other = NULL;
+	if (uuid)
+		uuid[0] = '\0';
+	if (virt_check_name("domain", name, err) < 0)
+		return -1;
+	found = virt_find_dom(v, name, &dom, err);
+	if (found <= 0)
+		return found;
+	if (uuid && virDomainGetUUIDString(dom, uuid) < 0) {
+		virt_fail(err, "domain '%s'", name);
+		goto out;
+	}
+	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	if (!xml) {
+		virt_fail(err, "read domain '%s'", name);
+		goto out;
+	}
+	if (virt_owner_of(xml, me, own, other, err) < 0) {
+		err_wrap(err, "read domain '%s'", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(xml);
+	virDomainFree(dom);
+	return rc;
+}
+
 /* The existing domain name, or an error. */
 static int virt_dom_open(struct virt *v, const char *name, virDomainPtr *dom, struct err *err)
 {
@@ -1712,7 +1881,7 @@ static int virt_dom_open(struct virt *v, const char *name, virDomainPtr *dom, st
 	if (found < 0)
 		return -1;
 	if (!found)
-		return err_set(err, ERR_FAIL, "domain '%s' does not exist", name);
+		return err_setk(err, ERRK_NOTFOUND, "domain '%s' does not exist", name);
 	return 0;
 }
 
