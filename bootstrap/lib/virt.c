@@ -499,7 +499,8 @@ static int virt_owner_of(const char *xml, const struct virt_owner *me, enum virt
 	else
 		*own = VIRT_OWN_OTHER;
 	if (*own == VIRT_OWN_OTHER && other)
-		*other = xasprintf("stack '%s' (state '%s')", virt_show(stack), virt_show(state));
+		*other = xasprintf("stack '%s' with state directory '%s'", virt_show(stack),
+		                   virt_show(state));
 	free(stack);
 	free(state);
 	return 0;

@@ -127,7 +127,7 @@ int virt_net_ensure(struct virt *v, const struct virt_net_spec *spec, int *creat
 /*
  * Whose network name is, by its metadata, compared with me: *own. When it
  * is VIRT_OWN_OTHER and other is not NULL, *other (caller frees) says
- * whose: "stack 'x' (state '/dir')".
+ * whose: "stack 'x' with state directory '/dir'".
  */
 int virt_net_owner(struct virt *v, const char *name, const struct virt_owner *me,
                    enum virt_own *own, char **other, struct err *err);

@@ -680,7 +680,7 @@ static void test_owners(struct virt *v)
 	       other == NULL,
 	   "libvirt keeps the network's metadata: this stack's");
 	ok(virt_net_owner(v, "ftu-own", &twin, &own, &other, &err) == 0 && own == VIRT_OWN_OTHER &&
-	       has(other, "stack 'ft' (state '/var/lib/ftboot state/ft')"),
+	       has(other, "stack 'ft' with state directory '/var/lib/ftboot state/ft'"),
 	   "the same stack name from another state directory is another's: %s", other);
 	free(other);
 	other = NULL;
