@@ -1,19 +1,16 @@
 /*
- * virt: the libvirt module. It owns the connection, and builds and reads
- * the XML of networks, pools, volumes and domains. This is the only file
- * that includes libvirt: its errors are turned into struct err here
- * (virGetLastErrorMessage after ftboot's context), and its default handler,
- * which prints every error to stderr, is silenced.
+ * virt: the libvirt module. It owns the connection, and builds the XML
+ * of networks, pools, volumes and domains. This is the only file that
+ * includes libvirt: its errors are turned into struct err here
+ * (virGetLastErrorMessage after ftboot's context, the kind from its
+ * code), and its default handler, which prints every error to stderr, is
+ * silenced.
  *
  * XML going to libvirt is built in a capped buffer; every string in it is
  * escaped, and names are validated before that. XML coming back from
- * libvirt (its own canonical output) is read with a few small helpers
- * that find a start tag and its attributes, not with a general parser.
+ * libvirt is read by virt_xml.c (libxml2); host routes by route.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
