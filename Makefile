@@ -16,7 +16,7 @@ BINDIR   ?= $(PREFIX)/bin
 DESTDIR  ?=
 CC       ?= cc
 VERSION  := 0.1.0
-PKGS     := libvirt yaml-0.1 libcurl libssh2 zlib json-c libcrypto
+PKGS     := libvirt libxml-2.0 yaml-0.1 libcurl libssh2 zlib json-c libcrypto
 FUZZ_SECONDS ?= 30
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \

@@ -9,7 +9,7 @@
 set -eu
 profile=${1:-test}
 
-build_pkgs=(gcc make pkg-config libvirt-dev libyaml-dev libcurl4-openssl-dev libssl-dev
+build_pkgs=(gcc make pkg-config libvirt-dev libxml2-dev libyaml-dev libcurl4-openssl-dev libssl-dev
 	libssh2-1-dev zlib1g-dev libjson-c-dev)
 # Every program a test, a test server or ftboot itself runs comes from one of
 # these, named here even when another package pulls it in today: a fresh

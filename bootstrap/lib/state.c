@@ -744,6 +744,24 @@ out:
 	return rc;
 }
 
+int state_set_vm_uuid(struct state *st, const char *uuid, struct err *err)
+{
+	char line[STATE_UUID_LEN + 2];
+	char *path;
+	int rc;
+
+	if (!state_uuid_ok(uuid))
+		return err_setk(err, ERRK_INVALID,
+		                "cannot keep '%.40s' as the vm UUID: want 8-4-4-4-12 lowercase hex "
+		                "digits",
+		                uuid);
+	snprintf(line, sizeof(line), "%s\n", uuid);
+	path = path_join(st->dir, "vm-uuid");
+	rc = fs_write_atomic(path, line, STATE_UUID_LEN + 1, 0600, 0, err);
+	free(path);
+	return rc;
+}
+
 int state_destroy(struct state *st, struct err *err)
 {
 	int rc;

@@ -61,6 +61,13 @@ int state_secret(struct state *st, const char *name, char **value, struct err *e
 int state_vm_uuid(struct state *st, char out[STATE_UUID_LEN + 1], struct err *err);
 
 /*
+ * Keep uuid (lowercase, libvirt's string form) as the stack's VM UUID,
+ * replacing vm-uuid atomically: for a domain of this stack that exists
+ * with another UUID (defined by an `up` whose state was removed since).
+ */
+int state_set_vm_uuid(struct state *st, const char *uuid, struct err *err);
+
+/*
  * Remove the whole state directory. It is removed while the lock is
  * still held (so no other ftboot can lock a directory about to vanish),
  * then the lock is released.

@@ -1,19 +1,16 @@
 /*
- * virt: the libvirt module. It owns the connection, and builds and reads
- * the XML of networks, pools, volumes and domains. This is the only file
- * that includes libvirt: its errors are turned into struct err here
- * (virGetLastErrorMessage after ftboot's context), and its default handler,
- * which prints every error to stderr, is silenced.
+ * virt: the libvirt module. It owns the connection, and builds the XML
+ * of networks, pools, volumes and domains. This is the only file that
+ * includes libvirt: its errors are turned into struct err here
+ * (virGetLastErrorMessage after ftboot's context, the kind from its
+ * code), and its default handler, which prints every error to stderr, is
+ * silenced.
  *
  * XML going to libvirt is built in a capped buffer; every string in it is
  * escaped, and names are validated before that. XML coming back from
- * libvirt (its own canonical output) is read with a few small helpers
- * that find a start tag and its attributes, not with a general parser.
+ * libvirt is read by virt_xml.c (libxml2); host routes by route.c.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,13 +26,14 @@
 
 #include "buf.h"
 #include "fs.h"
+#include "route.h"
 #include "virt.h"
+#include "virt_xml.h"
 #include "xmem.h"
 
 #define VIRT_XML_MAX      (256 * 1024) /* any XML ftboot writes */
 #define VIRT_PATH_MAX     4096
 #define VIRT_CMDLINE_MAX  4096
-#define VIRT_ROUTES_MAX   (4 * 1024 * 1024) /* /proc/net/route */
 #define VIRT_UPLOAD_CHUNK (256 * 1024)
 #define VIRT_POLL_NS      (250 * 1000 * 1000L)
 #define VIRT_MEM_MIN      (64ULL << 20)
@@ -100,10 +98,61 @@ static void virt_last_msg(char *out, size_t size)
 	virResetLastError();
 }
 
-/* err = "<context>: <libvirt's message>". Returns -1. */
+/*
+ * The kind of libvirt's error code (from domain), so callers decide on
+ * the kind and never on libvirt's codes or words.
+ */
+static enum err_kind virt_kind(int code, int domain)
+{
+	switch (code) {
+	case VIR_ERR_NO_DOMAIN:
+	case VIR_ERR_NO_NETWORK:
+	case VIR_ERR_NO_STORAGE_POOL:
+	case VIR_ERR_NO_STORAGE_VOL:
+	case VIR_ERR_NO_DOMAIN_METADATA:
+		return ERRK_NOTFOUND;
+	case VIR_ERR_DOM_EXIST:
+	case VIR_ERR_NETWORK_EXIST:
+	case VIR_ERR_STORAGE_VOL_EXIST:
+		return ERRK_EXISTS;
+	case VIR_ERR_RPC:
+	case VIR_ERR_NO_CONNECT:
+		return domain == VIR_FROM_RPC || code == VIR_ERR_RPC ? ERRK_TRANSIENT : ERRK_OTHER;
+	case VIR_ERR_SYSTEM_ERROR:
+	case VIR_ERR_INTERNAL_ERROR:
+		/* the connection to the daemon broke, or could not be made */
+		return domain == VIR_FROM_RPC ? ERRK_TRANSIENT : ERRK_OTHER;
+	case VIR_ERR_OPERATION_TIMEOUT:
+	case VIR_ERR_AGENT_UNRESPONSIVE:
+		return ERRK_TIMEOUT;
+	case VIR_ERR_AUTH_FAILED:
+	case VIR_ERR_AUTH_CANCELLED:
+	case VIR_ERR_AUTH_UNAVAILABLE:
+	case VIR_ERR_OPERATION_DENIED:
+	case VIR_ERR_ACCESS_DENIED:
+		return ERRK_DENIED;
+	case VIR_ERR_XML_ERROR:
+	case VIR_ERR_XML_DETAIL:
+	case VIR_ERR_INVALID_ARG:
+	case VIR_ERR_CONFIG_UNSUPPORTED:
+		return ERRK_INVALID;
+	case VIR_ERR_NO_SUPPORT:
+	case VIR_ERR_OPERATION_UNSUPPORTED:
+	case VIR_ERR_ARGUMENT_UNSUPPORTED:
+		return ERRK_UNSUPPORTED;
+	default:
+		return ERRK_OTHER;
+	}
+}
+
+/*
+ * err = "<context>: <libvirt's message>", its kind from libvirt's code
+ * (virt_kind). Returns -1.
+ */
 __attribute__((format(printf, 2, 3))) static int virt_fail(struct err *err, const char *fmt, ...)
 {
 	char ctx[ERR_MSG_MAX / 2], msg[ERR_MSG_MAX / 2];
+	enum err_kind kind = virt_kind(virGetLastErrorCode(), virGetLastErrorDomain());
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -111,7 +160,7 @@ __attribute__((format(printf, 2, 3))) static int virt_fail(struct err *err, cons
 		ctx[0] = '\0';
 	va_end(ap);
 	virt_last_msg(msg, sizeof(msg));
-	return err_set(err, ERR_FAIL, "%s: %s", ctx, msg);
+	return err_setk(err, kind, "%s: %s", ctx, msg);
 }
 
 /* Forget a libvirt error that is being handled (or is beside the point). */
@@ -403,193 +452,55 @@ static int xw_finish(struct xw *w, const char *what, char **out, struct err *err
 	return 0;
 }
 
-/* ---- reading libvirt's XML --------------------------------------------- */
+/* ---- owners ------------------------------------------------------------ */
 
-/*
- * The next start (or empty) tag <name ...> in [p, lim), not one whose name
- * merely begins with name. Returns its '<' and sets *end just past its
- * '>'; NULL if there is none.
- */
-static const char *xml_tag(const char *p, const char *lim, const char *name, const char **end)
+static int virt_owner_check(const char *what, const char *name, const struct virt_owner *o,
+                            struct err *err)
 {
-	size_t n = strlen(name);
-
-	while (p && p < lim && (p = memchr(p, '<', (size_t)(lim - p))) != NULL) {
-		const char *q = p + 1 + n;
-
-		if ((size_t)(lim - p) > n + 1 && memcmp(p + 1, name, n) == 0 &&
-		    (*q == ' ' || *q == '>' || *q == '/' || *q == '\n' || *q == '\t')) {
-			const char *gt = memchr(q, '>', (size_t)(lim - q));
-
-			if (!gt)
-				return NULL;
-			*end = gt + 1;
-			return p;
-		}
-		p++;
-	}
-	return NULL;
+	if (!o->stack)
+		return 0;
+	if (!o->stack[0] || !virt_text_ok(o->stack, VIRT_NAME_MAX) || !virt_path_ok(o->state))
+		return err_setk(err, ERRK_INVALID,
+		                "%s '%s': owner stack '%s' at '%s' cannot be written into its "
+		                "metadata (want a name and an absolute path, valid UTF-8 without "
+		                "control characters)",
+		                what, name, virt_show(o->stack), virt_show(o->state));
+	return 0;
 }
 
-/* The end of the element whose start tag ends at p: its </name>, or lim. */
-static const char *xml_close(const char *p, const char *lim, const char *name)
+/* `indent<metadata>` with ftboot's owner element, when o names one. */
+static void xw_owner(struct xw *w, const char *indent, const struct virt_owner *o)
 {
-	size_t n = strlen(name);
-
-	if (p[-2] == '/')
-		return p; /* <name .../> */
-	for (; p < lim && (p = memchr(p, '<', (size_t)(lim - p))) != NULL; p++) {
-		if ((size_t)(lim - p) > n + 2 && p[1] == '/' && memcmp(p + 2, name, n) == 0 &&
-		    p[2 + n] == '>')
-			return p;
-	}
-	return lim;
+	if (!o->stack)
+		return;
+	xw_rawf(w, "%s<metadata>\n%s  <%s:owner xmlns:%s='%s'", indent, indent,
+	        VIRT_XML_OWNER_PREFIX, VIRT_XML_OWNER_PREFIX, VIRT_XML_OWNER_NS);
+	xw_attr(w, "stack", o->stack);
+	xw_attr(w, "state", o->state);
+	xw_rawf(w, "/>\n%s</metadata>\n", indent);
 }
 
-/* Unescape the XML text [s, e) into a new string. */
-static char *xml_unescape(const char *s, const char *e)
+/* *own for the object whose XML is xml, compared with me; *other as in virt.h. */
+static int virt_owner_of(const char *xml, const struct virt_owner *me, enum virt_own *own,
+                         char **other, struct err *err)
 {
-	static const struct {
-		const char *ent;
-		char c;
-	} ents[] = {
-	    {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-	char *out = xmalloc((size_t)(e - s) + 1), *o = out;
-	size_t i;
+	char *stack = NULL, *state = NULL;
 
-	while (s < e) {
-		if (*s != '&') {
-			*o++ = *s++;
-			continue;
-		}
-		for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
-			size_t n = strlen(ents[i].ent);
-
-			if ((size_t)(e - s) >= n && memcmp(s, ents[i].ent, n) == 0) {
-				*o++ = ents[i].c;
-				s += n;
-				break;
-			}
-		}
-		if (i < sizeof(ents) / sizeof(ents[0]))
-			continue;
-		if (e - s > 3 && s[1] == '#') {
-			/* &#NN; or &#xNN; for ASCII: what libvirt writes for controls */
-			const char *q = s + 2;
-			int base = 10, v = 0, d;
-
-			if (*q == 'x')
-				base = 16, q++;
-			while (q < e && *q != ';' && (d = virt_hex(*q)) >= 0 && d < base && v < 128)
-				v = v * base + d, q++;
-			if (q < e && *q == ';' && v > 0 && v < 128) {
-				*o++ = (char)v;
-				s = q + 1;
-				continue;
-			}
-		}
-		*o++ = *s++;
-	}
-	*o = '\0';
-	return out;
-}
-
-/* The value of attribute attr in the start tag [tag, end); NULL if absent. */
-static char *xml_attr(const char *tag, const char *end, const char *attr)
-{
-	const char *p = tag + 1;
-	size_t n = strlen(attr);
-
-	while (p < end && *p != ' ' && *p != '\n' && *p != '\t' && *p != '>' && *p != '/')
-		p++; /* the tag name */
-	while (p < end) {
-		const char *name, *eq, *q;
-		char quote;
-
-		while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-			p++;
-		name = p;
-		while (p < end && *p != '=' && *p != ' ' && *p != '>' && *p != '/')
-			p++;
-		if (p >= end || *p != '=')
-			return NULL;
-		eq = p++;
-		quote = p < end ? *p : '\0';
-		if (quote != '\'' && quote != '"')
-			return NULL;
-		q = memchr(p + 1, quote, (size_t)(end - p - 1));
-		if (!q)
-			return NULL;
-		if ((size_t)(eq - name) == n && memcmp(name, attr, n) == 0)
-			return xml_unescape(p + 1, q);
-		p = q + 1;
-	}
-	return NULL;
-}
-
-/* The text of the first <name>text</name> in [p, lim); NULL if none. */
-static char *xml_text(const char *p, const char *lim, const char *name)
-{
-	const char *end, *tag = xml_tag(p, lim, name, &end), *close;
-
-	if (!tag || end[-2] == '/')
-		return NULL;
-	close = xml_close(end, lim, name);
-	if (close == lim)
-		return NULL;
-	return xml_unescape(end, close);
-}
-
-/* 1 if the attribute attr of the start tag [tag, end) equals want. */
-static int xml_attr_is(const char *tag, const char *end, const char *attr, const char *want)
-{
-	char *v = xml_attr(tag, end, attr);
-	int r = v && strcmp(v, want) == 0;
-
-	free(v);
-	return r;
-}
-
-/*
- * The IPv4 address and prefix of the <ip> start tag [tag, end): 1, or 0
- * for an IPv6 or unreadable one.
- */
-static int xml_ipv4(const char *tag, const char *end, uint32_t *addr, unsigned *prefix)
-{
-	char *fam = xml_attr(tag, end, "family"), *a = xml_attr(tag, end, "address");
-	char *mask = xml_attr(tag, end, "netmask"), *pre = xml_attr(tag, end, "prefix");
-	uint32_t m;
-	int r = 0;
-
-	if ((fam && strcmp(fam, "ipv4") != 0) || !a || ipv4_parse(a, addr) < 0)
-		goto out;
-	if (mask) {
-		if (ipv4_parse(mask, &m) < 0)
-			goto out;
-		for (*prefix = 0; *prefix < 32 && (m & (1U << (31 - *prefix))); (*prefix)++)
-			;
-		if (ipv4_mask(*prefix) != m)
-			goto out;
-	} else if (pre) {
-		char *ep;
-		unsigned long p;
-
-		errno = 0;
-		p = strtoul(pre, &ep, 10);
-		if (errno || ep == pre || *ep || p > 32)
-			goto out;
-		*prefix = (unsigned)p;
-	} else {
-		/* libvirt's default: the address's class */
-		*prefix = *addr < 0x80000000U ? 8 : *addr < 0xc0000000U ? 16 : 24;
-	}
-	r = 1;
-out:
-	free(fam);
-	free(a);
-	free(mask);
-	free(pre);
-	return r;
+	if (virt_xml_owner(xml, &stack, &state, err) < 0)
+		return -1;
+	if (!stack)
+		*own = VIRT_OWN_NONE;
+	else if (me->stack && strcmp(stack, me->stack) == 0 && me->state &&
+	         strcmp(state, me->state) == 0)
+		*own = VIRT_OWN_SELF;
+	else
+		*own = VIRT_OWN_OTHER;
+	if (*own == VIRT_OWN_OTHER && other)
+		*other = xasprintf("stack '%s' with state directory '%s'", virt_show(stack),
+		                   virt_show(state));
+	free(stack);
+	free(state);
+	return 0;
 }
 
 /* ---- connection -------------------------------------------------------- */
@@ -744,33 +655,6 @@ void virt_mac_for(const char *name, char out[VIRT_MAC_STRLEN])
 	         (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
 }
 
-int virt_kvm_usable(char *why, size_t size)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int e = errno;
-
-	if (fd >= 0) {
-		close(fd);
-		if (why && size)
-			why[0] = '\0';
-		return 1;
-	}
-	if (!why || !size)
-		return 0;
-	if (e == ENOENT)
-		snprintf(why, size,
-		         "/dev/kvm does not exist: enable virtualisation (VT-x/AMD-V) in the "
-		         "firmware and load kvm_intel or kvm_amd, or use TCG (slow)");
-	else if (e == EACCES || e == EPERM)
-		snprintf(why, size,
-		         "/dev/kvm: %s: add your user to the 'kvm' group (sudo usermod -aG kvm "
-		         "$USER, then log in again), or use TCG (slow)",
-		         strerror(e));
-	else
-		snprintf(why, size, "/dev/kvm: %s; TCG (slow) still works", strerror(e));
-	return 0;
-}
-
 const char *virt_advice(const char *msg)
 {
 	/* libvirt's words (src/util/virdnsmasq.c, src/network/bridge_driver.c) */
@@ -787,34 +671,6 @@ static void virt_advise(struct err *err)
 
 	if (a)
 		err_suffix(err, "; %s", a);
-}
-
-int virt_kvm_shared(const char *dev, char *why, size_t size)
-{
-	struct stat st;
-	struct group *gr;
-	char mode[11];
-	int i;
-
-	if (stat(dev, &st) < 0 || !S_ISCHR(st.st_mode))
-		return 1; /* no KVM: nothing for libvirt to re-probe */
-	/* QEMU runs as its own user (libvirt-qemu, qemu) in group kvm */
-	if ((st.st_mode & 006) == 006 || ((st.st_mode & 060) == 060 && st.st_gid != 0))
-		return 1;
-	if (why && size) {
-		for (i = 0; i < 9; i++)
-			mode[1 + i] = st.st_mode & (0400 >> i) ? "rwxrwxrwx"[i] : '-';
-		mode[0] = 'c';
-		mode[10] = '\0';
-		gr = getgrgid(st.st_gid);
-		snprintf(why, size,
-		         "%s is %s, group %s: QEMU's own user cannot open it, so libvirtd "
-		         "calls its QEMU capability cache stale and probes QEMU again on every "
-		         "call (a define can take a minute); do what udev does on a laptop: "
-		         "chgrp kvm %s && chmod 0660 %s",
-		         dev, mode, gr ? gr->gr_name : "?", dev, dev);
-	}
-	return 0;
 }
 
 void virt_strv_free(char **strv)
@@ -931,7 +787,7 @@ static int virt_net_check(const struct virt_net_spec *s, struct err *err)
 		               s->name);
 	}
 #undef VIRT_IN
-	return 0;
+	return virt_owner_check("network", s->name, &s->owner, err);
 }
 
 /* <host mac= name= ip=/> of spec, for the network XML and virNetworkUpdate. */
@@ -955,6 +811,7 @@ int virt_net_render(const struct virt_net_spec *spec, char **xml, struct err *er
 	xw_init(&w);
 	xw_raw(&w, "<network>\n");
 	xw_elem(&w, "  ", "name", spec->name);
+	xw_owner(&w, "  ", &spec->owner);
 	xw_raw(&w, "  <forward mode='nat'/>\n  <bridge");
 	xw_attr(&w, "name", spec->bridge);
 	xw_raw(&w, " stp='on' delay='0'/>\n  <ip");
@@ -979,44 +836,6 @@ int virt_net_render(const struct virt_net_spec *spec, char **xml, struct err *er
 	return xw_finish(&w, "network", xml, err);
 }
 
-/* What an existing network looks like, as far as ensure compares it. */
-struct virt_net_seen {
-	char *bridge;
-	char *forward; /* "nat", "route", ...; "none" when isolated */
-	uint32_t ip;
-	unsigned prefix;
-	int has_ip;
-	const char *ip_body, *ip_end; /* the first IPv4 <ip> element, in xml */
-};
-
-static void virt_net_seen_release(struct virt_net_seen *s)
-{
-	free(s->bridge);
-	free(s->forward);
-}
-
-static void virt_net_parse(const char *xml, struct virt_net_seen *s)
-{
-	const char *lim = xml + strlen(xml), *tag, *end, *p;
-
-	memset(s, 0, sizeof(*s));
-	tag = xml_tag(xml, lim, "bridge", &end);
-	s->bridge = tag ? xml_attr(tag, end, "name") : NULL;
-	tag = xml_tag(xml, lim, "forward", &end);
-	if (!tag)
-		s->forward = xstrdup("none");
-	else if (!(s->forward = xml_attr(tag, end, "mode")))
-		s->forward = xstrdup("nat"); /* libvirt's default mode */
-	for (p = xml; (tag = xml_tag(p, lim, "ip", &end)) != NULL; p = end) {
-		if (xml_ipv4(tag, end, &s->ip, &s->prefix)) {
-			s->has_ip = 1;
-			s->ip_body = end;
-			s->ip_end = xml_close(end, lim, "ip");
-			break;
-		}
-	}
-}
-
 static char *virt_net_describe(const char *bridge, const char *forward, int has_ip, uint32_t ip,
                                unsigned prefix)
 {
@@ -1029,6 +848,41 @@ static char *virt_net_describe(const char *bridge, const char *forward, int has_
 	                 prefix, virt_show(forward));
 }
 
+/* 1 if the DHCP host h is spec's reservation exactly. */
+static int virt_host_is(const struct virt_xml_host *h, const struct virt_net_spec *spec,
+                        const char *want_ip)
+{
+	return h->mac && strcasecmp(h->mac, spec->host_mac) == 0 && h->ip &&
+	       strcmp(h->ip, want_ip) == 0 &&
+	       (spec->host_name ? h->name && strcmp(h->name, spec->host_name) == 0 : !h->name);
+}
+
+/* 1 if the DHCP host h clashes with spec's reservation (same MAC, address or name). */
+static int virt_host_clashes(const struct virt_xml_host *h, const struct virt_net_spec *spec,
+                             const char *want_ip)
+{
+	return (h->mac && strcasecmp(h->mac, spec->host_mac) == 0) ||
+	       (h->ip && strcmp(h->ip, want_ip) == 0) ||
+	       (spec->host_name && h->name && strcmp(h->name, spec->host_name) == 0);
+}
+
+/* <host .../> with the attributes of h that are set (libvirt deletes the entry matching them). */
+static int virt_host_xml(const struct virt_xml_host *h, char **out, struct err *err)
+{
+	struct xw w;
+
+	xw_init(&w);
+	xw_raw(&w, "<host");
+	if (h->mac)
+		xw_attr(&w, "mac", h->mac);
+	if (h->name)
+		xw_attr(&w, "name", h->name);
+	if (h->ip)
+		xw_attr(&w, "ip", h->ip);
+	xw_raw(&w, "/>");
+	return xw_finish(&w, "DHCP host", out, err);
+}
+
 /*
  * Make the DHCP reservation of the existing network net (whose XML seen
  * describes) that of spec: delete every host entry that clashes with it
@@ -1036,63 +890,39 @@ static char *virt_net_describe(const char *bridge, const char *forward, int has_
  * and the running network when active.
  */
 static int virt_net_fix_host(virNetworkPtr net, const struct virt_net_spec *spec,
-                             const struct virt_net_seen *seen, int active, struct err *err)
+                             const struct virt_xml_net *seen, int active, struct err *err)
 {
-	const char *p, *tag, *end;
 	char want[IPV4_STRLEN];
-	char *mac = NULL, *ip = NULL, *name = NULL, *hxml = NULL;
+	char *hxml = NULL;
 	unsigned flags = 0;
-	int exact = 0, persistent, rc = -1;
+	int persistent, rc = -1;
+	size_t i;
 	struct xw w;
 
 	if (!spec->host_mac)
 		return 0;
 	ipv4_format(spec->host_addr, want);
-	for (p = seen->ip_body; p && (tag = xml_tag(p, seen->ip_end, "host", &end)) != NULL;
-	     p = end) {
-		mac = xml_attr(tag, end, "mac");
-		ip = xml_attr(tag, end, "ip");
-		name = xml_attr(tag, end, "name");
-		if (mac && strcasecmp(mac, spec->host_mac) == 0 && ip && strcmp(ip, want) == 0 &&
-		    (spec->host_name ? name && strcmp(name, spec->host_name) == 0 : !name))
-			exact = 1;
-		free(mac);
-		free(ip);
-		free(name);
-		mac = ip = name = NULL;
-	}
-	if (exact)
-		return 0;
+	for (i = 0; i < seen->nhosts; i++)
+		if (virt_host_is(&seen->hosts[i], spec, want))
+			return 0;
 
 	persistent = virNetworkIsPersistent(net);
 	if (persistent < 0)
 		return virt_fail(err, "network '%s'", spec->name);
 	flags = (active ? VIR_NETWORK_UPDATE_AFFECT_LIVE : 0) |
 	        (persistent ? VIR_NETWORK_UPDATE_AFFECT_CONFIG : 0);
-	for (p = seen->ip_body; p && (tag = xml_tag(p, seen->ip_end, "host", &end)) != NULL;
-	     p = end) {
-		mac = xml_attr(tag, end, "mac");
-		ip = xml_attr(tag, end, "ip");
-		name = xml_attr(tag, end, "name");
-		if ((mac && strcasecmp(mac, spec->host_mac) == 0) ||
-		    (ip && strcmp(ip, want) == 0) ||
-		    (spec->host_name && name && strcmp(name, spec->host_name) == 0)) {
-			/* libvirt deletes the entry matching every attribute given */
-			hxml = xstrndup(tag, (size_t)(end - tag));
-			if (virNetworkUpdate(net, VIR_NETWORK_UPDATE_COMMAND_DELETE,
-			                     VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, hxml,
-			                     flags) < 0) {
-				virt_fail(err, "network '%s': remove DHCP host entry %s",
-				          spec->name, hxml);
-				goto out;
-			}
-			free(hxml);
-			hxml = NULL;
+	for (i = 0; i < seen->nhosts; i++) {
+		if (!virt_host_clashes(&seen->hosts[i], spec, want))
+			continue;
+		if (virt_host_xml(&seen->hosts[i], &hxml, err) < 0)
+			goto out;
+		if (virNetworkUpdate(net, VIR_NETWORK_UPDATE_COMMAND_DELETE,
+		                     VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, hxml, flags) < 0) {
+			virt_fail(err, "network '%s': remove DHCP host entry %s", spec->name, hxml);
+			goto out;
 		}
-		free(mac);
-		free(ip);
-		free(name);
-		mac = ip = name = NULL;
+		free(hxml);
+		hxml = NULL;
 	}
 	xw_init(&w);
 	virt_net_host_xml(&w, "", spec);
@@ -1105,9 +935,6 @@ static int virt_net_fix_host(virNetworkPtr net, const struct virt_net_spec *spec
 	}
 	rc = 0;
 out:
-	free(mac);
-	free(ip);
-	free(name);
 	free(hxml);
 	return rc;
 }
@@ -1116,32 +943,36 @@ out:
 static int virt_net_match(virNetworkPtr net, const struct virt_net_spec *spec, int active,
                           struct err *err)
 {
-	struct virt_net_seen seen;
+	struct virt_xml_net seen = {0};
 	char *xml = NULL, *have = NULL, *want = NULL;
 	int rc = -1;
 
 	xml = virNetworkGetXMLDesc(net, 0);
 	if (!xml)
 		return virt_fail(err, "read network '%s'", spec->name);
-	virt_net_parse(xml, &seen);
+	if (virt_xml_net_read(xml, &seen, err) < 0) {
+		err_wrap(err, "read network '%s'", spec->name);
+		goto out;
+	}
 	if (!seen.bridge || strcmp(seen.bridge, spec->bridge) != 0 ||
-	    strcmp(seen.forward, "nat") != 0 || !seen.has_ip || seen.ip != spec->host_ip ||
-	    seen.prefix != spec->prefix) {
-		have =
-		    virt_net_describe(seen.bridge, seen.forward, seen.has_ip, seen.ip, seen.prefix);
+	    strcmp(seen.forward, "nat") != 0 || seen.nips == 0 ||
+	    seen.ips[0].addr != spec->host_ip || seen.ips[0].prefix != spec->prefix) {
+		have = virt_net_describe(seen.bridge, seen.forward, seen.nips > 0,
+		                         seen.nips ? seen.ips[0].addr : 0,
+		                         seen.nips ? seen.ips[0].prefix : 0);
 		want = virt_net_describe(spec->bridge, "nat", 1, spec->host_ip, spec->prefix);
-		err_set(err, ERR_FAIL,
-		        "libvirt network '%s' already exists with another configuration (%s; "
-		        "ftboot wants %s): if ftboot left it behind, remove it (virsh net-destroy "
-		        "%s; virsh net-undefine %s), else change the stack's subnet or name",
-		        spec->name, have, want, spec->name, spec->name);
+		err_setk(err, ERRK_EXISTS,
+		         "libvirt network '%s' already exists with another configuration (%s; "
+		         "ftboot wants %s): if ftboot left it behind, remove it (virsh net-destroy "
+		         "%s; virsh net-undefine %s), else change the stack's subnet or name",
+		         spec->name, have, want, spec->name, spec->name);
 		goto out;
 	}
 	if (virt_net_fix_host(net, spec, &seen, active, err) < 0)
 		goto out;
 	rc = 0;
 out:
-	virt_net_seen_release(&seen);
+	virt_xml_net_release(&seen);
 	free(have);
 	free(want);
 	free(xml);
@@ -1196,6 +1027,31 @@ out:
 	return rc;
 }
 
+int virt_net_owner(struct virt *v, const char *name, const struct virt_owner *me,
+                   enum virt_own *own, char **other, struct err *err)
+{
+	virNetworkPtr net = NULL;
+	char *xml;
+	int found, rc;
+
+	*own = VIRT_OWN_ABSENT;
+	if (other)
+		*other = NULL;
+	if (virt_check_name("network", name, err) < 0)
+		return -1;
+	found = virt_find_net(v, name, &net, err);
+	if (found <= 0)
+		return found;
+	/* live or not, a network keeps its metadata (test:/// has no INACTIVE flag) */
+	xml = virNetworkGetXMLDesc(net, 0);
+	virNetworkFree(net);
+	if (!xml)
+		return virt_fail(err, "read network '%s'", name);
+	rc = virt_owner_of(xml, me, own, other, err);
+	free(xml);
+	return rc < 0 ? err_wrap(err, "read network '%s'", name) : 0;
+}
+
 int virt_net_exists(struct virt *v, const char *name, int *exists, struct err *err)
 {
 	virNetworkPtr net = NULL;
@@ -1223,7 +1079,9 @@ int virt_net_xml(struct virt *v, const char *name, char **xml, struct err *err)
 		return -1;
 	found = virt_find_net(v, name, &net, err);
 	if (found <= 0)
-		return found < 0 ? -1 : err_set(err, ERR_FAIL, "network '%s' does not exist", name);
+		return found < 0
+		           ? -1
+		           : err_setk(err, ERRK_NOTFOUND, "network '%s' does not exist", name);
 	*xml = virNetworkGetXMLDesc(net, 0);
 	virNetworkFree(net);
 	if (!*xml)
@@ -1291,93 +1149,29 @@ out:
 	return rc;
 }
 
-static int virt_overlap(uint32_t a, unsigned pa, uint32_t b, unsigned pb)
-{
-	uint32_t m = ipv4_mask(pa < pb ? pa : pb);
-
-	return (a & m) == (b & m);
-}
-
-/* A hex field of /proc/net/route (a 32-bit value as the kernel prints it). */
-static int virt_route_hex(const char *s, size_t len, uint32_t *out)
-{
-	char tmp[9];
-	char *ep;
-	unsigned long x;
-
-	if (len == 0 || len > 8)
-		return -1;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	errno = 0;
-	x = strtoul(tmp, &ep, 16);
-	if (errno || *ep)
-		return -1;
-	*out = (uint32_t)x;
-	return 0;
-}
-
 /*
- * The first route in the routes file that overlaps net/prefix, skipping
- * default routes and those through skip_if. *desc stays NULL if none.
+ * The first host route that overlaps net/prefix, leaving out routes
+ * through skip_if (may be NULL). *desc stays NULL if none.
  */
 static int virt_route_overlap(struct virt *v, uint32_t net, unsigned prefix, const char *skip_if,
                               char **desc, struct err *err)
 {
-	const char *path = v->route_file ? v->route_file : "/proc/net/route";
-	struct buf b = BUF_INIT(VIRT_ROUTES_MAX);
-	const char *line, *next;
-	int first = 1;
+	struct route *routes = NULL;
+	char a[IPV4_STRLEN];
+	size_t n = 0, i;
 
-	if (!fs_exists(path))
-		return 0; /* not Linux, or no procfs: nothing to compare with */
-	if (fs_read(path, VIRT_ROUTES_MAX, &b, err) < 0)
-		return err_wrap(err, "read host routes");
-	for (line = buf_cstr(&b); *line; line = next) {
-		const char *f[8];
-		size_t fl[8], nf = 0;
-		const char *p;
-		uint32_t dest, flags, mask;
-		unsigned pre;
-		char a[IPV4_STRLEN];
-
-		next = strchr(line, '\n');
-		next = next ? next + 1 : line + strlen(line);
-		if (first) { /* the header */
-			first = 0;
+	if (route_read(v->route_file ? v->route_file : ROUTE_FILE, &routes, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (skip_if && strcmp(routes[i].iface, skip_if) == 0)
 			continue;
-		}
-		for (p = line; p < next && nf < 8;) {
-			while (p < next && (*p == ' ' || *p == '\t' || *p == '\n'))
-				p++;
-			if (p >= next)
-				break;
-			f[nf] = p;
-			while (p < next && *p != ' ' && *p != '\t' && *p != '\n')
-				p++;
-			fl[nf] = (size_t)(p - f[nf]);
-			nf++;
-		}
-		/* Iface Destination Gateway Flags RefCnt Use Metric Mask */
-		if (nf < 8 || virt_route_hex(f[1], fl[1], &dest) < 0 ||
-		    virt_route_hex(f[3], fl[3], &flags) < 0 ||
-		    virt_route_hex(f[7], fl[7], &mask) < 0)
-			continue;
-		dest = ntohl(dest);
-		mask = ntohl(mask);
-		if (!(flags & 0x1) || mask == 0) /* not up; a default route */
-			continue;
-		for (pre = 0; pre < 32 && (mask & (1U << (31 - pre))); pre++)
-			;
-		if (skip_if && strlen(skip_if) == fl[0] && memcmp(f[0], skip_if, fl[0]) == 0)
-			continue;
-		if (virt_overlap(net, prefix, dest & mask, pre)) {
-			*desc = xasprintf("host route %s/%u on %.*s", ipv4_format(dest & mask, a),
-			                  pre, (int)fl[0], f[0]);
+		if (route_overlap(net, prefix, routes[i].dest, routes[i].prefix)) {
+			*desc = xasprintf("host route %s/%u on %s", ipv4_format(routes[i].dest, a),
+			                  routes[i].prefix, routes[i].iface);
 			break;
 		}
 	}
-	buf_release(&b);
+	free(routes);
 	return 0;
 }
 
@@ -1385,21 +1179,20 @@ int virt_net_find_overlap(struct virt *v, uint32_t net, unsigned prefix, const c
                           char **desc, struct err *err)
 {
 	virNetworkPtr *nets = NULL;
+	struct virt_xml_net seen = {0};
 	char *xml = NULL, *skip_bridge = NULL;
 	char a[IPV4_STRLEN];
 	int n, i, rc = -1;
+	size_t j;
 
 	*desc = NULL;
 	if (prefix > 32)
-		return err_set(err, ERR_FAIL, "prefix /%u is out of range", prefix);
+		return err_setk(err, ERRK_INVALID, "prefix /%u is out of range", prefix);
 	n = virConnectListAllNetworks(v->conn, &nets, 0);
 	if (n < 0)
 		return virt_fail(err, "list libvirt networks");
 	for (i = 0; i < n && !*desc; i++) {
 		const char *name = virNetworkGetName(nets[i]);
-		const char *p, *tag, *end, *lim;
-		uint32_t addr;
-		unsigned pre;
 
 		xml = virNetworkGetXMLDesc(nets[i], 0);
 		if (!xml && virt_last_is(VIR_ERR_NO_NETWORK))
@@ -1408,23 +1201,24 @@ int virt_net_find_overlap(struct virt *v, uint32_t net, unsigned prefix, const c
 			virt_fail(err, "read network '%s'", virt_show(name));
 			goto out;
 		}
-		lim = xml + strlen(xml);
+		if (virt_xml_net_read(xml, &seen, err) < 0) {
+			err_wrap(err, "read network '%s'", virt_show(name));
+			goto out;
+		}
 		if (skip_name && name && strcmp(name, skip_name) == 0) {
-			tag = xml_tag(xml, lim, "bridge", &end);
-			if (tag)
-				skip_bridge = xml_attr(tag, end, "name");
+			skip_bridge = seen.bridge;
+			seen.bridge = NULL;
 		} else {
-			for (p = xml; (tag = xml_tag(p, lim, "ip", &end)) != NULL; p = end) {
-				if (!xml_ipv4(tag, end, &addr, &pre))
-					continue;
-				if (virt_overlap(net, prefix, addr & ipv4_mask(pre), pre)) {
-					*desc = xasprintf(
-					    "libvirt network '%s' (%s/%u)", virt_show(name),
-					    ipv4_format(addr & ipv4_mask(pre), a), pre);
-					break;
-				}
+			for (j = 0; j < seen.nips && !*desc; j++) {
+				uint32_t base = seen.ips[j].addr & ipv4_mask(seen.ips[j].prefix);
+
+				if (route_overlap(net, prefix, base, seen.ips[j].prefix))
+					*desc = xasprintf("libvirt network '%s' (%s/%u)",
+					                  virt_show(name), ipv4_format(base, a),
+					                  seen.ips[j].prefix);
 			}
 		}
+		virt_xml_net_release(&seen);
 		free(xml);
 		xml = NULL;
 	}
@@ -1437,6 +1231,7 @@ out:
 	free(nets);
 	free(xml);
 	free(skip_bridge);
+	virt_xml_net_release(&seen);
 	return rc;
 }
 
@@ -1454,7 +1249,9 @@ int virt_net_lease(struct virt *v, const char *name, const char *mac, uint32_t *
 		return err_set(err, ERR_FAIL, "invalid MAC address '%s'", virt_show(mac));
 	found = virt_find_net(v, name, &net, err);
 	if (found <= 0)
-		return found < 0 ? -1 : err_set(err, ERR_FAIL, "network '%s' does not exist", name);
+		return found < 0
+		           ? -1
+		           : err_setk(err, ERRK_NOTFOUND, "network '%s' does not exist", name);
 	n = virNetworkGetDHCPLeases(net, mac, &leases, 0);
 	if (n < 0) {
 		n = 0;
@@ -1489,7 +1286,6 @@ int virt_pool_ensure(struct virt *v, const char *name, const char *dir, struct e
 {
 	virStoragePoolPtr pool = NULL;
 	char *xml = NULL, *cur = NULL, *type = NULL, *raw = NULL, *have = NULL, *want = NULL;
-	const char *tag, *end;
 	struct stat st;
 	struct xw w;
 	int found, defined = 0, active, rc = -1;
@@ -1515,10 +1311,10 @@ int virt_pool_ensure(struct virt *v, const char *name, const char *dir, struct e
 			virt_fail(err, "read storage pool '%s'", name);
 			goto out;
 		}
-		tag = xml_tag(cur, cur + strlen(cur), "pool", &end);
-		type = tag ? xml_attr(tag, end, "type") : NULL;
-		tag = xml_tag(cur, cur + strlen(cur), "target", &end);
-		raw = tag ? xml_text(end, cur + strlen(cur), "path") : NULL;
+		if (virt_xml_pool_read(cur, &type, &raw, err) < 0) {
+			err_wrap(err, "read storage pool '%s'", name);
+			goto out;
+		}
 		have = raw ? path_clean(raw) : NULL;
 		want = path_clean(dir);
 		if (!type || strcmp(type, "dir") != 0 || !have || strcmp(have, want) != 0) {
@@ -1614,7 +1410,7 @@ static int virt_pool_open(struct virt *v, const char *name, virStoragePoolPtr *o
 	if (found < 0)
 		return -1;
 	if (!found)
-		return err_set(err, ERR_FAIL, "storage pool '%s' does not exist", name);
+		return err_setk(err, ERRK_NOTFOUND, "storage pool '%s' does not exist", name);
 	active = virStoragePoolIsActive(*out);
 	if (active <= 0) {
 		if (active < 0)
@@ -1652,7 +1448,6 @@ int virt_vol_create_overlay(struct virt *v, const char *pool, const char *name,
 	virStoragePoolPtr p = NULL;
 	virStorageVolPtr vol = NULL;
 	char *xml = NULL, *cur = NULL, *have = NULL, *hc = NULL, *wc = NULL;
-	const char *tag, *end;
 	struct xw w;
 	int found, rc = -1;
 
@@ -1680,10 +1475,10 @@ int virt_vol_create_overlay(struct virt *v, const char *pool, const char *name,
 			virt_fail(err, "read volume '%s'", name);
 			goto out;
 		}
-		tag = xml_tag(cur, cur + strlen(cur), "backingStore", &end);
-		have =
-		    tag ? xml_text(end, xml_close(end, cur + strlen(cur), "backingStore"), "path")
-		        : NULL;
+		if (virt_xml_vol_backing(cur, &have, err) < 0) {
+			err_wrap(err, "read volume '%s' in pool '%s'", name, pool);
+			goto out;
+		}
 		hc = have ? path_clean(have) : NULL; /* compared cleaned */
 		wc = path_clean(backing_path);
 		if (!hc || strcmp(hc, wc) != 0) {
@@ -1913,7 +1708,7 @@ static int virt_dom_check(const struct virt_dom_spec *s, struct err *err)
 		               "domain '%s': the kernel command line must be valid UTF-8 without "
 		               "control characters, under %d bytes",
 		               s->name, VIRT_CMDLINE_MAX);
-	return 0;
+	return virt_owner_check("domain", s->name, &s->owner, err);
 }
 
 /* The domain XML; with uuid (libvirt's string form) to redefine in place. */
@@ -1930,6 +1725,7 @@ static int virt_dom_render_uuid(const struct virt_dom_spec *s, const char *uuid,
 	xw_elem(&w, "  ", "name", s->name);
 	if (uuid)
 		xw_elem(&w, "  ", "uuid", uuid);
+	xw_owner(&w, "  ", &s->owner);
 	xw_rawf(&w, "  <memory unit='bytes'>%llu</memory>\n", (unsigned long long)s->memory_bytes);
 	xw_rawf(&w, "  <vcpu>%u</vcpu>\n", s->vcpus);
 	/* i440fx ('pc'): it has the IDE controller the seed cdrom sits on */
@@ -2010,9 +1806,9 @@ int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err
 		virDomainFree(dom);
 		dom = NULL;
 		if (spec->uuid && strcasecmp(uuid, spec->uuid) != 0) {
-			err_set(err, ERR_FAIL,
-			        "domain '%s' exists with UUID %s, not the expected %s", spec->name,
-			        uuid, spec->uuid);
+			err_setk(err, ERRK_EXISTS,
+			         "domain '%s' exists with UUID %s, not the expected %s", spec->name,
+			         uuid, spec->uuid);
 			goto out;
 		}
 	}
@@ -2035,6 +1831,43 @@ out:
 	return rc;
 }
 
+int virt_dom_owner(struct virt *v, const char *name, const struct virt_owner *me,
+                   enum virt_own *own, char **other, char uuid[VIRT_UUID_STRLEN], struct err *err)
+{
+	virDomainPtr dom = NULL;
+	char *xml = NULL;
+	int found, rc = -1;
+
+	*own = VIRT_OWN_ABSENT;
+	if (other)
+		*other = NULL;
+	if (uuid)
+		uuid[0] = '\0';
+	if (virt_check_name("domain", name, err) < 0)
+		return -1;
+	found = virt_find_dom(v, name, &dom, err);
+	if (found <= 0)
+		return found;
+	if (uuid && virDomainGetUUIDString(dom, uuid) < 0) {
+		virt_fail(err, "domain '%s'", name);
+		goto out;
+	}
+	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	if (!xml) {
+		virt_fail(err, "read domain '%s'", name);
+		goto out;
+	}
+	if (virt_owner_of(xml, me, own, other, err) < 0) {
+		err_wrap(err, "read domain '%s'", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(xml);
+	virDomainFree(dom);
+	return rc;
+}
+
 /* The existing domain name, or an error. */
 static int virt_dom_open(struct virt *v, const char *name, virDomainPtr *dom, struct err *err)
 {
@@ -2046,7 +1879,7 @@ static int virt_dom_open(struct virt *v, const char *name, virDomainPtr *dom, st
 	if (found < 0)
 		return -1;
 	if (!found)
-		return err_set(err, ERR_FAIL, "domain '%s' does not exist", name);
+		return err_setk(err, ERRK_NOTFOUND, "domain '%s' does not exist", name);
 	return 0;
 }
 
@@ -2271,22 +2104,6 @@ out:
 	return rc;
 }
 
-/* 1 if the domain XML has an <interface type='network'> on netname. */
-static int virt_xml_uses_net(const char *xml, const char *netname)
-{
-	const char *lim = xml + strlen(xml), *p, *tag, *end, *close, *src, *send;
-
-	for (p = xml; (tag = xml_tag(p, lim, "interface", &end)) != NULL; p = close) {
-		close = xml_close(end, lim, "interface");
-		if (!xml_attr_is(tag, end, "type", "network"))
-			continue;
-		src = xml_tag(end, close, "source", &send);
-		if (src && xml_attr_is(src, send, "network", netname))
-			return 1;
-	}
-	return 0;
-}
-
 int virt_dom_uses_network(struct virt *v, const char *netname, char ***names, size_t *n,
                           struct err *err)
 {
@@ -2315,7 +2132,10 @@ int virt_dom_uses_network(struct virt *v, const char *netname, char ***names, si
 			virt_fail(err, "read domain '%s'", virt_show(dname));
 			goto out;
 		}
-		hit = virt_xml_uses_net(xml, netname);
+		if (virt_xml_dom_uses_net(xml, netname, &hit, err) < 0) {
+			err_wrap(err, "read domain '%s'", virt_show(dname));
+			goto out;
+		}
 		free(xml);
 		xml = NULL;
 		/* a running domain's next-boot configuration counts too */
@@ -2327,7 +2147,10 @@ int virt_dom_uses_network(struct virt *v, const char *netname, char ***names, si
 				virt_fail(err, "read domain '%s'", virt_show(dname));
 				goto out;
 			}
-			hit = virt_xml_uses_net(xml, netname);
+			if (virt_xml_dom_uses_net(xml, netname, &hit, err) < 0) {
+				err_wrap(err, "read domain '%s'", virt_show(dname));
+				goto out;
+			}
 			free(xml);
 			xml = NULL;
 		}

@@ -20,9 +20,31 @@
 #include "err.h"
 #include "ipv4.h"
 
-#define VIRT_NAME_MAX   64 /* longest object name virt_name_ok accepts */
-#define VIRT_BRIDGE_MAX 15 /* IFNAMSIZ - 1 */
-#define VIRT_MAC_STRLEN 18 /* "52:54:00:xx:xx:xx" and its NUL */
+#define VIRT_NAME_MAX    64 /* longest object name virt_name_ok accepts */
+#define VIRT_BRIDGE_MAX  15 /* IFNAMSIZ - 1 */
+#define VIRT_MAC_STRLEN  18 /* "52:54:00:xx:xx:xx" and its NUL */
+#define VIRT_UUID_STRLEN 37 /* libvirt's UUID string form and its NUL */
+
+/*
+ * Who a network or domain belongs to, written into its own definition
+ * (an element of ftboot's namespace in libvirt's <metadata>), so that
+ * ownership is proven by the object and not only by the journal. Not a
+ * secret: anyone who can read the object's XML reads it. Storage pools
+ * and volumes have no <metadata> in libvirt: their name and the journal
+ * say whose they are.
+ */
+struct virt_owner {
+	const char *stack; /* the stack's name; NULL: write no metadata */
+	const char *state; /* its state directory, absolute: the stack on this machine */
+};
+
+/* What an object's metadata says, compared with an expected owner. */
+enum virt_own {
+	VIRT_OWN_ABSENT, /* no such object */
+	VIRT_OWN_NONE,   /* it exists and names no owner of ftboot's */
+	VIRT_OWN_OTHER,  /* it names another stack (or the same name elsewhere) */
+	VIRT_OWN_SELF,   /* it names the expected owner */
+};
 
 struct virt;
 
@@ -65,22 +87,6 @@ int virt_name_ok(const char *name);
 void virt_mac_for(const char *name, char out[VIRT_MAC_STRLEN]);
 
 /*
- * 1 if /dev/kvm exists and opens read-write, else 0 with the reason (and
- * what to do) in why when why is not NULL. This says nothing about whether
- * KVM guests actually run well (nested virtualisation): the caller decides
- * on falling back to TCG.
- */
-int virt_kvm_usable(char *why, size_t size);
-
-/*
- * 0 if dev (/dev/kvm) is a device only root may open (no udev rule ran):
- * a local libvirtd then re-probes QEMU on every call, and each define is
- * slow. The reason and the fix go into why. 1 if dev is absent or open to
- * QEMU's user (group kvm, or everyone).
- */
-int virt_kvm_shared(const char *dev, char *why, size_t size);
-
-/*
  * What to do about a libvirt failure whose message is msg, for the ones
  * the user can fix on the host (dnsmasq missing, ...); NULL if none is
  * known. The string is static.
@@ -100,6 +106,7 @@ struct virt_net_spec {
 	const char *host_mac;          /* static DHCP host; NULL for none */
 	uint32_t host_addr;            /* its reserved address */
 	const char *host_name;         /* its hostname; NULL for none */
+	struct virt_owner owner;       /* written into <metadata> when .stack is set */
 };
 
 /* The network XML for spec (validated first). Caller owns *xml. */
@@ -116,6 +123,14 @@ int virt_net_render(const struct virt_net_spec *spec, char **xml, struct err *er
  */
 int virt_net_ensure(struct virt *v, const struct virt_net_spec *spec, int *created,
                     struct err *err);
+
+/*
+ * Whose network name is, by its metadata, compared with me: *own. When it
+ * is VIRT_OWN_OTHER and other is not NULL, *other (caller frees) says
+ * whose: "stack 'x' with state directory '/dir'".
+ */
+int virt_net_owner(struct virt *v, const char *name, const struct virt_owner *me,
+                   enum virt_own *own, char **other, struct err *err);
 
 /* *exists = 1 if a network called name is defined (active or not), else 0. */
 int virt_net_exists(struct virt *v, const char *name, int *exists, struct err *err);
@@ -217,6 +232,7 @@ struct virt_dom_spec {
 	const char *kernel;      /* direct kernel boot; NULL to boot from disk */
 	const char *initrd;      /* with kernel only; NULL for none */
 	const char *cmdline;     /* with kernel only; NULL for none */
+	struct virt_owner owner; /* written into <metadata> when .stack is set */
 };
 
 /* The domain XML for spec (validated first). Caller owns *xml. */
@@ -232,6 +248,13 @@ int virt_dom_render(const struct virt_dom_spec *spec, char **xml, struct err *er
  * name with another UUID is refused, naming both.
  */
 int virt_dom_define(struct virt *v, const struct virt_dom_spec *spec, struct err *err);
+
+/*
+ * Whose domain name is, by its metadata, as virt_net_owner; when it
+ * exists, its UUID goes into uuid (may be NULL).
+ */
+int virt_dom_owner(struct virt *v, const char *name, const struct virt_owner *me,
+                   enum virt_own *own, char **other, char uuid[VIRT_UUID_STRLEN], struct err *err);
 
 /* Start domain name; already running is success. */
 int virt_dom_start(struct virt *v, const char *name, struct err *err);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "fs.h"
 #include "http.h"
 #include "iso.h"
+#include "kvm.h"
 #include "render.h"
 #include "tmpl.h"
 #include "vm.h"
@@ -433,25 +435,45 @@ out:
 	return rc;
 }
 
+/*
+ * This stack's identity in the metadata of what it defines in libvirt:
+ * its name and its state directory, made absolute in dir.
+ */
+static void stack_owner(const struct vm *vm, struct virt_owner *o, char dir[PATH_MAX])
+{
+	if (!realpath(vm->state->dir, dir))
+		snprintf(dir, PATH_MAX, "%s", vm->state->dir);
+	o->stack = vm->stack->name;
+	o->state = dir;
+}
+
 static int ensure_network(struct vm *vm, struct err *err)
 {
 	const struct stack_vm *s = &vm->stack->vm;
 	struct virt_net_spec spec = {0};
 	char *overlap = NULL;
 	char cidr[IPV4_STRLEN];
-	int exists = 0, created = 0;
+	char owner_dir[PATH_MAX], *other = NULL;
+	enum virt_own own = VIRT_OWN_ABSENT;
+	int created = 0;
 
 	step(vm, "network '%s'", vm->net);
+	stack_owner(vm, &spec.owner, owner_dir);
+	/* not in the journal: adopted if its metadata says it is ours */
 	if (!journal_find(&vm->journal, "network", vm->net)) {
-		if (virt_net_exists(vm->virt, vm->net, &exists, err) < 0)
+		if (virt_net_owner(vm->virt, vm->net, &spec.owner, &own, &other, err) < 0)
 			return -1;
-		if (exists)
-			return err_set(
-			    err, ERR_FAIL,
-			    "a libvirt network '%s' exists that this stack did not create, "
-			    "and ftboot never touches those; set vm.network in %s to "
-			    "another name",
-			    vm->net, vm->stack->path);
+		if (own == VIRT_OWN_NONE || own == VIRT_OWN_OTHER) {
+			err_set(err, ERR_FAIL,
+			        "a libvirt network '%s' exists that this stack did not create, "
+			        "and ftboot never touches those; set vm.network in %s to "
+			        "another name",
+			        vm->net, vm->stack->path);
+			if (other)
+				err_suffix(err, "; its metadata names %s", other);
+			free(other);
+			return -1;
+		}
 	}
 	if (virt_net_find_overlap(vm->virt, s->net, s->prefix, vm->net, &overlap, err) < 0)
 		return -1;
@@ -472,7 +494,7 @@ static int ensure_network(struct vm *vm, struct err *err)
 	if (journal_add(&vm->journal, "network", vm->net, ipv4_format(s->net, cidr), err) < 0 ||
 	    virt_net_ensure(vm->virt, &spec, &created, err) < 0)
 		return -1;
-	done(vm, created ? "created" : "exists");
+	done(vm, created ? "created" : own == VIRT_OWN_SELF ? "adopted" : "exists");
 	return 0;
 }
 
@@ -656,7 +678,7 @@ static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *e
 	                spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", err) < 0)
 		return -1;
 	/* Said before the define, which is then slow: not a silent minute. */
-	if (uri_local(vm->stack->vm.uri) && !virt_kvm_shared("/dev/kvm", why, sizeof(why)))
+	if (uri_local(vm->stack->vm.uri) && !kvm_shared(KVM_DEV, why, sizeof(why)))
 		warn(vm, "%s", why);
 	t0 = now();
 	if (virt_dom_define(vm->virt, spec, err) < 0)
@@ -716,6 +738,40 @@ static int kvm_probe(struct vm *vm, struct virt_dom_spec *spec, long before, str
 }
 
 /*
+ * The domain exists and the journal does not hold it. Its metadata says
+ * whose it is: this stack's (an interrupted `up` defined it, perhaps after
+ * a `down`) is adopted: journaled, its UUID kept in the state. Any other
+ * is refused.
+ */
+static int adopt_domain(struct vm *vm, const struct virt_dom_spec *spec, struct err *err)
+{
+	char uuid[VIRT_UUID_STRLEN], *other = NULL;
+	enum virt_own own;
+
+	if (virt_dom_owner(vm->virt, vm->dom, &spec->owner, &own, &other, uuid, err) < 0)
+		return -1;
+	if (own == VIRT_OWN_ABSENT)
+		return 0; /* removed meanwhile: defined afresh below */
+	if (own != VIRT_OWN_SELF) {
+		err_set(err, ERR_FAIL,
+		        "a libvirt domain '%s' exists that this stack did not create; "
+		        "remove it or rename the stack",
+		        vm->dom);
+		if (other)
+			err_suffix(err, "; its metadata names %s", other);
+		free(other);
+		return -1;
+	}
+	if (journal_add(&vm->journal, "domain", vm->dom, "adopted", err) < 0 ||
+	    (spec->uuid && strcmp(uuid, spec->uuid) != 0 &&
+	     state_set_vm_uuid(vm->state, uuid, err) < 0))
+		return -1;
+	warn(vm, "adopted libvirt domain '%s' (UUID %s): its metadata names this stack", vm->dom,
+	     uuid);
+	return 0;
+}
+
+/*
  * Start the domain. With accel auto and a usable /dev/kvm, try KVM; a
  * KVM guest that writes nothing to its console within KVM_PROBE_SECONDS
  * is taken as hung (nested virtualisation) and restarted on TCG.
@@ -730,15 +786,12 @@ static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *
 	step(vm, "vm '%s'", vm->dom);
 	if (virt_dom_state(vm->virt, vm->dom, &state, err) < 0)
 		return -1;
+	if (state != VIRT_DOM_ABSENT && je == NULL && adopt_domain(vm, spec, err) < 0)
+		return -1;
 	if (state == VIRT_DOM_RUNNING) {
 		done(vm, "running");
 		return 0;
 	}
-	if (state != VIRT_DOM_ABSENT && je == NULL)
-		return err_set(err, ERR_FAIL,
-		               "a libvirt domain '%s' exists that this stack did not create; "
-		               "remove it or rename the stack",
-		               vm->dom);
 	if (state != VIRT_DOM_ABSENT) {
 		/* Defined but not running (stopped, crashed): start it as it is. */
 		if (virt_dom_start(vm->virt, vm->dom, err) < 0)
@@ -754,7 +807,8 @@ static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *
 		spec->accel = VIRT_ACCEL_TCG;
 		break;
 	case STACK_ACCEL_AUTO:
-		spec->accel = virt_kvm_usable(why, sizeof(why)) ? VIRT_ACCEL_KVM : VIRT_ACCEL_TCG;
+		spec->accel =
+		    kvm_usable(KVM_DEV, why, sizeof(why)) ? VIRT_ACCEL_KVM : VIRT_ACCEL_TCG;
 		break;
 	}
 	before = file_size(vm->console_log);
@@ -842,7 +896,7 @@ int vm_up(struct vm *vm, struct err *err)
 	char *image = NULL, *kernel = NULL, *initrd = NULL;
 	char *image_hex = NULL, *kernel_hex = NULL, *initrd_hex = NULL, *ext = NULL;
 	char *base = NULL, *disk = NULL, *seed = NULL, *kpath = NULL, *ipath = NULL, *name = NULL;
-	char uuid[STATE_UUID_LEN + 1];
+	char uuid[STATE_UUID_LEN + 1], owner_dir[PATH_MAX];
 	double t0;
 	int rc = -1;
 
@@ -894,6 +948,7 @@ int vm_up(struct vm *vm, struct err *err)
 	spec.kernel = kpath;
 	spec.initrd = ipath;
 	spec.cmdline = vm->profile->cmdline;
+	stack_owner(vm, &spec.owner, owner_dir);
 	t0 = now();
 	if (ensure_domain(vm, &spec, err) < 0 ||
 	    wait_lease(vm, t0 + vm->profile->boot_timeout, err) < 0 ||

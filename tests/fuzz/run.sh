@@ -43,7 +43,7 @@ if ! "$cc" "${cflags[@]}" -o "$out/probe" "$probe" >/dev/null 2>&1; then
 	exit 77
 fi
 
-if ! pkgflags=$(pkg-config --cflags --libs libvirt yaml-0.1 libcurl libssh2 zlib json-c libcrypto); then
+if ! pkgflags=$(pkg-config --cflags --libs libvirt libxml-2.0 yaml-0.1 libcurl libssh2 zlib json-c libcrypto); then
 	echo "Bail out! pkg-config cannot find the libraries (sudo tests/deps.sh build)"
 	exit 1
 fi

@@ -33,6 +33,7 @@
 #include "ipv4.h"
 #include "tap.h"
 #include "virt.h"
+#include "virt_xml.h"
 #include "xmem.h"
 
 #define NET1  "ftu-net1"
@@ -132,8 +133,6 @@ static void write_file(const char *path, const char *text)
 /* What ftboot says about a libvirt it can tell how to fix. */
 static void test_advice(void)
 {
-	char path[512], why[512];
-	struct group *kvm = getgrnam("kvm");
 	const char *a;
 
 	a = virt_advice("start network 'n': Unable to find 'dnsmasq' binary in $PATH: No such "
@@ -144,32 +143,11 @@ static void test_advice(void)
 	               "interface virbr0") == NULL,
 	   "other libvirt errors get no made-up advice");
 	ok(virt_advice(NULL) == NULL, "no message, no advice");
-
-	ok(virt_kvm_shared("/nonexistent/kvm", why, sizeof(why)) == 1,
-	   "no /dev/kvm: nothing to say");
-	ok(virt_kvm_shared("/dev/null", why, sizeof(why)) == 1, "a device open to all: fine");
-	snprintf(path, sizeof(path), "%s/kvm", tmp);
-	if (geteuid() != 0 || mknod(path, S_IFCHR | 0600, makedev(10, 232)) < 0) {
-		skip("cannot make a character device here (needs root and CAP_MKNOD)");
-		skip("cannot make a character device here (needs root and CAP_MKNOD)");
-		return;
-	}
-	chmod(path, 0600);
-	ok(virt_kvm_shared(path, why, sizeof(why)) == 0 && has(why, "crw-------, group root") &&
-	       has(why, "chmod 0660"),
-	   "root-only /dev/kvm (no udev): named, with the fix: %s", why);
-	if (kvm && chown(path, 0, kvm->gr_gid) == 0 && chmod(path, 0660) == 0)
-		ok(virt_kvm_shared(path, why, sizeof(why)) == 1,
-		   "group kvm, 0660 (udev's rule): fine");
-	else
-		skip("no kvm group here");
-	unlink(path);
 }
 
 static void test_pure(void)
 {
-	char mac[VIRT_MAC_STRLEN], mac2[VIRT_MAC_STRLEN], why[512];
-	int k;
+	char mac[VIRT_MAC_STRLEN], mac2[VIRT_MAC_STRLEN];
 
 	ok(virt_name_ok("ftboot-ft_services.1"), "name with - _ . is fine");
 	ok(!virt_name_ok(NASTY), "name with & < > \" ' is refused");
@@ -185,9 +163,6 @@ static void test_pure(void)
 	ok(strncmp(mac, "52:54:00:", 9) == 0 && strlen(mac) == 17, "MAC has QEMU's prefix");
 	virt_mac_for("ft2", mac2);
 	ok(strcmp(mac, mac2) != 0, "another name, another MAC (%s)", mac2);
-
-	k = virt_kvm_usable(why, sizeof(why));
-	ok(k == 1 || (k == 0 && why[0]), "virt_kvm_usable: %d%s%s", k, k ? "" : ": ", why);
 }
 
 static void net_spec(struct virt_net_spec *s, const char *name, const char *bridge, unsigned third,
@@ -659,6 +634,90 @@ static void test_domains(struct virt *v, const char *disk)
 	free(log);
 }
 
+/*
+ * Ownership in <metadata>: rendered escaped, kept by libvirt and read back
+ * through libxml2; a network or domain says whether it is this stack's,
+ * another's or nobody's.
+ */
+static void test_owners(struct virt *v)
+{
+	static const struct virt_owner me = {"ft", "/var/lib/ftboot state/ft"};
+	static const struct virt_owner twin = {"ft", "/home/other/.local/state/ftboot/ft"};
+	static const struct virt_owner nasty = {NASTY, "/s/" NASTY};
+	struct virt_net_spec s;
+	struct virt_dom_spec d;
+	enum virt_own own;
+	struct err err;
+	char mac[VIRT_MAC_STRLEN], uuid[VIRT_UUID_STRLEN];
+	char *xml = NULL, *other = NULL;
+	int created;
+
+	virt_mac_for("own", mac);
+	net_spec(&s, "ftu-own", "ftbr-own", 31, mac);
+	s.owner = nasty;
+	ok(virt_net_render(&s, &xml, &err) == 0 &&
+	       has(xml, "<metadata>\n    <ftboot:owner xmlns:ftboot='" VIRT_XML_OWNER_NS
+	                "' stack='a&amp;b&lt;c&gt;&quot;d&apos;e' state='/s/a&amp;b") &&
+	       has(xml, "</metadata>"),
+	   "the owner goes into <metadata>, escaped");
+	free(xml);
+	xml = NULL;
+	s.owner.stack = "ft\001";
+	ok(virt_net_render(&s, &xml, &err) < 0 && has(err.msg, "owner stack") &&
+	       err.kind == ERRK_INVALID,
+	   "a control character in the owner is refused: %s", err.msg);
+	s.owner.stack = "ft";
+	s.owner.state = "relative/dir";
+	ok(virt_net_render(&s, &xml, &err) < 0 && has(err.msg, "absolute path"),
+	   "a relative state directory is refused");
+
+	ok(virt_net_owner(v, "ftu-own", &me, &own, &other, &err) == 0 && own == VIRT_OWN_ABSENT,
+	   "no network: absent");
+	s.owner = me;
+	ok(virt_net_ensure(v, &s, &created, &err) == 0 && created == 1, "network with an owner: %s",
+	   created ? "defined" : err.msg);
+	ok(virt_net_owner(v, "ftu-own", &me, &own, &other, &err) == 0 && own == VIRT_OWN_SELF &&
+	       other == NULL,
+	   "libvirt keeps the network's metadata: this stack's");
+	ok(virt_net_owner(v, "ftu-own", &twin, &own, &other, &err) == 0 && own == VIRT_OWN_OTHER &&
+	       has(other, "stack 'ft' with state directory '/var/lib/ftboot state/ft'"),
+	   "the same stack name from another state directory is another's: %s", other);
+	free(other);
+	other = NULL;
+	ok(virt_net_owner(v, "default", &me, &own, &other, &err) == 0 && own == VIRT_OWN_NONE,
+	   "the host's network names no owner");
+	ok(virt_net_remove(v, "ftu-own", &err) == 0, "removed");
+
+	dom_spec(&d, "/d/own.qcow2", "/log/own.log", mac);
+	d.name = "ftu-own";
+	d.network = "default";
+	d.uuid = UUID2;
+	d.owner = nasty;
+	ok(virt_dom_define(v, &d, &err) == 0, "domain with an owner defined: %s", err.msg);
+	ok(virt_dom_owner(v, "ftu-own", &nasty, &own, &other, uuid, &err) == 0 &&
+	       own == VIRT_OWN_SELF && strcmp(uuid, UUID2) == 0,
+	   "libvirt keeps the domain's metadata, every special character back as it was; UUID %s",
+	   uuid);
+	ok(virt_dom_owner(v, "ftu-own", &me, &own, &other, NULL, &err) == 0 &&
+	       own == VIRT_OWN_OTHER && has(other, "stack 'a&b<c>\"d'e'"),
+	   "another stack's domain: %s", other);
+	free(other);
+	other = NULL;
+	d.owner.stack = NULL;
+	ok(virt_dom_define(v, &d, &err) == 0 &&
+	       virt_dom_owner(v, "ftu-own", &nasty, &own, NULL, uuid, &err) == 0 &&
+	       own == VIRT_OWN_NONE,
+	   "redefined without an owner: names none");
+	ok(virt_dom_owner(v, "test", &me, &own, NULL, uuid, &err) == 0 && own == VIRT_OWN_NONE &&
+	       uuid[0],
+	   "the test driver's own domain names no owner");
+	ok(virt_dom_remove(v, "ftu-own", &err) == 0 &&
+	       virt_dom_owner(v, "ftu-own", &me, &own, NULL, uuid, &err) == 0 &&
+	       own == VIRT_OWN_ABSENT && uuid[0] == '\0',
+	   "removed: absent");
+	ok(virt_dom_owner(v, "bad name", &me, &own, NULL, uuid, &err) < 0, "a bad name: an error");
+}
+
 static void test_teardown(struct virt *v)
 {
 	struct err err;
@@ -882,6 +941,7 @@ static void test_real(void)
 	struct virt *v = real_open(why, sizeof(why), &broken, NULL);
 	struct virt_net_spec s;
 	struct virt_dom_spec d;
+	enum virt_own own = VIRT_OWN_ABSENT;
 	struct err err;
 	char *desc = NULL, *xml = NULL, *out = NULL, *pooldir = NULL, *base = NULL;
 	char *disk = NULL, *disk2 = NULL, *seedp = NULL, *data = NULL;
@@ -916,6 +976,8 @@ static void test_real(void)
 	}
 	ok(third < 250 && !desc, "a free subnet: 10.213.%u.0/24", third);
 	net_spec(&s, net, bridge, third, mac);
+	s.owner.stack = "ft";
+	s.owner.state = tmp;
 	s.host_name = NULL;
 	r = virt_net_ensure(v, &s, &created, &err);
 	ok(r == 0 && created == 1, "real: NAT network with a DHCP host defined and started%s%s",
@@ -923,6 +985,8 @@ static void test_real(void)
 	snprintf(cmd, sizeof(cmd), "ip -o -4 addr show dev %s 2>/dev/null", bridge);
 	ok(listed(cmd, ipv4_format(s.host_ip, a)), "real: bridge %s has %s", bridge, a);
 	ok(virt_net_ensure(v, &s, &created, &err) == 0 && created == 0, "real: ensure again");
+	ok(virt_net_owner(v, net, &s.owner, &own, NULL, &err) == 0 && own == VIRT_OWN_SELF,
+	   "real: libvirtd validates and keeps the network's owner metadata");
 	s.host_addr = IP(10, 213, third, 11);
 	ok(virt_net_ensure(v, &s, &created, &err) == 0, "real: reservation changed live");
 	ok(virt_net_xml(v, net, &xml, &err) == 0 && has(xml, ipv4_format(s.host_addr, a)) &&
@@ -1000,6 +1064,8 @@ static void test_real(void)
 	/* the real qemu driver checks the domain XML; it is defined, never started */
 	if (disk && seedp) {
 		dom_spec(&d, disk, NULL, mac);
+		d.owner.stack = "ft";
+		d.owner.state = tmp;
 		d.name = dom;
 		d.network = net;
 		d.seed_path = seedp;
@@ -1007,6 +1073,9 @@ static void test_real(void)
 		d.initrd = NULL;
 		d.accel = VIRT_ACCEL_KVM;
 		r = virt_dom_define(v, &d, &err);
+		ok(r == 0 && virt_dom_owner(v, dom, &d.owner, &own, NULL, NULL, &err) == 0 &&
+		       own == VIRT_OWN_SELF,
+		   "real: the qemu driver validates and keeps the domain's owner metadata");
 		ok(r == 0, "real: KVM domain XML accepted by the qemu driver%s%s", r ? ": " : "",
 		   r ? err.msg : "");
 		d.accel = VIRT_ACCEL_TCG;
@@ -1121,6 +1190,7 @@ int main(void)
 		test_networks(v);
 		test_storage(v, &disk);
 		test_domains(v, disk ? disk : "/nonexistent/disk.qcow2");
+		test_owners(v);
 		test_teardown(v);
 		free(disk);
 		virt_close(v);
