@@ -67,4 +67,13 @@ int state_vm_uuid(struct state *st, char out[STATE_UUID_LEN + 1], struct err *er
  */
 int state_destroy(struct state *st, struct err *err);
 
+/*
+ * The value of "key=" in a lock record (the "pid=...", "command=...",
+ * "since=..." lines its holder writes): the first finished line for key,
+ * if its value is 1 to max printable ASCII bytes; else NULL. Caller owns
+ * it. What state_lock reads to name the holder (exposed for its fuzz
+ * target).
+ */
+char *state_lock_field(const char *record, const char *key, size_t max);
+
 #endif
