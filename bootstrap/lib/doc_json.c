@@ -304,9 +304,7 @@ static size_t doc_json_number(struct doc_json_check *c, size_t i)
 	              (strchr("+-.", t[end]) || (t[end] >= '0' && t[end] <= '9') ||
 	               (t[end] >= 'a' && t[end] <= 'z') || (t[end] >= 'A' && t[end] <= 'Z'));
 	     end++)
-		;
-	if (end == i)
-		end = i + 1;
+		; /* t[i] is '-' or a digit, so end > i */
 	doc_json_count(c, i);
 	if (!doc_json_number_ok(t, i, end, &is_int)) {
 		n = end - i < 32 ? end - i : 32;
