@@ -378,6 +378,7 @@ int crypto_fingerprint_line(const char *line, char **out, struct err *err)
 	size_t len, type_len, b64_len, blob_len = 0;
 	unsigned char *blob = NULL;
 	uint32_t name_len;
+	char shown[80];
 	int rc = -1;
 
 	*out = NULL;
@@ -396,9 +397,10 @@ int crypto_fingerprint_line(const char *line, char **out, struct err *err)
 	b64_len = strcspn(b64, " \t\r\n");
 	if (type_len == 0 || b64_len == 0)
 		return err_set(err, ERR_FAIL, "invalid public key line: %s", hint);
+	text_quote(type, type_len, shown, sizeof(shown));
 	if (crypto_unbase64(b64, b64_len, &blob, &blob_len) < 0)
-		return err_set(err, ERR_FAIL, "invalid public key '%.*s': bad base64: %s",
-		               (int)(type_len > 64 ? 64 : type_len), type, hint);
+		return err_set(err, ERR_FAIL, "invalid public key '%s': bad base64: %s", shown,
+		               hint);
 	/* The blob starts with its own type name, which must match the line's. */
 	if (blob_len < 4)
 		goto mismatch;
@@ -411,8 +413,8 @@ int crypto_fingerprint_line(const char *line, char **out, struct err *err)
 	rc = 0;
 	goto out;
 mismatch:
-	err_set(err, ERR_FAIL, "invalid public key '%.*s': the key data is not of that type: %s",
-	        (int)(type_len > 64 ? 64 : type_len), type, hint);
+	err_set(err, ERR_FAIL, "invalid public key '%s': the key data is not of that type: %s",
+	        shown, hint);
 out:
 	free(blob);
 	return rc;

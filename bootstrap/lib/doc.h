@@ -179,7 +179,8 @@ void doc_list_release(struct doc_list *list);
  * clamping: json-c clamps such numbers, so they are caught in the text).
  * A duplicate key in an object is an error, like in YAML; so is a key
  * holding "\u0000" (json-c cuts keys at a NUL). A lone surrogate escape
- * becomes U+FFFD (json-c's choice).
+ * becomes U+FFFD (json-c's choice). A NUL byte in the text is an error
+ * that says so; a byte-order mark at the start is skipped (RFC 8259).
  *
  * Map lookups (doc_map_get, doc_map_pair, doc_map_set) match string keys
  * only: the key 1 is an integer, "1" a string.

@@ -4,15 +4,41 @@
  * compact RFC 8259 writer.
  *
  * json-c does the parsing proper (structure, escapes, surrogate pairs,
- * UTF-8 validation, nesting limit). It is lenient or lossy in a few
- * places, so after it succeeds one linear pass over the same text
- * (doc_json_check) rejects what it lets through: NaN and Infinity,
- * numbers that are not RFC 8259 ("1.", "-"), integers beyond long long
- * (json-c clamps them silently), numbers too large for a double,
- * unescaped control characters in strings, duplicate keys (json-c keeps
- * the last value without a word) and keys holding a NUL (json-c cuts
- * keys at it). That pass also counts nodes against DOC_MAX_NODES and
- * knows every position, so these errors carry a line and column too.
+ * the nesting limit), with JSON_TOKENER_STRICT (no comments, no trailing
+ * commas, no single-quoted values, no "01", no "True") and
+ * JSON_TOKENER_VALIDATE_UTF8. It is lenient or lossy in a few places
+ * that no option of json-c 0.16 (Debian 12) closes, measured against
+ * that library and read in its json_tokener.c:
+ *
+ *  - Duplicate keys: the tokener stores each member with
+ *    json_object_object_add(), which replaces an existing key's value in
+ *    place; no tokener flag, callback or count reports it.
+ *    JSON_C_OBJECT_ADD_KEY_IS_NEW is the opposite: a caller's promise
+ *    that lets json_object_object_add_ex() skip the lookup, not a check.
+ *  - Integers out of range: json_parse_int64/uint64 clamp with strtoll
+ *    and strtoull and the 0.16 tokener ignores ERANGE (a later json-c
+ *    refuses it under STRICT). -9223372036854775809 becomes
+ *    INT64_MIN, indistinguishable from the real one in the tree;
+ *    99999999999999999999 becomes a uint64 18446744073709551615, which
+ *    json_object_get_int64() returns as INT64_MAX without setting errno.
+ *  - Numbers: STRICT still takes "1.", "1.e5", "-01", "00", NaN,
+ *    Infinity and -Infinity, and "1e999" becomes an infinite double.
+ *  - Strings: raw control characters pass; a key in single quotes
+ *    passes ({'a': 1}); a key holding \u0000 is cut there (the tokener
+ *    strdup()s key names); VALIDATE_UTF8 only checks the byte pattern,
+ *    so overlong forms, surrogates and code points past U+10FFFF pass.
+ *  - A NUL byte ends json-c's input wherever it is, reported as an
+ *    "unexpected end of data"; a byte-order mark is "invalid utf-8".
+ *
+ * So after json-c succeeds, one linear pass over the same text
+ * (doc_json_check_text) rejects exactly those, and counts nodes against
+ * DOC_MAX_NODES; it knows every position, so its errors carry a line
+ * and column too. It only ever sees text json-c accepted: outside
+ * strings that is structure, whitespace, numbers and the five words.
+ * A NUL byte is named as such; a byte-order mark at the start is
+ * skipped (RFC 8259, section 8.1, lets a parser ignore it), and
+ * positions count it as no character, as text_advance does for YAML.
+ * A lone surrogate escape becomes U+FFFD (json-c's choice, kept).
  */
 #include <math.h>
 #include <stdio.h>
@@ -27,24 +53,12 @@
 #include "text.h"
 #include "xmem.h"
 
-/* The 1-based line and column (in UTF-8 characters) of text[offset]. */
+/* The 1-based line and column (in characters) of text[offset]. */
 static struct doc_mark doc_json_mark(const char *text, size_t len, size_t offset)
 {
 	struct doc_mark mark = {1, 1, offset};
-	size_t i;
 
-	if (offset > len)
-		offset = len;
-	for (i = 0; i < offset; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c == '\n') {
-			mark.line++;
-			mark.col = 1;
-		} else if ((c & 0xC0) != 0x80) {
-			mark.col++;
-		}
-	}
+	text_advance(text, 0, offset < len ? offset : len, &mark.line, &mark.col);
 	return mark;
 }
 
@@ -187,36 +201,6 @@ static void doc_json_count(struct doc_json_check *c, size_t offset)
 		                 DOC_MAX_NODES);
 }
 
-/*
- * The length of the UTF-8 character at s[0..len) by RFC 3629 (no
- * overlong forms, surrogates or code points past U+10FFFF), or 0.
- * json-c's own check lets some of those through.
- */
-static size_t doc_json_utf8(const unsigned char *s, size_t len)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
-	    (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
-		return 0;
-	return n;
-}
-
 /* A string at text[i] (the quote); returns the offset after it. */
 static size_t doc_json_string(struct doc_json_check *c, size_t i)
 {
@@ -233,7 +217,7 @@ static size_t doc_json_string(struct doc_json_check *c, size_t i)
 			escapes = 1;
 			j++;
 		} else if ((unsigned char)t[j] >= 0x80) {
-			n = doc_json_utf8((const unsigned char *)t + j, c->len - j);
+			n = text_utf8_len(t + j, c->len - j);
 			if (n == 0) {
 				doc_json_problem(c, j, "invalid UTF-8 in a string");
 				continue;
@@ -320,9 +304,7 @@ static size_t doc_json_number(struct doc_json_check *c, size_t i)
 	              (strchr("+-.", t[end]) || (t[end] >= '0' && t[end] <= '9') ||
 	               (t[end] >= 'a' && t[end] <= 'z') || (t[end] >= 'A' && t[end] <= 'Z'));
 	     end++)
-		;
-	if (end == i)
-		end = i + 1;
+		; /* t[i] is '-' or a digit, so end > i */
 	doc_json_count(c, i);
 	if (!doc_json_number_ok(t, i, end, &is_int)) {
 		n = end - i < 32 ? end - i : 32;
@@ -346,11 +328,16 @@ static size_t doc_json_number(struct doc_json_check *c, size_t i)
 	return end;
 }
 
-/* Check text[0..len), which json-c accepted; 0, or -1 with err set. */
-static int doc_json_check_text(const char *name, const char *text, size_t len, struct err *err)
+/*
+ * Check text[start..len), which json-c accepted; 0, or -1 with err set.
+ * Outside strings json-c left only structure, whitespace, numbers and
+ * words, so only those are looked at.
+ */
+static int doc_json_check_text(const char *name, const char *text, size_t start, size_t len,
+                               struct err *err)
 {
 	struct doc_json_check c;
-	size_t i = 0, j;
+	size_t i = start, j;
 	struct doc_mark mark;
 	int rc = 0;
 
@@ -399,9 +386,7 @@ static int doc_json_check_text(const char *name, const char *text, size_t len, s
 			doc_json_problem(&c, i, "single quotes are not JSON");
 			i++;
 		} else {
-			if (ch == '\0' || !strchr(" \t\r\n,:]", ch))
-				doc_json_problem(&c, i, "unexpected character");
-			i++;
+			i++; /* whitespace, ',', ':' or ']' */
 		}
 	}
 	while (c.nobjects)
@@ -478,21 +463,26 @@ int doc_parse_json(const char *name, const char *text, size_t len, struct doc_no
 	struct json_object *obj = NULL;
 	enum json_tokener_error jerr;
 	struct doc_mark mark;
-	size_t end;
+	size_t end, start = 0;
+	const char *nul;
 	int rc = -1;
 
 	*out = NULL;
 	if (name == NULL)
 		name = "-";
+	if (text == NULL)
+		text = "";
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		start = 3; /* a byte-order mark, which RFC 8259 lets a reader ignore */
 	if (len >= INT_MAX)
 		return err_set(err, ERR_FAIL, "%s: JSON text of %zu bytes is too large", name, len);
 	tok = json_tokener_new_ex(DOC_MAX_DEPTH);
 	if (tok == NULL)
 		return err_set(err, ERR_FAIL, "%s: out of memory in json-c", name);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, text ? text : "", (int)len);
+	obj = json_tokener_parse_ex(tok, text + start, (int)(len - start));
 	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
+	end = start + json_tokener_get_parse_end(tok);
 	if (jerr == json_tokener_continue) {
 		/* The end of the input: a NUL tells json-c (a number may end here). */
 		obj = json_tokener_parse_ex(tok, "", 1);
@@ -500,9 +490,19 @@ int doc_parse_json(const char *name, const char *text, size_t len, struct doc_no
 		end = len;
 	}
 	if (jerr != json_tokener_success) {
-		mark = doc_json_mark(text, len, end);
-		err_set(err, ERR_FAIL, "%s:%u:%u: %s", name, mark.line, mark.col,
-		        json_tokener_error_desc(jerr));
+		/* json-c stops at a NUL byte and calls it the end of the data. */
+		nul = memchr(text, '\0', len);
+		if (nul && (size_t)(nul - text) <= end) {
+			mark = doc_json_mark(text, len, (size_t)(nul - text));
+			err_set(err, ERR_FAIL,
+			        "%s:%u:%u: a NUL byte is not allowed in JSON text (write \\u0000 "
+			        "inside a string)",
+			        name, mark.line, mark.col);
+		} else {
+			mark = doc_json_mark(text, len, end);
+			err_set(err, ERR_FAIL, "%s:%u:%u: %s", name, mark.line, mark.col,
+			        json_tokener_error_desc(jerr));
+		}
 		goto out;
 	}
 	for (; end < len; end++) {
@@ -513,7 +513,7 @@ int doc_parse_json(const char *name, const char *text, size_t len, struct doc_no
 			goto out;
 		}
 	}
-	if (doc_json_check_text(name, text, len, err) < 0)
+	if (doc_json_check_text(name, text, start, len, err) < 0)
 		goto out;
 	*out = doc_from_json(obj);
 	rc = 0;

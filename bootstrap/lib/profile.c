@@ -22,13 +22,24 @@ static int is_hex(const char *s, size_t len)
 	return s[len] == '\0';
 }
 
+/* An http(s) URL of printable bytes: no space or control character. */
 static int want_url(struct schema *sc, const struct doc_node *n, const char *what)
 {
+	char got[64];
+	size_t i;
+
 	if (schema_str(sc, n, what) < 0)
 		return -1;
-	if (strncmp(n->text, "https://", 8) != 0 && strncmp(n->text, "http://", 7) != 0)
-		return schema_fail(sc, n, what, "expected an http:// or https:// URL, got '%s'",
-		                   n->text);
+	for (i = 0; i < n->len && (unsigned char)n->text[i] > 0x20 && n->text[i] != 0x7F; i++)
+		;
+	if (i < n->len ||
+	    (strncmp(n->text, "https://", 8) != 0 && strncmp(n->text, "http://", 7) != 0)) {
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(sc, n, what,
+		                   "expected an http:// or https:// URL (no spaces or control "
+		                   "characters), got %s",
+		                   got);
+	}
 	return 0;
 }
 
@@ -88,6 +99,7 @@ static int load_root(struct schema *sc, struct profile *p, const struct doc_node
 	static const char *const keys[] = {"description", "image", "kernel",       "initrd",
 	                                   "cmdline",     "user",  "boot_timeout", NULL};
 	const struct doc_node *n;
+	char got[64];
 
 	if (root->type != DOC_MAP)
 		return schema_map(sc, root, "the profile");
@@ -132,9 +144,10 @@ static int load_root(struct schema *sc, struct profile *p, const struct doc_node
 	if (schema_str(sc, n, "user") < 0)
 		return -1;
 	if (strspn(n->text, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n->len ||
-	    n->text[0] == '-')
-		return schema_fail(sc, n, "user", "expected a user name ([a-z0-9_-]), got '%s'",
-		                   n->text);
+	    n->text[0] == '-') {
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(sc, n, "user", "expected a user name ([a-z0-9_-]), got %s", got);
+	}
 	p->user = xstrdup(n->text);
 	p->boot_timeout = 300;
 	if ((n = doc_map_get(root, "boot_timeout")) &&

@@ -777,3 +777,8 @@ int state_destroy(struct state *st, struct err *err)
 	state_unlock(st);
 	return rc;
 }
+
+char *state_lock_field(const char *record, const char *key, size_t max)
+{
+	return state_info_field(record, key, max);
+}

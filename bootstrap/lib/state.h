@@ -74,4 +74,13 @@ int state_set_vm_uuid(struct state *st, const char *uuid, struct err *err);
  */
 int state_destroy(struct state *st, struct err *err);
 
+/*
+ * The value of "key=" in a lock record (the "pid=...", "command=...",
+ * "since=..." lines its holder writes): the first finished line for key,
+ * if its value is 1 to max printable ASCII bytes; else NULL. Caller owns
+ * it. What state_lock reads to name the holder (exposed for its fuzz
+ * target).
+ */
+char *state_lock_field(const char *record, const char *key, size_t max);
+
 #endif

@@ -123,6 +123,13 @@ static size_t text_char_len(const unsigned char *s, size_t len, int *shown)
 	return n;
 }
 
+size_t text_utf8_len(const char *s, size_t len)
+{
+	int shown;
+
+	return text_char_len((const unsigned char *)s, len, &shown);
+}
+
 char *text_quote(const char *s, size_t len, char *out, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -26,6 +26,13 @@ const char *text_nearest(const char *word, const char *const *cands, size_t n);
 void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsigned *col);
 
 /*
+ * The length in bytes of the UTF-8 character at s[0..len) by RFC 3629
+ * (no overlong form, surrogate or code point past U+10FFFF), 1 for any
+ * ASCII byte, 0 if s does not start with one. len must be at least 1.
+ */
+size_t text_utf8_len(const char *s, size_t len);
+
+/*
  * The one sanitiser for user bytes in messages: s[0..len) (it may hold
  * NUL bytes) as printable text in out (NUL-terminated, at most size
  * bytes). Control characters (C0, DEL, C1), NUL and bytes that are not

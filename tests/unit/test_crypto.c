@@ -353,6 +353,10 @@ static void test_fingerprint_line(void)
 	    {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII51wxu5vjQD79cGxZxDaaO8Q2LaA1EoVkpjxtUxeiSj "
 	     "x\nssh-ed25519 AAAA",
 	     "more than one line"},
+	    /* Found by fuzz_crypto: the type was copied into the message raw. */
+	    {"\x1b[31mssh-ed25519 !!!!", "invalid public key '?[31mssh-ed25519': bad base64"},
+	    {"\x1b]0;x\x07 AAAAC3NzaC1lZDI1NTE5AAAAII51wxu5vjQD79cGxZxDaaO8Q2LaA1EoVkpjxtUxeiSj",
+	     "invalid public key '?]0;x?': the key data is not of that type"},
 	};
 	struct err err;
 	char *fp, *blob_fp;

@@ -1278,6 +1278,97 @@ static void test_json(void)
 	json_fails("[\"a\tb\"]", 7, "t.json:1:4: unescaped control character in a string");
 }
 
+/* JSON: what json-c 0.16 lets through, and the classes of bad input. */
+#define JSON_FAILS(lit, want) json_fails(lit, sizeof(lit) - 1, want)
+static void test_json_edges(void)
+{
+	struct doc_node *n;
+
+	/* A byte-order mark is skipped (RFC 8259, 8.1) and is no character. */
+	n = json1("\xEF\xBB\xBF[1]", strlen("\xEF\xBB\xBF[1]"));
+	ok(n && n->type == DOC_SEQ && n->n == 1 && n->items[0]->i == 1, "BOM skipped");
+	doc_free(n);
+	JSON_FAILS("\xEF\xBB\xBF[1,]", "t.json:1:4: unexpected character");
+	JSON_FAILS("\xEF\xBB\xBF{\"a\": 1, \"a\": 2}",
+	           "t.json:1:10: duplicate key 'a' (first at line 1, column 2)");
+	JSON_FAILS("\xEF\xBB\xBF", "t.json:1:1: unexpected end of data");
+	JSON_FAILS("[1, \xEF\xBB\xBF 2]", "t.json:1:5: invalid utf-8 string");
+
+	/* CR, CR LF and LF each end a line; columns count characters. */
+	JSON_FAILS("{\"a\": 1,\r\"a\": 2}",
+	           "t.json:2:1: duplicate key 'a' (first at line 1, column 2)");
+	JSON_FAILS("{\"a\": 1,\r\n \"a\": 2}",
+	           "t.json:2:2: duplicate key 'a' (first at line 1, column 2)");
+	JSON_FAILS("[1,\r\r 2,]", "t.json:3:4: unexpected character");
+	JSON_FAILS("{\"\xc3\xa9\": 1, \"\xc3\xa9\": 2}",
+	           "t.json:1:10: duplicate key '\xc3\xa9' (first at line 1, column 2)");
+	JSON_FAILS("[\"\xe2\x82\xac\xe2\x82\xac\", 1.]",
+	           "t.json:1:8: '1.' is not a valid JSON number");
+
+	/* A NUL byte, wherever it is, is named. */
+	JSON_FAILS("[\"a\0b\"]",
+	           "t.json:1:4: a NUL byte is not allowed in JSON text (write \\u0000 inside a "
+	           "string)");
+	JSON_FAILS("{\"a\0b\": 1}",
+	           "t.json:1:4: a NUL byte is not allowed in JSON text (write \\u0000 inside a "
+	           "string)");
+	JSON_FAILS("[1,\0 2]",
+	           "t.json:1:4: a NUL byte is not allowed in JSON text (write \\u0000 inside a "
+	           "string)");
+	JSON_FAILS("\0",
+	           "t.json:1:1: a NUL byte is not allowed in JSON text (write \\u0000 inside a "
+	           "string)");
+
+	/* Integers json-c clamps, both ways. */
+	JSON_FAILS("[99999999999999999999]", "t.json:1:2: integer out of range");
+	JSON_FAILS("[-99999999999999999999]", "t.json:1:2: integer out of range");
+	JSON_FAILS("-9223372036854775809", "t.json:1:1: integer out of range");
+	n = json1("[-9223372036854775808, 9223372036854775807, -0]",
+	          strlen("[-9223372036854775808, 9223372036854775807, -0]"));
+	ok(n && n->n == 3 && n->items[0]->i == -9223372036854775807LL - 1 &&
+	       n->items[1]->i == 9223372036854775807LL && n->items[2]->i == 0,
+	   "the int64 limits are in range");
+	doc_free(n);
+	JSON_FAILS("[-1e400]", "t.json:1:2: number out of range");
+
+	/* Number spellings json-c's STRICT still takes. */
+	JSON_FAILS("[-01]", "t.json:1:2: '-01' is not a valid JSON number");
+	JSON_FAILS("[00]", "t.json:1:2: '00' is not a valid JSON number");
+	JSON_FAILS("[1.e5]", "t.json:1:2: '1.e5' is not a valid JSON number");
+	JSON_FAILS("[Infinity]", "t.json:1:2: 'Infinity' is not valid JSON");
+	JSON_FAILS("{\"a\": NaN}", "t.json:1:7: 'NaN' is not valid JSON");
+
+	/* Escapes: keys compare decoded; surrogate pairs decode. */
+	JSON_FAILS("{\"a\\/b\": 1, \"a/b\": 2}",
+	           "t.json:1:13: duplicate key 'a/b' (first at line 1, column 2)");
+	JSON_FAILS("{\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}",
+	           "t.json:1:21: duplicate key '\xf0\x9f\x98\x80' (first at line 1, column 2)");
+	JSON_FAILS("{\"\\u001b[31m\": 1, \"\\u001b[31m\": 2}",
+	           "t.json:1:19: duplicate key '?[31m' (first at line 1, column 2)");
+	n = json1("{\"\\ud83d\\ude00\": \"\\udc00\", \"\\u00e9\": \"\\t\\\"\\\\\"}",
+	          strlen("{\"\\ud83d\\ude00\": \"\\udc00\", \"\\u00e9\": \"\\t\\\"\\\\\"}"));
+	ok(n && n->n == 2 && n->pairs[0].key->len == 4 &&
+	       memcmp(n->pairs[0].key->text, "\xf0\x9f\x98\x80", 4) == 0,
+	   "surrogate pair in a key");
+	ok(n && n->n == 2 && n->pairs[0].value->len == 3 &&
+	       memcmp(n->pairs[0].value->text, "\xef\xbf\xbd", 3) == 0,
+	   "lone low surrogate becomes U+FFFD");
+	ok(n && n->n == 2 && strcmp(n->pairs[1].key->text, "\xc3\xa9") == 0 &&
+	       strcmp(n->pairs[1].value->text, "\t\"\\") == 0,
+	   "escapes decode");
+	doc_free(n);
+
+	/* Control characters and single quotes json-c lets through. */
+	JSON_FAILS("{\"a\x1b\": 1}", "t.json:1:4: unescaped control character in a string");
+	JSON_FAILS("[\"line\nbreak\"]", "t.json:1:7: unescaped control character in a string");
+	JSON_FAILS("{\"a\": 1, 'b\"c': 2}", "t.json:1:10: single quotes are not JSON");
+	/* The earliest problem wins, whatever kind it is. */
+	JSON_FAILS("{\"k\": [1., \"\x01\"], \"k\": 0}",
+	           "t.json:1:8: '1.' is not a valid JSON number");
+	JSON_FAILS("{\"k\": 1, \"k\": [1.]}",
+	           "t.json:1:10: duplicate key 'k' (first at line 1, column 2)");
+}
+
 /* Big JSON: limits and costs. */
 static void test_json_big(void)
 {
@@ -1429,6 +1520,7 @@ int main(void)
 	test_random_strings();
 	test_yaml_round_trip();
 	test_json();
+	test_json_edges();
 	test_json_big();
 	test_emit_json();
 	test_yaml_is_not_json();

@@ -26,6 +26,12 @@ static const char *error_of(const char *text)
 
 int main(void)
 {
+	static const char *const bad_url[][2] = {
+	    {"httpsB//x\\e[31m/", "httpsB//x?[31m/"},
+	    {"https://x/\\e[31m", "https://x/?[31m"},
+	    {"https://x/a b", "https://x/a b"},
+	};
+	size_t i;
 	struct profile *p = NULL;
 	struct stack *st = NULL;
 	struct err err;
@@ -73,9 +79,25 @@ int main(void)
 	    "nothing; use https://, or a literal sha512",
 	    "a digest over plain http is refused");
 	is_str(error_of("image: {url: 'ftp://x/i', sha512: " SHA "}\nuser: a\n"),
-	       "images/t/image.yaml:1:14: image.url: expected an http:// or https:// URL, got "
-	       "'ftp://x/i'",
+	       "images/t/image.yaml:1:14: image.url: expected an http:// or https:// URL (no "
+	       "spaces or control characters), got 'ftp://x/i'",
 	       "url scheme");
+	/* Found by fuzz_profile: user strings reached the message raw. */
+	for (i = 0; i < sizeof(bad_url) / sizeof(bad_url[0]); i++) {
+		char *text =
+		    xasprintf("image: {url: \"%s\", sha512: " SHA "}\nuser: a\n", bad_url[i][0]);
+		char *want =
+		    xasprintf("images/t/image.yaml:1:14: image.url: expected an http:// or "
+		              "https:// URL (no spaces or control characters), got '%s'",
+		              bad_url[i][1]);
+
+		is_str(error_of(text), want, "bad URL %zu refused and quoted", i);
+		free(text);
+		free(want);
+	}
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: \"r\\e]0;x\\a\"\n"),
+	       "images/t/image.yaml:2:7: user: expected a user name ([a-z0-9_-]), got 'r?]0;x?'",
+	       "a bad user name is quoted");
 	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\n"),
 	       "images/t/image.yaml:1:1: 'user' is missing: the user cloud-init gives ftboot's SSH "
 	       "key",
