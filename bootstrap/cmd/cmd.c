@@ -12,15 +12,16 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "fs.h"
 #include "text.h"
 
 #define NOT_YET NULL
 
 const struct cmd_entry cmd_table[] = {
     {"up", cmd_up, "[--until STEP]", "create or converge the VM, cluster, images and manifests",
-     "Bring the stack to its declared state, step by step: fetch, vm, provision,\n"
-     "build, apply, report. Idempotent: with nothing changed it does nothing and\n"
-     "says so. Safe to interrupt and run again.\n",
+     "Bring the stack to its declared state, step by step (the steps are below;\n"
+     "--until STEP stops after one). Idempotent: with nothing changed it does\n"
+     "nothing and says so. Safe to interrupt and run again.\n",
      NEED_STACK | NEED_STATE | NEED_LOCK},
     {"status", cmd_status, "[--json]", "show the VM, node, pods, services and URLs",
      "Show what exists of the stack and where each service answers.\n", NEED_STACK},
@@ -133,6 +134,15 @@ int cmd_ready(struct ctx *ctx, struct err *err)
 	}
 	if ((e->needs & NEED_LOCK) && state_lock(&ctx->state, e->name, err) < 0)
 		return -1;
+	if (e->needs & (NEED_STATE | NEED_LOCK)) {
+		char *path = path_join(ctx->state.dir, "journal");
+
+		rc = journal_open(&ctx->journal, path, err);
+		free(path);
+		if (rc < 0)
+			return -1;
+		ctx->have_journal = 1;
+	}
 	return 0;
 }
 

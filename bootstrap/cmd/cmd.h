@@ -9,6 +9,7 @@
 #define FTBOOT_CMD_H
 
 #include "err.h"
+#include "journal.h"
 #include "stack.h"
 #include "state.h"
 
@@ -25,6 +26,8 @@ struct ctx {
 	struct stack *stack;    /* with NEED_STACK */
 	struct state state;     /* with NEED_STATE */
 	int have_state;
+	struct journal journal; /* with NEED_STATE: the run's, opened with the state */
+	int have_journal;
 	const struct cmd_entry *entry; /* the command being run */
 };
 
@@ -43,7 +46,8 @@ extern const struct cmd_entry cmd_table[];
 /*
  * Set up what ctx->entry needs: load and validate the stack file (-f, or
  * found upward from the current directory), open the state directory,
- * take the lock. Called by each command once its arguments are checked.
+ * take the lock, open the journal (ctx->journal, closed by main). Called
+ * by each command once its arguments are checked.
  */
 int cmd_ready(struct ctx *ctx, struct err *err);
 
@@ -72,6 +76,9 @@ void cmd_print_help(const struct cmd_entry *e);
 
 /* Print the general usage (global options and the command list) to f. */
 void cmd_print_usage(void *f);
+
+/* Print the steps of `up`, each with what it converges (help up). */
+void cmd_up_help(void);
 
 /* Commands. */
 int cmd_render(struct ctx *ctx, int argc, char **argv, struct err *err);

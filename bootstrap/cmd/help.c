@@ -40,6 +40,8 @@ void cmd_print_help(const struct cmd_entry *e)
 	       e->summary);
 	if (e->help[0])
 		printf("\n%s", e->help);
+	if (e->run == cmd_up)
+		cmd_up_help();
 	if (e->run == NULL)
 		printf("\nThis command is not implemented yet.\n");
 }

@@ -9,6 +9,7 @@
 
 int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
 {
+	struct run run = {0};
 	struct vm vm;
 	struct ssh *s = NULL;
 	int status = 0, rc = -1;
@@ -25,9 +26,12 @@ int cmd_ssh(struct ctx *ctx, int argc, char **argv, struct err *err)
 		               argv[1]);
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
-	if (vm_open(&vm, ctx->stack, &ctx->state, NULL, err) < 0)
+	run.stack = ctx->stack;
+	run.state = &ctx->state;
+	run.journal = &ctx->journal;
+	if (vm_open(&vm, &run, err) < 0)
 		goto out;
-	if (vm.journal.n == 0) {
+	if (vm.journal->n == 0) {
 		err_set(err, ERR_FAIL, "stack '%s' has no VM yet; run 'ftboot up --until vm'",
 		        ctx->stack->name);
 		goto out;
