@@ -1,12 +1,12 @@
 /*
  * up: `ftboot up [--until STEP]`: converge the stack, step by step, through
- * the pipeline's table (step.h). A step not built yet stops the run with
- * "not implemented yet" (exit 3).
+ * the pipeline's table (step.h); with -v each step starts with its line
+ * from the table. A step not built yet stops the run with "not
+ * implemented yet" (exit 3).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cmd.h"
 #include "step.h"
@@ -74,6 +74,8 @@ int cmd_up(struct ctx *ctx, int argc, char **argv, struct err *err)
 			free(names);
 			break;
 		}
+		if (ctx->verbose)
+			report_info(&report, "step %s: %s", s->name, s->summary);
 		rc = s->run(&run, err);
 		ui_abort(&u);
 		if (s == last)
