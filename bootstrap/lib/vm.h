@@ -87,8 +87,9 @@ int vm_step_status(struct run *run, struct buf *text, struct doc_node **json, st
 
 /*
  * Register the kinds vm creates (teardown.h): network (kept while another
- * domain uses it), pool (and its directory), volume, domain (stopped
- * gracefully first), all through one libvirt connection, and file.
+ * domain uses it), pool (and its directory), volume, domain (destroyed
+ * and undefined), all through one libvirt connection opened on the first
+ * of them, and file.
  */
 int vm_kinds(struct err *err);
 
