@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "fs.h"
 #include "text.h"
 #include "xmem.h"
 
@@ -28,9 +29,9 @@ const struct cmd_entry cmd_table[] = {
      .run = cmd_up,
      .opts = (const struct cmd_opt[]){{"until", 0, "STEP", "stop after STEP"}, {NULL}},
      .summary = "create or converge the VM, cluster, images and manifests",
-     .help = "Bring the stack to its declared state, step by step: fetch, vm, provision,\n"
-             "build, apply, report. Idempotent: with nothing changed it does nothing and\n"
-             "says so. Safe to interrupt and run again.\n",
+     .help = "Bring the stack to its declared state, step by step (the steps are below;\n"
+             "--until STEP stops after one). Idempotent: with nothing changed it does\n"
+             "nothing and says so. Safe to interrupt and run again.\n",
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "status",
      .run = cmd_status,
@@ -441,6 +442,15 @@ int cmd_ready(struct ctx *ctx, struct err *err)
 	}
 	if ((e->needs & NEED_LOCK) && state_lock(&ctx->state, e->name, err) < 0)
 		return -1;
+	if (e->needs & (NEED_STATE | NEED_LOCK)) {
+		char *path = path_join(ctx->state.dir, "journal");
+
+		rc = journal_open(&ctx->journal, path, err);
+		free(path);
+		if (rc < 0)
+			return -1;
+		ctx->have_journal = 1;
+	}
 	return 0;
 }
 

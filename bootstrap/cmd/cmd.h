@@ -11,6 +11,7 @@
 #define FTBOOT_CMD_H
 
 #include "err.h"
+#include "journal.h"
 #include "stack.h"
 #include "state.h"
 
@@ -27,6 +28,8 @@ struct ctx {
 	struct stack *stack;    /* with NEED_STACK */
 	struct state state;     /* with NEED_STATE */
 	int have_state;
+	struct journal journal; /* with NEED_STATE: the run's, opened with the state */
+	int have_journal;
 	const struct cmd_entry *entry; /* the command being run */
 	/*
 	 * Exit statuses a command may set for main: status on success (0
@@ -96,7 +99,8 @@ extern const struct cmd_entry cmd_table[];
 /*
  * Set up what ctx->entry needs: load and validate the stack file (-f, or
  * found upward from the current directory), open the state directory,
- * take the lock. Called by each command once its arguments are checked.
+ * take the lock, open the journal (ctx->journal, closed by main). Called
+ * by each command once its arguments are checked.
  */
 int cmd_ready(struct ctx *ctx, struct err *err);
 
@@ -151,6 +155,9 @@ void cmd_print_help(const struct cmd_entry *e);
 
 /* Print the general usage (global options and the command list) to f. */
 void cmd_print_usage(void *f);
+
+/* Print the steps of `up`, each with what it converges (help up). */
+void cmd_up_help(void);
 
 /* Commands: each gets its options and arguments parsed and checked. */
 int cmd_render(struct ctx *ctx, const struct cmd_args *args, struct err *err);

@@ -61,6 +61,8 @@ void cmd_print_help(const struct cmd_entry *e)
 	printf("usage: ftboot %s%s%s\n\n%s.\n", e->name, syn[0] ? " " : "", syn, e->summary);
 	if (e->help[0])
 		printf("\n%s", e->help);
+	if (e->run == cmd_up)
+		cmd_up_help();
 	for (o = e->opts; o && o->name; o++)
 		pad |= o->letter != 0;
 	for (o = e->opts; o && o->name; o++) {

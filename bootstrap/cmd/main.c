@@ -74,6 +74,8 @@ int main(int argc, char **argv)
 		else
 			fprintf(stderr, "ftboot: %s\n", err.msg);
 	}
+	if (ctx.have_journal)
+		journal_close(&ctx.journal);
 	if (ctx.have_state)
 		state_close(&ctx.state);
 	stack_free(ctx.stack);

@@ -15,6 +15,7 @@
 
 int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
+	struct run run = {0};
 	struct vm vm;
 	struct ssh *s = NULL;
 	char *command = NULL;
@@ -36,9 +37,12 @@ int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		               text_quote(args->argv[0], strlen(args->argv[0]), q, sizeof(q)));
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
-	if (vm_open(&vm, ctx->stack, &ctx->state, NULL, err) < 0)
+	run.stack = ctx->stack;
+	run.state = &ctx->state;
+	run.journal = &ctx->journal;
+	if (vm_open(&vm, &run, err) < 0)
 		goto out;
-	if (vm.journal.n == 0) {
+	if (vm.journal->n == 0) {
 		err_set(err, ERR_FAIL, "stack '%s' has no VM yet; run 'ftboot up --until vm'",
 		        ctx->stack->name);
 		goto out;

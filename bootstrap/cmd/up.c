@@ -1,53 +1,75 @@
 /*
- * up: `ftboot up [--until STEP]`: converge the stack, step by step.
- * Built so far: the VM (keys, image, network, pool, disk, seed, domain,
- * lease, SSH). The steps after it answer "not implemented yet".
+ * up: `ftboot up [--until STEP]`: converge the stack, step by step, through
+ * the pipeline's table (step.h); with -v each step starts with its line
+ * from the table. A step not built yet stops the run with "not
+ * implemented yet" (exit 3).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "step.h"
+#include "text.h"
 #include "ui.h"
-#include "vm.h"
 
-static const char *const steps[] = {"vm", "provision", "build", "apply", NULL};
+void cmd_up_help(void)
+{
+	const struct step *s;
+
+	printf("\nSteps, in order:\n");
+	for (s = step_table; s->name; s++)
+		printf("  %-10s %s%s\n", s->name, s->summary, s->run ? "" : " (not built yet)");
+}
 
 int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
 	struct ui u = {0};
-	struct vm_hooks hooks;
-	struct vm vm;
+	struct report report;
+	struct run run = {0};
+	const struct step *s, *last = NULL;
 	const char *until = cmd_args_get(args, "until");
-	int i, rc = -1;
+	char *names, q[80];
+	int rc = 0;
 
-	if (until) {
-		for (i = 0; steps[i] && strcmp(steps[i], until) != 0; i++)
-			;
-		if (steps[i] == NULL)
-			return err_set(err, ERR_USAGE,
-			               "no step '%s'; the steps are vm, provision, build, apply",
-			               until);
+	if (until && (last = step_find(until)) == NULL) {
+		names = step_names(NULL, 0);
+		err_set(err, ERR_USAGE, "no step '%s'; the steps are %s",
+		        text_quote(until, strlen(until), q, sizeof(q)), names);
+		free(names);
+		return -1;
 	}
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
 	u.quiet = ctx->quiet;
-	ui_hooks(&u, &hooks);
-	if (vm_open(&vm, ctx->stack, &ctx->state, &hooks, err) < 0)
-		goto out;
-	rc = vm_up(&vm, err);
-	ui_abort(&u);
-	if (rc < 0)
-		goto out;
-	if (!ctx->quiet)
-		fprintf(stderr, "vm '%s' is up at %s (ftboot ssh opens a shell)\n", vm.dom, vm.ip);
-	if (until == NULL || strcmp(until, "vm") != 0) {
-		rc = err_set(err, ERR_NOTIMPL,
-		             "the VM is up; the next steps (provision, build, apply) are not "
-		             "implemented yet (stop after the VM with: ftboot up --until vm)");
-		goto out;
+	ui_report(&u, &report);
+	run.stack = ctx->stack;
+	run.state = &ctx->state;
+	run.journal = &ctx->journal;
+	run.report = &report;
+	run.until = until;
+	run.verbose = ctx->verbose;
+	for (s = step_table; s->name && rc == 0; s++) {
+		if (s->run == NULL) {
+			names = step_names(s, 0);
+			if (s == step_table)
+				rc = err_set(err, ERR_NOTIMPL,
+				             "the steps (%s) are not implemented yet", names);
+			else
+				rc = err_set(
+				    err, ERR_NOTIMPL,
+				    "step '%s' is done; the next steps (%s) are not implemented "
+				    "yet (stop after it with: ftboot up --until %s)",
+				    s[-1].name, names, s[-1].name);
+			free(names);
+			break;
+		}
+		if (ctx->verbose)
+			report_info(&report, "step %s: %s", s->name, s->summary);
+		rc = s->run(&run, err);
+		ui_abort(&u);
+		if (s == last)
+			break;
 	}
-	rc = 0;
-out:
-	vm_close(&vm);
 	return rc;
 }

@@ -19,6 +19,11 @@
  * never ends up in the middle. Every other malformed line is an error.
  * Writers are expected to hold the stack's lock (state_lock).
  *
+ * detail is fields, "key=value" apart by one space, each value with ' '
+ * and '%' written %20 and %25 (journal_record, journal_get). A detail
+ * that is not fields is a bare value from before fields existed, read by
+ * journal_get as its kind's field of that time.
+ *
  * Each record written passes the test point "journal:add:KIND:NAME" or
  * "journal:remove:KIND:NAME" (failpoint.h) once it is durable, where NAME
  * is the last '/' component of the resource's name: a file is journaled
@@ -440,6 +445,123 @@ int journal_remove(struct journal *j, const char *kind, const char *name, struct
 out:
 	buf_release(&line);
 	return rc;
+}
+
+int journal_record(struct journal *j, const char *kind, const char *name, const char *const *kv,
+                   struct err *err)
+{
+	struct buf d = BUF_INIT(JOURNAL_DETAIL_MAX + 1);
+	char why[512];
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; kv && kv[i]; i += 2) {
+		const char *v = kv[i + 1];
+
+		if (journal_check_kind(kv[i], strlen(kv[i]), why, sizeof(why)) < 0) {
+			err_set(err, ERR_FAIL, "journal '%s': cannot record %s '%s': field key: %s",
+			        j->path, kind, name, why);
+			goto out;
+		}
+		if (v == NULL) {
+			err_set(err, ERR_FAIL,
+			        "journal '%s': cannot record %s '%s': field '%s' has no value",
+			        j->path, kind, name, kv[i]);
+			goto out;
+		}
+		buf_addf(&d, "%s%s=", i ? " " : "", kv[i]);
+		for (; *v; v++) {
+			if (*v == ' ' || *v == '%')
+				buf_addf(&d, "%%%02X", (unsigned char)*v);
+			else
+				buf_addch(&d, *v);
+		}
+	}
+	if (d.len > JOURNAL_DETAIL_MAX) {
+		err_set(err, ERR_FAIL,
+		        "journal '%s': cannot record %s '%s': its fields are more than %u bytes",
+		        j->path, kind, name, JOURNAL_DETAIL_MAX);
+		goto out;
+	}
+	rc = journal_add(j, kind, name, buf_cstr(&d), err);
+out:
+	buf_release(&d);
+	return rc;
+}
+
+/* The field a bare detail of an older journal meant, by kind. */
+static const char *journal_legacy_key(const char *kind)
+{
+	static const char *const map[][2] = {
+	    {"network", "cidr"}, {"pool", "dir"}, {"volume", "pool"}, {"domain", "accel"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], kind) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* 1 if detail is fields: "key=value" words apart by one space. */
+static int journal_is_fields(const char *d)
+{
+	char why[8];
+
+	while (*d) {
+		size_t w = strcspn(d, " "), k = strcspn(d, "= ");
+
+		if (k >= w || journal_check_kind(d, k, why, sizeof(why)) < 0)
+			return 0;
+		d += w;
+		if (*d == ' ' && *++d == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+char *journal_get(const struct journal_entry *e, const char *key)
+{
+	const char *d = e->detail, *legacy;
+	size_t klen = strlen(key);
+
+	if (!journal_is_fields(d)) {
+		legacy = journal_legacy_key(e->kind);
+		return legacy && strcmp(legacy, key) == 0 ? xstrdup(d) : NULL;
+	}
+	while (*d) {
+		size_t w = strcspn(d, " ");
+
+		if (w > klen && memcmp(d, key, klen) == 0 && d[klen] == '=') {
+			struct buf v = BUF_INIT(JOURNAL_DETAIL_MAX + 1);
+			const char *p;
+
+			for (p = d + klen + 1; p < d + w; p++) {
+				if (*p == '%' && p + 2 < d + w && hexval(p[1]) >= 0 &&
+				    hexval(p[2]) >= 0) {
+					buf_addch(&v, (char)(hexval(p[1]) * 16 + hexval(p[2])));
+					p += 2;
+				} else {
+					buf_addch(&v, *p);
+				}
+			}
+			return buf_detach(&v, NULL);
+		}
+		d += w;
+		if (*d == ' ')
+			d++;
+	}
+	return NULL;
 }
 
 const struct journal_entry *journal_find(const struct journal *j, const char *kind,

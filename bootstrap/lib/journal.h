@@ -6,6 +6,26 @@
  * The file is append-only lines; a torn last line (a crash mid-write) is
  * ignored. Replaying it gives the live set: added and not yet removed, in
  * the order first added.
+ *
+ * An entry names any kind of resource: kind says which module removes it
+ * (teardown.h), name is unique within the kind, and detail holds what the
+ * remover needs as fields "key=value key=value" (journal_record builds
+ * it, journal_get reads one field). The kinds so far and their fields:
+ *
+ *	network  NAME              cidr        (a libvirt network)
+ *	pool     NAME              dir         (a libvirt storage pool)
+ *	volume   NAME              pool        (a volume in that pool)
+ *	domain   NAME              accel       (a libvirt domain)
+ *	file     PATH              -           (a file ftboot wrote)
+ *
+ * and the shape the next modules follow: an image in an engine ("image",
+ * name REPO:TAG, fields engine and id), a Kubernetes object ("kube",
+ * name CLUSTER/GROUP/VERSION/KIND/NAMESPACE/NAME, fields cluster, group,
+ * version, kind, namespace, name; group "" for the core group).
+ *
+ * A journal written before fields existed holds one bare value as the
+ * detail ("10.11.12.0/24"); it loads as it is, and journal_get reads it
+ * as the field its kind had then (the table above).
  */
 #ifndef FTBOOT_JOURNAL_H
 #define FTBOOT_JOURNAL_H
@@ -17,7 +37,7 @@
 struct journal_entry {
 	char *kind;   /* "network", "volume", "domain" ... [a-z0-9-]+ */
 	char *name;   /* the resource's name: printable, no tab or newline */
-	char *detail; /* free text for the resource (may be ""), no newline */
+	char *detail; /* fields "key=value ..." (journal_get), may be "", no newline */
 };
 
 struct journal {
@@ -35,6 +55,22 @@ int journal_open(struct journal *j, const char *path, struct err *err);
  */
 int journal_add(struct journal *j, const char *kind, const char *name, const char *detail,
                 struct err *err);
+
+/*
+ * journal_add with the detail made of fields: kv is NULL or
+ * {"key", "value", ..., NULL}; keys are 1 to 32 characters of a-z, 0-9
+ * and '-', values any text without control characters (a space or '%'
+ * is kept as %20, %25).
+ */
+int journal_record(struct journal *j, const char *kind, const char *name, const char *const *kv,
+                   struct err *err);
+
+/*
+ * The value of field key of e, as a new string the caller frees; NULL
+ * when e has no such field (or its detail is not fields and not the
+ * bare value of an older journal).
+ */
+char *journal_get(const struct journal_entry *e, const char *key);
 
 /* Record that kind/name is gone. Removing an absent entry is fine. */
 int journal_remove(struct journal *j, const char *kind, const char *name, struct err *err);

@@ -51,6 +51,15 @@ static void ui_warn(void *ctx, const char *msg)
 	}
 }
 
+static void ui_info(void *ctx, const char *msg)
+{
+	struct ui *u = ctx;
+
+	ui_abort(u);
+	if (!u->quiet)
+		fprintf(stderr, "%s\n", msg);
+}
+
 static void ui_download_begin(void *ctx, const char *label)
 {
 	struct ui *u = ctx;
@@ -76,15 +85,16 @@ static void ui_download_end(void *ctx, int ok)
 		progress_end(&u->progress, ok);
 }
 
-void ui_hooks(struct ui *u, struct vm_hooks *hooks)
+void ui_report(struct ui *u, struct report *r)
 {
-	hooks->ctx = u;
-	hooks->step = ui_step;
-	hooks->done = ui_done;
-	hooks->warn = ui_warn;
-	hooks->download_begin = ui_download_begin;
-	hooks->download_progress = ui_download_progress;
-	hooks->download_end = ui_download_end;
+	r->ctx = u;
+	r->step = ui_step;
+	r->done = ui_done;
+	r->warn = ui_warn;
+	r->info = ui_info;
+	r->download_begin = ui_download_begin;
+	r->download_progress = ui_download_progress;
+	r->download_end = ui_download_end;
 }
 
 void ui_abort(struct ui *u)

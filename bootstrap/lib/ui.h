@@ -2,7 +2,7 @@
  * ui: how commands tell the user what is happening, on stderr: one line
  * per step ("network 'ftboot-ft' … created (0.4 s)"), warnings, and
  * download progress (progress.h). -q keeps only errors. Implements
- * struct vm_hooks.
+ * struct report (report.h), the interface every step reports through.
  */
 #ifndef FTBOOT_UI_H
 #define FTBOOT_UI_H
@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "progress.h"
-#include "vm.h"
+#include "report.h"
 
 struct ui {
 	int quiet;
@@ -20,8 +20,8 @@ struct ui {
 	struct progress progress;
 };
 
-/* Hooks that print through u. */
-void ui_hooks(struct ui *u, struct vm_hooks *hooks);
+/* A report that prints through u. */
+void ui_report(struct ui *u, struct report *r);
 
 /* End an open step line before an error is printed. */
 void ui_abort(struct ui *u);

@@ -1,6 +1,7 @@
 /*
- * vm: bring the stack's VM up through libvirt and reach it over SSH, or
- * take it all down again, following the journal.
+ * vm: bring the stack's VM up through libvirt and reach it over SSH (the
+ * pipeline's step "vm"), and the removers of the kinds it creates, which
+ * `down` calls through the teardown registry.
  *
  * Order of `up`: keys, base image (and kernel/initrd), network, pool,
  * disk, seed, domain, DHCP lease, SSH. Each step looks at what exists
@@ -26,6 +27,7 @@
 #include "iso.h"
 #include "kvm.h"
 #include "render.h"
+#include "teardown.h"
 #include "tmpl.h"
 #include "vm.h"
 #include "xmem.h"
@@ -59,20 +61,17 @@ __attribute__((format(printf, 2, 3))) static void step(struct vm *vm, const char
 	while (n > 0 && vm->step[n - 1] == '-')
 		n--;
 	vm->step[n] = '\0';
-	if (vm->hooks && vm->hooks->step) {
-		va_start(ap, fmt);
-		vsnprintf(what, sizeof(what), fmt, ap);
-		va_end(ap);
-		vm->hooks->step(vm->hooks->ctx, what);
-	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	report_step(vm->report, "%s", what);
 	failpoint("step:%s:start", vm->step);
 }
 
 /* The step ends well: report it, then pass "step:WORD:end". */
 static void done(struct vm *vm, const char *how)
 {
-	if (vm->hooks && vm->hooks->done)
-		vm->hooks->done(vm->hooks->ctx, how);
+	report_done(vm->report, how);
 	failpoint("step:%s:end", vm->step);
 }
 
@@ -81,12 +80,10 @@ __attribute__((format(printf, 2, 3))) static void warn(struct vm *vm, const char
 	char msg[1024];
 	va_list ap;
 
-	if (vm->hooks == NULL || vm->hooks->warn == NULL)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vm->hooks->warn(vm->hooks->ctx, msg);
+	report_warn(vm->report, "%s", msg);
 }
 
 static double now(void)
@@ -137,17 +134,18 @@ static char *bridge_name(const char *stack)
 	return xasprintf("ftbr-%.6s%.4s", stack, hex);
 }
 
-int vm_open(struct vm *vm, const struct stack *stack, struct state *st,
-            const struct vm_hooks *hooks, struct err *err)
+int vm_open(struct vm *vm, struct run *run, struct err *err)
 {
 	const char *pool_env = getenv("FTBOOT_POOL_DIR");
-	char *journal;
-	int rc;
+	const struct stack *stack = run->stack;
+	struct state *st = run->state;
 
 	memset(vm, 0, sizeof(*vm));
+	vm->run = run;
 	vm->stack = stack;
 	vm->state = st;
-	vm->hooks = hooks;
+	vm->report = run->report;
+	vm->journal = run->journal;
 	vm->net = xstrdup(stack->vm.network);
 	vm->bridge = bridge_name(stack->name);
 	vm->pool = xasprintf("ftboot-%s", stack->name);
@@ -162,12 +160,7 @@ int vm_open(struct vm *vm, const struct stack *stack, struct state *st,
 	vm->console_log = path_join(st->dir, "console.log");
 	vm->key_file = path_join(st->dir, "ssh/id_ed25519");
 	ipv4_format(stack->vm.address, vm->ip);
-	if (vm_cache_dir(&vm->cache_dir, err) < 0)
-		return -1;
-	journal = path_join(st->dir, "journal");
-	rc = journal_open(&vm->journal, journal, err);
-	free(journal);
-	return rc;
+	return vm_cache_dir(&vm->cache_dir, err);
 }
 
 static int open_virt(struct vm *vm, struct err *err)
@@ -297,12 +290,12 @@ static int fetch(struct vm *vm, const struct profile_artifact *a, const char *wh
 	name = xasprintf("images/%.16s-%s", hex, path_base(a->url));
 	*path = path_join(vm->cache_dir, name);
 	label = xasprintf("downloading %s %s", vm->profile->name, what);
-	if (vm->hooks && vm->hooks->download_begin)
-		vm->hooks->download_begin(vm->hooks->ctx, label);
-	rc = http_download(a->url, *path, hex, vm->hooks ? vm->hooks->download_progress : NULL,
-	                   vm->hooks ? vm->hooks->ctx : NULL, err);
-	if (vm->hooks && vm->hooks->download_end)
-		vm->hooks->download_end(vm->hooks->ctx, rc == 0);
+	if (vm->report && vm->report->download_begin)
+		vm->report->download_begin(vm->report->ctx, label);
+	rc = http_download(a->url, *path, hex, vm->report ? vm->report->download_progress : NULL,
+	                   vm->report ? vm->report->ctx : NULL, err);
+	if (vm->report && vm->report->download_end)
+		vm->report->download_end(vm->report->ctx, rc == 0);
 	if (rc < 0) {
 		free(*path);
 		*path = NULL;
@@ -382,9 +375,9 @@ static const char *placed_other(struct vm *vm, const char *prefix, const char *d
 	size_t i, n = strlen(prefix);
 	const char *name;
 
-	for (i = 0; i < vm->journal.n; i++) {
-		name = vm->journal.v[i].name;
-		if (strcmp(vm->journal.v[i].kind, "file") == 0 && strncmp(name, prefix, n) == 0 &&
+	for (i = 0; i < vm->journal->n; i++) {
+		name = vm->journal->v[i].name;
+		if (strcmp(vm->journal->v[i].kind, "file") == 0 && strncmp(name, prefix, n) == 0 &&
 		    strchr("-.", name[n]) && strcmp(name, dst) != 0 && fs_exists(name))
 			return name;
 	}
@@ -422,11 +415,11 @@ static int place(struct vm *vm, const char *src, const char *hex, const char *wh
 		    vm->dom, what, was, vm->profile->path, hex, what);
 		goto out;
 	}
-	if (fs_exists(*dst) && journal_find(&vm->journal, "file", *dst)) {
+	if (fs_exists(*dst) && journal_find(vm->journal, "file", *dst)) {
 		rc = 0;
 		goto out;
 	}
-	if (journal_add(&vm->journal, "file", *dst, "", err) < 0)
+	if (journal_record(vm->journal, "file", *dst, NULL, err) < 0)
 		goto out;
 	rc = place_copy(src, *dst, err);
 out:
@@ -460,7 +453,7 @@ static int ensure_network(struct vm *vm, struct err *err)
 	step(vm, "network '%s'", vm->net);
 	stack_owner(vm, &spec.owner, owner_dir);
 	/* not in the journal: adopted if its metadata says it is ours */
-	if (!journal_find(&vm->journal, "network", vm->net)) {
+	if (!journal_find(vm->journal, "network", vm->net)) {
 		if (virt_net_owner(vm->virt, vm->net, &spec.owner, &own, &other, err) < 0)
 			return -1;
 		if (own == VIRT_OWN_NONE || own == VIRT_OWN_OTHER) {
@@ -491,7 +484,8 @@ static int ensure_network(struct vm *vm, struct err *err)
 	spec.host_mac = vm->mac;
 	spec.host_addr = s->address;
 	spec.host_name = vm->stack->name;
-	if (journal_add(&vm->journal, "network", vm->net, ipv4_format(s->net, cidr), err) < 0 ||
+	if (journal_record(vm->journal, "network", vm->net,
+	                   (const char *[]){"cidr", ipv4_format(s->net, cidr), NULL}, err) < 0 ||
 	    virt_net_ensure(vm->virt, &spec, &created, err) < 0)
 		return -1;
 	done(vm, created ? "created" : own == VIRT_OWN_SELF ? "adopted" : "exists");
@@ -501,7 +495,8 @@ static int ensure_network(struct vm *vm, struct err *err)
 static int ensure_pool(struct vm *vm, struct err *err)
 {
 	step(vm, "storage pool '%s'", vm->pool);
-	if (journal_add(&vm->journal, "pool", vm->pool, vm->pool_dir, err) < 0 ||
+	if (journal_record(vm->journal, "pool", vm->pool,
+	                   (const char *[]){"dir", vm->pool_dir, NULL}, err) < 0 ||
 	    fs_mkdirs(vm->pool_dir, 0711, err) < 0 ||
 	    virt_pool_ensure(vm->virt, vm->pool, vm->pool_dir, err) < 0)
 		return -1;
@@ -644,7 +639,8 @@ static int ensure_seed(struct vm *vm, const struct vm_seed_keys *keys, char **pa
 	}
 	if (vm_seed(vm, keys, &iso, err) < 0)
 		goto out;
-	if (journal_add(&vm->journal, "volume", name, vm->pool, err) < 0 ||
+	if (journal_record(vm->journal, "volume", name, (const char *[]){"pool", vm->pool, NULL},
+	                   err) < 0 ||
 	    virt_vol_delete(vm->virt, vm->pool, name, err) < 0 ||
 	    virt_vol_upload(vm->virt, vm->pool, name, iso.data, iso.len, path, err) < 0)
 		goto out;
@@ -674,8 +670,10 @@ static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *e
 	char why[512] = "";
 	double t0, took;
 
-	if (journal_add(&vm->journal, "domain", vm->dom,
-	                spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", err) < 0)
+	if (journal_record(
+	        vm->journal, "domain", vm->dom,
+	        (const char *[]){"accel", spec->accel == VIRT_ACCEL_KVM ? "kvm" : "tcg", NULL},
+	        err) < 0)
 		return -1;
 	/* Said before the define, which is then slow: not a silent minute. */
 	if (uri_local(vm->stack->vm.uri) && !kvm_shared(KVM_DEV, why, sizeof(why)))
@@ -762,7 +760,8 @@ static int adopt_domain(struct vm *vm, const struct virt_dom_spec *spec, struct 
 		free(other);
 		return -1;
 	}
-	if (journal_add(&vm->journal, "domain", vm->dom, "adopted", err) < 0 ||
+	if (journal_record(vm->journal, "domain", vm->dom, (const char *[]){"adopted", "yes", NULL},
+	                   err) < 0 ||
 	    (spec->uuid && strcmp(uuid, spec->uuid) != 0 &&
 	     state_set_vm_uuid(vm->state, uuid, err) < 0))
 		return -1;
@@ -778,7 +777,7 @@ static int adopt_domain(struct vm *vm, const struct virt_dom_spec *spec, struct 
  */
 static int ensure_domain(struct vm *vm, struct virt_dom_spec *spec, struct err *err)
 {
-	const struct journal_entry *je = journal_find(&vm->journal, "domain", vm->dom);
+	const struct journal_entry *je = journal_find(vm->journal, "domain", vm->dom);
 	enum virt_dom_state state;
 	char why[256] = "";
 	long before;
@@ -919,7 +918,8 @@ int vm_up(struct vm *vm, struct err *err)
 		goto out;
 	name = xasprintf("%s-disk.qcow2", vm->dom);
 	/* Kept as it is when it exists on the same base: the VM's disk survives. */
-	if (journal_add(&vm->journal, "volume", name, vm->pool, err) < 0 ||
+	if (journal_record(vm->journal, "volume", name, (const char *[]){"pool", vm->pool, NULL},
+	                   err) < 0 ||
 	    virt_vol_create_overlay(vm->virt, vm->pool, name, base, vm->profile->image.format,
 	                            vm->stack->vm.disk, &disk, err) < 0)
 		goto out;
@@ -977,71 +977,156 @@ out:
 	return rc;
 }
 
-/* Remove one journaled resource; absent is fine. */
-static int remove_entry(struct vm *vm, const struct journal_entry *e, struct err *err)
+/*
+ * The removers of vm's kinds (teardown.h). A volume names its pool and a
+ * pool its directory in their fields (journal.h); an entry without them
+ * (a hand-edited journal) is an error that says so.
+ */
+static int need_field(const struct journal_entry *e, const char *key, char **out, struct err *err)
+{
+	*out = journal_get(e, key);
+	if (*out == NULL)
+		return err_set(err, ERR_FAIL,
+		               "the journal's record of %s '%s' has no field '%s'; remove the %s "
+		               "by hand and then its lines from the journal",
+		               e->kind, e->name, key, e->kind);
+	return 0;
+}
+
+static int rm_domain(struct run *run, void *virt, const struct journal_entry *e, struct err *err)
+{
+	(void)run;
+	return virt_dom_remove(virt, e->name, err);
+}
+
+static int rm_volume(struct run *run, void *virt, const struct journal_entry *e, struct err *err)
+{
+	char *pool;
+	int rc;
+
+	(void)run;
+	if (need_field(e, "pool", &pool, err) < 0)
+		return -1;
+	rc = virt_vol_delete(virt, pool, e->name, err);
+	free(pool);
+	return rc;
+}
+
+static int rm_pool(struct run *run, void *virt, const struct journal_entry *e, struct err *err)
+{
+	char *dir;
+	int rc = -1;
+
+	(void)run;
+	if (need_field(e, "dir", &dir, err) < 0)
+		return -1;
+	if (virt_pool_remove(virt, e->name, err) < 0)
+		goto out;
+	if (rmdir(dir) < 0 && errno != ENOENT) {
+		err_sys(err, errno, "cannot remove the pool directory '%s'", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/* The network only once no other domain uses it: kept (and said) otherwise. */
+static int rm_network(struct run *run, void *virt, const struct journal_entry *e, struct err *err)
 {
 	char **users = NULL;
 	size_t n = 0;
 
-	if (strcmp(e->kind, "domain") == 0)
-		return virt_dom_remove(vm->virt, e->name, err);
-	if (strcmp(e->kind, "volume") == 0)
-		return virt_vol_delete(vm->virt, e->detail, e->name, err);
-	if (strcmp(e->kind, "file") == 0) {
-		if (unlink(e->name) < 0 && errno != ENOENT)
-			return err_sys(err, errno, "cannot remove '%s'", e->name);
-		return 0;
-	}
-	if (strcmp(e->kind, "pool") == 0) {
-		if (virt_pool_remove(vm->virt, e->name, err) < 0)
-			return -1;
-		if (rmdir(e->detail) < 0 && errno != ENOENT)
-			return err_sys(err, errno, "cannot remove the pool directory '%s'",
-			               e->detail);
-		return 0;
-	}
-	if (strcmp(e->kind, "network") == 0) {
-		if (virt_dom_uses_network(vm->virt, e->name, &users, &n, err) < 0)
-			return -1;
-		if (n > 0) {
-			warn(vm, "network '%s' is kept: domain '%s' still uses it", e->name,
-			     users[0]);
-			virt_strv_free(users);
-			return 0;
-		}
+	if (virt_dom_uses_network(virt, e->name, &users, &n, err) < 0)
+		return -1;
+	if (n > 0) {
+		report_warn(run->report, "network '%s' is kept: domain '%s' still uses it", e->name,
+		            users[0]);
 		virt_strv_free(users);
-		return virt_net_remove(vm->virt, e->name, err);
+		return 0;
 	}
-	return err_set(err, ERR_FAIL, "journal: unknown resource kind '%s' ('%s')", e->kind,
-	               e->name);
+	virt_strv_free(users);
+	return virt_net_remove(virt, e->name, err);
 }
 
-int vm_down(struct vm *vm, struct err *err)
+static int libvirt_open(struct run *run, void **handle, struct err *err)
+{
+	struct virt *v = NULL;
+
+	if (virt_open(run->stack->vm.uri, &v, err) < 0)
+		return -1;
+	*handle = v;
+	return 0;
+}
+
+static void libvirt_close(void *handle)
+{
+	virt_close(handle);
+}
+
+static const struct teardown_backend libvirt_backend = {"libvirt", libvirt_open, libvirt_close};
+static const struct teardown_kind kinds[] = {
+    {"network", &libvirt_backend, rm_network},
+    {"pool", &libvirt_backend, rm_pool},
+    {"volume", &libvirt_backend, rm_volume},
+    {"domain", &libvirt_backend, rm_domain},
+};
+
+int vm_kinds(struct err *err)
 {
 	size_t i;
 
-	if (vm->journal.n == 0)
-		return 0;
-	if (open_virt(vm, err) < 0)
-		return err_wrap(err, "cannot remove the %zu resources the journal records",
-		                vm->journal.n);
-	for (i = vm->journal.n; i-- > 0;) {
-		/* Copy: journal_remove may move the entries. */
-		struct journal_entry e = vm->journal.v[i];
-		char *kind = xstrdup(e.kind), *name = xstrdup(e.name);
-		int rc;
-
-		step(vm, "removing %s '%s'", kind, name);
-		rc = remove_entry(vm, &e, err);
-		if (rc == 0)
-			rc = journal_remove(&vm->journal, kind, name, err);
-		free(kind);
-		free(name);
-		if (rc < 0)
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (teardown_register(&kinds[i], err) < 0)
 			return -1;
-		done(vm, "done");
+	return teardown_register(&teardown_file, err);
+}
+
+int vm_step(struct run *run, struct err *err)
+{
+	struct vm vm;
+	int rc = -1;
+
+	if (vm_open(&vm, run, err) < 0)
+		goto out;
+	if (vm_up(&vm, err) < 0)
+		goto out;
+	report_info(run->report, "vm '%s' is up at %s (ftboot ssh opens a shell)", vm.dom, vm.ip);
+	rc = 0;
+out:
+	vm_close(&vm);
+	return rc;
+}
+
+int vm_step_status(struct run *run, struct buf *text, struct doc_node **json, struct err *err)
+{
+	struct vm_status s;
+	struct vm vm;
+	char cidr[IPV4_STRLEN];
+	int rc = -1;
+
+	*json = NULL;
+	if (vm_open(&vm, run, err) < 0 || vm_status(&vm, &s, err) < 0)
+		goto out;
+	if (s.resources == 0) {
+		buf_addstr(text, "vm         not created (ftboot up creates it)\n");
+		*json = doc_new(DOC_NULL);
+		rc = 0;
+		goto out;
 	}
-	return 0;
+	buf_addf(text, "vm         %s, %s\n", vm.dom, virt_dom_state_name(s.state));
+	buf_addf(text, "address    %s\n", s.ip[0] ? s.ip : "-");
+	buf_addf(text, "network    %s, %s/%u\n", vm.net, ipv4_format(vm.stack->vm.net, cidr),
+	         vm.stack->vm.prefix);
+	*json = doc_new(DOC_MAP);
+	doc_map_set(*json, "name", doc_new_str(vm.dom));
+	doc_map_set(*json, "state", doc_new_str(virt_dom_state_name(s.state)));
+	doc_map_set(*json, "address", s.ip[0] ? doc_new_str(s.ip) : doc_new(DOC_NULL));
+	rc = 0;
+out:
+	vm_close(&vm);
+	return rc;
 }
 
 int vm_status(struct vm *vm, struct vm_status *out, struct err *err)
@@ -1050,9 +1135,9 @@ int vm_status(struct vm *vm, struct vm_status *out, struct err *err)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->resources = vm->journal.n;
+	out->resources = vm->journal->n;
 	out->state = VIRT_DOM_ABSENT;
-	if (vm->journal.n == 0)
+	if (vm->journal->n == 0)
 		return 0;
 	if (open_virt(vm, err) < 0 || virt_dom_state(vm->virt, vm->dom, &out->state, err) < 0)
 		return -1;
@@ -1152,7 +1237,6 @@ void vm_console_tail(const struct vm *vm, int lines, struct err *err)
 void vm_close(struct vm *vm)
 {
 	virt_close(vm->virt);
-	journal_close(&vm->journal);
 	profile_free(vm->profile);
 	free(vm->net);
 	free(vm->bridge);

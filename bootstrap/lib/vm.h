@@ -4,44 +4,34 @@
  * and its removal. Every resource is recorded in the journal before it
  * is created, so `down` and a re-run after a crash know what may exist.
  *
- * Library code: it prints nothing. Steps and downloads are reported
- * through struct vm_hooks, which the command layer fills.
+ * The pipeline's "vm" step (step.h) and the removers of the kinds it
+ * creates (teardown.h). Library code: it prints nothing; steps and
+ * downloads are reported through the run's struct report.
  */
 #ifndef FTBOOT_VM_H
 #define FTBOOT_VM_H
 
 #include "buf.h"
+#include "doc.h"
 #include "err.h"
 #include "ipv4.h"
 #include "journal.h"
 #include "profile.h"
+#include "step.h"
 #include "ssh.h"
 #include "stack.h"
 #include "state.h"
 #include "virt.h"
 
-struct vm_hooks {
-	void *ctx;
-	/* A step starts ("creating network 'ftboot-ft'") ... */
-	void (*step)(void *ctx, const char *what);
-	/* ... and ends well, with a word on how ("done", "exists", "cached"). */
-	void (*done)(void *ctx, const char *how);
-	/* Something the user should know that is not an error. */
-	void (*warn)(void *ctx, const char *msg);
-	/* A download starts, goes on, ends. */
-	void (*download_begin)(void *ctx, const char *label);
-	void (*download_progress)(void *ctx, unsigned long long done, unsigned long long total);
-	void (*download_end)(void *ctx, int ok);
-};
-
 struct vm {
+	struct run *run; /* borrowed, as are the next four (from it) */
 	const struct stack *stack;
 	struct state *state;
-	const struct vm_hooks *hooks;
+	const struct report *report;
+	struct journal *journal;
 	struct profile *profile; /* loaded by vm_up */
-	struct journal journal;
-	struct virt *virt; /* opened on first need */
-	char *net;         /* libvirt network */
+	struct virt *virt;       /* opened on first need */
+	char *net;               /* libvirt network */
 	char *bridge;
 	char *pool;
 	char *pool_dir;
@@ -59,11 +49,10 @@ struct vm {
 int vm_cache_dir(char **out, struct err *err);
 
 /*
- * Prepare vm for stack (whose state st is open and locked): names, paths,
- * the journal. Opens nothing else yet. hooks may be NULL.
+ * Prepare vm for run's stack (whose state is open, and locked to change
+ * anything): names and paths. Opens nothing yet; the journal is the run's.
  */
-int vm_open(struct vm *vm, const struct stack *stack, struct state *st,
-            const struct vm_hooks *hooks, struct err *err);
+int vm_open(struct vm *vm, struct run *run, struct err *err);
 
 /* The keys a seed carries: OpenSSH public lines, and the host's private key (PEM). */
 struct vm_seed_keys {
@@ -90,12 +79,19 @@ int vm_seed(struct vm *vm, const struct vm_seed_keys *keys, struct buf *iso, str
  */
 int vm_up(struct vm *vm, struct err *err);
 
+/* The pipeline's step "vm" (step.h): vm_open, vm_up, and a line saying where it is. */
+int vm_step(struct run *run, struct err *err);
+
+/* The step's status (step.h): the domain, its state, address and network. */
+int vm_step_status(struct run *run, struct buf *text, struct doc_node **json, struct err *err);
+
 /*
- * Remove every resource the journal records, newest first (absent ones
- * are fine), and the journal's entries with them. The network only when
- * no other domain uses it. State and cache are the caller's.
+ * Register the kinds vm creates (teardown.h): network (kept while another
+ * domain uses it), pool (and its directory), volume, domain (destroyed
+ * and undefined), all through one libvirt connection opened on the first
+ * of them, and file.
  */
-int vm_down(struct vm *vm, struct err *err);
+int vm_kinds(struct err *err);
 
 struct vm_status {
 	enum virt_dom_state state;

@@ -138,7 +138,7 @@ is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"resources":[]}' "status --json without a VM"
+is "$out" '{"stack":"ft","vm":null,"provision":{"built":false},"build":{"built":false},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
 run_ftboot ssh
 is "$rc" 255 "ssh without a VM fails with ssh's own 255"
 is "$errout" "ftboot: stack 'ft' has no VM yet; run 'ftboot up --until vm'" "and says what to run"

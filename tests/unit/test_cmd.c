@@ -341,7 +341,8 @@ static void test_commands(void)
 	    {"status x", "unexpected argument 'x'; usage: ftboot status [--json]"},
 	    {"render -o", "option '-o' needs a value; usage: ftboot render [--out DIR] "
 	                  "[--show-secrets]"},
-	    {"ssh a b", "unexpected argument 'b'; usage: ftboot ssh [SERVICE] [-- COMMAND [ARG...]]"},
+	    {"ssh a b",
+	     "unexpected argument 'b'; usage: ftboot ssh [SERVICE] [-- COMMAND [ARG...]]"},
 	    {"help a b", "unexpected argument 'b'; usage: ftboot help [COMMAND]"},
 	    {"version x", "unexpected argument 'x'; usage: ftboot version"},
 	    {"check --junit", "option '--junit' needs a value; usage: ftboot check [--json] "

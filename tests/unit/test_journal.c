@@ -2,7 +2,9 @@
  * test_journal: add/remove/replay in order, detail updates, the file's
  * exact format and mode, a torn last line (ignored, then cut off by the
  * next write), malformed lines (error with the line number), validation,
- * the size cap, and that a reopened journal holds what was written.
+ * the size cap, that a reopened journal holds what was written, fields
+ * (journal_record, journal_get) for any kind of resource, and that a
+ * journal written before fields existed still loads and reads.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -421,6 +423,125 @@ static void test_files(void)
 	free(nodir);
 }
 
+/* The value of field key of kind/name in j, "(none)" when absent; freed by the caller. */
+static char *field(const struct journal *j, const char *kind, const char *name, const char *key)
+{
+	const struct journal_entry *e = journal_find(j, kind, name);
+	char *v = e ? journal_get(e, key) : NULL;
+
+	return v ? v : xstrdup("(none)");
+}
+
+#define is_field(j, kind, name, key, want, ...)                                                    \
+	do {                                                                                       \
+		char *f_ = field(j, kind, name, key);                                              \
+		is_str(f_, want, __VA_ARGS__);                                                     \
+		free(f_);                                                                          \
+	} while (0)
+
+static void test_fields(void)
+{
+	char *p = tpath("fields"), *content;
+	struct journal j;
+	struct err err;
+
+	journal_open(&j, p, &err);
+	is_int(journal_record(&j, "pool", "ftboot-ft",
+	                      (const char *[]){"dir", "/var/my pool/50%", NULL}, &err),
+	       0, "a record with a field holding a space and a '%%'");
+	is_int(journal_record(&j, "file", "/s/ft/pool/base.raw", NULL, &err), 0,
+	       "a record without fields");
+	is_int(journal_record(&j, "kube", "ft/apps/v1/Deployment/default/nginx",
+	                      (const char *[]){"cluster", "ft", "group", "apps", "version", "v1",
+	                                       "kind", "Deployment", "namespace", "default", "name",
+	                                       "nginx", NULL},
+	                      &err),
+	       0, "a Kubernetes object: group/version/kind, namespace, name, cluster");
+	is_int(journal_record(
+	           &j, "image", "nginx:ft",
+	           (const char *[]){"engine", "docker", "id", "sha256:ab", "note", "", NULL}, &err),
+	       0, "an image in an engine, with an empty field");
+	content = scratch_slurp(p);
+	is_str(content,
+	       "+\tpool\tftboot-ft\tdir=/var/my%20pool/50%25\n"
+	       "+\tfile\t/s/ft/pool/base.raw\t\n"
+	       "+\tkube\tft/apps/v1/Deployment/default/nginx\tcluster=ft group=apps version=v1 "
+	       "kind=Deployment namespace=default name=nginx\n"
+	       "+\timage\tnginx:ft\tengine=docker id=sha256:ab note=\n",
+	       "fields on disk: key=value apart by a space, ' ' and '%%' escaped");
+	free(content);
+	journal_close(&j);
+	is_int(journal_open(&j, p, &err), 0, "reopen");
+	is_field(&j, "pool", "ftboot-ft", "dir", "/var/my pool/50%",
+	         "a field reads back as written");
+	is_field(&j, "pool", "ftboot-ft", "dirx", "(none)", "an absent field: NULL");
+	is_field(&j, "file", "/s/ft/pool/base.raw", "dir", "(none)", "no fields: NULL");
+	is_field(&j, "kube", "ft/apps/v1/Deployment/default/nginx", "kind", "Deployment",
+	         "the object's kind");
+	is_field(&j, "kube", "ft/apps/v1/Deployment/default/nginx", "cluster", "ft",
+	         "and its cluster");
+	is_field(&j, "kube", "ft/apps/v1/Deployment/default/nginx", "name", "nginx",
+	         "a key that ends another key's value is not mistaken");
+	is_field(&j, "image", "nginx:ft", "note", "", "an empty field: \"\"");
+	is_field(&j, "image", "nginx:ft", "id", "sha256:ab", "a field after it");
+
+	is_int(
+	    journal_record(&j, "pool", "ftboot-ft", (const char *[]){"dir", "/other", NULL}, &err),
+	    0, "record again with another value");
+	is_field(&j, "pool", "ftboot-ft", "dir", "/other", "updated");
+	is_int(journal_record(&j, "pool", "x", (const char *[]){"Bad", "v", NULL}, &err), -1,
+	       "a bad key is refused");
+	ok(strstr(err.msg, "cannot record pool 'x': field key: kind has byte 0x42") != NULL,
+	   "says which record and why: %s", err.msg);
+	is_int(journal_record(&j, "pool", "x", (const char *[]){"dir", "a\nb", NULL}, &err), -1,
+	       "a value with a newline is refused");
+	ok(journal_find(&j, "pool", "x") == NULL, "refusals record nothing");
+	journal_close(&j);
+	free(p);
+}
+
+/*
+ * A journal as the ftboot before fields wrote it (one bare value as the
+ * detail), as the VM tier's state directories hold it: loads, reads each
+ * old value as its field, and takes new records after it.
+ */
+static void test_legacy(void)
+{
+	static const char old[] = "+\tfile\t/state/ft/pool/ftboot-ft-base-98712f35e773.qcow2\t\n"
+	                          "+\tnetwork\tftboot-ft\t192.168.61.0\n"
+	                          "+\tpool\tftboot-ft\t/var/lib/libvirt/images/ftboot-ft\n"
+	                          "+\tvolume\tftboot-ft-disk.qcow2\tftboot-ft\n"
+	                          "+\tvolume\tftboot-ft-seed.iso\tftboot-ft\n"
+	                          "+\tdomain\tftboot-ft\ttcg\n"
+	                          "+\tthing\tx\tsome old words\n";
+	char *p = tpath("legacy");
+	struct journal j;
+	struct err err;
+
+	put(p, old, sizeof(old) - 1);
+	is_int(journal_open(&j, p, &err), 0, "a journal of today's format loads");
+	is_int(j.n, 7, "every record");
+	is_field(&j, "network", "ftboot-ft", "cidr", "192.168.61.0", "network: its cidr");
+	is_field(&j, "pool", "ftboot-ft", "dir", "/var/lib/libvirt/images/ftboot-ft",
+	         "pool: its directory");
+	is_field(&j, "volume", "ftboot-ft-seed.iso", "pool", "ftboot-ft", "volume: its pool");
+	is_field(&j, "domain", "ftboot-ft", "accel", "tcg", "domain: its accel");
+	is_field(&j, "volume", "ftboot-ft-seed.iso", "dir", "(none)",
+	         "an old value is only its kind's field");
+	is_field(&j, "thing", "x", "some", "(none)", "a kind without an old field: nothing");
+	is_int(journal_record(&j, "volume", "ftboot-ft-seed.iso",
+	                      (const char *[]){"pool", "ftboot-ft", NULL}, &err),
+	       0, "a new record of an old entry");
+	is_int(journal_remove(&j, "domain", "ftboot-ft", &err), 0, "and a removal");
+	journal_close(&j);
+	is_int(journal_open(&j, p, &err), 0, "the mixed file loads");
+	is_int(j.n, 6, "the live set");
+	is_field(&j, "volume", "ftboot-ft-seed.iso", "pool", "ftboot-ft", "the new record reads");
+	is_field(&j, "volume", "ftboot-ft-disk.qcow2", "pool", "ftboot-ft", "the old one still");
+	journal_close(&j);
+	free(p);
+}
+
 int main(void)
 {
 	tmp = scratch_open("journal");
@@ -429,6 +550,8 @@ int main(void)
 	test_malformed();
 	test_validation();
 	test_files();
+	test_fields();
+	test_legacy();
 	scratch_close(tmp);
 	return tap_done();
 }

@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "fs.h"
 #include "run.h"
+#include "teardown.h"
 #include "tap.h"
 #include "vm.h"
 #include "xmem.h"
@@ -20,6 +21,18 @@
 	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static char *dir;
+
+/* A run of stack st in its open state, with the state's journal opened into j. */
+static int open_run(struct run *run, struct journal *j, const struct stack *st, struct state *state,
+                    struct err *err)
+{
+	char *path = path_join(state->dir, "journal");
+	int rc = journal_open(j, path, err);
+
+	free(path);
+	*run = (struct run){.stack = st, .state = state, .journal = j};
+	return rc;
+}
 
 static void test_cache_dir(void)
 {
@@ -54,6 +67,8 @@ static void test_names_and_tail(void)
 	struct stack *st = NULL;
 	struct state state = {0};
 	struct vm vm;
+	struct run run;
+	struct journal j = {0};
 	struct vm_status s;
 	struct err err;
 	char *log;
@@ -61,7 +76,8 @@ static void test_names_and_tail(void)
 	ok(stack_parse("srcs/stack.yaml", stack_yaml, sizeof(stack_yaml) - 1, &st, &err) == 0,
 	   "stack parses");
 	ok(state_open(&state, st->name, 1, &err) == 0, "state opens");
-	ok(vm_open(&vm, st, &state, NULL, &err) == 0, "vm_open: %s", err.msg);
+	ok(open_run(&run, &j, st, &state, &err) == 0, "journal opens: %s", err.msg);
+	ok(vm_open(&vm, &run, &err) == 0, "vm_open: %s", err.msg);
 	is_str(vm.dom, "ftboot-a-rather-long-stack-name", "domain named after the stack");
 	is_str(vm.net, "ftboot-a-rather-long-stack-name", "network: the stack's vm.network");
 	ok(strlen(vm.bridge) <= 15 && strncmp(vm.bridge, "ftbr-a-rath", 11) == 0,
@@ -72,7 +88,8 @@ static void test_names_and_tail(void)
 	is_str(vm.ip, "192.168.61.2", "the VM address as text");
 	ok(vm_status(&vm, &s, &err) == 0 && s.state == VIRT_DOM_ABSENT && s.resources == 0,
 	   "status with nothing recorded: absent, without asking libvirt");
-	ok(vm_down(&vm, &err) == 0, "down with nothing recorded: nothing to do");
+	ok(vm_kinds(&err) == 0, "vm registers its kinds");
+	ok(teardown_run(&run, &err) == 0, "down with nothing recorded: nothing to do");
 
 	err_clear(&err);
 	err_set(&err, ERR_FAIL, "boot failed");
@@ -91,6 +108,7 @@ static void test_names_and_tail(void)
 	   "no control characters left");
 	free(log);
 	vm_close(&vm);
+	journal_close(&j);
 	state_close(&state);
 	stack_free(st);
 }
@@ -142,13 +160,15 @@ static char *seed_with(const char *top, const struct vm_seed_keys *keys, struct 
 	struct stack *st = NULL;
 	struct state state = {0};
 	struct vm vm;
+	struct run run;
+	struct journal j = {0};
 	struct buf iso = BUF_INIT(1 << 24);
 	char *path = path_join(top, "srcs/stack.yaml"), *img = NULL;
 	int opened = 0;
 
 	if (stack_load(path, &st, err) < 0 || state_open(&state, st->name, 1, err) < 0)
 		goto out;
-	if (vm_open(&vm, st, &state, NULL, err) < 0)
+	if (open_run(&run, &j, st, &state, err) < 0 || vm_open(&vm, &run, err) < 0)
 		goto out;
 	opened = 1;
 	if (profile_load(st, &vm.profile, err) < 0 || vm_seed(&vm, keys, &iso, err) < 0)
@@ -161,6 +181,7 @@ static char *seed_with(const char *top, const struct vm_seed_keys *keys, struct 
 out:
 	if (opened)
 		vm_close(&vm);
+	journal_close(&j);
 	state_close(&state);
 	stack_free(st);
 	buf_release(&iso);
@@ -315,23 +336,27 @@ static void pin_project(const char *top, const char *content, char hex[CRYPTO_HE
 	free(p);
 }
 
-/* vm_up (and vm_down with down set) of the project at top; 0 or -1 with err set. */
+/* vm_up (and teardown_run with down set) of the project at top; 0 or -1 with err set. */
 static int pin_run(const char *top, int down, struct err *err)
 {
 	struct stack *st = NULL;
 	struct state state = {0};
 	struct vm vm;
+	struct run run;
+	struct journal j = {0};
 	char *path = path_join(top, "srcs/stack.yaml");
 	int opened = 0, rc = -1;
 
 	if (stack_load(path, &st, err) < 0 || state_open(&state, st->name, 1, err) < 0 ||
-	    vm_open(&vm, st, &state, NULL, err) < 0)
+	    open_run(&run, &j, st, &state, err) < 0 || vm_open(&vm, &run, err) < 0 ||
+	    vm_kinds(err) < 0)
 		goto out;
 	opened = 1;
-	rc = down ? vm_down(&vm, err) : vm_up(&vm, err);
+	rc = down ? teardown_run(&run, err) : vm_up(&vm, err);
 out:
 	if (opened)
 		vm_close(&vm);
+	journal_close(&j);
 	state_close(&state);
 	stack_free(st);
 	free(path);

@@ -13,7 +13,9 @@
 #include "crypto.h"
 #include "fs.h"
 #include "journal.h"
+#include "step.h"
 #include "tap.h"
+#include "teardown.h"
 #include "virt.h"
 #include "vm.h"
 #include "xmem.h"
@@ -56,27 +58,40 @@ static void project(void)
 	free(s);
 }
 
-/* vm_up (or vm_down) of the project; *journaled: the network is in the journal after. */
+/* vm_up (or down's teardown) of the project; *journaled: the network is in the journal after. */
 static int run(int down, int *journaled, struct err *err)
 {
 	struct stack *st = NULL;
 	struct state state = {0};
+	struct journal j = {0};
+	struct run r;
 	struct vm vm;
-	char *path = path_join(dir, "srcs/stack.yaml");
+	char *path = path_join(dir, "srcs/stack.yaml"), *jpath = NULL;
 	int opened = 0, rc = -1;
 
 	*journaled = 0;
-	if (stack_load(path, &st, err) < 0 || state_open(&state, st->name, 1, err) < 0 ||
-	    vm_open(&vm, st, &state, NULL, err) < 0)
+	if (stack_load(path, &st, err) < 0 || state_open(&state, st->name, 1, err) < 0)
 		goto out;
-	opened = 1;
-	rc = down ? vm_down(&vm, err) : vm_up(&vm, err);
-	*journaled = journal_find(&vm.journal, "network", NET) != NULL;
+	jpath = path_join(state.dir, "journal");
+	if (journal_open(&j, jpath, err) < 0)
+		goto out;
+	r = (struct run){.stack = st, .state = &state, .journal = &j};
+	if (down) {
+		rc = step_register_kinds(err) < 0 ? -1 : teardown_run(&r, err);
+	} else {
+		if (vm_open(&vm, &r, err) < 0)
+			goto out;
+		opened = 1;
+		rc = vm_up(&vm, err);
+	}
+	*journaled = journal_find(&j, "network", NET) != NULL;
 out:
 	if (opened)
 		vm_close(&vm);
+	journal_close(&j);
 	state_close(&state);
 	stack_free(st);
+	free(jpath);
 	free(path);
 	return rc;
 }

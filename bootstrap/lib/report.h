@@ -1,0 +1,38 @@
+/*
+ * report: the one interface through which every step of the pipeline
+ * (step.h) and `down` (teardown.h) tell the user what is happening. The
+ * library prints nothing; the command layer fills a struct report (ui.c
+ * prints it on stderr) or leaves it NULL (silence, as in unit tests).
+ */
+#ifndef FTBOOT_REPORT_H
+#define FTBOOT_REPORT_H
+
+struct report {
+	void *ctx;
+	/* A step starts ("network 'ftboot-ft'") ... */
+	void (*step)(void *ctx, const char *what);
+	/* ... and ends well, with a word on how ("done", "exists", "cached"). */
+	void (*done)(void *ctx, const char *how);
+	/* Something the user should know that is not an error. */
+	void (*warn)(void *ctx, const char *msg);
+	/* A result worth a line of its own ("vm 'ftboot-ft' is up at ..."). */
+	void (*info)(void *ctx, const char *msg);
+	/* A download starts, goes on, ends. */
+	void (*download_begin)(void *ctx, const char *label);
+	void (*download_progress)(void *ctx, unsigned long long done, unsigned long long total);
+	void (*download_end)(void *ctx, int ok);
+};
+
+/*
+ * Call r's hook if r and the hook are set; the formatted ones cut their
+ * text at 1 KiB. Each is safe with r NULL.
+ */
+void report_step(const struct report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void report_done(const struct report *r, const char *how);
+void report_warn(const struct report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void report_info(const struct report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

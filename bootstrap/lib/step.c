@@ -1,0 +1,50 @@
+/*
+ * step: the table of `up`'s steps. The one place the steps are listed.
+ */
+#include <string.h>
+
+#include "step.h"
+#include "vm.h"
+
+#define NOT_YET NULL
+
+const struct step step_table[] = {
+    {"vm", "the VM runs, has its address and answers SSH with the pinned host key", vm_step,
+     vm_step_status, vm_kinds},
+    {"provision", "k3s and the container engine run in the VM", NOT_YET, NULL, NULL},
+    {"build", "each service's image is built in the VM's engine", NOT_YET, NULL, NULL},
+    {"apply", "the manifests are applied and rolled out", NOT_YET, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const struct step *step_find(const char *name)
+{
+	const struct step *s;
+
+	for (s = step_table; s->name; s++)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+char *step_names(const struct step *first, int after)
+{
+	struct buf b = BUF_INIT(4096);
+	const struct step *s = first ? first : step_table;
+
+	if (after && s->name)
+		s++;
+	for (; s->name; s++)
+		buf_addf(&b, "%s%s", b.len ? ", " : "", s->name);
+	return buf_detach(&b, NULL);
+}
+
+int step_register_kinds(struct err *err)
+{
+	const struct step *s;
+
+	for (s = step_table; s->name; s++)
+		if (s->kinds && s->kinds(err) < 0)
+			return -1;
+	return 0;
+}

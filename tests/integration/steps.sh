@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Integration: the pipeline's one table of steps (bootstrap/lib/step.c) as
+# the user meets it: `help up` lists each step with what it converges,
+# `up --until` knows them, `status` shows each.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+scratch
+cd "$FTBOOT_TOP" || exit 1
+
+steps=(vm provision build apply)
+run_ftboot help up
+is "$rc" 0 "help up exits 0"
+listed=$(printf '%s\n' "$out" | sed -n '/^Steps, in order:$/,$p' | awk 'NR > 1 && NF == 0 { exit } NR > 1 { print $1 }' | paste -sd' ')
+is "$listed" "${steps[*]}" "help up lists the steps in order"
+printf '%s\n' "$out" | grep -qE '^  vm +the VM runs, has its address and answers SSH'
+ok $? "each with what it converges"
+n=$(printf '%s\n' "$out" | grep -c '(not built yet)$')
+is "$n" 3 "the steps not built yet say so"
+
+run_ftboot up --until provisio
+is "$rc" 2 "up --until a step that does not exist: usage error"
+is "$errout" "ftboot up: no step 'provisio'; the steps are vm, provision, build, apply" "names the steps"
+
+run_ftboot status
+is "$rc" 0 "status without a VM"
+for s in provision build apply; do
+	printf '%s\n' "$out" | grep -qE "^$s +not built yet$"
+	ok $? "status: $s not built yet"
+done
+printf '%s\n' "$out" | grep -qE "^vm +not created"
+ok $? "status: vm not created"
+done_testing
