@@ -78,6 +78,33 @@ run_ftboot -q up --until vm
 is "$rc" 0 "up -q converges too"
 is "$errout" "" "and says nothing"
 
+# An sshd that accepts the connection and then never answers: the guest's
+# TCP handshake still completes, every packet of its sshd with a payload is
+# dropped (in this test's own network namespace). `up` must give up within
+# its bound (the profile's boot_timeout, 12 s here, with 5 s attempts) and
+# say what it waited for, never hang.
+img=images/debian-test/image.yaml
+cp "$img" "$tmp/image.yaml.before-stall"
+sed -i 's/^boot_timeout: .*/boot_timeout: 12/' "$img"
+stall=(INPUT -s "$net.10" -p tcp --sport 22 -m length --length 80:65535 -j DROP)
+if iptables -I "${stall[@]}"; then
+	t0=$(date +%s)
+	timeout 120 "$FTBOOT" up --until vm >"$tmp/stall.out" 2>"$tmp/stall.err"
+	rc=$?
+	took=$(($(date +%s) - t0))
+	iptables -D "${stall[@]}"
+	is "$rc" 1 "a stalled sshd: up fails (status 124 would be a hang cut by the test)"
+	[ "$took" -le 60 ]; ok $? "within its bound: ${took} s for a 12 s boot_timeout and 5 s attempts"
+	grep -q "did not answer SSH in time" "$tmp/stall.err" &&
+		grep -q "no SSH banner within 5 s: the port accepts connections but nothing answers there" "$tmp/stall.err"
+	ok $? "and names what it waited for: $(grep -m1 '^ftboot:' "$tmp/stall.err" | cut -c1-300)"
+else
+	ok 1 "cannot add an iptables rule in the test's namespace"
+fi
+cp "$tmp/image.yaml.before-stall" "$img"
+run_ftboot up --until vm
+is "$rc" 0 "once sshd answers again, up converges"
+
 run_ftboot down
 is "$rc" 0 "down"
 is "$(vm_leftovers)" "" "libvirt has no domain, network, pool or volume of the stack"
