@@ -479,3 +479,12 @@ const struct cmd_entry *cmd_find(const char *name)
 			return e;
 	return NULL;
 }
+
+struct run cmd_run_of(struct ctx *ctx, const struct report *report)
+{
+	return (struct run){.stack = ctx->stack,
+	                    .state = &ctx->state,
+	                    .journal = &ctx->journal,
+	                    .report = report,
+	                    .verbose = ctx->verbose};
+}

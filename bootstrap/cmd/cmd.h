@@ -14,6 +14,7 @@
 #include "journal.h"
 #include "stack.h"
 #include "state.h"
+#include "step.h"
 
 enum cmd_needs {
 	NEED_STACK = 1 << 0, /* the stack file, loaded and validated */
@@ -155,6 +156,12 @@ void cmd_print_help(const struct cmd_entry *e);
 
 /* Print the general usage (global options and the command list) to f. */
 void cmd_print_usage(void *f);
+
+/*
+ * The run a command hands the steps or the teardown: ctx's stack, state and
+ * journal (cmd_ready has opened them), report (NULL: say nothing), -v.
+ */
+struct run cmd_run_of(struct ctx *ctx, const struct report *report);
 
 /* Print the steps of `up`, each with what it converges (help up). */
 void cmd_up_help(void);

@@ -19,7 +19,7 @@ int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
 	struct ui u = {0};
 	struct report report;
-	struct run run = {0};
+	struct run run;
 	char *cache = NULL;
 	size_t n;
 	int purge = cmd_args_has(args, "purge"), rc = -1;
@@ -30,11 +30,7 @@ int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		return -1;
 	u.quiet = ctx->quiet;
 	ui_report(&u, &report);
-	run.stack = ctx->stack;
-	run.state = &ctx->state;
-	run.journal = &ctx->journal;
-	run.report = &report;
-	run.verbose = ctx->verbose;
+	run = cmd_run_of(ctx, &report);
 	n = ctx->journal.n;
 	if (teardown_stack(&run, err) < 0) {
 		ui_abort(&u);

@@ -37,9 +37,7 @@ int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		               text_quote(args->argv[0], strlen(args->argv[0]), q, sizeof(q)));
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
-	run.stack = ctx->stack;
-	run.state = &ctx->state;
-	run.journal = &ctx->journal;
+	run = cmd_run_of(ctx, NULL);
 	if (vm_open(&vm, &run, err) < 0)
 		goto out;
 	if (vm.journal->n == 0) {

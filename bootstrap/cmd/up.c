@@ -26,7 +26,7 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 {
 	struct ui u = {0};
 	struct report report;
-	struct run run = {0};
+	struct run run;
 	const struct step *s, *last = NULL;
 	const char *until = cmd_args_get(args, "until");
 	char *names, q[80];
@@ -43,12 +43,8 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		return -1;
 	u.quiet = ctx->quiet;
 	ui_report(&u, &report);
-	run.stack = ctx->stack;
-	run.state = &ctx->state;
-	run.journal = &ctx->journal;
-	run.report = &report;
+	run = cmd_run_of(ctx, &report);
 	run.until = until;
-	run.verbose = ctx->verbose;
 	for (s = step_table; s->name && rc == 0; s++) {
 		if (s->run == NULL) {
 			names = step_names(s, 0);
