@@ -115,6 +115,17 @@ static char *run(const char *cmd, int *status)
 	return buf_detach(&b, NULL);
 }
 
+/* The text of the file at path (at most 64 KiB), or why it cannot be read. */
+static char *read_text(const char *path)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+	struct err err;
+
+	if (fs_read(path, 64 * 1024, &b, &err) < 0)
+		buf_addf(&b, "%s", err.msg);
+	return buf_detach(&b, NULL);
+}
+
 static char *tmp_path(const char *name)
 {
 	return xasprintf("%s/%s", tmp, name);
@@ -811,9 +822,7 @@ static struct virt *real_open(char *why, size_t size, int *broken, const char *h
 		free(out);
 		real_started = 1;
 		snprintf(path, sizeof(path), "%s/env", real_dir);
-		cmd = xasprintf("cat '%s'", path);
-		out = run(cmd, &st);
-		free(cmd);
+		out = read_text(path);
 		if (env_value(out, "FTBOOT_TEST_LIBVIRT_URI", real_uri, sizeof(real_uri)) < 0 ||
 		    env_value(out, "FTBOOT_TEST_NETNS", real_ns, sizeof(real_ns)) < 0) {
 			snprintf(why, size, "libvirtd.sh wrote no usable %.100s: %.300s", path,
