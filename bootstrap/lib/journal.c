@@ -41,6 +41,7 @@
 #include "failpoint.h"
 #include "fs.h"
 #include "journal.h"
+#include "text.h"
 #include "xmem.h"
 
 #define JOURNAL_KIND_MAX   32
@@ -502,17 +503,6 @@ static const char *journal_legacy_key(const char *kind)
 	return NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* 1 if detail is fields: "key=value" words apart by one space. */
 static int journal_is_fields(const char *d)
 {
@@ -547,9 +537,10 @@ char *journal_get(const struct journal_entry *e, const char *key)
 			const char *p;
 
 			for (p = d + klen + 1; p < d + w; p++) {
-				if (*p == '%' && p + 2 < d + w && hexval(p[1]) >= 0 &&
-				    hexval(p[2]) >= 0) {
-					buf_addch(&v, (char)(hexval(p[1]) * 16 + hexval(p[2])));
+				if (*p == '%' && p + 2 < d + w && text_hex_digit(p[1]) >= 0 &&
+				    text_hex_digit(p[2]) >= 0) {
+					buf_addch(&v, (char)(text_hex_digit(p[1]) * 16 +
+					                     text_hex_digit(p[2])));
 					p += 2;
 				} else {
 					buf_addch(&v, *p);

@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "ipv4.h"
 #include "route.h"
+#include "text.h"
 #include "xmem.h"
 
 #define ROUTE_FIELDS 8   /* Iface Destination Gateway Flags RefCnt Use Metric Mask */
@@ -27,11 +28,7 @@ static int route_hex(const char *s, size_t len, uint32_t *out)
 	if (len == 0 || len > 8)
 		return -1;
 	for (i = 0; i < len; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9'   ? c - '0'
-		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
-		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-		                               : -1;
+		int d = text_hex_digit(s[i]);
 
 		if (d < 0)
 			return -1;

@@ -123,6 +123,17 @@ static size_t text_char_len(const unsigned char *s, size_t len, int *shown)
 	return n;
 }
 
+int text_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 size_t text_utf8_len(const char *s, size_t len)
 {
 	int shown;

@@ -32,6 +32,9 @@ void text_advance(const char *text, size_t from, size_t to, unsigned *line, unsi
  */
 size_t text_utf8_len(const char *s, size_t len);
 
+/* The value of the hex digit c (either case), or -1. */
+int text_hex_digit(char c);
+
 /*
  * The one sanitiser for user bytes in messages: s[0..len) (it may hold
  * NUL bytes) as printable text in out (NUL-terminated, at most size

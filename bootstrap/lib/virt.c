@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "fs.h"
 #include "route.h"
+#include "text.h"
 #include "virt.h"
 #include "virt_xml.h"
 #include "xmem.h"
@@ -249,17 +250,6 @@ static int virt_hostname_ok(const char *s)
 	return s[i - 1] != '-';
 }
 
-static int virt_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "xx:xx:xx:xx:xx:xx", unicast (libvirt rejects multicast MACs). */
 static int virt_mac_ok(const char *s)
 {
@@ -268,10 +258,10 @@ static int virt_mac_ok(const char *s)
 	if (!s || strlen(s) != VIRT_MAC_STRLEN - 1)
 		return 0;
 	for (i = 0; i < VIRT_MAC_STRLEN - 1; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : virt_hex(s[i]) < 0)
+		if (i % 3 == 2 ? s[i] != ':' : text_hex_digit(s[i]) < 0)
 			return 0;
 	}
-	return (virt_hex(s[1]) & 1) == 0;
+	return (text_hex_digit(s[1]) & 1) == 0;
 }
 
 /* 1 if s is a UUID in libvirt's string form (8-4-4-4-12 hex digits). */
@@ -282,7 +272,8 @@ static int virt_uuid_ok(const char *s)
 	if (strlen(s) != VIR_UUID_STRING_BUFLEN - 1)
 		return 0;
 	for (i = 0; s[i]; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : virt_hex(s[i]) < 0)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+		                                            : text_hex_digit(s[i]) < 0)
 			return 0;
 	return 1;
 }

@@ -11,6 +11,14 @@ int main(void)
 	unsigned line = 1, col = 1;
 	const char *t = "ab\ncd\xc3\xa9x";
 
+	is_int(text_hex_digit('0'), 0, "hex digit 0");
+	is_int(text_hex_digit('9'), 9, "hex digit 9");
+	is_int(text_hex_digit('a'), 10, "hex digit a");
+	is_int(text_hex_digit('F'), 15, "hex digit F, either case");
+	is_int(text_hex_digit('g'), -1, "g is no hex digit");
+	is_int(text_hex_digit('/'), -1, "'/' (before '0') is no hex digit");
+	is_int(text_hex_digit('\0'), -1, "NUL is no hex digit");
+	is_int(text_hex_digit((char)0xc3), -1, "a UTF-8 lead byte is no hex digit");
 	is_int(text_distance("", ""), 0, "empty");
 	is_int(text_distance("cpus", "cpu"), 1, "deletion");
 	is_int(text_distance("kitten", "sitting"), 3, "classic");
