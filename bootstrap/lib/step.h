@@ -32,6 +32,7 @@ struct run {
 	const struct report *report; /* NULL: say nothing */
 	const char *until;           /* `up --until STEP`, or NULL: every step */
 	int verbose;
+	int jobs; /* `--jobs N`: parallel builds; 0: the engine's CPU count */
 };
 
 struct step {

@@ -1,0 +1,63 @@
+/*
+ * image: what each service's image is, before anything is built: its
+ * build context (srcs/<service>, or the service's `build`), its
+ * Dockerfile, the local base it is built FROM (another service's image),
+ * its content hash and so its tag. Pure: reads files, talks to no
+ * engine; `render` (${image.SVC}) and the build step both use it.
+ *
+ * The hash is SHA-256 over: "ftboot-image-1\n", the Dockerfile's path
+ * in the context, the base's hash (a local base, else nothing), and the
+ * deterministic tar of the context as .dockerignore filters it (tgz.h).
+ * So the same files give the same tag on every machine, and a changed
+ * base changes every image built on it. The tag is
+ * "ftboot/<service>:<first 12 hex digits>"; each image is also tagged
+ * "ftboot/<service>:latest", which is what another service's Dockerfile
+ * names to build on it: "FROM ftboot/<service>" (or ":latest").
+ *
+ * Errors name the file, line and column: a missing context or
+ * Dockerfile, a Dockerfile without FROM, a FROM of ftboot/<x> where x is
+ * not a service, a local base with another tag than latest, a cycle of
+ * bases (listing it), a bad .dockerignore, a context refused by tgz.
+ */
+#ifndef FTBOOT_IMAGE_H
+#define FTBOOT_IMAGE_H
+
+#include <stddef.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "stack.h"
+
+/* The repository of every image ftboot builds: "ftboot/<service>". */
+#define IMAGE_REPO "ftboot"
+/* The label that carries an image's content hash, and the one naming its stack. */
+#define IMAGE_LABEL_HASH "org.ftboot.hash"
+#define IMAGE_LABEL_STACK "org.ftboot.stack"
+#define IMAGE_LABEL_SERVICE "org.ftboot.service"
+
+struct image {
+	const struct stack_service *svc; /* borrowed from the stack */
+	char *context;                   /* the context directory */
+	char *dockerfile;                /* its path in the context: "Dockerfile" */
+	char *ignore_path;               /* context/.dockerignore, or NULL without one */
+	size_t base;                     /* index in the plan of the local base, or (size_t)-1 */
+	char hash[CRYPTO_HEX_MAX];       /* 64 hex digits */
+	char *tag;                       /* "ftboot/<service>:<hash12>" */
+	char *latest;                    /* "ftboot/<service>:latest" */
+	unsigned long long tar_bytes;    /* the context's tar size */
+};
+
+struct image_plan {
+	struct image *v; /* every service of the stack, bases before the images on them */
+	size_t n;
+};
+
+/* Plan every service of stack. Release with image_plan_release. */
+int image_plan(const struct stack *stack, struct image_plan *out, struct err *err);
+
+/* The image of service name in p, or NULL. */
+const struct image *image_find(const struct image_plan *p, const char *name);
+
+void image_plan_release(struct image_plan *p);
+
+#endif

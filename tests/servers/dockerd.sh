@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# tests/servers/dockerd.sh: Debian's docker.io dockerd as a real peer for
+# the Docker Engine API tests: a private instance with its own socket, data
+# root, exec root and pid file, no bridge and no iptables rules, so it
+# touches nothing of the host's own docker (if any) or network.
+#
+#   tests/servers/dockerd.sh start DIR [CA CERT KEY]
+#       prints the unix socket's path, and with CA CERT KEY also the TCP
+#       port on a second line; dockerd runs in the background
+#   tests/servers/dockerd.sh stop DIR
+#       stops it and waits for it to exit (bounded: 30 s, then SIGKILL)
+#
+# Or source it and call dockerd_start / dockerd_stop (they set
+# $dockerd_sock and, with TLS, $dockerd_port).
+#
+# With CA CERT KEY the engine also listens on 127.0.0.1:PORT with
+# --tlsverify: only clients with a certificate from CA get in.
+# DIR ends up holding: docker.sock, data/, exec/ (a short path under /run,
+# linked as DIR/exec: the exec root's socket paths must be short),
+# dockerd.pid, dockerd.log, port.
+# Use DOCKER=$(dockerd_cli) for the CLI: Debian's /usr/bin/docker, never
+# whatever `docker` PATH finds first.
+# Exit status 1 with a reason on stderr if dockerd cannot start.
+
+dockerd_cli() {
+	echo /usr/bin/docker
+}
+
+# 0 if pid is a live (not zombie) process.
+dockerd_alive() {
+	local state
+
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[ "$state" != Z ]
+}
+
+# dockerd_start DIR [CA CERT KEY]: start dockerd, set dockerd_sock (and dockerd_port).
+dockerd_start() {
+	local dir=$1 ca=${2:-} cert=${3:-} key=${4:-} pid port i tcp=() exec_root
+
+	if [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/bin/docker ]; then
+		echo "dockerd.sh: dockerd not installed (apt-get install docker.io)" >&2
+		return 1
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "dockerd.sh: dockerd needs root" >&2
+		return 1
+	fi
+	mkdir -p "$dir" || return 1
+	dir=$(cd "$dir" && pwd) || return 1
+	exec_root=$(mktemp -d /run/ftbd.XXXXXX) || return 1
+	ln -sfn "$exec_root" "$dir/exec" || return 1
+	dockerd_sock=$dir/docker.sock
+	if [ -n "$ca" ]; then
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		tcp=(--tlsverify "--tlscacert=$ca" "--tlscert=$cert" "--tlskey=$key"
+			-H "tcp://127.0.0.1:$port")
+	fi
+	rm -f "$dir/dockerd.pid" "$dockerd_sock"
+	# Its own containerd (dockerd starts one under the exec root when not
+	# given --containerd).
+	/usr/sbin/dockerd --data-root "$dir/data" --exec-root "$exec_root" \
+		--pidfile "$dir/dockerd.pid" -H "unix://$dockerd_sock" "${tcp[@]}" \
+		--bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+		--userland-proxy=false --storage-driver=overlay2 \
+		</dev/null >"$dir/dockerd.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$dir/server.pid"
+	for i in $(seq 1 300); do
+		if /usr/bin/docker -H "unix://$dockerd_sock" version >/dev/null 2>&1; then
+			if [ -n "$ca" ]; then
+				echo "$port" >"$dir/port"
+				dockerd_port=$port
+			fi
+			return 0
+		fi
+		dockerd_alive "$pid" || break
+		sleep 0.1
+		: "$i"
+	done
+	echo "dockerd.sh: dockerd did not answer on $dockerd_sock within 30 s:" >&2
+	tail -n 8 "$dir/dockerd.log" >&2
+	dockerd_stop "$dir"
+	return 1
+}
+
+# dockerd_stop DIR: stop the dockerd started in DIR, wait for it.
+dockerd_stop() {
+	local dir=$1 pid i exec_root
+
+	pid=$(cat "$dir/server.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	for i in $(seq 1 300); do
+		dockerd_alive "$pid" || break
+		sleep 0.1
+		: "$i"
+	done
+	dockerd_alive "$pid" && kill -9 "$pid" 2>/dev/null
+	exec_root=$(readlink "$dir/exec" 2>/dev/null)
+	# A containerd or shim dockerd started outlives it on SIGKILL.
+	if [ -n "$exec_root" ]; then
+		pkill -9 -f -- "$exec_root" 2>/dev/null
+		case $exec_root in /run/ftbd.*) rm -rf "$exec_root" ;; esac
+	fi
+	rm -f "$dir/server.pid" "$dir/exec"
+	return 0
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	case ${1:-} in
+	start)
+		[ $# -eq 2 ] || [ $# -eq 5 ] || { echo "usage: $0 start DIR [CA CERT KEY]" >&2; exit 2; }
+		dockerd_start "$2" "${3:-}" "${4:-}" "${5:-}" || exit 1
+		echo "$dockerd_sock"
+		[ -z "${dockerd_port:-}" ] || echo "$dockerd_port"
+		;;
+	stop)
+		[ $# -eq 2 ] || { echo "usage: $0 stop DIR" >&2; exit 2; }
+		dockerd_stop "$2"
+		;;
+	*)
+		echo "usage: $0 start DIR [CA CERT KEY] | stop DIR" >&2
+		exit 2
+		;;
+	esac
+fi
