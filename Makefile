@@ -23,6 +23,9 @@ WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wvla
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -DFTBOOT_VERSION='"$(VERSION)"'
+# Parallel builds (build.c) run one thread per engine connection.
+CFLAGS   += -pthread
+LDFLAGS  += -pthread
 ifeq ($(DEV),1)
 CFLAGS   += -Werror
 endif
