@@ -32,6 +32,7 @@
 
 struct pki {
 	char *dir;         /* <state>/engine */
+	char *ca_key;      /* <dir>/ca-key.pem */
 	char *client_dir;  /* <dir>/client: DOCKER_CERT_PATH */
 	char *ca;          /* <client_dir>/ca.pem */
 	char *cert;        /* <client_dir>/cert.pem */
