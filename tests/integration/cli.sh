@@ -139,7 +139,7 @@ is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"built":false},"build":{"built":false},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false}},"build":{"built":false},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
 run_ftboot docker-env
 is "$rc" 1 "docker-env without a VM fails"
 is "$errout" "ftboot: the VM of stack 'ft' is not up; run 'ftboot up' first" "and says the VM is not up"
