@@ -157,4 +157,4 @@ analyze:
 	  --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -Ibootstrap/lib -Ibootstrap/cmd bootstrap
 
 shellcheck:
-	shellcheck -x setup.sh .ci/run tests/*.sh tests/run-tiers tests/*/*.sh
+	shellcheck -x setup.sh .ci/run tests/*.sh tests/run-tiers tests/*/*.sh tests/fixtures/*/*.sh images/*/*.sh

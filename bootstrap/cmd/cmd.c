@@ -116,10 +116,19 @@ const struct cmd_entry cmd_table[] = {
      .help = "Print the dashboard URL and a login token.\n",
      .needs = NEED_STACK | NEED_STATE},
     {.name = "docker-env",
-     .run = NOT_YET,
+     .run = cmd_docker_env,
+     .opts = (const struct cmd_opt[]){{"shell", 0, "SHELL",
+                                       "bash, zsh, fish or sh (default: $SHELL's, else bash)"},
+                                      {"unset", 'u', NULL, "print the lines that undo them"},
+                                      {NULL}},
      .summary = "environment for the docker CLI, like minikube docker-env",
-     .help = "Print export lines that point docker at the VM's engine.\n",
-     .needs = NEED_STACK | NEED_STATE},
+     .help = "Print the lines that point the docker CLI at the stack's engine (DOCKER_HOST,\n"
+             "and for TLS DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), each value quoted for the\n"
+             "shell: eval \"$(ftboot docker-env)\" (fish: ftboot docker-env | source).\n"
+             "The VM's engine needs the VM up (ftboot up). For an external engine on\n"
+             "ftboot's certificates they are made here, so that the engine can be started\n"
+             "with the state's engine/server/{ca,cert,key}.pem.\n",
+     .needs = NEED_STACK},
     {.name = "doctor",
      .run = NOT_YET,
      .summary = "preflight: libvirt, KVM, disk, memory, ports",
@@ -487,4 +496,21 @@ struct run cmd_run_of(struct ctx *ctx, const struct report *report)
 	                    .journal = &ctx->journal,
 	                    .report = report,
 	                    .verbose = ctx->verbose};
+}
+
+int cmd_peek_state(struct ctx *ctx, int create, struct state *st, struct journal *j,
+                   struct run *run, struct err *err)
+{
+	char *path;
+	int rc = 0;
+
+	if (state_open(st, ctx->stack->name, create, err) < 0)
+		return -1;
+	path = path_join(st->dir, "journal");
+	if (state_exists(st))
+		rc = journal_open(j, path, err);
+	free(path);
+	*run =
+	    (struct run){.stack = ctx->stack, .state = st, .journal = j, .verbose = ctx->verbose};
+	return rc;
 }

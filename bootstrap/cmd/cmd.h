@@ -163,6 +163,15 @@ void cmd_print_usage(void *f);
  */
 struct run cmd_run_of(struct ctx *ctx, const struct report *report);
 
+/*
+ * For a command that takes no lock (status, docker-env): open the stack's
+ * state into st (made only with create), its journal into j if the state
+ * exists (else j stays empty: nothing is made to read it), and fill run
+ * with them, as cmd_run_of. The caller releases j and st, also on failure.
+ */
+int cmd_peek_state(struct ctx *ctx, int create, struct state *st, struct journal *j,
+                   struct run *run, struct err *err);
+
 /* Print the steps of `up`, each with what it converges (help up). */
 void cmd_up_help(void);
 
@@ -172,6 +181,7 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_docker_env(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_help(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_version(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 

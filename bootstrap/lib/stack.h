@@ -59,6 +59,16 @@ struct stack_vm {
 	enum stack_accel accel;
 };
 
+/*
+ * engine: which container engine builds the images (engine.h). host NULL:
+ * the VM's own engine. cert_path (NULL: ftboot's PKI) is joined to the
+ * stack's dir.
+ */
+struct stack_engine {
+	char *host;      /* "tcp://HOST:PORT", "unix:///path", or NULL */
+	char *cert_path; /* a directory with ca.pem, cert.pem, key.pem, or NULL */
+};
+
 struct stack_value {
 	char *name;
 	struct doc_node *value; /* a scalar */
@@ -69,6 +79,7 @@ struct stack {
 	char *dir;  /* its directory */
 	char *name;
 	struct stack_vm vm;
+	struct stack_engine engine;
 	char *templates; /* templates directory, joined to dir */
 	char **secrets;
 	size_t nsecrets;

@@ -41,6 +41,7 @@ render|  -o, --out DIR       write one file per template into DIR (0700, files 0
 render|      --show-secrets  the real secrets (made on first use), not <secret:NAME>
 check|  --junit FILE   also write the results to FILE as JUnit XML
 reset|  --keep-data  keep the services' data
+docker-env|  -u, --unset        print the lines that undo them
 EOS
 run_ftboot help render
 [ "$(printf '%s\n' "$out" | grep -c -- '--show-secrets')" = 2 ]
@@ -127,7 +128,7 @@ run_ftboot help -- render
 is "$rc" 0 "help -- render"
 printf '%s\n' "$out" | head -1 | grep -qF 'usage: ftboot render'; ok $? "'--' ends the options"
 
-for c in check reset apply build dashboard docker-env doctor; do
+for c in check reset apply build dashboard doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
@@ -138,7 +139,11 @@ is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"built":false},"build":{"built":false},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false}},"build":{"built":false},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+run_ftboot docker-env
+is "$rc" 1 "docker-env without a VM fails"
+is "$errout" "ftboot: the VM of stack 'ft' is not up; run 'ftboot up' first" "and says the VM is not up"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "docker-env creates no state"
 run_ftboot ssh
 is "$rc" 255 "ssh without a VM fails with ssh's own 255"
 is "$errout" "ftboot: stack 'ft' has no VM yet; run 'ftboot up --until vm'" "and says what to run"
