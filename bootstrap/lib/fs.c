@@ -14,8 +14,7 @@
 #include "fs.h"
 #include "xmem.h"
 
-/* What a file that is not a regular file is, for messages. */
-static const char *fs_kind(mode_t mode)
+const char *fs_kind(mode_t mode)
 {
 	if (S_ISDIR(mode))
 		return "a directory";
