@@ -119,7 +119,7 @@ test-deps:
 test-unit: $(BIN) unit-bins
 	@tests/run-tiers unit
 
-test-integration: $(BIN)
+test-integration: $(BIN) $(OUT)/tests/test_tgz
 	@tests/run-tiers integration
 
 test-vm: $(BIN)
