@@ -8,6 +8,10 @@
  *                         .dockerignore kept), one a line: the list that
  *                         tests/integration/dockerignore.sh compares with
  *                         what docker's own CLI sends
+ *   test_tgz --pack DIR LEVEL
+ *                         writes DIR's archive (gzip LEVEL, 0: plain tar)
+ *                         to stdout and its tar's SHA-256 to stderr, for
+ *                         tests/bench/pack.sh
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +60,33 @@ static int list(const char *dir)
 	buf_release(&b);
 	free(p);
 	return 0;
+}
+
+static int pack_out(const char *dir, const char *level)
+{
+	struct tgz_opts o = {0};
+	struct tgz *t = NULL;
+	char buf[65536], hex[CRYPTO_HEX_MAX];
+	struct err err;
+	long n;
+
+	o.gzip_level = (int)strtol(level, NULL, 10);
+	if (tgz_open(dir, &o, &t, &err) < 0) {
+		fprintf(stderr, "test_tgz: %s\n", err.msg);
+		return 1;
+	}
+	while ((n = tgz_read(t, buf, sizeof(buf), &err)) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	if (n != 0) {
+		fprintf(stderr, "test_tgz: %s\n", n < 0 ? err.msg : "cannot write stdout");
+		tgz_free(t);
+		return 1;
+	}
+	tgz_digest(t, hex, NULL);
+	fprintf(stderr, "%s\n", hex);
+	tgz_free(t);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static void put(const char *dir, const char *rel, const char *text, mode_t mode)
@@ -436,6 +467,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--list") == 0)
 		return list(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--pack") == 0)
+		return pack_out(argv[2], argv[3]);
 	(void)buf;
 	v = tgz_version();
 	ok(sscanf(v, "%d.%d", &major, &minor) == 2, "zlib version parses: %s", v);
