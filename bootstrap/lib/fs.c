@@ -18,6 +18,8 @@ const char *fs_kind(mode_t mode)
 {
 	if (S_ISDIR(mode))
 		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
 	if (S_ISFIFO(mode))
 		return "a FIFO";
 	if (S_ISCHR(mode))
