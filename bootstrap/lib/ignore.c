@@ -361,24 +361,31 @@ static int compile(struct pattern *pt, const struct where *w, struct err *err)
 	return 0;
 }
 
-/* Add the states reachable from s without reading (epsilon closure). */
-static void closure(const struct pattern *pt, unsigned char *set, size_t s)
+/*
+ * Add the states reachable from s without reading (epsilon closure), with
+ * an explicit stack (stack holds nst + 1 entries): "**" after "**" in a
+ * long pattern must not recurse once per pair.
+ */
+static void closure(const struct pattern *pt, unsigned char *set, size_t *stack, size_t s)
 {
-	while (s <= pt->nst && !set[s]) {
-		set[s] = 1;
-		if (s == pt->nst)
-			return;
-		switch (pt->st[s].kind) {
-		case ST_SPLIT:
-			closure(pt, set, pt->st[s].alt);
-			s++;
-			break;
-		case ST_NOSLASH_LP:
-		case ST_DOT_LP:
-			s++;
-			break;
-		default:
-			return;
+	size_t top = 0;
+
+	stack[top++] = s;
+	while (top > 0) {
+		s = stack[--top];
+		while (s <= pt->nst && !set[s]) {
+			set[s] = 1;
+			if (s == pt->nst)
+				break;
+			if (pt->st[s].kind == ST_SPLIT) {
+				if (!set[pt->st[s].alt])
+					stack[top++] = pt->st[s].alt;
+				s++;
+			} else if (pt->st[s].kind == ST_NOSLASH_LP || pt->st[s].kind == ST_DOT_LP) {
+				s++;
+			} else {
+				break;
+			}
 		}
 	}
 }
@@ -400,9 +407,10 @@ static int regexp_match(const struct pattern *pt, const char *path)
 {
 	size_t n = strlen(path), i = 0, l, s;
 	unsigned char *cur = xcalloc(pt->nst + 1, 1), *nxt = xcalloc(pt->nst + 1, 1), *t;
+	size_t *stack = xcalloc(pt->nst + 1, sizeof(*stack));
 	int any = 1, ok;
 
-	closure(pt, cur, 0);
+	closure(pt, cur, stack, 0);
 	while (i < n && any) {
 		uint32_t c = next_char(path, n, i, &l);
 
@@ -426,13 +434,13 @@ static int regexp_match(const struct pattern *pt, const char *path)
 				break;
 			case ST_NOSLASH_LP:
 				if (c != '/') {
-					closure(pt, nxt, s);
+					closure(pt, nxt, stack, s);
 					any = 1;
 				}
 				break;
 			case ST_DOT_LP:
 				if (c != '\n') {
-					closure(pt, nxt, s);
+					closure(pt, nxt, stack, s);
 					any = 1;
 				}
 				break;
@@ -440,7 +448,7 @@ static int regexp_match(const struct pattern *pt, const char *path)
 				break;
 			}
 			if (take) {
-				closure(pt, nxt, s + 1);
+				closure(pt, nxt, stack, s + 1);
 				any = 1;
 			}
 		}
@@ -450,6 +458,7 @@ static int regexp_match(const struct pattern *pt, const char *path)
 	ok = any && i >= n && cur[pt->nst];
 	free(cur);
 	free(nxt);
+	free(stack);
 	return ok;
 }
 

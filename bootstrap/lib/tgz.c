@@ -414,6 +414,13 @@ static int utf8_valid(const char *s)
 	return 1;
 }
 
+/*
+ * A name needs a PAX record when ustar's field is too short, or when it
+ * holds UTF-8 beyond ASCII (PAX says what the bytes mean, as Go's
+ * archive/tar does). A short name that is not UTF-8 stays raw bytes in
+ * the ustar field: a PAX path would need "hdrcharset=BINARY", which GNU
+ * tar warns about.
+ */
 static int needs_pax(const char *s, size_t max)
 {
 	size_t i, l = strlen(s);
@@ -422,7 +429,7 @@ static int needs_pax(const char *s, size_t max)
 		return 1;
 	for (i = 0; i < l; i++)
 		if ((unsigned char)s[i] >= 0x80)
-			return 1;
+			return utf8_valid(s);
 	return 0;
 }
 

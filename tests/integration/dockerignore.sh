@@ -80,30 +80,51 @@ normalise() {
 		grep -v -x -e Dockerfile -e .dockerignore | LC_ALL=C sort -u
 }
 
-i=0
-while [ "$i" -lt "${#cases[@]}" ]; do
-	name=${cases[i]} text=${cases[i + 1]}
-	i=$((i + 2))
-	ctx=$tmp/ctx-$name
+# docker_list NAME TEXT: build the case's context with docker's CLI; its
+# paths under /ctx (normalised) into $want, ftboot's into $got. 1 if
+# docker failed (reported as a failure).
+docker_list() {
+	local name=$1 text=$2 ctx=$tmp/ctx-$1 cid
 	tree "$ctx"
 	# shellcheck disable=SC2059 # the case's text is a printf format on purpose
 	printf "$text" >"$ctx/.dockerignore"
 	if ! "$DOCKER" build -q -t "ftboot-ig-$name" "$ctx" >"$tmp/build.log" 2>&1; then
 		ok 1 "$name: docker builds the context"
 		sed 's/^/#   /' "$tmp/build.log"
-		continue
+		return 1
 	fi
 	cid=$("$DOCKER" create "ftboot-ig-$name" /bin/busybox true 2>"$tmp/create.log")
 	if [ -z "$cid" ]; then
 		ok 1 "$name: docker create"
 		sed 's/^/#   /' "$tmp/create.log"
-		continue
+		return 1
 	fi
 	want=$("$DOCKER" export "$cid" | tar -t | sed -n 's|^ctx/||p' | sed 's|/$||' | grep -v '^$' | normalise)
 	"$DOCKER" rm "$cid" >/dev/null 2>&1
 	got=$("$lister" --list "$ctx" 2>&1 | normalise)
+}
+
+i=0
+while [ "$i" -lt "${#cases[@]}" ]; do
+	name=${cases[i]} text=${cases[i + 1]}
+	i=$((i + 2))
+	docker_list "$name" "$text" || continue
 	is "$got" "$want" "$name: ftboot packs what docker's CLI sends ($(printf '%s\n' "$want" | grep -c .) paths)"
 done
 
-[ "$tap_n" -ge 16 ]; ok $? "at least 15 cases ran ($((tap_n - 1)))"
+# The one known difference: Debian's CLI (20.10) still matches parents with
+# patternmatcher's deprecated Matches, which tries only the parent as deep
+# as the pattern has segments ("**/b" is 2: "deep/a", never "deep/a/b"), so
+# it sends what lies below a "**/b" directory that an exception made it
+# walk into. ftboot follows MatchesOrParentMatches (today's moby, BuildKit)
+# and leaves it out. Pinned here so a change on either side is seen.
+n=$(( ${#cases[@]} / 2 ))
+if docker_list old-matches-parent '**/b\n!deep/a/b/keep\n'; then
+	extra=$(LC_ALL=C comm -13 <(printf '%s\n' "$got") <(printf '%s\n' "$want") | tr '\n' ' ')
+	missing=$(LC_ALL=C comm -23 <(printf '%s\n' "$got") <(printf '%s\n' "$want") | tr '\n' ' ')
+	is "$extra|$missing" "deep/a/b deep/a/b/c deep/a/b/c/d.txt |" \
+		"'**/b' below an exception: docker 20.10 sends deep/a/b/c, ftboot (moby today) does not"
+fi
+
+[ "$n" -ge 15 ]; ok $? "at least 15 cases ($n)"
 done_testing

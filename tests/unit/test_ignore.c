@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "ignore.h"
 #include "tap.h"
 #include "xmem.h"
@@ -363,6 +364,19 @@ int main(void)
 		ignore_parse("t", p, strlen(p), &ig, &err);
 		is_int(ignore_match(ig, path), 0, "22 stars on 4096 bytes, no match, quickly");
 		ignore_free(ig);
+	}
+	/* 20000 "**" in a row: the closure has its own stack, no deep recursion */
+	{
+		struct buf p = BUF_INIT(1 << 20);
+
+		for (i = 0; i < 20000; i++)
+			buf_addstr(&p, "**/");
+		buf_addstr(&p, "x*");
+		ok(ignore_parse("t", p.data, p.len, &ig, &err) == 0, "parse 20000 double stars");
+		is_int(ignore_match(ig, "a/b/c/xyz"), 1, "and match through them");
+		is_int(ignore_match(ig, "a/b/c/yz"), 0, "or not");
+		ignore_free(ig);
+		buf_release(&p);
 	}
 	return tap_done();
 }

@@ -8,6 +8,10 @@
  *                         .dockerignore kept), one a line: the list that
  *                         tests/integration/dockerignore.sh compares with
  *                         what docker's own CLI sends
+ *   test_tgz --pack DIR LEVEL
+ *                         writes DIR's archive (gzip LEVEL, 0: plain tar)
+ *                         to stdout and its tar's SHA-256 to stderr, for
+ *                         tests/bench/pack.sh
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +60,33 @@ static int list(const char *dir)
 	buf_release(&b);
 	free(p);
 	return 0;
+}
+
+static int pack_out(const char *dir, const char *level)
+{
+	struct tgz_opts o = {0};
+	struct tgz *t = NULL;
+	char buf[65536], hex[CRYPTO_HEX_MAX];
+	struct err err;
+	long n;
+
+	o.gzip_level = (int)strtol(level, NULL, 10);
+	if (tgz_open(dir, &o, &t, &err) < 0) {
+		fprintf(stderr, "test_tgz: %s\n", err.msg);
+		return 1;
+	}
+	while ((n = tgz_read(t, buf, sizeof(buf), &err)) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	if (n != 0) {
+		fprintf(stderr, "test_tgz: %s\n", n < 0 ? err.msg : "cannot write stdout");
+		tgz_free(t);
+		return 1;
+	}
+	tgz_digest(t, hex, NULL);
+	fprintf(stderr, "%s\n", hex);
+	tgz_free(t);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static void put(const char *dir, const char *rel, const char *text, mode_t mode)
@@ -147,6 +178,7 @@ static void fill(const char *d)
 	put(d, "run.sh", "#!/bin/sh\necho hi\n", 0750);
 	put(d, "a/b/c.txt", "c\n", 0640);
 	put(d, "caf\xc3\xa9/\xe2\x98\xba.txt", "utf8\n", 0644);
+	put(d, "latin1-\xe9t\xe9", "not UTF-8\n", 0644);
 	put(d, "big.bin", "", 0644);
 	sh("head -c 200000 /dev/urandom > '%s/big.bin'", d);
 	sh("mkdir -p '%s/empty'", d);
@@ -187,6 +219,23 @@ static void test_determinism(const char *top)
 	pack(d, &o, NULL, hex2, &err);
 	is_str(hex2, hex1, "the hash does not depend on the gzip level");
 	ok(sh("gzip -t '%s'", g1) == 0, "gzip -t accepts the stream");
+	{
+		struct tgz *t = NULL;
+		FILE *f = fopen(g2, "wb");
+		char one;
+		long n = -1;
+
+		o.gzip_level = 6;
+		if (f && tgz_open(d, &o, &t, &err) == 0) {
+			while ((n = tgz_read(t, &one, 1, &err)) == 1)
+				fputc(one, f);
+			tgz_free(t);
+		}
+		if (f)
+			fclose(f);
+		ok(n == 0 && sh("cmp -s '%s' '%s'", g1, g2) == 0,
+		   "read one byte at a time, the same gzip bytes");
+	}
 	ok(sh("[ \"$(od -An -tx1 -j4 -N4 '%s' | tr -d ' ')\" = 00000000 ]", g1) == 0,
 	   "gzip mtime is 0");
 	ok(sh("[ \"$(od -An -tx1 -j9 -N1 '%s' | tr -d ' ')\" = ff ]", g1) == 0,
@@ -246,6 +295,8 @@ static void test_roundtrip(const char *top)
 	ok(sh("[ -x '%s/run.sh' ] && [ ! -x '%s/a/b/c.txt' ]", x2, x2) == 0, "exec bits survive");
 	ok(sh("bsdtar -tvzf '%s' | grep -q 'longlink -> a/b/../b'", g) == 0,
 	   "bsdtar reads the PAX linkpath");
+	ok(sh("[ -f \"$(printf '%s/latin1-\\351t\\351')\" ]", x1) == 0,
+	   "a name that is not UTF-8 comes back byte for byte (raw in ustar)");
 	free(d);
 	free(g);
 	free(x1);
@@ -436,6 +487,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--list") == 0)
 		return list(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--pack") == 0)
+		return pack_out(argv[2], argv[3]);
 	(void)buf;
 	v = tgz_version();
 	ok(sscanf(v, "%d.%d", &major, &minor) == 2, "zlib version parses: %s", v);
