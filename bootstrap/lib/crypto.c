@@ -5,18 +5,33 @@
  * fingerprint. The file format is PROTOCOL.key in OpenSSH's sources;
  * the wire encodings (uint32, string) are RFC 4251 section 5.
  * Private key material is wiped (OPENSSL_cleanse) before memory is freed.
+ *
+ * X.509 (the engine's CA, pki.c): ECDSA P-256 keys as PKCS#8 PEM and
+ * certificates made with X509_* and the X509V3 extension helpers.
+ * libcrypto's own errors (its error queue) are translated into err with
+ * ERR_error_string_n, after what was being done; no key material is ever
+ * put in a message. Keys are read with a passphrase callback that gives
+ * none, so that an encrypted key fails instead of prompting.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "crypto.h"
 #include "text.h"
@@ -417,6 +432,474 @@ mismatch:
 	        shown, hint);
 out:
 	free(blob);
+	return rc;
+}
+
+/* ---- X.509 ------------------------------------------------------------ */
+
+#define CRYPTO_SERIAL_BITS 128
+
+/*
+ * Fail with what was being done, then the first error libcrypto queued
+ * (the root cause), and empty the queue. Returns -1.
+ */
+__attribute__((format(printf, 3, 4))) static int crypto_fail(struct err *err, enum err_kind kind,
+                                                             const char *fmt, ...)
+{
+	char what[1024], detail[256];
+	unsigned long e = ERR_get_error();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e == 0)
+		return err_setk(err, kind, "%s", what);
+	ERR_error_string_n(e, detail, sizeof(detail));
+	ERR_clear_error();
+	return err_setk(err, kind, "%s: %s", what, detail);
+}
+
+/* No passphrase: an encrypted key fails to read instead of prompting. */
+static int crypto_no_pass(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/* The bytes written to a memory BIO, as a string the caller owns. */
+static char *crypto_bio_string(BIO *bio)
+{
+	char *data = NULL, *s;
+	long len = BIO_get_mem_data(bio, &data);
+
+	if (len < 0)
+		len = 0;
+	s = xmalloc((size_t)len + 1);
+	if (len > 0)
+		memcpy(s, data, (size_t)len);
+	s[len] = '\0';
+	return s;
+}
+
+static X509 *crypto_x509_of(const char *pem, const char *what, struct err *err)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, crypto_no_pass, NULL) : NULL;
+
+	BIO_free(bio);
+	if (x == NULL)
+		crypto_fail(err, ERRK_INVALID, "%s does not parse as a PEM certificate", what);
+	return x;
+}
+
+static EVP_PKEY *crypto_key_of(const char *pem, const char *what, struct err *err)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, crypto_no_pass, NULL) : NULL;
+
+	BIO_free(bio);
+	if (k == NULL)
+		crypto_fail(err, ERRK_INVALID,
+		            "%s does not parse as an unencrypted PEM private key", what);
+	return k;
+}
+
+int crypto_ec_key(char **key_pem, struct err *err)
+{
+	EVP_PKEY *k = NULL;
+	BIO *bio = NULL;
+	int rc = -1;
+
+	*key_pem = NULL;
+	ERR_clear_error();
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (k == NULL) {
+		crypto_fail(err, ERRK_OTHER, "cannot generate an ECDSA P-256 key");
+		goto out;
+	}
+	/* Secure memory: the BIO's buffer is wiped when freed. */
+	bio = BIO_new(BIO_s_secmem());
+	if (bio == NULL || PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) != 1) {
+		crypto_fail(err, ERRK_OTHER, "cannot write the new ECDSA key as PEM");
+		goto out;
+	}
+	*key_pem = crypto_bio_string(bio);
+	rc = 0;
+out:
+	BIO_free(bio);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+void crypto_key_free(char *key_pem)
+{
+	if (key_pem == NULL)
+		return;
+	OPENSSL_cleanse(key_pem, strlen(key_pem));
+	free(key_pem);
+}
+
+/* Add the extension nid with value in openssl.cnf's syntax. */
+static int crypto_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct err *err)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok = ext != NULL && X509_add_ext(x, ext, -1) == 1;
+
+	X509_EXTENSION_free(ext);
+	if (!ok)
+		return crypto_fail(err, ERRK_OTHER, "cannot add the extension %s = %s",
+		                   OBJ_nid2sn(nid), value);
+	return 0;
+}
+
+static int crypto_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * The subjectAltName of "IP:..." and "DNS:..." strings, built as
+ * GENERAL_NAMEs (not through the config syntax, where a comma in a name
+ * would start another entry).
+ */
+static int crypto_add_sans(X509 *x, const char *const *sans, struct err *err)
+{
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	char shown[128];
+	int rc = -1;
+	size_t i;
+
+	if (gens == NULL)
+		crypto_die("sk_GENERAL_NAME_new_null");
+	for (i = 0; sans[i]; i++) {
+		GENERAL_NAME *g = GENERAL_NAME_new();
+		const char *s = sans[i], *p;
+
+		if (g == NULL)
+			crypto_die("GENERAL_NAME_new");
+		if (strncmp(s, "IP:", 3) == 0) {
+			ASN1_OCTET_STRING *ip = a2i_IPADDRESS(s + 3);
+
+			if (ip != NULL)
+				GENERAL_NAME_set0_value(g, GEN_IPADD, ip);
+			p = ip != NULL ? NULL : s;
+		} else if (strncmp(s, "DNS:", 4) == 0 && s[4] != '\0') {
+			ASN1_IA5STRING *dns = ASN1_IA5STRING_new();
+
+			/* LDH, '.', and '*' or '_' as some names have them; no ',' or space. */
+			for (p = s + 4;
+			     *p != '\0' && (crypto_alnum(*p) || strchr("-.*_", *p) != NULL); p++)
+				;
+			if (*p == '\0') {
+				if (dns == NULL || ASN1_STRING_set(dns, s + 4, -1) != 1)
+					crypto_die("ASN1_STRING_set");
+				GENERAL_NAME_set0_value(g, GEN_DNS, dns);
+				p = NULL;
+			} else {
+				ASN1_IA5STRING_free(dns);
+				p = s;
+			}
+		} else {
+			p = s;
+		}
+		if (p != NULL) {
+			GENERAL_NAME_free(g);
+			text_quote(s, strlen(s), shown, sizeof(shown));
+			err_setk(err, ERRK_INVALID,
+			         "invalid subjectAltName '%s': expected IP:<address> or DNS:<name>",
+			         shown);
+			goto out;
+		}
+		if (sk_GENERAL_NAME_push(gens, g) <= 0)
+			crypto_die("sk_GENERAL_NAME_push");
+	}
+	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1) {
+		crypto_fail(err, ERRK_OTHER, "cannot add the subjectAltName");
+		goto out;
+	}
+	rc = 0;
+out:
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+static int crypto_add_exts(X509 *x, X509 *issuer, const struct crypto_cert_req *req,
+                           struct err *err)
+{
+	X509V3_CTX ctx;
+	int ca = req->kind == CRYPTO_CERT_CA;
+
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	if (crypto_add_ext(x, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE",
+	                   err) < 0 ||
+	    crypto_add_ext(x, &ctx, NID_key_usage,
+	                   ca ? "critical,keyCertSign,cRLSign"
+	                      : "critical,digitalSignature,keyEncipherment",
+	                   err) < 0)
+		return -1;
+	if (!ca &&
+	    crypto_add_ext(x, &ctx, NID_ext_key_usage,
+	                   req->kind == CRYPTO_CERT_SERVER ? "serverAuth" : "clientAuth", err) < 0)
+		return -1;
+	/* The subject's identifier first: a self-signed AKI is taken from it. */
+	if (crypto_add_ext(x, &ctx, NID_subject_key_identifier, "hash", err) < 0 ||
+	    crypto_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err) < 0)
+		return -1;
+	if (req->sans != NULL && req->sans[0] != NULL && crypto_add_sans(x, req->sans, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void crypto_set_serial(X509 *x)
+{
+	BIGNUM *bn = BN_new();
+
+	/* Odd: never zero. BN is unsigned, so the INTEGER is positive. */
+	if (bn == NULL ||
+	    BN_rand(bn, CRYPTO_SERIAL_BITS, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ODD) != 1 ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
+		crypto_die("serial number");
+	BN_free(bn);
+}
+
+int crypto_cert_make(const struct crypto_cert_req *req, const char *key_pem, char **cert_pem,
+                     struct err *err)
+{
+	EVP_PKEY *key = NULL, *issuer_key = NULL;
+	X509 *x = NULL, *issuer = NULL;
+	X509_NAME *name;
+	BIO *bio = NULL;
+	int rc = -1;
+
+	*cert_pem = NULL;
+	ERR_clear_error();
+	if ((req->issuer_cert == NULL) != (req->issuer_key == NULL))
+		return err_setk(err, ERRK_INVALID,
+		                "cannot make a certificate: an issuer needs both its certificate "
+		                "and its key");
+	key = crypto_key_of(key_pem, "the certificate's key", err);
+	if (key == NULL)
+		goto out;
+	if (req->issuer_cert != NULL) {
+		issuer = crypto_x509_of(req->issuer_cert, "the issuer's certificate", err);
+		if (issuer == NULL)
+			goto out;
+		issuer_key = crypto_key_of(req->issuer_key, "the issuer's key", err);
+		if (issuer_key == NULL)
+			goto out;
+		if (X509_check_private_key(issuer, issuer_key) != 1) {
+			crypto_fail(err, ERRK_INVALID,
+			            "cannot make a certificate: the issuer's key is not its "
+			            "certificate's");
+			goto out;
+		}
+	}
+	x = X509_new();
+	if (x == NULL || X509_set_version(x, X509_VERSION_3) != 1)
+		crypto_die("X509_new");
+	crypto_set_serial(x);
+	if (ASN1_TIME_set(X509_getm_notBefore(x), (time_t)req->not_before) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)req->not_after) == NULL) {
+		crypto_fail(err, ERRK_INVALID, "cannot make certificate '%s': bad validity times",
+		            req->cn);
+		goto out;
+	}
+	name = X509_get_subject_name(x);
+	if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)req->cn,
+	                               -1, -1, 0) != 1) {
+		crypto_fail(err, ERRK_INVALID, "cannot make a certificate: bad common name");
+		goto out;
+	}
+	if (X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1 ||
+	    X509_set_pubkey(x, key) != 1) {
+		crypto_fail(err, ERRK_OTHER, "cannot make certificate '%s'", req->cn);
+		goto out;
+	}
+	if (crypto_add_exts(x, issuer ? issuer : x, req, err) < 0) {
+		err_wrap(err, "cannot make certificate '%s'", req->cn);
+		goto out;
+	}
+	if (X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) <= 0) {
+		crypto_fail(err, ERRK_OTHER, "cannot sign certificate '%s'", req->cn);
+		goto out;
+	}
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || PEM_write_bio_X509(bio, x) != 1) {
+		crypto_fail(err, ERRK_OTHER, "cannot write certificate '%s' as PEM", req->cn);
+		goto out;
+	}
+	*cert_pem = crypto_bio_string(bio);
+	rc = 0;
+out:
+	BIO_free(bio);
+	X509_free(x);
+	X509_free(issuer);
+	EVP_PKEY_free(issuer_key);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static int crypto_time_of(const ASN1_TIME *t, long long *out)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -1;
+	*out = (long long)timegm(&tm);
+	return 0;
+}
+
+/* One subjectAltName as "TYPE:value"; bytes outside printable ASCII as \xHH. */
+static char *crypto_san_string(const GENERAL_NAME *g)
+{
+	char addr[INET6_ADDRSTRLEN], *s, *w;
+	const unsigned char *d;
+	const char *prefix;
+	int type, len, i;
+	const ASN1_STRING *v = GENERAL_NAME_get0_value(g, &type);
+
+	switch (type) {
+	case GEN_IPADD:
+		d = ASN1_STRING_get0_data(v);
+		len = ASN1_STRING_length(v);
+		if ((len == 4 && inet_ntop(AF_INET, d, addr, sizeof(addr)) != NULL) ||
+		    (len == 16 && inet_ntop(AF_INET6, d, addr, sizeof(addr)) != NULL))
+			return xasprintf("IP:%s", addr);
+		return xasprintf("IP:(%d bytes)", len);
+	case GEN_DNS:
+		prefix = "DNS:";
+		break;
+	case GEN_EMAIL:
+		prefix = "email:";
+		break;
+	case GEN_URI:
+		prefix = "URI:";
+		break;
+	default:
+		return xasprintf("other:%d", type);
+	}
+	d = ASN1_STRING_get0_data(v);
+	len = ASN1_STRING_length(v);
+	s = xmalloc(strlen(prefix) + 4 * (size_t)len + 1);
+	w = s + strlen(prefix);
+	memcpy(s, prefix, strlen(prefix));
+	for (i = 0; i < len; i++) {
+		if (d[i] > ' ' && d[i] < 0x7f) {
+			*w++ = (char)d[i];
+		} else {
+			snprintf(w, 5, "\\x%02x", d[i]);
+			w += 4;
+		}
+	}
+	*w = '\0';
+	return s;
+}
+
+int crypto_cert_read(const char *cert_pem, struct crypto_cert_info *info, struct err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	GENERAL_NAMES *gens = NULL;
+	X509 *x;
+	int i, n, rc = -1;
+
+	memset(info, 0, sizeof(*info));
+	ERR_clear_error();
+	x = crypto_x509_of(cert_pem, "the text", err);
+	if (x == NULL)
+		return -1;
+	if (crypto_time_of(X509_get0_notBefore(x), &info->not_before) < 0 ||
+	    crypto_time_of(X509_get0_notAfter(x), &info->not_after) < 0) {
+		crypto_fail(err, ERRK_INVALID, "the certificate's validity times do not parse");
+		goto out;
+	}
+	info->is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	n = gens ? sk_GENERAL_NAME_num(gens) : 0;
+	info->sans = xcalloc((size_t)n + 1, sizeof(*info->sans));
+	for (i = 0; i < n; i++)
+		info->sans[i] = crypto_san_string(sk_GENERAL_NAME_value(gens, i));
+	if (X509_digest(x, EVP_sha256(), md, &md_len) != 1 || md_len * 2 + 1 > CRYPTO_HEX_MAX)
+		crypto_die("X509_digest");
+	crypto_hex(md, md_len, info->fingerprint);
+	rc = 0;
+out:
+	GENERAL_NAMES_free(gens);
+	X509_free(x);
+	if (rc < 0)
+		crypto_cert_info_release(info);
+	return rc;
+}
+
+void crypto_cert_info_release(struct crypto_cert_info *info)
+{
+	size_t i;
+
+	if (info == NULL || info->sans == NULL)
+		return;
+	for (i = 0; info->sans[i]; i++)
+		free(info->sans[i]);
+	free(info->sans);
+	info->sans = NULL;
+}
+
+int crypto_cert_signed_by(const char *cert_pem, const char *ca_pem, struct err *err)
+{
+	X509 *x = NULL, *ca = NULL;
+	int rc = -1;
+
+	ERR_clear_error();
+	x = crypto_x509_of(cert_pem, "the certificate", err);
+	if (x == NULL)
+		goto out;
+	ca = crypto_x509_of(ca_pem, "the CA certificate", err);
+	if (ca == NULL)
+		goto out;
+	if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(ca)) != 0) {
+		err_setk(err, ERRK_INVALID, "the certificate's issuer is not the CA");
+		goto out;
+	}
+	if (X509_verify(x, X509_get0_pubkey(ca)) != 1) {
+		crypto_fail(err, ERRK_INVALID,
+		            "the certificate's signature does not verify with the CA's key");
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	X509_free(ca);
+	X509_free(x);
+	return rc;
+}
+
+int crypto_cert_matches_key(const char *cert_pem, const char *key_pem, struct err *err)
+{
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL;
+	int rc = -1;
+
+	ERR_clear_error();
+	x = crypto_x509_of(cert_pem, "the certificate", err);
+	if (x == NULL)
+		goto out;
+	k = crypto_key_of(key_pem, "the key", err);
+	if (k == NULL)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), k) != 1) {
+		err_setk(err, ERRK_INVALID,
+		         "the certificate is not for the key (another key pair)");
+		ERR_clear_error();
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(x);
+	EVP_PKEY_free(k);
 	return rc;
 }
 

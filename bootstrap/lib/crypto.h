@@ -7,6 +7,8 @@
  * - ed25519 key pairs in OpenSSH's own formats, so that ftboot can make
  *   the VM's host key and its user key itself and pin the host key
  *   before first contact (no trust on first use).
+ * - X.509 for the container engine's small CA (pki.h): ECDSA P-256 keys
+ *   and certificates, in PEM, made and checked.
  */
 #ifndef FTBOOT_CRYPTO_H
 #define FTBOOT_CRYPTO_H
@@ -64,6 +66,60 @@ char *crypto_fingerprint(const void *blob, size_t len);
  * the line is not of that form.
  */
 int crypto_fingerprint_line(const char *line, char **out, struct err *err);
+
+/*
+ * A new ECDSA P-256 private key, PEM (PKCS#8, "-----BEGIN PRIVATE KEY-----",
+ * unencrypted). Caller frees it with crypto_key_free.
+ */
+int crypto_ec_key(char **key_pem, struct err *err);
+
+/* Wipe and free a private key's PEM; NULL-safe. */
+void crypto_key_free(char *key_pem);
+
+enum crypto_cert_kind {
+	CRYPTO_CERT_CA,     /* CA:TRUE (critical), keyCertSign, cRLSign */
+	CRYPTO_CERT_SERVER, /* CA:FALSE, digitalSignature, keyEncipherment, serverAuth */
+	CRYPTO_CERT_CLIENT  /* ... clientAuth */
+};
+
+struct crypto_cert_req {
+	enum crypto_cert_kind kind;
+	const char *cn;                  /* the subject's commonName (UTF-8) */
+	const char *const *sans;         /* NULL-terminated "IP:a.b.c.d", "DNS:name"; or NULL */
+	long long not_before, not_after; /* Unix times */
+	const char *issuer_cert, *issuer_key; /* PEM; both NULL: self-signed */
+};
+
+/*
+ * A certificate (PEM, into *cert_pem, caller frees) for the public half
+ * of key_pem, as req says: a random positive 128-bit serial, subject and
+ * authority key identifiers, signed with SHA-256 by the issuer's key (or
+ * key_pem itself).
+ */
+int crypto_cert_make(const struct crypto_cert_req *req, const char *key_pem, char **cert_pem,
+                     struct err *err);
+
+/* What crypto_cert_read tells of a certificate. */
+struct crypto_cert_info {
+	long long not_before, not_after;  /* Unix times */
+	int is_ca;                        /* basicConstraints CA:TRUE */
+	char **sans;                      /* NULL-terminated "IP:..."/"DNS:...", in order */
+	char fingerprint[CRYPTO_HEX_MAX]; /* SHA-256 of the DER, lowercase hex */
+};
+
+/* Read the first certificate of cert_pem. Error (ERRK_INVALID) if none parses. */
+int crypto_cert_read(const char *cert_pem, struct crypto_cert_info *info, struct err *err);
+
+void crypto_cert_info_release(struct crypto_cert_info *info);
+
+/*
+ * 0 if cert_pem names ca_pem's subject as its issuer and its signature
+ * verifies with ca_pem's public key; else -1, ERRK_INVALID, saying which.
+ */
+int crypto_cert_signed_by(const char *cert_pem, const char *ca_pem, struct err *err);
+
+/* 0 if cert_pem's public key is key_pem's; else -1, ERRK_INVALID. */
+int crypto_cert_matches_key(const char *cert_pem, const char *key_pem, struct err *err);
 
 /* libcrypto's version ("OpenSSL 3.0.x ..."). Static. */
 const char *crypto_version(void);

@@ -114,10 +114,10 @@ void docker_stream_free(struct docker_stream *s);
 /* ---- images ------------------------------------------------------------ */
 
 struct docker_image {
-	char *id;         /* "sha256:..." */
-	char **tags;      /* RepoTags, NULL-terminated */
-	char **labels;    /* Config.Labels as "key", "value", ..., NULL */
-	long long size;   /* bytes */
+	char *id;          /* "sha256:..." */
+	char **tags;       /* RepoTags, NULL-terminated */
+	char **labels;     /* Config.Labels as "key", "value", ..., NULL */
+	long long size;    /* bytes */
 	long long created; /* Unix time */
 };
 
@@ -148,9 +148,8 @@ void docker_images_free(struct docker_image *v, size_t n);
  * code. timeout_ms bounds the whole (0: 60 s). ERRK_NOTFOUND for no such
  * container; ERRK_INVALID when it is not running.
  */
-int docker_exec(struct docker *d, const char *container, const char *const *argv,
-                struct buf *out, struct buf *errout, int *exit_code, unsigned long timeout_ms,
-                struct err *err);
+int docker_exec(struct docker *d, const char *container, const char *const *argv, struct buf *out,
+                struct buf *errout, int *exit_code, unsigned long timeout_ms, struct err *err);
 
 /*
  * The demultiplexer of an attached stream, apart for tests and fuzzing:
@@ -160,7 +159,7 @@ int docker_exec(struct docker *d, const char *container, const char *const *argv
 struct docker_demux {
 	struct buf *out, *err;
 	unsigned char head[8];
-	size_t have;           /* bytes of head read */
+	size_t have;             /* bytes of head read */
 	unsigned long long left; /* payload bytes left in the current frame */
 	int type;
 };

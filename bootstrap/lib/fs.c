@@ -14,11 +14,12 @@
 #include "fs.h"
 #include "xmem.h"
 
-/* What a file that is not a regular file is, for messages. */
-static const char *fs_kind(mode_t mode)
+const char *fs_kind(mode_t mode)
 {
 	if (S_ISDIR(mode))
 		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
 	if (S_ISFIFO(mode))
 		return "a FIFO";
 	if (S_ISCHR(mode))

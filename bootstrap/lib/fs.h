@@ -40,6 +40,12 @@ int fs_mkdirs(const char *path, mode_t mode, struct err *err);
 /* Remove a tree (rm -rf), not following symlinks. Missing is fine. */
 int fs_remove_tree(const char *path, struct err *err);
 
+/*
+ * What a file that is not a regular file is, for messages ("a directory",
+ * "a FIFO", "a symbolic link" ...), from its st_mode. Static.
+ */
+const char *fs_kind(mode_t mode);
+
 /* 1 if path exists (any type), 0 if not. */
 int fs_exists(const char *path);
 

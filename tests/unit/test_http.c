@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "fs.h"
 #include "http.h"
+#include "net.h"
 #include "progress.h"
 #include "xmem.h"
 #include "tap.h"
@@ -159,22 +160,6 @@ static void httpd_stop(void)
 	free(cmd);
 }
 
-/* A loopback port nothing listens on. */
-static int closed_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static void test_version(void)
 {
 	const char *v;
@@ -308,7 +293,7 @@ static void test_unreachable(void)
 	char *u = NULL;
 	struct timespec t0, t1;
 	struct err err;
-	int rc, port = closed_port();
+	int rc, port = net_free_port();
 
 	u = xasprintf("http://127.0.0.1:%d/image", port);
 	err_clear(&err);
@@ -1197,7 +1182,7 @@ static void test_req_timeouts(void)
 	ok(took >= 1.4 && took < 8, "  after %.1f s", took);
 	free(u);
 
-	u = xasprintf("http://127.0.0.1:%d/x", closed_port());
+	u = xasprintf("http://127.0.0.1:%d/x", net_free_port());
 	memset(&req, 0, sizeof(req));
 	req.url = u;
 	rc = send_req(&req, &resp, &err);
@@ -1327,33 +1312,13 @@ static pid_t tls_strict_peer(int port)
 	return pid;
 }
 
-/* Wait (at most 5 s) until something listens on the loopback port. */
-static int port_up(int port)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), up;
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (up)
-			return 1;
-		usleep(50 * 1000);
-	}
-	return 0;
-}
-
 static void test_req_tls_refused(void)
 {
 	struct http_resp resp = HTTP_RESP_INIT(MIB);
 	char *ca = pki("ca.pem"), *cert = pki("client.pem"), *key = pki("client.key");
 	char *other_cert = pki("other-client.pem"), *other_key = pki("other-client.key");
 	struct http_req req = {.ca.file = ca};
-	int port = closed_port(), rc, status;
+	int port = net_free_port(), rc, status;
 	char *u = xasprintf("https://127.0.0.1:%d/", port), *tls_url = api_url(1, "echo");
 	struct err err;
 	pid_t pid;
@@ -1368,7 +1333,7 @@ static void test_req_tls_refused(void)
 	req.ca.file = ca;
 
 	pid = tls_strict_peer(port);
-	if (pid < 0 || !port_up(port)) {
+	if (pid < 0 || !net_wait_port(port)) {
 		skip("openssl s_server did not start: no handshake refusal tests");
 	} else {
 		rc = send_req(&req, &resp, &err);
