@@ -711,9 +711,10 @@ static int read_service(const struct stack *st, size_t idx, struct pending *pd, 
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return err_setk(err, ERRK_INVALID,
-		                "service '%s': build context '%s' is not a directory; make it the "
-		                "directory that holds the service's Dockerfile",
-		                svc->name, svc->build);
+		                "service '%s': build context '%s' is %s, not a directory; make it "
+		                "the directory that holds the service's Dockerfile",
+		                svc->name, svc->build,
+		                S_ISREG(sb.st_mode) ? "a file" : fs_kind(sb.st_mode));
 	if (fs_read(pd->dockerfile_path, IMAGE_FILE_MAX, &text, err) < 0) {
 		if (err->kind == ERRK_NOTFOUND)
 			missing(err, svc);

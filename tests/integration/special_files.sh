@@ -71,7 +71,7 @@ rm -r "$tmp/p/srcs/db"
 mkfifo "$tmp/p/srcs/db"
 render_in "$tmp/p"
 is "$rc" 1 "a FIFO build context: exit 1, not a hang (124)"
-is "$err" "ftboot: service 'db': build context 'srcs/db' is not a directory; make it the directory that holds the service's Dockerfile" \
+is "$err" "ftboot: service 'db': build context 'srcs/db' is a FIFO, not a directory; make it the directory that holds the service's Dockerfile" \
 	"a FIFO build context: names it"
 
 mkdir -p "$tmp/d/srcs/stack.yaml"

@@ -382,11 +382,12 @@ static void test_plan_errors(void)
 	ok(strstr(plan(three, &p), "service 'app': no Dockerfile in '") != NULL,
 	   "no context directory");
 	mkfifo(path, 0600);
-	ok(strstr(plan(three, &p), "/srcs/app' is not a directory; make it the directory") != NULL,
+	ok(strstr(plan(three, &p),
+	          "/srcs/app' is a FIFO, not a directory; make it the directory") != NULL,
 	   "a context that is a FIFO: %s", plan(three, &p));
 	unlink(path);
 	put("srcs/app", "FROM scratch\n");
-	ok(strstr(plan(three, &p), "/srcs/app' is not a directory") != NULL,
+	ok(strstr(plan(three, &p), "/srcs/app' is a file, not a directory") != NULL,
 	   "a context that is a file");
 	unlink(path);
 	put("srcs/app/Dockerfile", "FROM scratch\n");
