@@ -52,6 +52,31 @@ struct image_plan {
 	size_t n;
 };
 
+/* Largest Dockerfile and .dockerignore read. */
+#define IMAGE_FILE_MAX (1u << 20)
+
+/* An image a Dockerfile builds FROM (not an earlier stage, not scratch). */
+struct image_from {
+	char *image;        /* as the engine reads it: ARGs substituted */
+	unsigned line, col; /* where it is written (1-based, characters) */
+};
+
+/*
+ * The parser of a Dockerfile's FROM instructions, as the engine's
+ * (moby/buildkit's) parser reads them: a UTF-8 BOM, the escape parser
+ * directive ("# escape=`"), comments, line continuations with the escape
+ * character, CRLF line ends, case-insensitive instructions, "FROM
+ * [--platform=P] IMAGE [AS NAME]", stages, and ARGs before the first
+ * FROM substituted into IMAGE ($VAR, ${VAR}; other forms refused).
+ * text[0..len) may hold any bytes; name names it in messages
+ * ("NAME:LINE:COL: ..."). *out (image_froms_free) holds each FROM that
+ * names an image rather than an earlier stage or scratch, in order.
+ */
+int image_dockerfile_bases(const char *name, const char *text, size_t len, struct image_from **out,
+                           size_t *n, struct err *err);
+
+void image_froms_free(struct image_from *v, size_t n);
+
 /* Plan every service of stack. Release with image_plan_release. */
 int image_plan(const struct stack *stack, struct image_plan *out, struct err *err);
 
