@@ -82,11 +82,11 @@ $(BIN): $(LIB_OBJS) $(CMD_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(OUT)/tests/%: tests/unit/%.c tests/tap.h tests/run.h tests/scratch.h $(LIB_OBJS)
+$(OUT)/tests/%: tests/unit/%.c tests/tap.h tests/run.h tests/scratch.h tests/net.h $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(INC) -Itests -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
 
-$(OUT)/tests/test_cmd: tests/unit/test_cmd.c tests/tap.h tests/run.h tests/scratch.h $(CMD_LIB_OBJS) $(LIB_OBJS)
+$(OUT)/tests/test_cmd: tests/unit/test_cmd.c tests/tap.h tests/run.h tests/scratch.h tests/net.h $(CMD_LIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(INC) -Itests -o $@ $< $(CMD_LIB_OBJS) $(LIB_OBJS) $(LDFLAGS) $(PKG_LIBS)
 

@@ -21,8 +21,7 @@ int build_images(struct run *run, const struct build_opts *o, struct err *err);
 int build_step(struct run *run, struct err *err);
 
 /* The step's status: each service's image, built or not. */
-int build_step_status(struct run *run, struct buf *text, struct doc_node **json,
-                      struct err *err);
+int build_step_status(struct run *run, struct buf *text, struct doc_node **json, struct err *err);
 
 /* The "image" kind (images in an engine outside the VM). */
 int build_kinds(struct err *err);

@@ -31,8 +31,8 @@
 /* The repository of every image ftboot builds: "ftboot/<service>". */
 #define IMAGE_REPO "ftboot"
 /* The label that carries an image's content hash, and the one naming its stack. */
-#define IMAGE_LABEL_HASH "org.ftboot.hash"
-#define IMAGE_LABEL_STACK "org.ftboot.stack"
+#define IMAGE_LABEL_HASH    "org.ftboot.hash"
+#define IMAGE_LABEL_STACK   "org.ftboot.stack"
 #define IMAGE_LABEL_SERVICE "org.ftboot.service"
 
 struct image {

@@ -23,6 +23,12 @@
  * for; the CA and both leaves are remade when the CA ends within 30 days
  * or any of its files is unreadable. libcrypto is reached through
  * crypto.h only.
+ *
+ * Details: notBefore is a day back (the VM's clock may lag); a leaf never
+ * outlives the CA; a renewed leaf gets a new key; server/ca.pem is a copy
+ * of client/ca.pem, rewritten when it differs. A regular file that does
+ * not read or parse is remade; anything else where a file or directory
+ * goes (a directory, FIFO, symbolic link) is an error naming it.
  */
 #ifndef FTBOOT_PKI_H
 #define FTBOOT_PKI_H
