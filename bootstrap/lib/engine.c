@@ -213,7 +213,7 @@ int engine_connect(const struct engine *e, struct docker **out, struct err *err)
 #define ENGINE_TRY_MS     5000        /* one attempt to reach the engine */
 #define ENGINE_SSH_MS     30000       /* connecting, and each short command */
 #define ENGINE_OUT_MAX    (256u << 10)
-#define ENGINE_TAIL_LINES 20
+#define ENGINE_TAIL_LINES 30
 
 /*
  * The prefix that runs the rest of a command line as root without a
