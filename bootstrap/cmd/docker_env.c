@@ -197,6 +197,20 @@ int cmd_docker_env(struct ctx *ctx, const struct cmd_args *args, struct err *err
 		goto out;
 	if (ctx->stack->engine.host == NULL && vm_is_up(&run, err) < 0)
 		goto out;
+	/*
+	 * Made once, under the stack's lock (so no `up` makes it at the same
+	 * time); once it exists `up` keeps it renewed, and docker-env only
+	 * names it, beside a running `up`.
+	 */
+	if (own) {
+		struct pki p = {0};
+
+		pki_paths(&p, &st);
+		own = !pki_exists(&p);
+		pki_release(&p);
+		if (own && state_lock(&st, "docker-env", err) < 0)
+			goto out;
+	}
 	if (engine_resolve(&run, own, &e, err) < 0)
 		goto out;
 	if (e.ca) {

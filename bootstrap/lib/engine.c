@@ -18,8 +18,15 @@
 #include "mono.h"
 #include "profile.h"
 #include "ssh.h"
+#include "text.h"
 #include "vm.h"
 #include "xmem.h"
+
+/* Bytes refused in an engine's host: C0 controls and DEL. */
+#define CONTROL_BYTES                                                                              \
+	"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16" \
+	"\x17\x18"                                                                                 \
+	"\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
 
 /* The port of the VM's engine: the docker CLI's for TLS. */
 #define ENGINE_VM_PORT 2376
@@ -69,20 +76,27 @@ static int tcp_host(const char *host, char **out, struct err *err)
 static int cert_file(const char *dir, const char *name, char **out, struct err *err)
 {
 	char *path = path_join(dir, name);
+	char what[256], qd[80], qp[80];
 	struct stat sb;
-	const char *what = NULL;
 	int e = 0;
 
-	if (stat(path, &sb) < 0)
-		what = (e = errno) == ENOENT ? "is missing" : strerror(e);
-	else if (!S_ISREG(sb.st_mode))
-		what = S_ISDIR(sb.st_mode) ? "is a directory, not a file" : "is not a regular file";
-	if (what) {
+	what[0] = '\0';
+	if (stat(path, &sb) < 0) {
+		e = errno;
+		snprintf(what, sizeof(what), e == ENOENT ? "is missing" : "cannot be read (%s)",
+		         strerror(e));
+	} else if (!S_ISREG(sb.st_mode)) {
+		snprintf(what, sizeof(what), "%s",
+		         S_ISDIR(sb.st_mode) ? "is a directory, not a file"
+		                             : "is not a regular file");
+	}
+	if (what[0]) {
 		err_setk(err, e == EACCES ? ERRK_DENIED : ERRK_INVALID,
 		         "engine cert_path '%s': '%s' %s; the directory must hold ca.pem, cert.pem "
 		         "and key.pem (the engine's CA, the client certificate and its key), as "
 		         "DOCKER_CERT_PATH does",
-		         dir, path, what);
+		         text_quote(dir, strlen(dir), qd, sizeof(qd)),
+		         text_quote(path, strlen(path), qp, sizeof(qp)), what);
 		free(path);
 		return -1;
 	}
@@ -121,6 +135,13 @@ int engine_resolve(const struct run *run, int ensure, struct engine *e, struct e
 	int rc = -1;
 
 	memset(e, 0, sizeof(*e));
+	if (se->host && strcspn(se->host, CONTROL_BYTES) != strlen(se->host)) {
+		char q[80];
+
+		return err_setk(err, ERRK_INVALID,
+		                "engine host '%s': control characters are not allowed",
+		                text_quote(se->host, strlen(se->host), q, sizeof(q)));
+	}
 	if (se->host == NULL) {
 		ipv4_format(run->stack->vm.address, ip);
 		e->host = xasprintf("tcp://%s:%d", ip, ENGINE_VM_PORT);
@@ -192,7 +213,7 @@ int engine_connect(const struct engine *e, struct docker **out, struct err *err)
 #define ENGINE_TRY_MS     5000        /* one attempt to reach the engine */
 #define ENGINE_SSH_MS     30000       /* connecting, and each short command */
 #define ENGINE_OUT_MAX    (256u << 10)
-#define ENGINE_TAIL_LINES 20
+#define ENGINE_TAIL_LINES 30
 
 /*
  * The prefix that runs the rest of a command line as root without a
@@ -271,40 +292,45 @@ static void tail_suffix(struct err *err, const char *intro, const struct buf *ou
 }
 
 /* Run the words argv as root in the VM; output (stdout and stderr) into out. */
-static int run_root(struct ssh *s, const char *const *argv, int argc, struct buf *out, int *status,
-                    struct err *err)
+static int run_root(struct ssh *s, const char *const *argv, int argc, struct buf *out,
+                    struct buf *errout, int *status, struct err *err)
 {
 	char *words = ssh_command_of_argv((char *const *)argv, argc);
 	char *cmd = xasprintf(AS_ROOT "%s", words);
-	int rc = ssh_exec(s, cmd, out, out, status, err);
+	int rc = ssh_exec(s, cmd, out, errout, status, err);
 
 	free(cmd);
 	free(words);
 	return rc;
 }
 
-/* 1 if what is installed in the VM is what pl holds, 0 if not. */
+/*
+ * 1 if what is installed in the VM is what pl holds, 0 if not. Only the
+ * digest's line of stdout counts: sudo may warn on stderr first ("unable
+ * to resolve host").
+ */
 static int installed_matches(struct ssh *s, const struct vm *vm, const struct payload *pl,
                              struct err *err)
 {
 	const char *argv[] = {"sh", "-c",
 	                      "cat " ENGINE_CONF "/ca.pem " ENGINE_CONF "/cert.pem " ENGINE_CONF
 	                      "/key.pem " ENGINE_CONF "/setup.sh 2>/dev/null | sha256sum"};
-	struct buf out = BUF_INIT(4096);
+	struct buf out = BUF_INIT(4096), errout = BUF_INIT(4096);
 	int status = 0, rc = -1;
 
-	if (run_root(s, argv, 3, &out, &status, err) < 0)
+	if (run_root(s, argv, 3, &out, &errout, &status, err) < 0)
 		goto out;
 	if (status != 0) {
 		err_setk(err, ERRK_DENIED,
 		         "cannot run a command as root in vm '%s' (sudo -n, or doas -n): exit %d",
 		         vm->dom, status);
-		tail_suffix(err, "", &out);
+		tail_suffix(err, "", &errout);
 		goto out;
 	}
-	rc = out.len >= 64 && memcmp(out.data, pl->digest, 64) == 0;
+	rc = out.len > 64 && memcmp(out.data, pl->digest, 64) == 0 && out.data[64] == ' ';
 out:
 	buf_release(&out);
+	buf_release(&errout);
 	return rc;
 }
 
@@ -356,7 +382,7 @@ static int install(struct ssh *s, const struct vm *vm, const struct payload *pl,
 
 		ssh_set_timeout(s, (timeout_s > 60 ? timeout_s : 60) * 1000 * 2);
 		buf_reset(&out);
-		if (run_root(s, argv, 5, &out, &status, err) < 0)
+		if (run_root(s, argv, 5, &out, &out, &status, err) < 0)
 			goto out;
 	}
 	if (status != 0) {
@@ -389,7 +415,7 @@ static void vm_says(struct ssh *s, const struct vm *vm, struct err *err)
 
 	snprintf(intro, sizeof(intro), "what vm '%s' reports (%s status):\n", vm->dom,
 	         vm->profile->engine_setup);
-	if (run_root(s, argv, 3, &out, &status, &e2) < 0)
+	if (run_root(s, argv, 3, &out, &out, &status, &e2) < 0)
 		err_suffix(err, "\n%s(could not ask: %s)", intro, e2.msg);
 	else
 		tail_suffix(err, intro, &out);
@@ -461,14 +487,21 @@ int engine_provision(struct run *run, struct err *err)
 	struct ssh *s = NULL;
 	struct docker *d = NULL;
 	const char *hosts[2];
+	struct err quick;
 	int match, rc = -1;
 
 	if (vm_open(&vm, run, err) < 0)
 		goto out;
-	if (engine_resolve(run, 1, &e, err) < 0)
+	/*
+	 * The VM's PKI is ensured below, once, so that p.changed says whether
+	 * this run made or renewed anything; an external engine's here.
+	 */
+	if (engine_resolve(run, 0, &e, err) < 0)
 		goto out;
 	if (!e.in_vm) {
-		rc = external(run, &e, err);
+		engine_release(&e);
+		if (engine_resolve(run, 1, &e, err) == 0)
+			rc = external(run, &e, err);
 		goto out;
 	}
 	if (vm.profile == NULL && profile_load(run->stack, &vm.profile, err) < 0)
@@ -494,6 +527,22 @@ int engine_provision(struct run *run, struct err *err)
 	match = installed_matches(s, &vm, &pl, err);
 	if (match < 0)
 		goto out;
+	/*
+	 * Up to date, and the engine answers: nothing to do. Refused (not
+	 * running) or refusing ftboot's certificate: set up again, which
+	 * restarts it. Not answering at all (a network that drops packets, a
+	 * hung dockerd): a restart would not help; the wait below says so.
+	 */
+	if (match && docker_open(&e.conn, ENGINE_TRY_MS, &d, &quick) < 0 &&
+	    quick.kind != ERRK_TIMEOUT) {
+		report_done(run->report, "up to date, but the engine does not answer");
+		report_warn(run->report, "engine at %s: %s; setting it up again", e.host,
+		            quick.msg);
+		report_step(run->report, "engine certificates and setup in vm '%s'", vm.dom);
+		match = 0;
+	}
+	docker_close(d);
+	d = NULL;
 	if (match) {
 		report_done(run->report, "up to date");
 	} else {

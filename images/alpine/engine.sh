@@ -60,7 +60,7 @@ EOS
 	;;
 status)
 	rc-service docker status 2>&1 || true
-	tail -n 20 /var/log/docker.log 2>&1 || true
+	tail -n 10 /var/log/docker.log 2>&1 || true
 	;;
 *)
 	die "usage: engine.sh install ADDRESS DIR | status"

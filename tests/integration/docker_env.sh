@@ -77,6 +77,11 @@ export FTBOOT_STATE_DIR="$weird"
 mkdir -p "$weird" && chmod 700 "$weird"
 port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 stackfile "{host: 'tcp://127.0.0.1:$port'}"
+# The PKI is made under the stack's lock: with another holder, docker-env waits for nobody.
+mkdir -p "$weird/de" && chmod 700 "$weird/de" && : >"$weird/de/lock" && chmod 600 "$weird/de/lock"
+flock -n "$weird/de/lock" "$FTBOOT" docker-env >/dev/null 2>"$tmp/busy.err"
+is "$?" 4 "with the lock held and no PKI yet, docker-env is refused as busy"
+[ ! -e "$weird/de/engine" ]; ok $? "and makes nothing: $(head -c 200 "$tmp/busy.err")"
 run_ftboot docker-env --shell bash
 is "$rc" 0 "docker-env for an external engine on ftboot's PKI: $errout"
 eng=$weird/de/engine
@@ -100,6 +105,8 @@ if dockerd_start "$tmp/d" "$eng/server/ca.pem" "$eng/server/cert.pem" "$eng/serv
 else
 	sed 's/^/# /' "$tmp/d.err"
 fi
+flock -n "$weird/de/lock" "$FTBOOT" docker-env >/dev/null 2>&1
+is "$?" 0 "once the PKI exists, docker-env runs beside a holder of the lock (up)"
 for s in "${shells[@]}"; do
 	run_ftboot docker-env --shell "$s"
 	is "$rc" 0 "docker-env --shell $s exits 0"
