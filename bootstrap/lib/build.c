@@ -490,6 +490,17 @@ static int select_tasks(struct builds *b, const char *const *names, size_t *nwan
 	return 0;
 }
 
+/* 1 if the journal records a VM (a libvirt domain). */
+static int has_vm(const struct run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->journal->n; i++)
+		if (strcmp(run->journal->v[i].kind, "domain") == 0)
+			return 1;
+	return 0;
+}
+
 static int connect_engine(struct builds *b, struct docker **d, struct err *err)
 {
 	if (engine_connect(&b->eng, d, err) == 0)
@@ -575,6 +586,11 @@ int build_images(struct run *run, const struct build_opts *o, struct err *err)
 	if (nwanted == 0) {
 		report_info(run->report, "images: the stack has none to build");
 		rc = 0;
+		goto out;
+	}
+	if (run->stack->engine.host == NULL && !has_vm(run)) {
+		err_set(err, ERR_FAIL, "the VM of stack '%s' is not up; run 'ftboot up' first",
+		        run->stack->name);
 		goto out;
 	}
 	b.log_dir = path_join(run->state->dir, "builds");
@@ -668,7 +684,7 @@ int build_step_status(struct run *run, struct buf *text, struct doc_node **json,
 	} else {
 		have_eng = 1;
 		doc_map_set(*json, "engine", doc_new_str(eng.host));
-		if (eng.in_vm && run->journal->n == 0)
+		if (eng.in_vm && !has_vm(run))
 			why = "there is no VM yet (ftboot up makes it and builds them)";
 		else if (engine_connect(&eng, &d, &e2) < 0)
 			why = e2.msg;

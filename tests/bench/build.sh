@@ -18,7 +18,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/servers/dockerd.sh"
 runs=${BENCH_RUNS:-7}
 n=${BENCH_BUILD_SERVICES:-4}
-jruns=${BENCH_BUILD_RUNS:-2}
+jruns=${BENCH_BUILD_RUNS:-3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-bench.XXXXXX")
 trap 'dockerd_stop "$tmp/d"; rm -rf "$tmp"' EXIT
 export FTBOOT_STATE_DIR=$tmp/state
@@ -26,6 +26,7 @@ DOCKER=$(dockerd_cli)
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # ms CMD...: the wall time of CMD in milliseconds; its output to $tmp/last.
+# A failure of CMD ends the bench (ms runs in this shell, never a subshell).
 ms() {
 	local t0 t1
 	t0=$(date +%s%N)
@@ -75,12 +76,19 @@ cli_build() { # the CLI's build of base and app, tagged apart from ftboot's
 }
 
 # ---- 1. no-op --------------------------------------------------------------
-(cd "$p1" && "$FTBOOT" -q build >/dev/null 2>&1) || { echo "bench: the first ftboot build failed" >&2; exit 1; }
+# Every loop runs in this shell (no pipeline): a failure stops the bench.
+"$FTBOOT" -q -f "$p1/srcs/stack.yaml" build >/dev/null 2>&1 || { echo "bench: the first ftboot build failed" >&2; exit 1; }
 cli_build >/dev/null
-for i in $(seq "$runs"); do (cd "$p1" && ms "$FTBOOT" build); done | median >"$tmp/f"
-grep -q 'up to date' "$tmp/last" || { echo "bench: the no-op ftboot build built something:" >&2; cat "$tmp/last" >&2; exit 1; }
-for i in $(seq "$runs"); do ms cli_build; done | median >"$tmp/c"
-f=$(cat "$tmp/f") c=$(cat "$tmp/c")
+: >"$tmp/f.all"
+: >"$tmp/c.all"
+for i in $(seq "$runs"); do ms "$FTBOOT" -f "$p1/srcs/stack.yaml" build >>"$tmp/f.all"; done
+if [ "$(grep -cE ' (base|app) +up to date' "$tmp/last")" -ne 2 ]; then
+	echo "bench: the no-op ftboot build built something:" >&2
+	cat "$tmp/last" >&2
+	exit 1
+fi
+for i in $(seq "$runs"); do ms cli_build >>"$tmp/c.all"; done
+f=$(median <"$tmp/f.all") c=$(median <"$tmp/c.all")
 printf 'bench: no-op build of 2 fixture services (base, app FROM base), up to date, median of %d runs\n' "$runs"
 printf '%-44s %8s\n' "" "ms"
 printf '%-44s %8d\n' "ftboot build (inspects, no context sent)" "$f"
@@ -88,22 +96,26 @@ printf '%-44s %8d\n' "docker build x2 (classic builder, cached)" "$c"
 awk -v f="$f" -v c="$c" 'BEGIN {printf "%-44s %7.1fx\n", "docker/ftboot (above 1: ftboot faster)", (f > 0 ? c / f : 0)}'
 
 # ---- 2. --jobs 1 vs --jobs N ---------------------------------------------------
-stamp=0
-jobs_run() { # jobs: change every stamp, then build; prints ms
-	local i
-	stamp=$((stamp + 1))
-	for i in $(seq 1 "$n"); do echo "$stamp" >"$p2/srcs/cpu$i/stamp"; done
-	(cd "$p2" && ms "$FTBOOT" build --jobs "$1")
-	if grep -qE "cpu[0-9]+ +up to date" "$tmp/last"; then
-		echo "bench: a cpu service was not rebuilt" >&2
+jobs_run() { # jobs out: change every stamp, then build; appends the ms to out
+	local i stamp
+	stamp=$(date +%s%N)
+	for i in $(seq 1 "$n"); do echo "$stamp-$i" >"$p2/srcs/cpu$i/stamp"; done
+	ms "$FTBOOT" -f "$p2/srcs/stack.yaml" build --jobs "$1" >>"$2"
+	if [ "$(grep -cE ' cpu[0-9]+ +built ' "$tmp/last")" -ne "$n" ]; then
+		echo "bench: not every cpu service was built:" >&2
+		cat "$tmp/last" >&2
 		exit 1
 	fi
 }
-(cd "$p2" && "$FTBOOT" -q build base >/dev/null 2>&1) || { echo "bench: base failed" >&2; exit 1; }
-for i in $(seq "$jruns"); do jobs_run 1; done | median >"$tmp/j1"
-for i in $(seq "$jruns"); do jobs_run "$n"; done | median >"$tmp/jn"
-j1=$(cat "$tmp/j1") jn=$(cat "$tmp/jn")
-printf 'bench: %d services, each a RUN hashing 256 MB (CPU), nothing cached, median of %d runs; %s CPUs here\n' \
+"$FTBOOT" -q -f "$p2/srcs/stack.yaml" build base >/dev/null 2>&1 || { echo "bench: base failed" >&2; exit 1; }
+: >"$tmp/j1.all"
+: >"$tmp/jn.all"
+for i in $(seq "$jruns"); do
+	jobs_run 1 "$tmp/j1.all"
+	jobs_run "$n" "$tmp/jn.all"
+done
+j1=$(median <"$tmp/j1.all") jn=$(median <"$tmp/jn.all")
+printf 'bench: %d services, each a RUN hashing 256 MB (CPU), nothing cached, median of %d runs each, alternated; %s CPUs here\n' \
 	"$n" "$jruns" "$(nproc)"
 printf '%-44s %8d\n' "ftboot build --jobs 1 (ms)" "$j1"
 printf '%-44s %8d\n' "ftboot build --jobs $n (ms)" "$jn"

@@ -107,6 +107,17 @@ is "$rc" 2 "an unknown service is a usage error"
 is "$errout" "ftboot build: no service 'ap' in stack 'bt' (did you mean 'app'?)" "naming the nearest one"
 is "$(builds)" 0 "nothing was sent for a bad command line"
 
+# The VM's engine (no engine: section) without a VM: said plainly, nothing made.
+mkdir -p "$tmp/novm/srcs/a"
+cp srcs/base/Dockerfile srcs/base/busybox "$tmp/novm/srcs/a/"
+printf 'name: bnv\nservices: {a: {}}\n' >"$tmp/novm/srcs/stack.yaml"
+(cd "$tmp/novm" && run_ftboot build && printf '%s\n%s\n' "$rc" "$errout" >"$tmp/novm.out")
+is "$(head -1 "$tmp/novm.out")" 1 "build without the VM up fails"
+is "$(tail -n +2 "$tmp/novm.out")" "ftboot: the VM of stack 'bnv' is not up; run 'ftboot up' first" \
+	"and says to run ftboot up first"
+[ ! -e "$FTBOOT_STATE_DIR/bnv/engine" ] && [ ! -e "$FTBOOT_STATE_DIR/bnv/builds" ]
+ok $? "and makes no certificates and no logs"
+
 # ---- the first build: both, base first -----------------------------------------
 points=$tmp/points
 FTBOOT_TEST_POINTS=$points run_bounded build
