@@ -283,8 +283,25 @@ fi
 dockerd_port=$(cat "$tmp/d/port")
 dockerd_sock=$tmp/d/docker.sock
 
-# ---- down: the stack's images, only them ---------------------------------------------
+# ---- what sits where a log goes ------------------------------------------------------
 stackfile "$dockerd_port"
+app_dockerfile
+log=$FTBOOT_STATE_DIR/bt/builds/app.log
+rm -f "$log" && mkfifo "$log"
+echo v3 >srcs/app/app.txt
+run_bounded build app
+is "$rc" 0 "a FIFO where app's log goes: the build goes on: $(last)"
+[ -f "$log" ] && [ ! -p "$log" ] && grep -q '^Step 1/' "$log"
+ok $? "the FIFO is replaced by the log, never opened"
+rm -f "$log" && mkdir "$log"
+echo v4 >srcs/app/app.txt
+run_bounded build app
+is "$rc" 1 "a directory where app's log goes: the build fails"
+printf '%s\n' "$errout" | grep -qF "cannot replace the build log '$log'"
+ok $? "naming the log: $(last)"
+rmdir "$log"
+
+# ---- down: the stack's images, only them ---------------------------------------------
 mkdir -p "$tmp/unrelated"
 printf 'FROM scratch\nCOPY f /f\n' >"$tmp/unrelated/Dockerfile"
 echo f >"$tmp/unrelated/f"
