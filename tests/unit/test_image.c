@@ -58,6 +58,12 @@ static void test_parser(void)
 	       "debian@1:33 ftboot/web@6:6", "stages: a FROM naming an earlier stage is no base");
 	is_str(bases("# syntax=docker/dockerfile:1\n# escape=`\n\nFROM a `\n  AS b\nRUN x \\\n"),
 	       "a@4:6", "escape directive: ` continues lines, \\ does not");
+	is_str(bases("# unknown=1\n# escape=`\nFROM a `\n  AS b\n"),
+	       "error: Dockerfile:3:8: FROM takes an image and optionally AS NAME: FROM "
+	       "[--platform=P] IMAGE [AS NAME]",
+	       "an unknown directive is a comment and ends the directives");
+	is_str(bases("# check=skip=all\n# escape=`\nFROM a `\n  AS b\n"), "a@3:6",
+	       "check and syntax are directives");
 	is_str(bases("# Escape = `\nFROM c:\\x\n"), "c:\\x@2:6",
 	       "directive names are case-insensitive, blanks allowed");
 	is_str(bases("# comment\n# escape=`\nFROM a `\n  AS b\n"),
@@ -211,33 +217,26 @@ static void put(const char *name, const char *text)
 	scratch_put(dir, name, text);
 }
 
-/* Plan the stack in dir/srcs; "" and *p filled, or the error. */
+/*
+ * Plan the stack in dir/srcs; "" and *p filled, or the error. The stack
+ * (which the plan borrows from) lives until the next call.
+ */
+static struct stack *planned;
+
 static const char *plan(const char *stack_text, struct image_plan *p)
 {
 	static struct err err;
-	struct stack *st = NULL;
 	char *path = path_join(dir, "srcs/stack.yaml");
 	int rc;
 
+	stack_free(planned);
+	planned = NULL;
 	put("srcs/stack.yaml", stack_text);
 	err_clear(&err);
 	memset(p, 0, sizeof(*p));
-	rc = stack_load(path, &st, &err);
+	rc = stack_load(path, &planned, &err);
 	if (rc == 0)
-		rc = image_plan(st, p, &err);
-	if (rc == 0) {
-		/* Keep the plan valid after the stack goes: copy what the tests read. */
-		static char names[16][64];
-		static struct stack_service svcs[16];
-		size_t i;
-
-		for (i = 0; i < p->n && i < 16; i++) {
-			snprintf(names[i], sizeof(names[i]), "%s", p->v[i].svc->name);
-			svcs[i].name = names[i];
-			p->v[i].svc = &svcs[i];
-		}
-	}
-	stack_free(st);
+		rc = image_plan(planned, p, &err);
 	free(path);
 	return rc == 0 ? "" : err.msg;
 }
@@ -488,6 +487,7 @@ int main(void)
 	test_plan_order();
 	test_plan_errors();
 	test_hash();
+	stack_free(planned);
 	scratch_close(dir);
 	return tap_done();
 }
