@@ -574,6 +574,15 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL); /* this CA only */
 	}
 	http_set_pem(curl, CURLOPT_SSLCERT, CURLOPT_SSLCERT_BLOB, &req->cert);
+	/*
+	 * Mutual TLS: 1.2 at most. In 1.3 the server checks our certificate
+	 * after the client's handshake has ended, and a refusal (dockerd's Go
+	 * TLS closes at once) races curl's next step: "connection lost" as
+	 * often as "bad certificate". In 1.2 it is part of the handshake.
+	 */
+	if (req->cert.file || req->cert.pem)
+		curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+		                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
 	http_set_pem(curl, CURLOPT_SSLKEY, CURLOPT_SSLKEY_BLOB, &req->key);
 	if (req->unix_socket)
 		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);

@@ -50,4 +50,11 @@ char *text_quote(const char *s, size_t len, char *out, size_t size);
  */
 char *text_base64(const void *data, size_t len, int nopad);
 
+/*
+ * s percent-encoded for a URL (RFC 3986): every byte but the unreserved
+ * ones (A-Z a-z 0-9 - . _ ~) and those in keep (NULL: none) as %XX, so a
+ * query value or a path segment cannot end early. Caller owns the result.
+ */
+char *text_url_encode(const char *s, const char *keep);
+
 #endif
