@@ -500,8 +500,11 @@ static int directive(struct df *df, size_t from, size_t to, int *seen_escape)
 			    df, val, "escape must be '\\' or '`', not '%s'",
 			    text_quote(df->text + val, val_end - val, shown, sizeof(shown)));
 		df->escape = df->text[val];
+		return 1;
 	}
-	return 1;
+	/* The other directives buildkit knows; an unknown one is a comment and ends them. */
+	return (name_end - name == 6 && strncasecmp(df->text + name, "syntax", 6) == 0) ||
+	       (name_end - name == 5 && strncasecmp(df->text + name, "check", 5) == 0);
 }
 
 /*

@@ -14,6 +14,10 @@
  * "ftboot/<service>:latest", which is what another service's Dockerfile
  * names to build on it: "FROM ftboot/<service>" (or ":latest").
  *
+ * Contexts are hashed with the Dockerfile and .dockerignore always kept
+ * and symbolic links confined to the stack's directory (srcs/), or to
+ * the context itself when its build: names a directory outside it.
+ *
  * Errors name the file, line and column: a missing context or
  * Dockerfile, a Dockerfile without FROM, a FROM of ftboot/<x> where x is
  * not a service, a local base with another tag than latest, a cycle of

@@ -18,6 +18,7 @@
 #include "image.h"
 #include "scratch.h"
 #include "tap.h"
+#include "tgz.h"
 #include "xmem.h"
 
 static char *dir;
@@ -58,6 +59,12 @@ static void test_parser(void)
 	       "debian@1:33 ftboot/web@6:6", "stages: a FROM naming an earlier stage is no base");
 	is_str(bases("# syntax=docker/dockerfile:1\n# escape=`\n\nFROM a `\n  AS b\nRUN x \\\n"),
 	       "a@4:6", "escape directive: ` continues lines, \\ does not");
+	is_str(bases("# unknown=1\n# escape=`\nFROM a `\n  AS b\n"),
+	       "error: Dockerfile:3:8: FROM takes an image and optionally AS NAME: FROM "
+	       "[--platform=P] IMAGE [AS NAME]",
+	       "an unknown directive is a comment and ends the directives");
+	is_str(bases("# check=skip=all\n# escape=`\nFROM a `\n  AS b\n"), "a@3:6",
+	       "check and syntax are directives");
 	is_str(bases("# Escape = `\nFROM c:\\x\n"), "c:\\x@2:6",
 	       "directive names are case-insensitive, blanks allowed");
 	is_str(bases("# comment\n# escape=`\nFROM a `\n  AS b\n"),
@@ -211,33 +218,26 @@ static void put(const char *name, const char *text)
 	scratch_put(dir, name, text);
 }
 
-/* Plan the stack in dir/srcs; "" and *p filled, or the error. */
+/*
+ * Plan the stack in dir/srcs; "" and *p filled, or the error. The stack
+ * (which the plan borrows from) lives until the next call.
+ */
+static struct stack *planned;
+
 static const char *plan(const char *stack_text, struct image_plan *p)
 {
 	static struct err err;
-	struct stack *st = NULL;
 	char *path = path_join(dir, "srcs/stack.yaml");
 	int rc;
 
+	stack_free(planned);
+	planned = NULL;
 	put("srcs/stack.yaml", stack_text);
 	err_clear(&err);
 	memset(p, 0, sizeof(*p));
-	rc = stack_load(path, &st, &err);
+	rc = stack_load(path, &planned, &err);
 	if (rc == 0)
-		rc = image_plan(st, p, &err);
-	if (rc == 0) {
-		/* Keep the plan valid after the stack goes: copy what the tests read. */
-		static char names[16][64];
-		static struct stack_service svcs[16];
-		size_t i;
-
-		for (i = 0; i < p->n && i < 16; i++) {
-			snprintf(names[i], sizeof(names[i]), "%s", p->v[i].svc->name);
-			svcs[i].name = names[i];
-			p->v[i].svc = &svcs[i];
-		}
-	}
-	stack_free(st);
+		rc = image_plan(planned, p, &err);
 	free(path);
 	return rc == 0 ? "" : err.msg;
 }
@@ -425,6 +425,38 @@ static void test_hash(void)
 	put("srcs/base/Dockerfile", "FROM scratch\n");
 	put("srcs/base/busybox", "binary\n");
 
+	/* The hash is SHA-256 of what image.h says, the tar's digest from tgz_hash. */
+	{
+		struct image_plan p;
+		static const char *const keep[] = {"Dockerfile", ".dockerignore", NULL};
+		struct tgz_opts opts = {NULL, keep, NULL, 0};
+		char tar[CRYPTO_HEX_MAX], want[CRYPTO_HEX_MAX];
+		unsigned long long bytes = 0;
+		struct err err;
+		char *text = NULL, *root = path_join(dir, "srcs");
+
+		opts.confine = root;
+		err_clear(&err);
+		if (*plan(three, &p) == '\0' && p.n == 3 &&
+		    tgz_hash(p.v[0].context, &opts, tar, &bytes, &err) == 0) {
+			text = xasprintf("ftboot-image-1\nDockerfile\n\n%s", tar);
+			crypto_hash_buf(CRYPTO_SHA256, text, strlen(text), want);
+			is_str(p.v[0].hash, want,
+			       "base: SHA-256 of the prefix, no base hash, the tar digest");
+			ok(p.v[0].tar_bytes == bytes && bytes > 0, "the tar's size is kept");
+			free(text);
+			ok(tgz_hash(p.v[1].context, &opts, tar, &bytes, &err) == 0, "lib's tar");
+			text = xasprintf("ftboot-image-1\nDockerfile\n%s\n%s", p.v[0].hash, tar);
+			crypto_hash_buf(CRYPTO_SHA256, text, strlen(text), want);
+			is_str(p.v[1].hash, want, "lib: its base's hash is in its own");
+			free(text);
+		} else {
+			ok(0, "plan and hash: %s", err.msg);
+		}
+		image_plan_release(&p);
+		free(root);
+	}
+
 	t0 = tag_of(three, "app");
 	b0 = tag_of(three, "base");
 	t1 = tag_of(three, "app");
@@ -488,6 +520,7 @@ int main(void)
 	test_plan_order();
 	test_plan_errors();
 	test_hash();
+	stack_free(planned);
 	scratch_close(dir);
 	return tap_done();
 }
