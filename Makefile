@@ -7,7 +7,7 @@
 #   make test-unit | test-integration | test-vm
 #   make test-fresh           deps.sh + unit/integration in a minimal Debian root
 #   make fuzz [FUZZ_SECONDS=N]   every libFuzzer target, bounded, ASan+UBSan
-#   make bench                render and VM benchmarks (figures and ratios)
+#   make bench                render, pack and VM benchmarks (figures and ratios)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | analyze | shellcheck
 
@@ -116,7 +116,7 @@ test-deps:
 test-unit: $(BIN) unit-bins
 	@tests/run-tiers unit
 
-test-integration: $(BIN)
+test-integration: $(BIN) $(OUT)/tests/test_tgz
 	@tests/run-tiers integration
 
 test-vm: $(BIN)
@@ -133,8 +133,9 @@ test-fresh:
 fuzz:
 	@FTBOOT_VERSION=$(VERSION) tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: $(BIN)
+bench: $(BIN) $(OUT)/tests/test_tgz
 	@tests/bench/render.sh
+	@tests/bench/pack.sh
 	@tests/bench/vm.sh
 
 e2e-laptop: $(BIN)

@@ -6,12 +6,14 @@
  *                                         (or /tmp), or skip_all
  *   char *s = scratch_slurp(path);        the file's bytes as a string, NULL
  *                                         if unreadable; the caller frees it
+ *   scratch_put(dir, "a/b", text);        write dir/a/b (0644), making a/
  *   scratch_close(dir);                   remove the directory and free dir
  */
 #ifndef FTBOOT_TEST_SCRATCH_H
 #define FTBOOT_TEST_SCRATCH_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "fs.h"
@@ -37,6 +39,18 @@ static inline void scratch_close(char *dir)
 	if (fs_remove_tree(dir, &err) < 0)
 		diag("cleanup: %s", err.msg);
 	free(dir);
+}
+
+static inline void scratch_put(const char *dir, const char *name, const char *text)
+{
+	char *path = path_join(dir, name), *parent = path_dir(path);
+	struct err err;
+
+	if (fs_mkdirs(parent, 0700, &err) < 0 ||
+	    fs_write_atomic(path, text, strlen(text), 0644, 0, &err) < 0)
+		diag("cannot write %s: %s", path, err.msg);
+	free(parent);
+	free(path);
 }
 
 static inline char *scratch_slurp(const char *path)

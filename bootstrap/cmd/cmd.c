@@ -80,7 +80,9 @@ const struct cmd_entry cmd_table[] = {
              "  ${port.SVC} ${port.SVC.NAME} ${port.SVC.NAME.first} ${port.SVC.NAME.last}\n"
              "  ${ports.SVC}              the Service's port list\n"
              "  ${container_ports.SVC}    the container's port list\n"
-             "  ${type.SVC} ${image.SVC} ${secret.NAME} ${values.NAME}\n"
+             "  ${image.SVC}              the service's image, ftboot/SVC:HASH: HASH from the\n"
+             "                            content of its build context (srcs/SVC/Dockerfile)\n"
+             "  ${type.SVC} ${secret.NAME} ${values.NAME}\n"
              "A plain value that is one placeholder takes the variable's type; anything else\n"
              "is a string. Write $${ for a literal ${.\n",
      .needs = NEED_STACK},

@@ -115,19 +115,18 @@ static void docker_req_init(const struct docker *d, struct http_req *req, const 
 }
 
 /*
- * method path (under /vAPI) with an optional JSON body; a 2xx answer's
+ * method url, or path under /vAPI (docker_call), with an optional JSON body; a 2xx answer's
  * JSON into *out when out is not NULL. -1 with err "HTTP NNN: message"
  * (its kind from the status) or the transport's error; the caller wraps
  * it with what it asked.
  */
-static int docker_call(struct docker *d, const char *method, const char *path,
-                       const struct doc_node *body, unsigned long total_ms, struct doc_node **out,
-                       struct err *err)
+static int docker_call_url(struct docker *d, const char *method, const char *url,
+                           const struct doc_node *body, unsigned long total_ms,
+                           struct doc_node **out, struct err *err)
 {
 	static const char *const json_headers[] = {"Content-Type: application/json", NULL};
 	struct http_resp resp = HTTP_RESP_INIT(DOCKER_ANSWER_MAX);
 	struct buf payload = BUF_INIT(DOCKER_ANSWER_MAX);
-	char *url = xasprintf("%s/v%s%s", d->base, d->api, path);
 	struct http_req req;
 	int rc = -1;
 
@@ -154,6 +153,16 @@ static int docker_call(struct docker *d, const char *method, const char *path,
 out:
 	http_resp_release(&resp);
 	buf_release(&payload);
+	return rc;
+}
+
+static int docker_call(struct docker *d, const char *method, const char *path,
+                       const struct doc_node *body, unsigned long total_ms, struct doc_node **out,
+                       struct err *err)
+{
+	char *url = xasprintf("%s/v%s%s", d->base, d->api, path);
+	int rc = docker_call_url(d, method, url, body, total_ms, out, err);
+
 	free(url);
 	return rc;
 }
@@ -368,7 +377,8 @@ int docker_open(const struct docker_engine *e, unsigned long ping_ms, struct doc
 	struct docker *d = xcalloc(1, sizeof(*d));
 	struct doc_node *ver = NULL;
 	const char *v;
-	char q[80];
+	char q[80], *url;
+	int rc;
 
 	*out = NULL;
 	d->host = xstrdup(e->host ? e->host : "");
@@ -378,13 +388,27 @@ int docker_open(const struct docker_engine *e, unsigned long ping_ms, struct doc
 	if (docker_ping(d, ping_ms, err) < 0)
 		goto fail;
 	text_quote(d->host, strlen(d->host), q, sizeof(q));
-	if (docker_call(d, "GET", "/version", NULL, ping_ms ? ping_ms : DOCKER_PING_MS, &ver, err) <
-	    0) {
+	/* Unversioned: an engine answers it whatever API versions it takes. */
+	url = xasprintf("%s/version", d->base);
+	rc = docker_call_url(d, "GET", url, NULL, ping_ms ? ping_ms : DOCKER_PING_MS, &ver, err);
+	free(url);
+	if (rc < 0) {
 		err_wrap(err, "ask the engine at '%s' its version", q);
 		goto fail;
 	}
 	v = docker_str(ver, "Version");
 	d->version = xstrdup(v ? v : "unknown");
+	v = docker_str(ver, "MinAPIVersion");
+	if (v && docker_api_num(v) > docker_api_num(d->api)) {
+		char vq[40];
+
+		text_quote(v, strlen(v), vq, sizeof(vq));
+		err_setk(err, ERRK_UNSUPPORTED,
+		         "the engine at '%s' (Docker %s) takes Docker API %s or later only, and "
+		         "ftboot speaks %s to %s",
+		         q, d->version, vq, DOCKER_API_MIN, DOCKER_API_MAX);
+		goto fail;
+	}
 	doc_free(ver);
 	*out = d;
 	return 0;
@@ -502,6 +526,17 @@ static int docker_is_step(const char *line)
 	return strncmp(p, " : ", 3) == 0;
 }
 
+/* 1 if an image id the engine gave is one printable word ("sha256:..."). */
+static int docker_is_id(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7F)
+			return 0;
+	return len > 0;
+}
+
 /* One output line (NUL-terminated at len): a step, output, maybe the id. */
 static int docker_out_line(struct docker_stream *s, char *line, size_t len)
 {
@@ -512,7 +547,8 @@ static int docker_out_line(struct docker_stream *s, char *line, size_t len)
 		s->step = xstrdup(line);
 		return docker_emit(s, DOCKER_EV_STEP, line);
 	}
-	if (!s->id && strncmp(line, "Successfully built ", 19) == 0 && line[19])
+	if (!s->id && strncmp(line, "Successfully built ", 19) == 0 &&
+	    docker_is_id(line + 19, len - 19))
 		s->id = xstrdup(line + 19);
 	return docker_emit(s, DOCKER_EV_OUTPUT, line);
 }
@@ -559,13 +595,22 @@ static int docker_stream_text(struct docker_stream *s, const char *t, size_t len
 	return rc;
 }
 
+/* The last step's line, safe in a message, into out; NULL when no step came. */
+static const char *docker_step_shown(const struct docker_stream *s, char *out, size_t size)
+{
+	if (!s->step)
+		return NULL;
+	docker_clean(s->step, strlen(s->step), out, size);
+	return out;
+}
+
 /* The error a line reported, with the step it happened in. */
 static int docker_stream_error(struct docker_stream *s, const struct doc_node *root,
                                struct err *err)
 {
 	const struct doc_node *detail = doc_map_get(root, "errorDetail");
 	const struct doc_node *m = doc_map_get(detail, "message");
-	char msg[DOCKER_ENGINE_MSG];
+	char msg[DOCKER_ENGINE_MSG], step[DOCKER_ENGINE_MSG];
 
 	if (!m || m->type != DOC_STR || m->len == 0)
 		m = doc_map_get(root, "error");
@@ -574,8 +619,8 @@ static int docker_stream_error(struct docker_stream *s, const struct doc_node *r
 	else
 		snprintf(msg, sizeof(msg), "the engine reported an error without a message");
 	docker_out_lines(s, 1);
-	if (s->step)
-		return err_setk(err, ERRK_OTHER, "%s: %s", s->step, msg);
+	if (docker_step_shown(s, step, sizeof(step)))
+		return err_setk(err, ERRK_OTHER, "%s: %s", step, msg);
 	return err_setk(err, ERRK_OTHER, "%s", msg);
 }
 
@@ -610,11 +655,16 @@ static int docker_stream_line(struct docker_stream *s, const char *text, size_t 
 	if (v && v->type == DOC_STR && (rc = docker_stream_text(s, v->text, v->len)) != 0)
 		goto out;
 	v = doc_map_get(root, "status");
-	if (v && v->type == DOC_STR && (rc = docker_emit(s, DOCKER_EV_STATUS, v->text)) != 0)
-		goto out;
+	if (v && v->type == DOC_STR) {
+		for (i = 0; i < v->len; i++) /* one line, as output lines are */
+			if (v->text[i] == '\n' || v->text[i] == '\r')
+				v->text[i] = ' ';
+		if ((rc = docker_emit(s, DOCKER_EV_STATUS, v->text)) != 0)
+			goto out;
+	}
 	v = doc_map_get(root, "aux");
 	id = doc_map_get(v, "ID");
-	if (id && id->type == DOC_STR && id->len > 0 && strlen(id->text) == id->len) {
+	if (id && id->type == DOC_STR && docker_is_id(id->text, id->len)) {
 		free(s->id);
 		s->id = xstrdup(id->text);
 		rc = docker_emit(s, DOCKER_EV_ID, id->text);
@@ -732,7 +782,8 @@ static int docker_query_pairs(struct buf *q, const char *name, const char *const
 /* The query of POST /build. */
 static int docker_build_query(const struct docker_build_opts *o, struct buf *q, struct err *err)
 {
-	int rc = buf_addstr(q, "/build?rm=1&forcerm=1");
+	/* version=1: the classic builder (JSON lines), not BuildKit (a session). */
+	int rc = buf_addstr(q, "/build?version=1&rm=1&forcerm=1");
 	size_t i;
 
 	if (o->nocache)
@@ -759,7 +810,7 @@ int docker_build(struct docker *d, const struct docker_build_opts *o, char **id,
 	struct docker_build_x x = {0};
 	struct buf query = BUF_INIT(256 * 1024);
 	struct http_req req;
-	char what[96], *url = NULL;
+	char what[96], step[DOCKER_ENGINE_MSG], *url = NULL;
 	int rc = -1;
 
 	*id = NULL;
@@ -793,8 +844,8 @@ int docker_build(struct docker *d, const struct docker_build_opts *o, char **id,
 	req.total_ms = o->total_ms ? o->total_ms : DOCKER_BUILD_TOTAL;
 	if (http_request(d->http, &req, &resp, err) < 0) {
 		err_wrap(err, "%s", what);
-		if (x.s->step)
-			err_suffix(err, " (during %s)", x.s->step);
+		if (docker_step_shown(x.s, step, sizeof(step)))
+			err_suffix(err, " (during %s)", step);
 		goto out;
 	}
 	if (resp.status < 200 || resp.status > 299) {
@@ -820,7 +871,8 @@ int docker_build(struct docker *d, const struct docker_build_opts *o, char **id,
 	}
 	if (!docker_stream_id(x.s)) {
 		err_setk(err, ERRK_INVALID, "%s: the engine's answer ended without an image id%s%s",
-		         what, x.s->step ? " after " : "", x.s->step ? x.s->step : "");
+		         what, x.s->step ? " after " : "",
+		         docker_step_shown(x.s, step, sizeof(step)) ? step : "");
 		goto out;
 	}
 	*id = xstrdup(docker_stream_id(x.s));

@@ -23,8 +23,13 @@
 #include "err.h"
 #include "http.h"
 
+/*
+ * 1.51 (Docker 28.x) at most: Docker 29 (Alpine 3.23 and later) refuses
+ * anything below 1.44. An engine whose own minimum is above the version
+ * chosen is refused with both named.
+ */
 #define DOCKER_API_MIN "1.24"
-#define DOCKER_API_MAX "1.43"
+#define DOCKER_API_MAX "1.51"
 
 struct docker_engine {
 	const char *host; /* "tcp://HOST:PORT" or "unix:///path/docker.sock" */

@@ -11,9 +11,12 @@
  *   "a/b"), and a leading '/' is dropped: patterns are relative to the
  *   context's root;
  * - '*' matches any run of characters but '/', '?' one character but
- *   '/', "[...]" a class ("[!...]" or "[^...]" negated, ranges), '\'
- *   escapes the next character; "**" matches any number of directories,
- *   none included;
+ *   '/', "[...]" a class ("[^...]" negated, ranges; as in Go, "[!...]"
+ *   is not a negation but a class holding '!'), '\' escapes the next
+ *   character; "**" matches any number of directories, none included;
+ * - the file is read as buildkit's reader reads it: a UTF-8 BOM at the
+ *   start is skipped, "\r\n" ends a line as '\n' does, '#' starts a
+ *   comment only as a line's first byte;
  * - a pattern matches a path when it matches the path or one of its
  *   parent directories ("a" excludes "a/b/c").
  */

@@ -14,6 +14,10 @@
  * "ftboot/<service>:latest", which is what another service's Dockerfile
  * names to build on it: "FROM ftboot/<service>" (or ":latest").
  *
+ * Contexts are hashed with the Dockerfile and .dockerignore always kept
+ * and symbolic links confined to the stack's directory (srcs/), or to
+ * the context itself when its build: names a directory outside it.
+ *
  * Errors name the file, line and column: a missing context or
  * Dockerfile, a Dockerfile without FROM, a FROM of ftboot/<x> where x is
  * not a service, a local base with another tag than latest, a cycle of
@@ -51,6 +55,31 @@ struct image_plan {
 	struct image *v; /* every service of the stack, bases before the images on them */
 	size_t n;
 };
+
+/* Largest Dockerfile and .dockerignore read. */
+#define IMAGE_FILE_MAX (1u << 20)
+
+/* An image a Dockerfile builds FROM (not an earlier stage, not scratch). */
+struct image_from {
+	char *image;        /* as the engine reads it: ARGs substituted */
+	unsigned line, col; /* where it is written (1-based, characters) */
+};
+
+/*
+ * The parser of a Dockerfile's FROM instructions, as the engine's
+ * (moby/buildkit's) parser reads them: a UTF-8 BOM, the escape parser
+ * directive ("# escape=`"), comments, line continuations with the escape
+ * character, CRLF line ends, case-insensitive instructions, "FROM
+ * [--platform=P] IMAGE [AS NAME]", stages, and ARGs before the first
+ * FROM substituted into IMAGE ($VAR, ${VAR}; other forms refused).
+ * text[0..len) may hold any bytes; name names it in messages
+ * ("NAME:LINE:COL: ..."). *out (image_froms_free) holds each FROM that
+ * names an image rather than an earlier stage or scratch, in order.
+ */
+int image_dockerfile_bases(const char *name, const char *text, size_t len, struct image_from **out,
+                           size_t *n, struct err *err);
+
+void image_froms_free(struct image_from *v, size_t n);
 
 /* Plan every service of stack. Release with image_plan_release. */
 int image_plan(const struct stack *stack, struct image_plan *out, struct err *err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "image.h"
 #include "ipv4.h"
 #include "render.h"
 #include "text.h"
@@ -60,19 +61,14 @@ static void port_lists(const struct stack_service *svc, struct doc_node **servic
 	}
 }
 
-static void service_vars(const struct stack *stack, const struct stack_service *svc,
+static void service_vars(const struct image_plan *plan, const struct stack_service *svc,
                          struct tmpl_vars *vars)
 {
 	struct doc_node *sp, *cp;
 	size_t i;
 
 	set_var(vars, doc_new_str(stack_svc_type_name(svc->type)), "type.%s", svc->name);
-	{
-		char *image = xasprintf("%s/%s:latest", stack->name, svc->name);
-
-		set_var(vars, doc_new_str(image), "image.%s", svc->name);
-		free(image);
-	}
+	set_var(vars, doc_new_str(image_find(plan, svc->name)->tag), "image.%s", svc->name);
 	if (svc->nports == 0)
 		return;
 	set_var(vars, doc_new_int(svc->ports[0].port), "port.%s", svc->name);
@@ -91,8 +87,9 @@ static void service_vars(const struct stack *stack, const struct stack_service *
 	set_var(vars, cp, "container_ports.%s", svc->name);
 }
 
-int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars *vars,
-                struct err *err)
+/* render_vars with the stack's images already planned. */
+static int vars_of(const struct stack *stack, const struct image_plan *plan, struct state *state,
+                   struct tmpl_vars *vars, struct err *err)
 {
 	char ip[IPV4_STRLEN];
 	size_t i;
@@ -102,7 +99,7 @@ int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars
 	tmpl_vars_set(vars, "vm_ip", doc_new_str(ipv4_format(stack->vm.address, ip)));
 	tmpl_vars_set(vars, "lb_ip", doc_new_str(ipv4_format(stack->vm.lb_address, ip)));
 	for (i = 0; i < stack->nservices; i++)
-		service_vars(stack, &stack->services[i], vars);
+		service_vars(plan, &stack->services[i], vars);
 	for (i = 0; i < stack->nvalues; i++)
 		set_var(vars, doc_clone(stack->values[i].value), "values.%s",
 		        stack->values[i].name);
@@ -119,6 +116,19 @@ int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars
 		free(value);
 	}
 	return 0;
+}
+
+int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars *vars,
+                struct err *err)
+{
+	struct image_plan plan = {0};
+	int rc;
+
+	if (image_plan(stack, &plan, err) < 0)
+		return -1;
+	rc = vars_of(stack, &plan, state, vars, err);
+	image_plan_release(&plan);
+	return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -330,11 +340,12 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
                  struct err *err)
 {
 	struct tmpl_vars vars = {0};
+	struct image_plan plan = {0};
 	char **files = NULL;
 	size_t nfiles = 0, i;
 	int rc = -1;
 
-	if (render_vars(stack, NULL, &vars, err) < 0 ||
+	if (image_plan(stack, &plan, err) < 0 || vars_of(stack, &plan, NULL, &vars, err) < 0 ||
 	    list_templates(stack->templates, &files, &nfiles, err) < 0 ||
 	    render_files(stack, &vars, files, nfiles, out, err) < 0)
 		goto out;
@@ -342,7 +353,7 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
 		render_out_release(out);
 		tmpl_vars_release(&vars);
 		memset(&vars, 0, sizeof(vars));
-		if (render_vars(stack, state, &vars, err) < 0 ||
+		if (vars_of(stack, &plan, state, &vars, err) < 0 ||
 		    render_files(stack, &vars, files, nfiles, out, err) < 0)
 			goto out;
 	}
@@ -352,6 +363,7 @@ out:
 		free(files[i]);
 	free(files);
 	tmpl_vars_release(&vars);
+	image_plan_release(&plan);
 	return rc;
 }
 

@@ -14,7 +14,9 @@
  *   ${container_ports.SVC}     the container's ports (a list of
  *                              {name, containerPort, protocol})
  *   ${type.SVC}                LoadBalancer or ClusterIP
- *   ${image.SVC}               the image built from the service's context
+ *   ${image.SVC}               the image built from the service's context,
+ *                              tagged by its content: ftboot/SVC:HASH12
+ *                              (image.h); a missing context is an error
  *   ${secret.NAME}             a generated secret (see state.h)
  *   ${values.NAME}             a value from the stack's values:
  */
@@ -48,7 +50,8 @@ struct render_out {
 };
 
 /*
- * The template variables of stack. With state, secrets are the real
+ * The template variables of stack (its images planned, see image.h:
+ * every service's context must exist). With state, secrets are the real
  * values (generated on first use); without, each is the placeholder
  * "<secret:NAME>" so output can be shown safely.
  */

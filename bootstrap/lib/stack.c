@@ -282,6 +282,96 @@ static int load_vm(struct schema *ld, struct stack *st, const struct doc_node *v
 	return 0;
 }
 
+/* A DOCKER_HOST-style address: tcp://HOST:PORT or unix:///PATH. */
+static int want_engine_host(struct schema *ld, const struct doc_node *n)
+{
+	const char *s = n->text, *host, *colon;
+	char got[64];
+	size_t i, hlen;
+	long port;
+	char *end;
+
+	schema_describe(n, got, sizeof(got));
+	if (strncmp(s, "unix://", 7) == 0) {
+		if (s[7] != '/' || s[8] == '\0')
+			return schema_fail(ld, n, "engine.host",
+			                   "expected unix:///PATH (an absolute socket path, e.g. "
+			                   "unix:///var/run/docker.sock), got %s",
+			                   got);
+		return 0;
+	}
+	if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)
+		return schema_fail(
+		    ld, n, "engine.host",
+		    "ftboot reaches an engine only by tcp://HOST:PORT (always "
+		    "mutual TLS) or unix:///PATH, as DOCKER_HOST spells them; got %s",
+		    got);
+	if (strncmp(s, "tcp://", 6) != 0)
+		return schema_fail(ld, n, "engine.host",
+		                   "expected tcp://HOST:PORT (mutual TLS) or unix:///PATH, got %s",
+		                   got);
+	host = s + 6;
+	if (host[0] == '[') { /* an IPv6 address */
+		const char *close = strchr(host, ']');
+
+		colon = close && close[1] == ':' ? close + 1 : NULL;
+		hlen = close ? (size_t)(close - host) - 1 : 0;
+		for (i = 1; i <= hlen; i++)
+			if (text_hex_digit(host[i]) < 0 && host[i] != ':' && host[i] != '.')
+				hlen = 0;
+	} else {
+		colon = strchr(host, ':');
+		hlen = colon ? (size_t)(colon - host) : strlen(host);
+		for (i = 0; i < hlen; i++)
+			if (!((host[i] >= 'a' && host[i] <= 'z') ||
+			      (host[i] >= 'A' && host[i] <= 'Z') ||
+			      (host[i] >= '0' && host[i] <= '9') || host[i] == '.' ||
+			      host[i] == '-'))
+				hlen = 0;
+	}
+	if (hlen == 0 || colon == NULL)
+		return schema_fail(ld, n, "engine.host",
+		                   "expected tcp://HOST:PORT, a host name or address and a port "
+		                   "(e.g. tcp://192.168.61.10:2376), got %s",
+		                   got);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno == ERANGE || port < 1 ||
+	    port > 65535)
+		return schema_fail(ld, n, "engine.host",
+		                   "the port must be a number from 1 to 65535 (e.g. "
+		                   "tcp://192.168.61.10:2376), got %s",
+		                   got);
+	return 0;
+}
+
+static int load_engine(struct schema *ld, struct stack *st, const struct doc_node *en)
+{
+	static const char *const keys[] = {"host", "cert_path", NULL};
+	const struct doc_node *host, *certs;
+
+	st->engine.mark = en->mark;
+	if (en->type == DOC_NULL)
+		return 0;
+	if (schema_map(ld, en, "engine") < 0 || schema_keys(ld, en, "engine", keys) < 0)
+		return -1;
+	if ((host = doc_map_get(en, "host"))) {
+		if (schema_str(ld, host, "engine.host") < 0 || want_engine_host(ld, host) < 0)
+			return -1;
+		st->engine.host = xstrdup(host->text);
+	}
+	if ((certs = doc_map_get(en, "cert_path"))) {
+		if (schema_str(ld, certs, "engine.cert_path") < 0)
+			return -1;
+		if (host && strncmp(host->text, "unix://", 7) == 0)
+			return schema_fail(ld, certs, "engine.cert_path",
+			                   "certificates are for a tcp:// host (mutual TLS); a "
+			                   "unix:// socket takes none, remove cert_path");
+		st->engine.cert_path = path_join(st->dir, certs->text);
+	}
+	return 0;
+}
+
 static int load_port(struct schema *ld, struct stack_service *svc, const struct doc_pair *p)
 {
 	struct stack_port *port;
@@ -566,7 +656,7 @@ static int check_nul(struct schema *ld, const struct doc_node *n)
 static int load_root(struct schema *ld, struct stack *st, const struct doc_node *root)
 {
 	static const char *const keys[] = {"name",   "vm",       "templates", "secrets",
-	                                   "values", "services", NULL};
+	                                   "values", "services", "engine",    NULL};
 	const struct doc_node *n;
 	size_t i;
 
@@ -602,6 +692,8 @@ static int load_root(struct schema *ld, struct stack *st, const struct doc_node 
 	if ((n = doc_map_get(root, "secrets")) && load_secrets(ld, st, n) < 0)
 		return -1;
 	if ((n = doc_map_get(root, "values")) && load_values(ld, st, n) < 0)
+		return -1;
+	if ((n = doc_map_get(root, "engine")) && load_engine(ld, st, n) < 0)
 		return -1;
 
 	n = doc_map_get(root, "services");
@@ -724,6 +816,8 @@ void stack_free(struct stack *st)
 	free(st->vm.uri);
 	free(st->vm.network);
 	free(st->templates);
+	free(st->engine.host);
+	free(st->engine.cert_path);
 	for (i = 0; i < st->nsecrets; i++)
 		free(st->secrets[i]);
 	free(st->secrets);

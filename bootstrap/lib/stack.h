@@ -13,9 +13,16 @@
  *     nginx: {type: LoadBalancer, build: nginx,
  *             ports: {http: 80, https: 443, ssh: 22}}
  *     ftps:  {ports: {ftps: 21, pasv: 30020-30024}}
+ *   engine:    {host: tcp://HOST:PORT | unix:///PATH, cert_path: DIR}
  *
- * Relative paths (build, templates) are relative to the stack file's
- * directory, as in docker-compose.
+ * engine (optional, both keys too) names the container engine that
+ * builds the images, as DOCKER_HOST and DOCKER_CERT_PATH do: without
+ * host, the VM's own engine; tcp:// is always mutual TLS (DIR holds
+ * ca.pem, cert.pem, key.pem; without cert_path, ftboot's own PKI), a
+ * unix:// socket takes no certificates.
+ *
+ * Relative paths (build, templates, cert_path) are relative to the stack
+ * file's directory, as in docker-compose.
  */
 #ifndef FTBOOT_STACK_H
 #define FTBOOT_STACK_H
@@ -59,14 +66,10 @@ struct stack_vm {
 	enum stack_accel accel;
 };
 
-/*
- * engine: which container engine builds the images (engine.h). host NULL:
- * the VM's own engine. cert_path (NULL: ftboot's PKI) is joined to the
- * stack's dir.
- */
 struct stack_engine {
-	char *host;      /* "tcp://HOST:PORT", "unix:///path", or NULL */
-	char *cert_path; /* a directory with ca.pem, cert.pem, key.pem, or NULL */
+	char *host;           /* "tcp://HOST:PORT" or "unix:///PATH"; NULL: the VM's engine */
+	char *cert_path;      /* joined to the stack's dir; NULL: ftboot's PKI */
+	struct doc_mark mark; /* of the engine mapping (line 0 without one) */
 };
 
 struct stack_value {

@@ -19,6 +19,8 @@ services:
     ports: {http: 80}
 YAML
 cp "$tmp/p/srcs/stack.yaml" "$tmp/q/srcs/stack.yaml" || exit 1
+mkdir -p "$tmp/p/srcs/web" "$tmp/q/srcs/web" || exit 1
+printf 'FROM scratch\n' | tee "$tmp/p/srcs/web/Dockerfile" >"$tmp/q/srcs/web/Dockerfile" || exit 1
 cat >"$tmp/p/templates/n.yaml" <<'YAML'
 apiVersion: v1
 kind: Numbers

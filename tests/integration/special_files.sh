@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Integration: a stack file or template that is not a regular file (a
+# Integration: a stack file, template or build context file that is not a
+# regular file (a
 # FIFO, a directory, /dev/zero through a symlink) is refused at once with
 # the file's name; nothing waits on it. timeout(1) turns a hang into exit
 # 124, which fails the test.
@@ -43,6 +44,35 @@ render_in "$tmp/p"
 is "$rc" 1 "a directory named like a template: exit 1"
 is "$err" "ftboot: cannot read 'templates/30-x.yaml': it is a directory, not a regular file; name a file" \
 	"a directory named like a template: names it"
+
+rmdir "$tmp/p/templates/30-x.yaml"
+
+# Build contexts: a Dockerfile or .dockerignore that is a FIFO or a
+# directory, a context that is a FIFO.
+rm "$tmp/p/srcs/db/Dockerfile"
+mkfifo "$tmp/p/srcs/db/Dockerfile"
+render_in "$tmp/p"
+is "$rc" 1 "a FIFO Dockerfile: exit 1, not a hang (124)"
+is "$err" "ftboot: service 'db': cannot read 'srcs/db/Dockerfile': it is a FIFO, not a regular file; name a file" \
+	"a FIFO Dockerfile: names the service and the file"
+rm "$tmp/p/srcs/db/Dockerfile"
+mkdir "$tmp/p/srcs/db/Dockerfile"
+render_in "$tmp/p"
+is "$err" "ftboot: service 'db': cannot read 'srcs/db/Dockerfile': it is a directory, not a regular file; name a file" \
+	"a directory Dockerfile: names it"
+rmdir "$tmp/p/srcs/db/Dockerfile"
+printf 'FROM scratch\n' >"$tmp/p/srcs/db/Dockerfile"
+mkfifo "$tmp/p/srcs/db/.dockerignore"
+render_in "$tmp/p"
+is "$rc" 1 "a FIFO .dockerignore: exit 1, not a hang (124)"
+is "$err" "ftboot: service 'db': cannot read 'srcs/db/.dockerignore': it is a FIFO, not a regular file; name a file" \
+	"a FIFO .dockerignore: names it"
+rm -r "$tmp/p/srcs/db"
+mkfifo "$tmp/p/srcs/db"
+render_in "$tmp/p"
+is "$rc" 1 "a FIFO build context: exit 1, not a hang (124)"
+is "$err" "ftboot: service 'db': build context 'srcs/db' is a FIFO, not a directory; make it the directory that holds the service's Dockerfile" \
+	"a FIFO build context: names it"
 
 mkdir -p "$tmp/d/srcs/stack.yaml"
 render_in "$tmp/d"

@@ -673,6 +673,8 @@ static void test_engine(void)
 	       0, &o, &id2, &err) == 0 &&
 	       strcmp(id2, id) != 0,
 	   "a second image FROM the first's tag");
+	free(id2);
+	id2 = NULL;
 
 	/* A failing step: its name and the engine's message, and no container left. */
 	memset(&o, 0, sizeof(o));
@@ -761,6 +763,10 @@ static void test_engine(void)
 		ok(rc == 0 && code == 126 && strstr(buf_cstr(&out), "no such file or directory"),
 		   "a command that does not exist: exit %d, the runtime's words on stdout",
 		   rc ? -1 : code);
+		ok(docker_exec(d, cid, (const char *const[]){"/bin/busybox", "sleep", "30", NULL},
+		               &out, NULL, &code, 300, &err) == -1 &&
+		       err.kind == ERRK_TIMEOUT,
+		   "exec past its bound (0.3 s for a 30 s sleep): timed out: %s", err.msg);
 		ok(docker_exec(d, "ftboot-test-no-such", argv, &out, NULL, &code, 0, &err) == -1 &&
 		       err.kind == ERRK_NOTFOUND && strstr(err.msg, "HTTP 404: "),
 		   "exec in a missing container: not found: %s", err.msg);

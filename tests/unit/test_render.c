@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs.h"
+#include "image.h"
 #include "render.h"
 #include "tap.h"
 #include "xmem.h"
@@ -44,6 +46,7 @@ static void test_labels_and_order(void)
 	const struct doc_node *labels;
 
 	put("srcs/stack.yaml", "name: s1\nsecrets: [pw]\nservices: {a: {ports: {h: 80}}}\n");
+	put("srcs/a/Dockerfile", "FROM scratch\n");
 	put("templates/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"
 	                        "data: {pw: \"${secret.pw}\"}\n");
 	put("templates/a.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"
@@ -111,6 +114,40 @@ static void test_errors(void)
 	ok(out.n == 0, "nothing left in out after a failure");
 }
 
+/* ${image.SVC} is the plan's tag; a service without a context cannot render. */
+static void test_images(void)
+{
+	struct render_out out = {0};
+	struct image_plan plan = {0};
+	struct stack *st = NULL;
+	struct err err;
+	char *path = path_join(dir, "srcs/stack.yaml"), *a = path_join(dir, "srcs/a/Dockerfile");
+
+	put("templates/b.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n"
+	                        "spec:\n  containers:\n  - name: a\n    image: ${image.a}\n");
+	is_str(render_dir(&out, NULL), "", "renders ${image.a}");
+	if (stack_load(path, &st, &err) == 0 && image_plan(st, &plan, &err) == 0 && out.n == 2) {
+		const struct doc_node *c =
+		    doc_map_get(doc_map_get(out.v[1].doc, "spec"), "containers")->items[0];
+
+		is_str(doc_map_get(c, "image")->text, image_find(&plan, "a")->tag,
+		       "${image.a} is the tag of a's image in the plan");
+		ok(strncmp(image_find(&plan, "a")->tag, "ftboot/a:", 9) == 0, "ftboot/a:HASH12");
+	} else {
+		ok(0, "plan: %s", err.msg);
+	}
+	image_plan_release(&plan);
+	stack_free(st);
+	render_out_release(&out);
+	unlink(a);
+	ok(strstr(render_dir(&out, NULL), "service 'a': no Dockerfile in '") != NULL,
+	   "a missing Dockerfile stops the render");
+	ok(out.n == 0, "and renders nothing");
+	put("srcs/a/Dockerfile", "FROM scratch\n");
+	free(a);
+	free(path);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ftboot-render.XXXXXX";
@@ -122,6 +159,7 @@ int main(void)
 	test_labels_and_order();
 	test_secrets_from_state();
 	test_errors();
+	test_images();
 	fs_remove_tree(dir, &err);
 	return tap_done();
 }

@@ -322,6 +322,119 @@ static void test_project_stack(void)
 	free(path);
 }
 
+static void test_engine(void)
+{
+	static const struct {
+		const char *yaml, *host, *certs;
+	} good[] = {
+	    {"", NULL, NULL},
+	    {"engine:", NULL, NULL},
+	    {"engine: {}", NULL, NULL},
+	    {"engine: {host: tcp://192.168.61.10:2376}", "tcp://192.168.61.10:2376", NULL},
+	    {"engine: {host: 'tcp://[::1]:1', cert_path: ../certs/}", "tcp://[::1]:1", "certs"},
+	    {"engine: {host: tcp://docker-host.example:65535, cert_path: /etc/d}",
+	     "tcp://docker-host.example:65535", "/etc/d"},
+	    {"engine: {host: unix:///run/docker.sock}", "unix:///run/docker.sock", NULL},
+	    {"engine: {cert_path: pki}", NULL, "srcs/pki"},
+	};
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
+	    {"engine: tcp://a:1",
+	     "srcs/stack.yaml:5:9: engine: expected a mapping (key: value lines), got 'tcp://a:1'"},
+	    {"engine: {hots: tcp://a:1}",
+	     "srcs/stack.yaml:5:10: unknown key 'hots' in engine; did you mean 'host'?"},
+	    {"engine: {host: http://a:2375}",
+	     "srcs/stack.yaml:5:16: engine.host: ftboot reaches an engine only by "
+	     "tcp://HOST:PORT (always mutual TLS) or unix:///PATH, as DOCKER_HOST spells them; "
+	     "got 'http://a:2375'"},
+	    {"engine: {host: https://a:2376}",
+	     "srcs/stack.yaml:5:16: engine.host: ftboot reaches an engine only by "
+	     "tcp://HOST:PORT (always mutual TLS) or unix:///PATH, as DOCKER_HOST spells them; "
+	     "got 'https://a:2376'"},
+	    {"engine: {host: ssh://u@a}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT (mutual TLS) or "
+	     "unix:///PATH, got 'ssh://u@a'"},
+	    {"engine: {host: 192.168.61.10:2376}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT (mutual TLS) or "
+	     "unix:///PATH, got '192.168.61.10:2376'"},
+	    {"engine: {host: tcp://a}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT, a host name or "
+	     "address and a port (e.g. tcp://192.168.61.10:2376), got 'tcp://a'"},
+	    {"engine: {host: 'tcp://:2376'}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT, a host name or "
+	     "address and a port (e.g. tcp://192.168.61.10:2376), got 'tcp://:2376'"},
+	    {"engine: {host: 'tcp://a b:1'}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT, a host name or "
+	     "address and a port (e.g. tcp://192.168.61.10:2376), got 'tcp://a b:1'"},
+	    {"engine: {host: 'tcp://[::1:1'}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT, a host name or "
+	     "address and a port (e.g. tcp://192.168.61.10:2376), got 'tcp://[::1:1'"},
+	    {"engine: {host: 'tcp://a:0'}",
+	     "srcs/stack.yaml:5:16: engine.host: the port must be a number from 1 to 65535 "
+	     "(e.g. tcp://192.168.61.10:2376), got 'tcp://a:0'"},
+	    {"engine: {host: 'tcp://a:65536'}",
+	     "srcs/stack.yaml:5:16: engine.host: the port must be a number from 1 to 65535 "
+	     "(e.g. tcp://192.168.61.10:2376), got 'tcp://a:65536'"},
+	    {"engine: {host: 'tcp://a:99999999999999999999'}",
+	     "srcs/stack.yaml:5:16: engine.host: the port must be a number from 1 to 65535 "
+	     "(e.g. tcp://192.168.61.10:2376), got 'tcp://a:99999999999999999999'"},
+	    {"engine: {host: 'tcp://a:2376/'}",
+	     "srcs/stack.yaml:5:16: engine.host: the port must be a number from 1 to 65535 "
+	     "(e.g. tcp://192.168.61.10:2376), got 'tcp://a:2376/'"},
+	    {"engine: {host: 'tcp://a:'}",
+	     "srcs/stack.yaml:5:16: engine.host: the port must be a number from 1 to 65535 "
+	     "(e.g. tcp://192.168.61.10:2376), got 'tcp://a:'"},
+	    {"engine: {host: unix://run/docker.sock}",
+	     "srcs/stack.yaml:5:16: engine.host: expected unix:///PATH (an absolute socket "
+	     "path, e.g. unix:///var/run/docker.sock), got 'unix://run/docker.sock'"},
+	    {"engine: {host: 'unix:///'}",
+	     "srcs/stack.yaml:5:16: engine.host: expected unix:///PATH (an absolute socket "
+	     "path, e.g. unix:///var/run/docker.sock), got 'unix:///'"},
+	    {"engine: {host: 2376}",
+	     "srcs/stack.yaml:5:16: engine.host: expected a string, got 2376 "
+	     "(quote it to make it a string)"},
+	    {"engine: {host: unix:///s, cert_path: certs}",
+	     "srcs/stack.yaml:5:38: engine.cert_path: certificates are for a tcp:// host "
+	     "(mutual TLS); a unix:// socket takes none, remove cert_path"},
+	    {"engine: {cert_path: [a]}",
+	     "srcs/stack.yaml:5:21: engine.cert_path: expected a string, got a sequence"},
+	    {"engine: {host: \"tcp://\\u00e9:1\"}",
+	     "srcs/stack.yaml:5:16: engine.host: expected tcp://HOST:PORT, a host name or "
+	     "address and a port (e.g. tcp://192.168.61.10:2376), got 'tcp://\xC3\xA9:1'"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct err err;
+		char *text = xasprintf("%s%s\n", BASE, good[i].yaml);
+		struct stack *st = parse(text, &err);
+
+		ok(st != NULL, "engine loads: %s%s", good[i].yaml, st ? "" : err.msg);
+		if (st) {
+			ok(good[i].host
+			       ? st->engine.host && strcmp(st->engine.host, good[i].host) == 0
+			       : st->engine.host == NULL,
+			   "engine.host of %s", good[i].yaml);
+			ok(good[i].certs ? st->engine.cert_path &&
+			                       strcmp(st->engine.cert_path, good[i].certs) == 0
+			                 : st->engine.cert_path == NULL,
+			   "engine.cert_path of %s (%s)", good[i].yaml,
+			   st->engine.cert_path ? st->engine.cert_path : "NULL");
+			ok(good[i].yaml[0] ? st->engine.mark.line == 5 : st->engine.mark.line == 0,
+			   "engine's mark");
+		}
+		stack_free(st);
+		free(text);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = xasprintf("%s%s\n", BASE, bad[i].yaml);
+
+		is_str(error_of(text), bad[i].want, "refused: %s", bad[i].yaml);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	test_defaults();
@@ -332,5 +445,6 @@ int main(void)
 	test_nul();
 	test_find();
 	test_project_stack();
+	test_engine();
 	return tap_done();
 }

@@ -19,6 +19,16 @@ int main(void)
 	is_int(text_hex_digit('/'), -1, "'/' (before '0') is no hex digit");
 	is_int(text_hex_digit('\0'), -1, "NUL is no hex digit");
 	is_int(text_hex_digit((char)0xc3), -1, "a UTF-8 lead byte is no hex digit");
+	{
+		char *u = text_url_encode("a-Z.0_9~ &=?/:@%+\"{}\xc3\xa9\x01", NULL);
+
+		is_str(u, "a-Z.0_9~%20%26%3D%3F%2F%3A%40%25%2B%22%7B%7D%C3%A9%01",
+		       "url encoding: unreserved bytes kept, every other byte %%XX (upper case)");
+		free(u);
+		u = text_url_encode("ftboot/web:1@sha256 x", "/:@");
+		is_str(u, "ftboot/web:1@sha256%20x", "url encoding: the bytes asked for kept");
+		free(u);
+	}
 	is_int(text_distance("", ""), 0, "empty");
 	is_int(text_distance("cpus", "cpu"), 1, "deletion");
 	is_int(text_distance("kitten", "sitting"), 3, "classic");
