@@ -27,7 +27,10 @@
 const struct cmd_entry cmd_table[] = {
     {.name = "up",
      .run = cmd_up,
-     .opts = (const struct cmd_opt[]){{"until", 0, "STEP", "stop after STEP"}, {NULL}},
+     .opts = (const struct cmd_opt[]){{"until", 0, "STEP", "stop after STEP"},
+                                      {"jobs", 'j', "N",
+                                       "build N images at once (default: the engine's CPUs)"},
+                                      {NULL}},
      .summary = "create or converge the VM, cluster, images and manifests",
      .help = "Bring the stack to its declared state, step by step (the steps are below;\n"
              "--until STEP stops after one). Idempotent: with nothing changed it does\n"
@@ -93,11 +96,20 @@ const struct cmd_entry cmd_table[] = {
              "and wait for rollouts.\n",
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "build",
-     .run = NOT_YET,
+     .run = cmd_build,
+     .opts =
+         (const struct cmd_opt[]){
+             {"jobs", 'j', "N", "build N images at once, 1 to 64 (default: the engine's CPUs)"},
+             {NULL}},
      .max_args = CMD_ARGS_MANY,
      .operands = "SERVICE",
      .summary = "build the service images only",
-     .help = "Build each service's image from srcs/SERVICE in the VM's engine.\n",
+     .help = "Build each service's image (or the SERVICEs named, with the local images they\n"
+             "are built FROM) in the stack's engine, the VM's unless the stack names one:\n"
+             "only the build step of up, so the VM must be up. An image whose tag\n"
+             "ftboot/SERVICE:HASH12 the engine holds is up to date and nothing is sent.\n"
+             "Each build's log is kept in the state directory (builds/SERVICE.log); the\n"
+             "first failure cancels the other builds, as Ctrl-C does (exit 130).\n",
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "ssh",
      .run = cmd_ssh,

@@ -175,9 +175,22 @@ int cmd_peek_state(struct ctx *ctx, int create, struct state *st, struct journal
 /* Print the steps of `up`, each with what it converges (help up). */
 void cmd_up_help(void);
 
+/*
+ * --jobs N of args (1 to 64) into *jobs, 0 when not given; anything else
+ * is a usage error.
+ */
+int cmd_jobs(const struct ctx *ctx, const struct cmd_args *args, int *jobs, struct err *err);
+
+/* Install build_on_signal (build.h) for SIGINT and SIGTERM. */
+void cmd_catch_interrupts(void);
+
+/* After a failure: if a signal cancelled the builds, exit 128 + its number. */
+void cmd_interrupted(struct ctx *ctx);
+
 /* Commands: each gets its options and arguments parsed and checked. */
 int cmd_render(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_build(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err);

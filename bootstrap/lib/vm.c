@@ -1070,6 +1070,17 @@ int vm_kinds(struct err *err)
 	return teardown_register(&teardown_file, err);
 }
 
+/* The journal's libvirt objects (an external engine's images are not the VM's). */
+static size_t vm_resources(const struct vm *vm)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < vm->journal->n; i++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			n += strcmp(vm->journal->v[i].kind, kinds[k].kind) == 0;
+	return n;
+}
+
 int vm_step(struct run *run, struct err *err)
 {
 	struct vm vm;
@@ -1122,9 +1133,9 @@ int vm_status(struct vm *vm, struct vm_status *out, struct err *err)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->resources = vm->journal->n;
+	out->resources = vm_resources(vm);
 	out->state = VIRT_DOM_ABSENT;
-	if (vm->journal->n == 0)
+	if (out->resources == 0)
 		return 0;
 	if (open_virt(vm, err) < 0 || virt_dom_state(vm->virt, vm->dom, &out->state, err) < 0)
 		return -1;
