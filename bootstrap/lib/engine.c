@@ -72,6 +72,17 @@ static int tcp_host(const char *host, char **out, struct err *err)
 	return 0;
 }
 
+/*
+ * s for a message: as it is when it holds no control character (a path
+ * is not cut short), else through the sanitiser (text_quote).
+ */
+static const char *shown(const char *s, char *q, size_t size)
+{
+	if (strcspn(s, CONTROL_BYTES) == strlen(s))
+		return s;
+	return text_quote(s, strlen(s), q, size);
+}
+
 /* dir/name, which must be a regular file (DOCKER_CERT_PATH's rule). */
 static int cert_file(const char *dir, const char *name, char **out, struct err *err)
 {
@@ -95,8 +106,7 @@ static int cert_file(const char *dir, const char *name, char **out, struct err *
 		         "engine cert_path '%s': '%s' %s; the directory must hold ca.pem, cert.pem "
 		         "and key.pem (the engine's CA, the client certificate and its key), as "
 		         "DOCKER_CERT_PATH does",
-		         text_quote(dir, strlen(dir), qd, sizeof(qd)),
-		         text_quote(path, strlen(path), qp, sizeof(qp)), what);
+		         shown(dir, qd, sizeof(qd)), shown(path, qp, sizeof(qp)), what);
 		free(path);
 		return -1;
 	}
@@ -198,11 +208,10 @@ void engine_release(struct engine *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* docker_open's errors name the engine already ("cannot reach the engine at ..."). */
 int engine_connect(const struct engine *e, struct docker **out, struct err *err)
 {
-	if (docker_open(&e->conn, 0, out, err) < 0)
-		return err_wrap(err, "engine at %s", e->host);
-	return 0;
+	return docker_open(&e->conn, 0, out, err);
 }
 
 /* ---- provision: the VM's engine --------------------------------------- */
@@ -437,7 +446,7 @@ static int wait_engine(struct vm *vm, struct ssh *s, const struct engine *e, int
 		if (docker_open(&e->conn, ENGINE_TRY_MS, d, err) == 0)
 			break;
 		if (err->kind == ERRK_INVALID || err->kind == ERRK_UNSUPPORTED)
-			return err_wrap(err, "engine at %s", e->host);
+			return -1;
 		if (mono_now() >= deadline) {
 			char last[ERR_MSG_MAX];
 

@@ -158,7 +158,7 @@ is "$rc" 0 "docker-env for a unix:// engine"
 ! printf '%s\n' "$out" | grep -q 'DOCKER_TLS_VERIFY\|DOCKER_CERT_PATH'; ok $? "prints no TLS variables"
 got=$(sh -c 'eval "$1"; printf %s "$DOCKER_HOST"' x "$out")
 is "$got" "unix:///run/some docker.sock" "and DOCKER_HOST comes through quoted"
-stackfile "{host: 'http://127.0.0.1:2375'}"
+stackfile "{host: 'ssh://127.0.0.1:22'}"
 run_ftboot docker-env
 is "$rc" 1 "a host that is neither tcp:// nor unix://"
 printf '%s\n' "$errout" | grep -qF "expected tcp://HOST:PORT (mutual TLS) or unix:///PATH"; ok $? "says what it takes: $errout"

@@ -14,6 +14,14 @@ static struct state state;
 static struct journal journal;
 static struct run run = {.stack = &stack, .state = &state, .journal = &journal};
 
+/* A report that keeps the last step's text. */
+static char last_step[512];
+static void on_step(void *ctx, const char *what)
+{
+	(void)ctx;
+	snprintf(last_step, sizeof(last_step), "%s", what);
+}
+
 /* Resolve with engine {host, cert_path}; the error's message, or "" on success. */
 static const char *resolve(const char *host, const char *cert_path, int ensure, struct engine *e)
 {
@@ -67,6 +75,8 @@ int main(void)
 
 	stack.name = xstrdup("t");
 	stack.vm.address = 0xc0a83d0a; /* 192.168.61.10 */
+	stack.vm.network = xstrdup("ftboot-t");
+	stack.vm.uri = xstrdup("qemu:///system");
 	state.stack = xstrdup("t");
 	state.dir = path_join(dir, "state");
 	state.lock_fd = -1;
@@ -140,6 +150,27 @@ int main(void)
 	ok(e.ca == NULL && e.cert == NULL && e.key == NULL && e.cert_path == NULL, "no TLS files");
 	engine_release(&e);
 
+	/* provision of an external engine: checked, not set up; nothing of the VM's. */
+	{
+		struct report rep = {.step = on_step};
+		char *sock = path_join(dir, "no.sock"), *host = xasprintf("unix://%s", sock), *want;
+
+		run.report = &rep;
+		stack.engine.host = host;
+		stack.engine.cert_path = NULL;
+		setenv("FTBOOT_CACHE_DIR", dir, 1);
+		ok(engine_provision(&run, &err) < 0,
+		   "provision of an external engine that is not there fails");
+		ok(strstr(err.msg, "the engine at 'unix://") != NULL, "naming the engine: %s",
+		   err.msg);
+		want = xasprintf("engine at %s: external, not provisioned", host);
+		is_str(last_step, want, "the step says it is external and not provisioned");
+		free(want);
+		run.report = NULL;
+		free(host);
+		free(sock);
+	}
+
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		is_str(resolve(bad[i][0], NULL, 0, &e), bad[i][1], "refused: bad host %zu", i);
 
@@ -147,6 +178,8 @@ int main(void)
 	free(state.dir);
 	free(state.stack);
 	free(stack.name);
+	free(stack.vm.network);
+	free(stack.vm.uri);
 	scratch_close(dir);
 	return tap_done();
 }
