@@ -283,6 +283,15 @@ fi
 dockerd_port=$(cat "$tmp/d/port")
 dockerd_sock=$tmp/d/docker.sock
 
+# status with the engine unreachable says so and still exits 0.
+stackfile "$((dockerd_port == 65535 ? 65534 : dockerd_port + 1))"
+run_bounded status
+is "$rc" 0 "status with an engine that does not answer exits 0"
+printf '%s\n' "$out" | grep -qE '^build +engine tcp://127\.0\.0\.1:[0-9]+ not reached: '
+ok $? "and says the engine is not reached: $(printf '%s\n' "$out" | grep '^build')"
+printf '%s\n' "$out" | grep -qE '^image +app ftboot/app:[0-9a-f]{12}, unknown$'
+ok $? "each image's state unknown"
+
 # ---- what sits where a log goes ------------------------------------------------------
 stackfile "$dockerd_port"
 app_dockerfile
