@@ -102,6 +102,10 @@ for j in 0 65 x 2x -1; do
 	printf '%s\n' "$errout" | grep -qF "is not a number from 1 to 64"
 	ok $? "--jobs $j: the error says the range"
 done
+run_ftboot up --jobs 65
+is "$rc" 2 "up --jobs 65 is a usage error too"
+is "$errout" "ftboot up: --jobs '65' is not a number from 1 to 64; usage: ftboot up [--until STEP] [--jobs N]" \
+	"with up's synopsis"
 run_ftboot build ap
 is "$rc" 2 "an unknown service is a usage error"
 is "$errout" "ftboot build: no service 'ap' in stack 'bt' (did you mean 'app'?)" "naming the nearest one"
