@@ -514,7 +514,7 @@ static int connect_engine(struct builds *b, struct docker **d, struct err *err)
 static int builds_result(struct builds *b, struct err *err)
 {
 	const struct report *r = b->run->report;
-	struct buf cancelled = BUF_INIT(4096);
+	struct buf cancelled = BUF_INIT(4096), failed = BUF_INIT(4096);
 	size_t i, n, nbuilt = 0, nup = 0;
 	int rc = 0;
 
@@ -525,6 +525,8 @@ static int builds_result(struct builds *b, struct err *err)
 		nup += t->state == T_UPTODATE;
 		if (t->state == T_CANCELLED)
 			buf_addf(&cancelled, "%s%s", cancelled.len ? ", " : "", svc_name(t));
+		if (t->state == T_FAILED && (long)i != b->first_failed)
+			buf_addf(&failed, "%s%s", failed.len ? ", " : "", svc_name(t));
 	}
 	if (b->first_failed >= 0) {
 		struct task *t = &b->tasks[b->first_failed];
@@ -541,6 +543,8 @@ static int builds_result(struct builds *b, struct err *err)
 		}
 		*err = t->err;
 		err_wrap(err, "service '%s'", svc_name(t));
+		if (failed.len)
+			err_suffix(err, " (also failed: %s; see their logs)", buf_cstr(&failed));
 		if (cancelled.len)
 			err_suffix(err, " (cancelled: %s)", buf_cstr(&cancelled));
 		rc = -1;
@@ -558,6 +562,7 @@ static int builds_result(struct builds *b, struct err *err)
 			report_warn(r, "the build log '%s' is incomplete: %s", b->tasks[i].log_path,
 			            strerror(b->tasks[i].log_errno));
 	buf_release(&cancelled);
+	buf_release(&failed);
 	return rc;
 }
 
