@@ -27,7 +27,10 @@
 const struct cmd_entry cmd_table[] = {
     {.name = "up",
      .run = cmd_up,
-     .opts = (const struct cmd_opt[]){{"until", 0, "STEP", "stop after STEP"}, {NULL}},
+     .opts = (const struct cmd_opt[]){{"until", 0, "STEP", "stop after STEP"},
+                                      {"jobs", 'j', "N",
+                                       "build N images at once (default: the engine's CPUs)"},
+                                      {NULL}},
      .summary = "create or converge the VM, cluster, images and manifests",
      .help = "Bring the stack to its declared state, step by step (the steps are below;\n"
              "--until STEP stops after one). Idempotent: with nothing changed it does\n"
@@ -93,11 +96,20 @@ const struct cmd_entry cmd_table[] = {
              "and wait for rollouts.\n",
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "build",
-     .run = NOT_YET,
+     .run = cmd_build,
+     .opts =
+         (const struct cmd_opt[]){
+             {"jobs", 'j', "N", "build N images at once, 1 to 64 (default: the engine's CPUs)"},
+             {NULL}},
      .max_args = CMD_ARGS_MANY,
      .operands = "SERVICE",
      .summary = "build the service images only",
-     .help = "Build each service's image from srcs/SERVICE in the VM's engine.\n",
+     .help = "Build each service's image (or the SERVICEs named, with the local images they\n"
+             "are built FROM) in the stack's engine, the VM's unless the stack names one:\n"
+             "only the build step of up, so the VM must be up. An image whose tag\n"
+             "ftboot/SERVICE:HASH12 the engine holds is up to date and nothing is sent.\n"
+             "Each build's log is kept in the state directory (builds/SERVICE.log); the\n"
+             "first failure cancels the other builds, as Ctrl-C does (exit 130).\n",
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "ssh",
      .run = cmd_ssh,
@@ -118,10 +130,19 @@ const struct cmd_entry cmd_table[] = {
      .help = "Print the dashboard URL and a login token.\n",
      .needs = NEED_STACK | NEED_STATE},
     {.name = "docker-env",
-     .run = NOT_YET,
+     .run = cmd_docker_env,
+     .opts = (const struct cmd_opt[]){{"shell", 0, "SHELL",
+                                       "bash, zsh, fish or sh (default: $SHELL's, else bash)"},
+                                      {"unset", 'u', NULL, "print the lines that undo them"},
+                                      {NULL}},
      .summary = "environment for the docker CLI, like minikube docker-env",
-     .help = "Print export lines that point docker at the VM's engine.\n",
-     .needs = NEED_STACK | NEED_STATE},
+     .help = "Print the lines that point the docker CLI at the stack's engine (DOCKER_HOST,\n"
+             "and for TLS DOCKER_TLS_VERIFY and DOCKER_CERT_PATH), each value quoted for the\n"
+             "shell: eval \"$(ftboot docker-env)\" (fish: ftboot docker-env | source).\n"
+             "The VM's engine needs the VM up (ftboot up). For an external engine on\n"
+             "ftboot's certificates they are made here, so that the engine can be started\n"
+             "with the state's engine/server/{ca,cert,key}.pem.\n",
+     .needs = NEED_STACK},
     {.name = "doctor",
      .run = NOT_YET,
      .summary = "preflight: libvirt, KVM, disk, memory, ports",
@@ -489,4 +510,21 @@ struct run cmd_run_of(struct ctx *ctx, const struct report *report)
 	                    .journal = &ctx->journal,
 	                    .report = report,
 	                    .verbose = ctx->verbose};
+}
+
+int cmd_peek_state(struct ctx *ctx, int create, struct state *st, struct journal *j,
+                   struct run *run, struct err *err)
+{
+	char *path;
+	int rc = 0;
+
+	if (state_open(st, ctx->stack->name, create, err) < 0)
+		return -1;
+	path = path_join(st->dir, "journal");
+	if (state_exists(st))
+		rc = journal_open(j, path, err);
+	free(path);
+	*run =
+	    (struct run){.stack = ctx->stack, .state = st, .journal = j, .verbose = ctx->verbose};
+	return rc;
 }

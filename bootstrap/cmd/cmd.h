@@ -163,15 +163,38 @@ void cmd_print_usage(void *f);
  */
 struct run cmd_run_of(struct ctx *ctx, const struct report *report);
 
+/*
+ * For a command that takes no lock (status, docker-env): open the stack's
+ * state into st (made only with create), its journal into j if the state
+ * exists (else j stays empty: nothing is made to read it), and fill run
+ * with them, as cmd_run_of. The caller releases j and st, also on failure.
+ */
+int cmd_peek_state(struct ctx *ctx, int create, struct state *st, struct journal *j,
+                   struct run *run, struct err *err);
+
 /* Print the steps of `up`, each with what it converges (help up). */
 void cmd_up_help(void);
+
+/*
+ * --jobs N of args (1 to 64) into *jobs, 0 when not given; anything else
+ * is a usage error.
+ */
+int cmd_jobs(const struct ctx *ctx, const struct cmd_args *args, int *jobs, struct err *err);
+
+/* Install build_on_signal (build.h) for SIGINT and SIGTERM. */
+void cmd_catch_interrupts(void);
+
+/* After a failure: if a signal cancelled the builds, exit 128 + its number. */
+void cmd_interrupted(struct ctx *ctx);
 
 /* Commands: each gets its options and arguments parsed and checked. */
 int cmd_render(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_build(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_docker_env(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_help(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_version(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 

@@ -19,21 +19,14 @@ int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 	struct buf text = BUF_INIT(1u << 20), out = BUF_INIT(1u << 20);
 	struct doc_node *root = NULL, *res;
 	const struct step *s;
-	char *path = NULL;
 	size_t i;
 	int json = cmd_args_has(args, "json"), rc = -1;
 
 	if (cmd_ready(ctx, err) < 0)
 		return -1;
-	if (state_open(&st, ctx->stack->name, 0, err) < 0)
-		return -1;
 	/* No state: nothing recorded, and nothing is created to read it. */
-	path = path_join(st.dir, "journal");
-	if (state_exists(&st) && journal_open(&j, path, err) < 0)
+	if (cmd_peek_state(ctx, 0, &st, &j, &run, err) < 0)
 		goto out;
-	run.stack = ctx->stack;
-	run.state = &st;
-	run.journal = &j;
 	root = doc_new(DOC_MAP);
 	doc_map_set(root, "stack", doc_new_str(ctx->stack->name));
 	buf_addf(&text, "stack      %s\n", ctx->stack->name);
@@ -74,7 +67,6 @@ out:
 	buf_release(&text);
 	buf_release(&out);
 	journal_close(&j);
-	free(path);
 	state_close(&st);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /*
- * up: `ftboot up [--until STEP]`: converge the stack, step by step, through
- * the pipeline's table (step.h); with -v each step starts with its line
- * from the table. A step not built yet stops the run with "not
- * implemented yet" (exit 3).
+ * up: `ftboot up [--until STEP] [--jobs N]`: converge the stack, step by
+ * step, through the pipeline's table (step.h); with -v each step starts
+ * with its line from the table; --jobs bounds the parallel builds. A step
+ * not built yet stops the run with "not implemented yet" (exit 3).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 	const struct step *s, *last = NULL;
 	const char *until = cmd_args_get(args, "until");
 	char *names, q[80];
-	int rc = 0;
+	int rc = 0, jobs;
 
 	if (until && (last = step_find(until)) == NULL) {
 		names = step_names(NULL, 0);
@@ -39,12 +39,15 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		free(names);
 		return -1;
 	}
-	if (cmd_ready(ctx, err) < 0)
+	if (cmd_jobs(ctx, args, &jobs, err) < 0 || cmd_ready(ctx, err) < 0)
 		return -1;
 	u.quiet = ctx->quiet;
 	ui_report(&u, &report);
 	run = cmd_run_of(ctx, &report);
 	run.until = until;
+	run.jobs = jobs;
+	/* Ctrl-C cancels running builds; in any other step it stops ftboot as before. */
+	cmd_catch_interrupts();
 	for (s = step_table; s->name && rc == 0; s++) {
 		if (s->run == NULL) {
 			names = step_names(s, 0);
@@ -67,5 +70,7 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		if (s == last)
 			break;
 	}
+	if (rc < 0)
+		cmd_interrupted(ctx);
 	return rc;
 }

@@ -840,6 +840,8 @@ int docker_build(struct docker *d, const struct docker_build_opts *o, char **id,
 	req.read_len = -1;
 	req.write_fn = docker_build_write;
 	req.write_ctx = &x;
+	req.cancel_fn = o->cancel;
+	req.cancel_ctx = o->event_ctx;
 	req.idle_ms = o->idle_ms ? o->idle_ms : DOCKER_BUILD_IDLE;
 	req.total_ms = o->total_ms ? o->total_ms : DOCKER_BUILD_TOTAL;
 	if (http_request(d->http, &req, &resp, err) < 0) {

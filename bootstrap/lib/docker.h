@@ -86,6 +86,12 @@ struct docker_build_opts {
 	void *read_ctx;
 	docker_build_fn event;
 	void *event_ctx;
+	/*
+	 * Polled with event_ctx about once a second, also while the engine
+	 * sends nothing (a RUN that prints nothing): 1 cancels as event's 1
+	 * does. NULL: only event can cancel.
+	 */
+	int (*cancel)(void *ctx);
 	/* Bounds: idle_ms without a byte (0: 10 min), total_ms (0: 2 h). */
 	unsigned long idle_ms, total_ms;
 };

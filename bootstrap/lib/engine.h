@@ -44,4 +44,12 @@ int engine_connect(const struct engine *e, struct docker **out, struct err *err)
 /* The provision step's engine part (above). Idempotent. */
 int engine_provision(struct run *run, struct err *err);
 
+/*
+ * The provision step's status (step.h): the engine's address, whether
+ * it answers (a ping bounded to 2 s) with its version, its TLS, and when
+ * its certificates end. An engine that does not answer is said, not an
+ * error.
+ */
+int engine_status(struct run *run, struct buf *text, struct doc_node **json, struct err *err);
+
 #endif

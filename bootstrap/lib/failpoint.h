@@ -9,13 +9,20 @@
  *                              after the point NAME (after it is listed)
  *   FTBOOT_TEST_KILL_AT=NAME#N ... after the N-th time it reaches NAME
  *                              (NAME alone is NAME#1)
+ *   FTBOOT_TEST_SIGNAL_AT=NAME[#N]:SIG
+ *                              the thread passing NAME (its N-th time)
+ *                              raises signal SIG (a number, or INT, TERM,
+ *                              HUP, QUIT, USR1, USR2) there and goes on:
+ *                              a Ctrl-C at an exact place, handlers and all
  *
  * Names are words joined by ':', for example "journal:add:network:ft-net"
  * or "step:network:start": fixed words and the stack's resource names,
  * nothing that changes from run to run. A space or control character in
  * a name becomes '_', so each name is one word on one line. The
- * environment is read once, at the first point; without either variable
- * a point costs the test of one flag.
+ * environment is read once, at the first point; without any of the
+ * variables a point costs the test of one flag. Points may be passed from
+ * several threads (parallel builds): each is listed whole, in the order
+ * the threads pass them.
  */
 #ifndef FTBOOT_FAILPOINT_H
 #define FTBOOT_FAILPOINT_H

@@ -69,7 +69,8 @@ struct http_xfer {
 	int cb_failed;   /* read_fn or write_fn failed: err holds why */
 	int over_cap;    /* a 2xx body passed resp->body's limit */
 	int idle_fired;
-	int got_bytes; /* any byte of an answer came */
+	int cancel_fired; /* req->cancel_fn said stop */
+	int got_bytes;    /* any byte of an answer came */
 };
 
 const char *http_version(void)
@@ -266,6 +267,10 @@ static int http_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, c
 
 	(void)dltotal;
 	(void)ultotal;
+	if (x->req->cancel_fn && x->req->cancel_fn(x->req->cancel_ctx)) {
+		x->cancel_fired = 1;
+		return 1;
+	}
 	if (dlnow != x->last_dl || ulnow != x->last_ul) {
 		x->last_dl = dlnow;
 		x->last_ul = ulnow;
@@ -627,6 +632,8 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 		         resp->body.limit);
 	} else if (resp->stopped) {
 		rc = 0;
+	} else if (res == CURLE_ABORTED_BY_CALLBACK && x.cancel_fired) {
+		err_setk(err, ERRK_OTHER, "cancelled");
 	} else if (res == CURLE_ABORTED_BY_CALLBACK && x.idle_fired) {
 		char *host, *peer;
 		long port;

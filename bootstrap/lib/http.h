@@ -89,6 +89,14 @@ struct http_req {
 	 */
 	unsigned long total_ms;
 	unsigned long idle_ms;
+
+	/*
+	 * Polled about once a second while the request runs, also when no
+	 * byte moves (a build whose RUN prints nothing): 1 stops it, and
+	 * http_request fails "cancelled" (ERRK_OTHER). NULL: never.
+	 */
+	int (*cancel_fn)(void *ctx);
+	void *cancel_ctx;
 };
 
 struct http_resp {

@@ -630,6 +630,19 @@ void image_froms_free(struct image_from *v, size_t n)
 	free(v);
 }
 
+/* The .dockerignore at path, compiled into *out. */
+static int read_ignore(const char *path, struct ignore **out, struct err *err)
+{
+	struct buf text = BUF_INIT(IMAGE_FILE_MAX);
+	int rc = -1;
+
+	if (fs_read(path, IMAGE_FILE_MAX, &text, err) == 0 &&
+	    ignore_parse(path, text.data ? text.data : "", text.len, out, err) == 0)
+		rc = 0;
+	buf_release(&text);
+	return rc;
+}
+
 /* What planning knows of a service before the order is fixed. */
 struct pending {
 	char *context, *dockerfile_path, *ignore_path;
@@ -752,14 +765,9 @@ static int read_service(const struct stack *st, size_t idx, struct pending *pd, 
 	if (lstat(pd->ignore_path, &sb) < 0 && errno == ENOENT) {
 		free(pd->ignore_path);
 		pd->ignore_path = NULL;
-	} else {
-		buf_reset(&text);
-		if (fs_read(pd->ignore_path, IMAGE_FILE_MAX, &text, err) < 0 ||
-		    ignore_parse(pd->ignore_path, text.data ? text.data : "", text.len, &pd->ignore,
-		                 err) < 0) {
-			err_wrap(err, "service '%s'", svc->name);
-			goto out;
-		}
+	} else if (read_ignore(pd->ignore_path, &pd->ignore, err) < 0) {
+		err_wrap(err, "service '%s'", svc->name);
+		goto out;
 	}
 	rc = 0;
 out:
@@ -815,16 +823,41 @@ static int is_below(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static int hash_image(const struct stack *st, struct image *im, const struct image *base,
-                      const struct ignore *ig, struct err *err)
+/* The packer's options for im: the one place the hash's and the build's rules are set. */
+static struct tgz_opts pack_opts(const struct stack *st, const struct image *im,
+                                 const struct ignore *ig, int gzip_level)
 {
 	static const char *const keep[] = {"Dockerfile", ".dockerignore", NULL};
-	struct tgz_opts opts = {ig, keep, NULL, 0};
-	char digest[CRYPTO_HEX_MAX];
-	struct crypto_hash *h;
+	struct tgz_opts opts = {ig, keep, NULL, gzip_level};
 
 	/* A context outside the stack's directory may not reach outside itself. */
 	opts.confine = is_below(im->context, st->dir) ? st->dir : im->context;
+	return opts;
+}
+
+int image_pack(const struct stack *stack, const struct image *img, int gzip_level,
+               struct image_pack *out, struct err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (img->ignore_path && read_ignore(img->ignore_path, &out->ignore, err) < 0)
+		return err_wrap(err, "service '%s'", img->svc->name);
+	out->opts = pack_opts(stack, img, out->ignore, gzip_level);
+	return 0;
+}
+
+void image_pack_release(struct image_pack *p)
+{
+	ignore_free(p->ignore);
+	memset(p, 0, sizeof(*p));
+}
+
+static int hash_image(const struct stack *st, struct image *im, const struct image *base,
+                      const struct ignore *ig, struct err *err)
+{
+	struct tgz_opts opts = pack_opts(st, im, ig, 0);
+	char digest[CRYPTO_HEX_MAX];
+	struct crypto_hash *h;
+
 	if (tgz_hash(im->context, &opts, digest, &im->tar_bytes, err) < 0)
 		return err_wrap(err, "service '%s'", im->svc->name);
 	h = crypto_hash_new(CRYPTO_SHA256);

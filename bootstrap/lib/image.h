@@ -31,6 +31,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "stack.h"
+#include "tgz.h"
 
 /* The repository of every image ftboot builds: "ftboot/<service>". */
 #define IMAGE_REPO "ftboot"
@@ -83,6 +84,22 @@ void image_froms_free(struct image_from *v, size_t n);
 
 /* Plan every service of stack. Release with image_plan_release. */
 int image_plan(const struct stack *stack, struct image_plan *out, struct err *err);
+
+/*
+ * How img (planned from stack) is packed, by the same rules its hash
+ * packs it with: its .dockerignore compiled, the Dockerfile and .dockerignore
+ * kept, symbolic links confined as image_plan confines them, at
+ * gzip_level (0: plain tar). The build step sends the context with it
+ * (tgz_open(img->context, &out->opts, ...)). Release with
+ * image_pack_release.
+ */
+struct image_pack {
+	struct tgz_opts opts;  /* for tgz_open; borrows img's strings and the field below */
+	struct ignore *ignore; /* NULL without a .dockerignore */
+};
+int image_pack(const struct stack *stack, const struct image *img, int gzip_level,
+               struct image_pack *out, struct err *err);
+void image_pack_release(struct image_pack *p);
 
 /* The image of service name in p, or NULL. */
 const struct image *image_find(const struct image_plan *p, const char *name);

@@ -94,10 +94,48 @@ static int load_artifact(struct schema *sc, const struct doc_node *n, const char
 	return 0;
 }
 
+/*
+ * engine: {setup: FILE, timeout: SECONDS}. FILE is a plain file name in
+ * the profile's directory (no '/', not hidden), so that a profile names
+ * only its own script.
+ */
+static int load_engine(struct schema *sc, struct profile *p, const struct doc_node *n)
+{
+	static const char *const keys[] = {"setup", "timeout", NULL};
+	const struct doc_node *v;
+	char got[64];
+
+	if (schema_map(sc, n, "engine") < 0 || schema_keys(sc, n, "engine", keys) < 0)
+		return -1;
+	v = doc_map_get(n, "setup");
+	if (v == NULL)
+		return schema_fail(sc, n, "engine",
+		                   "'setup' is missing: the script in the profile's directory that "
+		                   "sets up the VM's engine, e.g. engine.sh");
+	if (schema_str(sc, v, "engine.setup") < 0)
+		return -1;
+	if (strspn(v->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	        v->len ||
+	    v->text[0] == '.' || v->text[0] == '-') {
+		schema_describe(v, got, sizeof(got));
+		return schema_fail(
+		    sc, v, "engine.setup",
+		    "expected a file name in the profile's directory ([A-Za-z0-9._-], "
+		    "not starting with '.' or '-'), got %s",
+		    got);
+	}
+	p->engine_setup = path_join(p->dir, v->text);
+	if ((v = doc_map_get(n, "timeout")) &&
+	    schema_int(sc, v, "engine.timeout", 5, 3600, &p->engine_timeout) < 0)
+		return -1;
+	return 0;
+}
+
 static int load_root(struct schema *sc, struct profile *p, const struct doc_node *root)
 {
-	static const char *const keys[] = {"description", "image", "kernel",       "initrd",
-	                                   "cmdline",     "user",  "boot_timeout", NULL};
+	static const char *const keys[] = {"description",  "image",   "kernel",
+	                                   "initrd",       "cmdline", "user",
+	                                   "boot_timeout", "engine",  NULL};
 	const struct doc_node *n;
 	char got[64];
 
@@ -152,6 +190,9 @@ static int load_root(struct schema *sc, struct profile *p, const struct doc_node
 	p->boot_timeout = 300;
 	if ((n = doc_map_get(root, "boot_timeout")) &&
 	    schema_int(sc, n, "boot_timeout", 10, 3600, &p->boot_timeout) < 0)
+		return -1;
+	p->engine_timeout = 120;
+	if ((n = doc_map_get(root, "engine")) && load_engine(sc, p, n) < 0)
 		return -1;
 	return 0;
 }
@@ -212,6 +253,14 @@ int profile_load(const struct stack *stack, struct profile **out, struct err *er
 		*out = NULL;
 		goto out;
 	}
+	if ((*out)->engine_setup && !fs_exists((*out)->engine_setup)) {
+		err_set(err, ERR_FAIL,
+		        "VM profile '%s' has no engine setup script '%s' (engine.setup in %s)",
+		        stack->vm.profile, (*out)->engine_setup, path);
+		profile_free(*out);
+		*out = NULL;
+		goto out;
+	}
 	(*out)->network_config = path_join(dir, "network-config");
 	if (!fs_exists((*out)->network_config)) {
 		free((*out)->network_config);
@@ -250,5 +299,6 @@ void profile_free(struct profile *p)
 	free(p->user);
 	free(p->user_data);
 	free(p->network_config);
+	free(p->engine_setup);
 	free(p);
 }

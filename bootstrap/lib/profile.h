@@ -11,6 +11,11 @@
  *     cmdline: root=/dev/vda rw console=ttyS0
  *     user: alpine
  *     boot_timeout: 300                      seconds from start to SSH
+ *     engine: {setup: engine.sh, timeout: 120}
+ *                                            the script that sets up the
+ *                                            VM's dockerd for mutual TLS
+ *                                            (engine.h), in this directory;
+ *                                            seconds it may take to answer
  *   images/alpine/user-data                  #cloud-config template
  *   images/alpine/network-config             optional: cloud-init network
  *                                            config (v1 or v2) template
@@ -45,6 +50,8 @@ struct profile {
 	char *user_data;      /* path of the user-data template */
 	char *network_config; /* path of the network-config template, or NULL */
 	int boot_timeout;
+	char *engine_setup; /* path of the engine setup script, or NULL: none named */
+	int engine_timeout; /* seconds for the engine to answer once set up */
 };
 
 /* Largest image.yaml read. */

@@ -52,3 +52,21 @@ void report_info(const struct report *r, const char *fmt, ...)
 	report_v(r, r ? r->info : NULL, fmt, ap);
 	va_end(ap);
 }
+
+void report_task_begin(const struct report *r, unsigned id, const char *name)
+{
+	if (r && r->task_begin)
+		r->task_begin(r->ctx, id, name);
+}
+
+void report_task_update(const struct report *r, unsigned id, const char *text)
+{
+	if (r && r->task_update)
+		r->task_update(r->ctx, id, text);
+}
+
+void report_task_end(const struct report *r, unsigned id, int ok, const char *how)
+{
+	if (r && r->task_end)
+		r->task_end(r->ctx, id, ok, how);
+}

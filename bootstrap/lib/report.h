@@ -21,6 +21,17 @@ struct report {
 	void (*download_begin)(void *ctx, const char *label);
 	void (*download_progress)(void *ctx, unsigned long long done, unsigned long long total);
 	void (*download_end)(void *ctx, int ok);
+	/*
+	 * Tasks that run side by side (one image build each): a task starts
+	 * with its name, goes on (text: what it does now, "Step 2/3 : COPY
+	 * ..."), ends well or not with a word on how ("built", "up to date",
+	 * "failed", "cancelled"). id is the caller's, unique among the
+	 * tasks open. The caller serialises the calls (one at a time, from
+	 * any thread); nothing else is reported while tasks are open.
+	 */
+	void (*task_begin)(void *ctx, unsigned id, const char *name);
+	void (*task_update)(void *ctx, unsigned id, const char *text);
+	void (*task_end)(void *ctx, unsigned id, int ok, const char *how);
 };
 
 /*
@@ -34,5 +45,8 @@ void report_warn(const struct report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void report_info(const struct report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void report_task_begin(const struct report *r, unsigned id, const char *name);
+void report_task_update(const struct report *r, unsigned id, const char *text);
+void report_task_end(const struct report *r, unsigned id, int ok, const char *how);
 
 #endif

@@ -66,6 +66,11 @@ struct stack_vm {
 	enum stack_accel accel;
 };
 
+/*
+ * engine: which container engine builds the images (engine.h). host NULL:
+ * the VM's own engine. cert_path (NULL: ftboot's PKI) is joined to the
+ * stack's dir.
+ */
 struct stack_engine {
 	char *host;           /* "tcp://HOST:PORT" or "unix:///PATH"; NULL: the VM's engine */
 	char *cert_path;      /* joined to the stack's dir; NULL: ftboot's PKI */

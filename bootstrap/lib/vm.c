@@ -26,6 +26,7 @@
 #include "http.h"
 #include "iso.h"
 #include "kvm.h"
+#include "mono.h"
 #include "render.h"
 #include "teardown.h"
 #include "tmpl.h"
@@ -84,21 +85,6 @@ __attribute__((format(printf, 2, 3))) static void warn(struct vm *vm, const char
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	report_warn(vm->report, "%s", msg);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void nap(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
 }
 
 int vm_cache_dir(char **out, struct err *err)
@@ -678,10 +664,10 @@ static int define_start(struct vm *vm, struct virt_dom_spec *spec, struct err *e
 	/* Said before the define, which is then slow: not a silent minute. */
 	if (uri_local(vm->stack->vm.uri) && !kvm_shared(KVM_DEV, why, sizeof(why)))
 		warn(vm, "%s", why);
-	t0 = now();
+	t0 = mono_now();
 	if (virt_dom_define(vm->virt, spec, err) < 0)
 		return -1;
-	took = now() - t0;
+	took = mono_now() - t0;
 	if (took >= DEFINE_SLOW_SECONDS)
 		warn(vm,
 		     "libvirtd took %.1f s to define the domain (it takes well under a second when "
@@ -708,10 +694,10 @@ static int kvm_probe(struct vm *vm, struct virt_dom_spec *spec, long before, str
 	if (define_start(vm, spec, err) < 0) {
 		snprintf(why, sizeof(why), "it did not start: %.400s", err->msg);
 	} else {
-		t0 = now();
-		while (now() - t0 < KVM_PROBE_SECONDS && file_size(vm->console_log) <= before &&
-		       state == VIRT_DOM_RUNNING) {
-			nap(250);
+		t0 = mono_now();
+		while (mono_now() - t0 < KVM_PROBE_SECONDS &&
+		       file_size(vm->console_log) <= before && state == VIRT_DOM_RUNNING) {
+			mono_nap(250);
 			if (virt_dom_state(vm->virt, vm->dom, &state, err) < 0)
 				return -1;
 		}
@@ -831,8 +817,8 @@ static int wait_lease(struct vm *vm, double deadline, struct err *err)
 
 	step(vm, "address of vm '%s'", vm->dom);
 	while ((r = virt_net_lease(vm->virt, vm->net, vm->mac, &addr, err)) == 0 &&
-	       now() < deadline)
-		nap(500);
+	       mono_now() < deadline)
+		mono_nap(500);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
@@ -867,16 +853,17 @@ static int wait_ssh(struct vm *vm, double deadline, struct err *err)
 			break;
 		transient = err->kind == ERRK_TRANSIENT || err->kind == ERRK_TIMEOUT;
 		if (!transient && first_hard == 0)
-			first_hard = now();
+			first_hard = mono_now();
 		if (transient)
 			first_hard = 0;
-		if (now() >= deadline || (first_hard && now() - first_hard >= SSH_SETTLE_SECONDS)) {
+		if (mono_now() >= deadline ||
+		    (first_hard && mono_now() - first_hard >= SSH_SETTLE_SECONDS)) {
 			if (transient)
 				err_wrap(err, "vm '%s' did not answer SSH in time", vm->dom);
 			vm_console_tail(vm, CONSOLE_TAIL, err);
 			return -1;
 		}
-		nap(1000);
+		mono_nap(1000);
 	}
 	if (ssh_exec(s, "true", NULL, NULL, NULL, err) < 0) {
 		ssh_close(s);
@@ -949,7 +936,7 @@ int vm_up(struct vm *vm, struct err *err)
 	spec.initrd = ipath;
 	spec.cmdline = vm->profile->cmdline;
 	stack_owner(vm, &spec.owner, owner_dir);
-	t0 = now();
+	t0 = mono_now();
 	if (ensure_domain(vm, &spec, err) < 0 ||
 	    wait_lease(vm, t0 + vm->profile->boot_timeout, err) < 0 ||
 	    wait_ssh(vm, t0 + vm->profile->boot_timeout, err) < 0)
@@ -1083,6 +1070,17 @@ int vm_kinds(struct err *err)
 	return teardown_register(&teardown_file, err);
 }
 
+/* The journal's libvirt objects (an external engine's images are not the VM's). */
+static size_t vm_resources(const struct vm *vm)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < vm->journal->n; i++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			n += strcmp(vm->journal->v[i].kind, kinds[k].kind) == 0;
+	return n;
+}
+
 int vm_step(struct run *run, struct err *err)
 {
 	struct vm vm;
@@ -1135,9 +1133,9 @@ int vm_status(struct vm *vm, struct vm_status *out, struct err *err)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->resources = vm->journal->n;
+	out->resources = vm_resources(vm);
 	out->state = VIRT_DOM_ABSENT;
-	if (vm->journal->n == 0)
+	if (out->resources == 0)
 		return 0;
 	if (open_virt(vm, err) < 0 || virt_dom_state(vm->virt, vm->dom, &out->state, err) < 0)
 		return -1;

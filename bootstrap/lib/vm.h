@@ -96,7 +96,7 @@ int vm_kinds(struct err *err);
 struct vm_status {
 	enum virt_dom_state state;
 	char ip[IPV4_STRLEN]; /* "" when unknown */
-	size_t resources;     /* journal entries */
+	size_t resources;     /* the journal's libvirt objects */
 };
 
 /* What exists: the domain's state and address. */

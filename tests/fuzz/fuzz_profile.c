@@ -7,7 +7,9 @@
  * exactly one of sha512 (128 lowercase hex digits) and sha512_url
  * (https), format qcow2 or raw, a cmdline exactly with a kernel, an
  * initrd only with a kernel, a user name of [a-z0-9_-] not starting with
- * '-', and a boot timeout of 10 to 3600 seconds.
+ * '-', a boot timeout of 10 to 3600 seconds, and an engine setup script
+ * (if any) named by a plain file name in the profile's directory with a
+ * timeout of 5 to 3600 seconds.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (strcmp(p->user_data, "images/x/user-data") != 0 || strcmp(p->name, "x") != 0)
 		abort();
+	if (p->engine_timeout < 5 || p->engine_timeout > 3600)
+		abort();
+	if (p->engine_setup) {
+		const char *f = p->engine_setup + strlen("images/x/");
+
+		if (strncmp(p->engine_setup, "images/x/", 9) != 0 || *f == '\0' || *f == '.' ||
+		    *f == '-' || strchr(f, '/'))
+			abort();
+	}
 	profile_free(p);
 	return 0;
 }

@@ -34,13 +34,16 @@ while IFS='|' read -r c want; do
 	run_ftboot help "$c"
 	printf '%s\n' "$out" | grep -qxF -- "$want"; ok $? "help $c lists: $want"
 done <<'EOS'
-up|  --until STEP  stop after STEP
+up|      --until STEP  stop after STEP
+up|  -j, --jobs N      build N images at once (default: the engine's CPUs)
+build|  -j, --jobs N  build N images at once, 1 to 64 (default: the engine's CPUs)
 status|  --json  print the status as one JSON object
 down|  --purge  also empty the download cache
 render|  -o, --out DIR       write one file per template into DIR (0700, files 0600)
 render|      --show-secrets  the real secrets (made on first use), not <secret:NAME>
 check|  --junit FILE   also write the results to FILE as JUnit XML
 reset|  --keep-data  keep the services' data
+docker-env|  -u, --unset        print the lines that undo them
 EOS
 run_ftboot help render
 [ "$(printf '%s\n' "$out" | grep -c -- '--show-secrets')" = 2 ]
@@ -101,15 +104,15 @@ while IFS='|' read -r c want; do
 	run_ftboot $c
 	is "$errout" "$want" "'$c' names the option at fault"
 done <<'EOS'
-up -xy|ftboot up: unknown option '-x'; usage: ftboot up [--until STEP]
-up --until|ftboot up: option '--until' needs a value; usage: ftboot up [--until STEP]
+up -xy|ftboot up: unknown option '-x'; usage: ftboot up [--until STEP] [--jobs N]
+up --until|ftboot up: option '--until' needs a value; usage: ftboot up [--until STEP] [--jobs N]
 render -o|ftboot render: option '-o' needs a value; usage: ftboot render [--out DIR] [--show-secrets]
 down --purge=3|ftboot down: option '--purge' takes no value; usage: ftboot down [--purge]
 status --json --bogus=1|ftboot status: unknown option '--bogus'; usage: ftboot status [--json]
 help a b|ftboot help: unexpected argument 'b'; usage: ftboot help [COMMAND]
 version x|ftboot version: unexpected argument 'x'; usage: ftboot version
 down --prge|ftboot down: unknown option '--prge' (did you mean '--purge'?); usage: ftboot down [--purge]
-up --until=|ftboot up: option '--until' needs a value, not an empty one; usage: ftboot up [--until STEP]
+up --until=|ftboot up: option '--until' needs a value, not an empty one; usage: ftboot up [--until STEP] [--jobs N]
 render --show-secrets -x|ftboot render: unknown option '-x'; usage: ftboot render [--out DIR] [--show-secrets]
 render x --out|ftboot render: option '--out' needs a value; usage: ftboot render [--out DIR] [--show-secrets]
 status --json=yes|ftboot status: option '--json' takes no value; usage: ftboot status [--json]
@@ -127,18 +130,27 @@ run_ftboot help -- render
 is "$rc" 0 "help -- render"
 printf '%s\n' "$out" | head -1 | grep -qF 'usage: ftboot render'; ok $? "'--' ends the options"
 
-for c in check reset apply build dashboard docker-env doctor; do
+for c in check reset apply dashboard doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
 done
+# build is the build step alone: here it stops at the first context without a Dockerfile.
+run_ftboot build
+is "$rc" 1 "'build' of this stack fails: its services have no Dockerfile yet"
+is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'build' names the service and the file"
+rm -rf "${FTBOOT_STATE_DIR:?}/ft"
 
 run_ftboot status
 is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"built":false},"build":{"built":false},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+run_ftboot docker-env
+is "$rc" 1 "docker-env without a VM fails"
+is "$errout" "ftboot: the VM of stack 'ft' is not up; run 'ftboot up' first" "and says the VM is not up"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "docker-env creates no state"
 run_ftboot ssh
 is "$rc" 255 "ssh without a VM fails with ssh's own 255"
 is "$errout" "ftboot: stack 'ft' has no VM yet; run 'ftboot up --until vm'" "and says what to run"

@@ -16,7 +16,7 @@ is "$listed" "${steps[*]}" "help up lists the steps in order"
 printf '%s\n' "$out" | grep -qE '^  vm +the VM runs, has its address and answers SSH'
 ok $? "each with what it converges"
 n=$(printf '%s\n' "$out" | grep -c '(not built yet)$')
-is "$n" 3 "the steps not built yet say so"
+is "$n" 1 "the step not built yet says so"
 
 run_ftboot up --until provisio
 is "$rc" 2 "up --until a step that does not exist: usage error"
@@ -24,10 +24,12 @@ is "$errout" "ftboot up: no step 'provisio'; the steps are vm, provision, build,
 
 run_ftboot status
 is "$rc" 0 "status without a VM"
-for s in provision build apply; do
-	printf '%s\n' "$out" | grep -qE "^$s +not built yet$"
-	ok $? "status: $s not built yet"
-done
+printf '%s\n' "$out" | grep -qE "^engine +tcp://[0-9.]+:2376 \(the VM's\), not set up \(ftboot up --until provision\)$"
+ok $? "status: provision's engine not set up yet"
+printf '%s\n' "$out" | grep -qE "^apply +not built yet$"
+ok $? "status: apply not built yet"
 printf '%s\n' "$out" | grep -qE "^vm +not created"
 ok $? "status: vm not created"
+printf '%s\n' "$out" | grep -qE "^build +"
+ok $? "status: the build step says what it knows"
 done_testing

@@ -20,6 +20,8 @@
 # dockerd.pid, dockerd.log, port.
 # Use DOCKER=$(dockerd_cli) for the CLI: Debian's /usr/bin/docker, never
 # whatever `docker` PATH finds first.
+# DOCKERD_DEBUG=1: dockerd runs with -D, so its log shows each API call
+# ("Calling POST /v1.41/build"), for tests that prove what was sent.
 # Exit status 1 with a reason on stderr if dockerd cannot start.
 
 dockerd_cli() {
@@ -37,7 +39,7 @@ dockerd_alive() {
 
 # dockerd_start DIR [CA CERT KEY]: start dockerd, set dockerd_sock (and dockerd_port).
 dockerd_start() {
-	local dir=$1 ca=${2:-} cert=${3:-} key=${4:-} pid port i tcp=() exec_root
+	local dir=$1 ca=${2:-} cert=${3:-} key=${4:-} pid port i tcp=() exec_root debug=()
 
 	if [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/bin/docker ]; then
 		echo "dockerd.sh: dockerd not installed (apt-get install docker.io)" >&2
@@ -57,13 +59,14 @@ dockerd_start() {
 		tcp=(--tlsverify "--tlscacert=$ca" "--tlscert=$cert" "--tlskey=$key"
 			-H "tcp://127.0.0.1:$port")
 	fi
+	[ "${DOCKERD_DEBUG:-0}" = 1 ] && debug=(-D)
 	rm -f "$dir/dockerd.pid" "$dockerd_sock"
 	# Its own containerd (dockerd starts one under the exec root when not
 	# given --containerd).
 	/usr/sbin/dockerd --data-root "$dir/data" --exec-root "$exec_root" \
 		--pidfile "$dir/dockerd.pid" -H "unix://$dockerd_sock" "${tcp[@]}" \
 		--bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-		--userland-proxy=false --storage-driver=overlay2 \
+		--userland-proxy=false --storage-driver=overlay2 "${debug[@]}" \
 		</dev/null >"$dir/dockerd.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/server.pid"

@@ -253,7 +253,8 @@ static void test_synopsis(void)
 	       "synopsis of the test's command");
 	is_str(cmd_synopsis(&many, syn, sizeof(syn)), "HOST FILE [FILE...]",
 	       "required arguments, then the rest repeated");
-	is_str(cmd_synopsis(cmd_find("build"), syn, sizeof(syn)), "[SERVICE...]", "build");
+	is_str(cmd_synopsis(cmd_find("build"), syn, sizeof(syn)), "[--jobs N] [SERVICE...]",
+	       "build");
 	is_str(cmd_synopsis(cmd_find("version"), syn, sizeof(syn)), "", "version has none");
 	is_str(cmd_synopsis(cmd_find("render"), syn, sizeof(syn)), "[--out DIR] [--show-secrets]",
 	       "render");
@@ -333,8 +334,9 @@ static void test_commands(void)
 	size_t i;
 	/* Usage errors come before the stack is read: -f names no file. */
 	static const char *const usage_errors[][2] = {
-	    {"up extra", "unexpected argument 'extra'; usage: ftboot up [--until STEP]"},
-	    {"up --until", "option '--until' needs a value; usage: ftboot up [--until STEP]"},
+	    {"up extra", "unexpected argument 'extra'; usage: ftboot up [--until STEP] [--jobs N]"},
+	    {"up --until",
+	     "option '--until' needs a value; usage: ftboot up [--until STEP] [--jobs N]"},
 	    {"down --purge=1", "option '--purge' takes no value; usage: ftboot down [--purge]"},
 	    {"down --prge", "unknown option '--prge' (did you mean '--purge'?); usage: ftboot down "
 	                    "[--purge]"},

@@ -3,9 +3,13 @@
  * a line; FTBOOT_TEST_KILL_AT kills with SIGKILL at exactly that point,
  * or at its N-th pass with NAME#N; odd bytes in names become '_'; the
  * environment is read once; without the variables nothing is written.
+ * FTBOOT_TEST_SIGNAL_AT=NAME[#N]:SIG raises SIG in the thread passing
+ * the point, whose handler runs before the point returns; points passed
+ * from several threads are each listed whole.
  * And the journal's points: after the record is durable, by base name.
  * Each case runs in a forked child, which reads the environment afresh.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +203,104 @@ static void journal_body(void)
 	free(file);
 }
 
+static volatile sig_atomic_t got_signo;
+static volatile sig_atomic_t got_after; /* the point after the signal had been passed */
+static volatile sig_atomic_t passed_b;
+
+static void on_signal(int signo)
+{
+	got_signo = signo;
+	got_after = passed_b;
+}
+
+/* Pass a b:N x3 c with a handler for INT and TERM; exit 10 + what it saw. */
+static void signal_body(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	failpoint("a");
+	failpoint("b:%d", 1);
+	failpoint("b:%d", 2);
+	passed_b = 1;
+	failpoint("b:%d", 2);
+	failpoint("c");
+	/* 0: no signal; else 10*signo + 1 if raised at the second b:2 (after passed_b) */
+	_exit(got_signo ? 10 * got_signo + got_after : 0);
+}
+
+static void *pass_many(void *arg)
+{
+	int i;
+
+	for (i = 0; i < 200; i++)
+		failpoint("thread:%s:%d", (const char *)arg, i);
+	return NULL;
+}
+
+static void threads_body(void)
+{
+	pthread_t t[4];
+	const char *names[] = {"w", "x", "y", "z"};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, pass_many, (void *)names[i]);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void test_signal_at(void)
+{
+	static const struct {
+		const char *sig_at;
+		int status; /* the child's exit status: 10*signo + 1 at the second b:2 */
+		const char *what;
+	} cases[] = {
+	    {"b:2#2:INT", 10 * SIGINT + 1, "b:2#2:INT: SIGINT at the second b:2"},
+	    {"b:2#2:SIGTERM", 10 * SIGTERM + 1, "SIGTERM by its full name"},
+	    {"b:2:15", 10 * SIGTERM, "a number; NAME alone is its first pass"},
+	    {"b:2#3:INT", 0, "b:2 passes twice: no signal"},
+	    {"b:2:BOGUS", 0, "an unknown signal name: ignored"},
+	    {"b:2:0", 0, "signal 0: ignored"},
+	    {"b:2", 0, "no :SIG at all: ignored"},
+	    {":INT", 0, "no NAME: ignored"},
+	};
+	char *f = path_join(tmp, "points"), *list;
+	size_t i;
+	int st, n, w;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setenv("FTBOOT_TEST_SIGNAL_AT", cases[i].sig_at, 1);
+		st = in_child(f, NULL, signal_body, NULL);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == cases[i].status, "%s (status %d)",
+		   cases[i].what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		is_listed(f, "a\nb:1\nb:2\nb:2\nc\n", "%s: every point listed, it goes on",
+		          cases[i].what);
+	}
+	unsetenv("FTBOOT_TEST_SIGNAL_AT");
+
+	st = in_child(f, NULL, threads_body, NULL);
+	is_exited(st, "four threads pass 200 points each");
+	list = scratch_slurp(f);
+	n = 0;
+	w = 0;
+	for (char *p = list; p && *p; p = strchr(p, '\n') + 1) {
+		n += strncmp(p, "thread:", 7) == 0 && p[8] == ':';
+		w += strncmp(p, "thread:w:", 9) == 0;
+		if (strchr(p, '\n') == NULL)
+			break;
+	}
+	is_int(n, 800, "each of the 800 points listed whole, one a line");
+	is_int(w, 200, "thread w's 200 among them");
+	free(list);
+	unlink(f);
+	free(f);
+}
+
 static void test_journal(void)
 {
 	char *f = path_join(tmp, "points");
@@ -243,6 +345,7 @@ int main(void)
 	tmp = scratch_open("failpoint");
 	test_kill_cases();
 	test_env_once();
+	test_signal_at();
 	test_journal();
 	scratch_close(tmp);
 	return tap_done();

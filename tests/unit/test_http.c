@@ -1105,6 +1105,14 @@ static pid_t quiet_peer(int lfd)
 	_exit(0);
 }
 
+/* A cancel hook: 1 once the sink has the stream's first bytes (it went quiet after). */
+static int cancel_streamed(void *ctx)
+{
+	const struct sink *s = ctx;
+
+	return s->got > 0;
+}
+
 static void test_req_timeouts(void)
 {
 	struct http_resp resp = HTTP_RESP_INIT(4096);
@@ -1158,6 +1166,34 @@ static void test_req_timeouts(void)
 	   "a stream that goes quiet: %s", err.msg);
 	ok(s.got == 6 && resp.status == 200 && took >= 0.9 && took < 8,
 	   "  after its first %zu bytes were streamed, in %.1f s", s.got, took);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	close(lfd);
+	free(u);
+
+	/* The same quiet stream, with a cancel hook that says stop once it has begun. */
+	lfd = listen_only(&port);
+	if (lfd < 0) {
+		skip("cannot listen on a loopback port: no cancel test");
+		return;
+	}
+	u = xasprintf("http://127.0.0.1:%d/watch", port);
+	req.url = u;
+	req.idle_ms = 60000;
+	req.cancel_fn = cancel_streamed;
+	req.cancel_ctx = &s;
+	s.got = 0;
+	pid = quiet_peer(lfd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = send_req(&req, &resp, &err);
+	took = since(&t0);
+	ok(rc == -1 && err.kind == ERRK_OTHER && strstr(err.msg, u) &&
+	       strstr(err.msg, ": cancelled"),
+	   "a cancel hook stops a quiet stream: %s", err.msg);
+	ok(s.got == 6 && took < 8,
+	   "  after its first %zu bytes, %.1f s in, long before the idle bound", s.got, took);
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);

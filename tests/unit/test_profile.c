@@ -52,6 +52,9 @@ int main(void)
 		ok(strstr(p->user_data, "images/alpine/user-data") != NULL,
 		   "user-data template path");
 		ok(p->network_config == NULL, "no network-config template: the image's DHCP");
+		ok(p->engine_setup && strstr(p->engine_setup, "images/alpine/engine.sh") != NULL,
+		   "the engine setup script: %s", p->engine_setup ? p->engine_setup : "(none)");
+		is_int(p->engine_timeout, 120, "the engine's timeout");
 	}
 	profile_free(p);
 	p = NULL;
@@ -62,8 +65,59 @@ int main(void)
 		is_str(p->cmdline, "root=/dev/vda rw", "cmdline");
 		is_str(p->image.format, "raw", "format defaults to raw");
 		is_int(p->boot_timeout, 60, "boot timeout");
+		ok(p->engine_setup == NULL, "no engine section: no setup script");
+		is_int(p->engine_timeout, 120, "the engine's timeout defaults to 120 s");
 	}
 	profile_free(p);
+	p = NULL;
+	{
+		const char *text = "image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\n"
+		                   "engine: {setup: engine.sh, timeout: 30}\n";
+
+		ok(profile_parse("t", "images/t", "images/t/image.yaml", text, strlen(text), &p,
+		                 &err) == 0,
+		   "an engine section: %s", p ? "" : err.msg);
+		if (p) {
+			is_str(p->engine_setup, "images/t/engine.sh",
+			       "setup joined to the profile's dir");
+			is_int(p->engine_timeout, 30, "its timeout");
+		}
+		profile_free(p);
+	}
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA
+	                "}\nuser: a\nengine: {timeout: 9}\n"),
+	       "images/t/image.yaml:3:9: engine: 'setup' is missing: the script in the profile's "
+	       "directory that sets up the VM's engine, e.g. engine.sh",
+	       "engine without setup");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nengine: {setup: "
+	                "../../x.sh}\n"),
+	       "images/t/image.yaml:3:17: engine.setup: expected a file name in the profile's "
+	       "directory ([A-Za-z0-9._-], not starting with '.' or '-'), got '../../x.sh'",
+	       "a setup path out of the profile's directory");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nengine: {setup: "
+	                "\"e\\u00e9\\n.sh\"}\n"),
+	       "images/t/image.yaml:3:17: engine.setup: expected a file name in the profile's "
+	       "directory ([A-Za-z0-9._-], not starting with '.' or '-'), got 'e\xc3\xa9?.sh'",
+	       "multi-byte and control characters in setup, quoted");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nengine: {setup: "
+	                "e.sh, timeout: 99999999999999999999}\n"),
+	       "images/t/image.yaml:3:32: integer 99999999999999999999 is out of range "
+	       "(-9223372036854775808 to 9223372036854775807)",
+	       "a huge timeout");
+	is_str(
+	    error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nengine: {setup: "
+	             "e.sh, timeout: 2}\n"),
+	    "images/t/image.yaml:3:32: engine.timeout: expected an integer from 5 to 3600, got 2",
+	    "a timeout below 5 s");
+	is_str(error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nengine: {setup: "
+	                "e.sh, tmeout: 3}\n"),
+	       "images/t/image.yaml:3:23: unknown key 'tmeout' in engine; did you mean 'timeout'?",
+	       "an unknown key in engine");
+	is_str(
+	    error_of("image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\nengine: engine.sh\n"),
+	    "images/t/image.yaml:3:9: engine: expected a mapping (key: value lines), got "
+	    "'engine.sh'",
+	    "engine as a string");
 	is_str(
 	    error_of("image: {url: 'https://x/i', sha512: abc}\nuser: a\n"),
 	    "images/t/image.yaml:1:37: image.sha512: expected 128 lowercase hex digits (sha512sum "

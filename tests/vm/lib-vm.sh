@@ -172,9 +172,10 @@ initrd: {url: 'http://127.0.0.1:$http_port/initrd.img', sha512: $(sum initrd.img
 cmdline: root=/dev/vda rw console=ttyS0 net.ifnames=0
 user: ftboot
 boot_timeout: 300
+engine: {setup: engine.sh, timeout: 120}
 EOS
 	cp "$VM_TOP/tests/fixtures/vm-guest/user-data" "$VM_TOP/tests/fixtures/vm-guest/network-config" \
-		"$proj/images/debian-test/"
+		"$VM_TOP/tests/fixtures/vm-guest/engine.sh" "$proj/images/debian-test/"
 	export FTBOOT_STATE_DIR="$tmp/state" FTBOOT_CACHE_DIR="$tmp/cache"
 }
 
