@@ -120,7 +120,7 @@ test-unit: $(BIN) unit-bins
 	@tests/run-tiers unit
 
 test-integration: $(BIN) $(OUT)/tests/test_tgz
-	@tests/run-tiers integration
+	@FTBOOT_TEST_BINS=$(OUT)/tests tests/run-tiers integration
 
 test-vm: $(BIN)
 	@tests/run-tiers vm
@@ -138,7 +138,7 @@ fuzz:
 
 bench: $(BIN) $(OUT)/tests/test_tgz
 	@tests/bench/render.sh
-	@tests/bench/pack.sh
+	@FTBOOT_TEST_BINS=$(OUT)/tests tests/bench/pack.sh
 	@tests/bench/vm.sh
 	@tests/bench/build.sh || [ $$? -eq 77 ]
 

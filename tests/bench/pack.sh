@@ -8,7 +8,7 @@
 # Both compress at gzip level 6 (tar's gzip default).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-packer=$top/build/default/tests/test_tgz
+packer=${FTBOOT_TEST_BINS:-$top/build/default/tests}/test_tgz
 runs=${BENCH_RUNS:-5}
 [ -x "$packer" ] || { echo "bench: $packer is not built (make unit-bins)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }

@@ -13,7 +13,7 @@
 # shellcheck source=../servers/dockerd.sh
 . "$FTBOOT_TOP/tests/servers/dockerd.sh"
 
-lister=$FTBOOT_TOP/build/default/tests/test_tgz
+lister=${FTBOOT_TEST_BINS:-$FTBOOT_TOP/build/default/tests}/test_tgz
 [ -x "$lister" ] || skip_all "$lister is not built (make unit-bins)"
 [ -x /bin/busybox ] || skip_all "busybox-static is missing (tests/deps.sh test)"
 scratch
