@@ -18,6 +18,7 @@
 #include "image.h"
 #include "scratch.h"
 #include "tap.h"
+#include "tgz.h"
 #include "xmem.h"
 
 static char *dir;
@@ -423,6 +424,38 @@ static void test_hash(void)
 	put("srcs/libdir/Dockerfile", "FROM ftboot/base\n");
 	put("srcs/base/Dockerfile", "FROM scratch\n");
 	put("srcs/base/busybox", "binary\n");
+
+	/* The hash is SHA-256 of what image.h says, the tar's digest from tgz_hash. */
+	{
+		struct image_plan p;
+		static const char *const keep[] = {"Dockerfile", ".dockerignore", NULL};
+		struct tgz_opts opts = {NULL, keep, NULL, 0};
+		char tar[CRYPTO_HEX_MAX], want[CRYPTO_HEX_MAX];
+		unsigned long long bytes = 0;
+		struct err err;
+		char *text = NULL, *root = path_join(dir, "srcs");
+
+		opts.confine = root;
+		err_clear(&err);
+		if (*plan(three, &p) == '\0' && p.n == 3 &&
+		    tgz_hash(p.v[0].context, &opts, tar, &bytes, &err) == 0) {
+			text = xasprintf("ftboot-image-1\nDockerfile\n\n%s", tar);
+			crypto_hash_buf(CRYPTO_SHA256, text, strlen(text), want);
+			is_str(p.v[0].hash, want,
+			       "base: SHA-256 of the prefix, no base hash, the tar digest");
+			ok(p.v[0].tar_bytes == bytes && bytes > 0, "the tar's size is kept");
+			free(text);
+			ok(tgz_hash(p.v[1].context, &opts, tar, &bytes, &err) == 0, "lib's tar");
+			text = xasprintf("ftboot-image-1\nDockerfile\n%s\n%s", p.v[0].hash, tar);
+			crypto_hash_buf(CRYPTO_SHA256, text, strlen(text), want);
+			is_str(p.v[1].hash, want, "lib: its base's hash is in its own");
+			free(text);
+		} else {
+			ok(0, "plan and hash: %s", err.msg);
+		}
+		image_plan_release(&p);
+		free(root);
+	}
 
 	t0 = tag_of(three, "app");
 	b0 = tag_of(three, "base");
