@@ -61,7 +61,7 @@ vi_pool=/var/lib/libvirt/images/vi-bench-$(vm_run_id)
 trap 'rm -rf "$vi_pool"; vm_cleanup' EXIT
 vm_setup ftbench 3 tcg
 cd "$proj" || exit 1
-"$FTBOOT" -q render >/dev/null 2>&1 # warm the page cache for the binary
+"$FTBOOT" --version >/dev/null 2>&1 # warm the page cache for the binary
 secs() { date +%s.%N; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 diff_s() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
