@@ -103,7 +103,7 @@ procs_in() {
 		done
 	fi
 	for p in /proc/[0-9]*/stat; do
-		read -r line <"$p" 2>/dev/null || continue
+		read -r line 2>/dev/null <"$p" || continue
 		# pid (comm) state ppid ...: comm may hold spaces and parentheses
 		line=${line##*) }
 		line=${line#* }
