@@ -13,11 +13,18 @@
 #           run starts from the same pristine base), and the project's
 #           tracked and untracked-but-not-ignored files (git ls-files):
 #           no build outputs, and uncommitted edits are what is checked
-# 3. deps   in a chroot: tests/deps.sh test (apt-get update + install,
+# 3. deps   in the root: tests/deps.sh test (apt-get update + install,
 #           from the root's own apt source: this machine's mirror)
 # 4. tests  make -j2 ftboot unit-bins, then make -k test-unit test-integration
 #
-# The chroot has /proc, /sys, /dev and /dev/pts of the host, its own /run
+# The root is entered as a machine's own root, not by chroot: each
+# command runs in a mount namespace of its own whose root mount the work
+# root is (pivot_root), with the host's mounts detached. In a chroot, the
+# mount namespace's root stays the host's /, and whatever enters a mount
+# namespace by setns(2) lands there: runc's exec did, so docker exec ran
+# its command in the host's root instead of the container's.
+#
+# The root has /proc, /sys, /dev and /dev/pts of the host, its own /run
 # (an empty tmpfs: nothing an init script would have made, /run/sshd
 # included), /dev/shm, /dev/kvm (root-only, as with no udev) and /tmp, and
 # a clean environment. The VM tier does not run here (no nested libvirt
@@ -50,7 +57,7 @@ top=$(cd "$here/../.." && pwd -P)
 . "$top/tests/debroot.sh"
 t0=$(date +%s)
 
-need_root debootstrap chroot mount umount mknod flock git tar readlink
+need_root debootstrap unshare pivot_root mountpoint mount umount mknod flock git tar readlink stat
 cache=$(cache_dir "" "$top") || exit 1
 src=/root/ftboot # where the project is in the root
 
@@ -61,19 +68,60 @@ root_env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 for v in CI http_proxy https_proxy no_proxy; do
 	[ -n "${!v:-}" ] && root_env+=("$v=${!v}")
 done
+# in_root ROOT COMMAND...: COMMAND with ROOT as the root of its own mount
+# namespace (private: what it mounts stays in it and goes when its last
+# process ends). umount after the pivot is the root's own (util-linux's,
+# in minbase).
 in_root() {
 	local r=$1
 	shift
 	# not the locks: they say this script runs, not what it started
-	chroot "$r" /usr/bin/env -i "${root_env[@]}" "$@" 6>&- 7>&- 8>&- 9>&-
+	# shellcheck disable=SC2016 # the inner sh expands them
+	unshare --mount --propagation private -- /bin/sh -c \
+		'cd "$1" && pivot_root . . && PATH=/usr/bin:/bin umount -l . && cd / && shift &&
+		exec /usr/bin/env -i "$@"' in_root "$r" "${root_env[@]}" "$@" 6>&- 7>&- 8>&- 9>&-
 }
 
-# Processes whose root directory is $1 or below it.
+# Processes running in root $1: those whose root directory is on its file
+# system (the mount on $1; a path under $1 when $1 is not a mount point),
+# and their descendants (a container's processes have a root of their own,
+# their shim is in the root).
 procs_in() {
-	local p r
-	for p in /proc/[0-9]*; do
-		r=$(readlink "$p/root" 2>/dev/null) || continue
-		case $r/ in "$1"/*) echo "${p#/proc/}" ;; esac
+	local p r dev pid line more
+	local -A in=() parent=()
+	if mountpoint -q "$1"; then
+		dev=$(stat -c %d "$1/") || return 0
+		while read -r r p; do
+			[ "$r" = "$dev" ] || continue
+			pid=${p#/proc/}
+			in[${pid%%/*}]=1
+		done < <(stat -L -c '%d %n' /proc/[0-9]*/root/ 2>/dev/null)
+	else
+		for p in /proc/[0-9]*; do
+			r=$(readlink "$p/root" 2>/dev/null) || continue
+			case $r/ in "$1"/*) in[${p#/proc/}]=1 ;; esac
+		done
+	fi
+	for p in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$p" || continue
+		# pid (comm) state ppid ...: comm may hold spaces and parentheses
+		line=${line##*) }
+		line=${line#* }
+		pid=${p#/proc/}
+		parent[${pid%/stat}]=${line%% *}
+	done
+	more=1
+	while [ "$more" = 1 ]; do
+		more=0
+		for pid in "${!parent[@]}"; do
+			if [ -z "${in[$pid]:-}" ] && [ -n "${in[${parent[$pid]}]:-}" ]; then
+				in[$pid]=1
+				more=1
+			fi
+		done
+	done
+	for pid in "${!in[@]}"; do
+		echo "$pid"
 	done
 }
 
@@ -97,7 +145,7 @@ stop_procs_in() {
 # mounted, nothing left.
 clean_work() {
 	local w=$1 r=$1/root n t1
-	# The chroot's libvirtd starts its networks (bridge, dnsmasq, firewall
+	# The root's libvirtd starts its networks (bridge, dnsmasq, firewall
 	# rules) outside the root: destroy them while it still answers.
 	t1=$(date +%s)
 	if [ -S "$r/run/libvirt/libvirt-sock" ]; then
@@ -249,7 +297,7 @@ rc=$?
 # is missing (test_http skips its downloads without nginx, test_ssh all
 # of itself without sshd). Allowed are only the skips no package changes:
 # running as root (this check does), the host kernel's (no loop mount or
-# isofs module in the chroot).
+# isofs module in the root).
 allowed_skips='running as root|loop mount not possible here'
 skips=$(awk -v allowed="$allowed_skips" '
 	/^# / { prog = $2 } # run-tiers names each program so

@@ -22,7 +22,8 @@
 # whatever `docker` PATH finds first.
 # DOCKERD_DEBUG=1: dockerd runs with -D, so its log shows each API call
 # ("Calling POST /v1.41/build"), for tests that prove what was sent.
-# Exit status 1 with a reason on stderr if dockerd cannot start.
+# Exit status 1 with a reason on stderr if dockerd cannot start, or if /
+# is a chroot (see dockerd_root_check: docker exec would escape it).
 
 dockerd_cli() {
 	echo /usr/bin/docker
@@ -37,6 +38,30 @@ dockerd_alive() {
 	[ "$state" != Z ]
 }
 
+# 0 if / is the root of this mount namespace. In a chroot it is not, and
+# runc's exec enters a container by setns(2) on its mount namespace, which
+# puts the process at that namespace's root: the host's /, not the
+# container's (runc's pivot_root put the container's root where the
+# chroot's is). docker exec would run its commands on the host's files.
+# / is compared by device, inode and mount id (a chroot into a bind mount
+# of / has the same device and inode).
+dockerd_root_check() {
+	local here there probe
+
+	# shellcheck disable=SC2016 # expanded by the sh that runs it
+	probe='echo "$(stat -c %d:%i /) mount $(awk '\''$5 == "/" { id = $1 } END { print id }'\'' /proc/self/mountinfo)"'
+	here=$(sh -c "$probe") || return 1
+	if ! there=$(nsenter --mount=/proc/self/ns/mnt sh -c "$probe" 2>&1); then
+		echo "dockerd.sh: cannot check that / is the root of its mount namespace: nsenter: $there" >&2
+		return 1
+	fi
+	[ "$here" = "$there" ] && return 0
+	echo "dockerd.sh: / is a chroot ($here), not the root of its mount namespace ($there):" \
+		"docker exec would run its commands in the namespace's root, not in the container;" \
+		"enter this root as its mount namespace's root (unshare --mount, pivot_root), as tests/fresh/run.sh does" >&2
+	return 1
+}
+
 # dockerd_start DIR [CA CERT KEY]: start dockerd, set dockerd_sock (and dockerd_port).
 dockerd_start() {
 	local dir=$1 ca=${2:-} cert=${3:-} key=${4:-} pid port i tcp=() exec_root debug=()
@@ -49,6 +74,7 @@ dockerd_start() {
 		echo "dockerd.sh: dockerd needs root" >&2
 		return 1
 	fi
+	dockerd_root_check || return 1
 	mkdir -p "$dir" || return 1
 	dir=$(cd "$dir" && pwd) || return 1
 	exec_root=$(mktemp -d /run/ftbd.XXXXXX) || return 1
