@@ -115,24 +115,27 @@ dockerd_start() {
 }
 
 # dockerd_stop DIR: stop the dockerd started in DIR, wait for it.
+# Safe under set -e (callers' EXIT traps use it): nothing here may fail.
 dockerd_stop() {
 	local dir=$1 pid i exec_root
 
 	pid=$(cat "$dir/server.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null || true
 	for i in $(seq 1 300); do
 		dockerd_alive "$pid" || break
 		sleep 0.1
 		: "$i"
 	done
-	dockerd_alive "$pid" && kill -9 "$pid" 2>/dev/null
-	exec_root=$(readlink "$dir/exec" 2>/dev/null)
+	if dockerd_alive "$pid"; then
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	exec_root=$(readlink "$dir/exec" 2>/dev/null) || exec_root=
 	# A containerd or shim dockerd started outlives it on SIGKILL.
 	if [ -n "$exec_root" ]; then
-		pkill -9 -f -- "$exec_root" 2>/dev/null
+		pkill -9 -f -- "$exec_root" 2>/dev/null || true
 		case $exec_root in /run/ftbd.*) rm -rf "$exec_root" ;; esac
 	fi
-	rm -f "$dir/server.pid" "$dir/exec"
+	rm -f "$dir/server.pid" "$dir/exec" || true
 	return 0
 }
 
