@@ -29,14 +29,8 @@ dockerd_cli() {
 	echo /usr/bin/docker
 }
 
-# 0 if pid is a live (not zombie) process.
-dockerd_alive() {
-	local state
-
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
-	[ "$state" != Z ]
-}
+# shellcheck source=tests/servers/proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 # 0 if / is the root of this mount namespace. In a chroot it is not, and
 # runc's exec enters a container by setns(2) on its mount namespace, which
@@ -104,7 +98,7 @@ dockerd_start() {
 			fi
 			return 0
 		fi
-		dockerd_alive "$pid" || break
+		proc_alive "$pid" || break
 		sleep 0.1
 		: "$i"
 	done
@@ -122,11 +116,11 @@ dockerd_stop() {
 	pid=$(cat "$dir/server.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null || true
 	for i in $(seq 1 300); do
-		dockerd_alive "$pid" || break
+		proc_alive "$pid" || break
 		sleep 0.1
 		: "$i"
 	done
-	if dockerd_alive "$pid"; then
+	if proc_alive "$pid"; then
 		kill -9 "$pid" 2>/dev/null || true
 	fi
 	exec_root=$(readlink "$dir/exec" 2>/dev/null) || exec_root=

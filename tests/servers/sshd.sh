@@ -76,14 +76,8 @@ sshd_keys() {
 	grep -q '^SHA256:' "$dir/host_fingerprint"
 }
 
-# 0 if pid is a live (not zombie) process.
-sshd_alive() {
-	local state
-
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
-	[ "$state" != Z ]
-}
+# shellcheck source=tests/servers/proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 # sshd_start DIR: start sshd, set sshd_port. 0 on success.
 sshd_start() {
@@ -121,10 +115,10 @@ sshd_start() {
 		# "Server listening" is logged once the socket is bound.
 		for i in $(seq 1 100); do
 			grep -q 'Server listening on' "$dir/sshd.log" && break
-			sshd_alive "$pid" || break
+			proc_alive "$pid" || break
 			sleep 0.05
 		done
-		if grep -q 'Server listening on' "$dir/sshd.log" && sshd_alive "$pid"; then
+		if grep -q 'Server listening on' "$dir/sshd.log" && proc_alive "$pid"; then
 			echo "$pid" >"$dir/server.pid"
 			echo "$port" >"$dir/port"
 			sshd_port=$port
@@ -150,10 +144,10 @@ sshd_stop() {
 	# TERM: the listener exits; sessions still open end with their clients.
 	kill -TERM "$pid" 2>/dev/null || { rm -f "$dir/server.pid"; return 0; }
 	for i in $(seq 1 100); do
-		sshd_alive "$pid" || break
+		proc_alive "$pid" || break
 		sleep 0.05
 	done
-	sshd_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	rm -f "$dir/server.pid"
 	: "$i"
 	return 0
