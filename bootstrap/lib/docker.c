@@ -14,6 +14,7 @@
 
 #include "doc.h"
 #include "docker.h"
+#include "mono.h"
 #include "text.h"
 #include "xmem.h"
 
@@ -26,7 +27,7 @@
 #define DOCKER_ANSWER_MAX   (16 * 1024 * 1024)
 #define DOCKER_ERRBODY_MAX  (64 * 1024)
 #define DOCKER_ENGINE_MSG   1024 /* the engine's message, in our messages */
-#define DOCKER_EXEC_POLL_NS 20000000L
+#define DOCKER_EXEC_POLL_MS 20
 
 struct docker {
 	struct http *http;
@@ -42,10 +43,7 @@ struct docker {
 
 static long long docker_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(mono_now() * 1000);
 }
 
 /* The engine's words, safe in a message: control bytes as spaces, at most DOCKER_ENGINE_MSG. */
@@ -1226,7 +1224,6 @@ int docker_exec(struct docker *d, const char *container, const char *const *argv
 	    docker_now_ms() + (long long)(timeout_ms ? timeout_ms : DOCKER_EXEC_MS);
 	struct doc_node *body = doc_new(DOC_MAP), *cmd = doc_new(DOC_SEQ), *root = NULL, *v;
 	struct docker_exec_x *x = xcalloc(1, sizeof(*x));
-	struct timespec pause = {0, DOCKER_EXEC_POLL_NS};
 	char *enc = text_url_encode(container, NULL), *path = NULL, *id = NULL, q[80], cq[80];
 	const char *s;
 	size_t i;
@@ -1282,7 +1279,7 @@ int docker_exec(struct docker *d, const char *container, const char *const *argv
 			break;
 		doc_free(root);
 		root = NULL;
-		nanosleep(&pause, NULL);
+		mono_nap(DOCKER_EXEC_POLL_MS);
 	}
 	v = doc_map_get(root, "ExitCode");
 	if (!v || v->type != DOC_INT) {
