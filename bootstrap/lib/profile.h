@@ -16,6 +16,15 @@
  *                                            VM's dockerd for mutual TLS
  *                                            (engine.h), in this directory;
  *                                            seconds it may take to answer
+ *     cluster: {kubeconfig: /etc/rancher/k3s/k3s.yaml, port: 6443,
+ *               timeout: 300, status: "rc-service k3s status; ..."}
+ *                                            where the VM's cluster writes
+ *                                            its kubeconfig, the API's port,
+ *                                            seconds from provision to
+ *                                            /readyz, and the command (run
+ *                                            as root) that shows the
+ *                                            service's state and last log
+ *                                            lines on a timeout (cluster.h)
  *   images/alpine/user-data                  #cloud-config template
  *   images/alpine/network-config             optional: cloud-init network
  *                                            config (v1 or v2) template
@@ -50,8 +59,12 @@ struct profile {
 	char *user_data;      /* path of the user-data template */
 	char *network_config; /* path of the network-config template, or NULL */
 	int boot_timeout;
-	char *engine_setup; /* path of the engine setup script, or NULL: none named */
-	int engine_timeout; /* seconds for the engine to answer once set up */
+	char *engine_setup;       /* path of the engine setup script, or NULL: none named */
+	int engine_timeout;       /* seconds for the engine to answer once set up */
+	char *cluster_kubeconfig; /* absolute path in the VM, or NULL: the profile has no cluster */
+	int cluster_port;         /* the API server's port (default 6443) */
+	int cluster_timeout;      /* seconds for the cluster to be ready (default 300) */
+	char *cluster_status;     /* shell command shown on a timeout, or NULL */
 };
 
 /* Largest image.yaml read. */

@@ -14,6 +14,10 @@
  *             ports: {http: 80, https: 443, ssh: 22}}
  *     ftps:  {ports: {ftps: 21, pasv: 30020-30024}}
  *   engine:    {host: tcp://HOST:PORT | unix:///PATH, cert_path: DIR}
+ *   cluster:   {kubeconfig: PATH, context: NAME, merge: true, timeout: 600}
+ *   manifests: [{url: https://..., sha256: HEX}, ...]
+ *   dashboard: {namespace: kubernetes-dashboard, service: kubernetes-dashboard,
+ *               account: ftboot-admin, token_ttl: 3600}
  *
  * engine (optional, both keys too) names the container engine that
  * builds the images, as DOCKER_HOST and DOCKER_CERT_PATH do: without
@@ -21,7 +25,24 @@
  * ca.pem, cert.pem, key.pem; without cert_path, ftboot's own PKI), a
  * unix:// socket takes no certificates.
  *
- * Relative paths (build, templates, cert_path) are relative to the stack
+ * cluster (optional, every key too) names the Kubernetes cluster the
+ * stack is applied to (cluster.h): without kubeconfig, the VM's own; with
+ * it, that kubeconfig's context (NULL: its current-context) and no VM.
+ * merge: for the VM's cluster, merge the context ftboot-<stack> into the
+ * user's kubeconfig (default true). timeout: seconds the apply step waits
+ * for the rollouts (default 600, 1 to 86400).
+ *
+ * manifests lists third-party manifests applied with the stack (the
+ * dashboard, an LB controller), each by URL (http or https) and the
+ * SHA-256 of its bytes (64 hex digits): nothing third-party is committed.
+ *
+ * dashboard says where `ftboot dashboard` finds the Kubernetes dashboard:
+ * its Service (namespace/service, a LoadBalancer) and the service account
+ * whose token logs in (account, in the same namespace), and the token's
+ * lifetime in seconds (600 to 86400, default 3600).
+ *
+ * Relative paths (build, templates, cert_path, cluster.kubeconfig; a
+ * leading "~/" is $HOME) are relative to the stack
  * file's directory, as in docker-compose.
  */
 #ifndef FTBOOT_STACK_H
@@ -77,6 +98,30 @@ struct stack_engine {
 	struct doc_mark mark; /* of the engine mapping (line 0 without one) */
 };
 
+/* cluster: see above. kubeconfig NULL: the VM's own cluster. */
+struct stack_cluster {
+	char *kubeconfig; /* joined to the stack's dir ("~/" expanded); NULL: the VM's */
+	char *context;    /* NULL: the kubeconfig's current-context */
+	int merge;        /* merge ftboot-<stack> into the user's kubeconfig (default 1) */
+	int timeout;      /* seconds to wait for rollouts (default 600) */
+	struct doc_mark mark;
+};
+
+/* A pinned third-party manifest. */
+struct stack_manifest {
+	char *url;
+	char *sha256; /* lowercase hex */
+	struct doc_mark mark;
+};
+
+/* dashboard: see above; every field has its default. */
+struct stack_dashboard {
+	char *namespace; /* "kubernetes-dashboard" */
+	char *service;   /* "kubernetes-dashboard" */
+	char *account;   /* "ftboot-admin" */
+	int token_ttl;   /* 3600 */
+};
+
 struct stack_value {
 	char *name;
 	struct doc_node *value; /* a scalar */
@@ -88,6 +133,10 @@ struct stack {
 	char *name;
 	struct stack_vm vm;
 	struct stack_engine engine;
+	struct stack_cluster cluster;
+	struct stack_manifest *manifests;
+	size_t nmanifests;
+	struct stack_dashboard dashboard;
 	char *templates; /* templates directory, joined to dir */
 	char **secrets;
 	size_t nsecrets;

@@ -12,14 +12,14 @@
 
 const struct step step_table[] = {
     {"vm", "the VM runs, has its address and answers SSH with the pinned host key", vm_step,
-     vm_step_status, vm_kinds},
+     vm_step_status, NULL, vm_kinds},
     /* The engine now; k3s joins this step with issue 9. */
     {"provision", "the VM's container engine answers over mutual TLS (k3s comes later)",
-     engine_provision, engine_status, NULL},
+     engine_provision, engine_status, NULL, NULL},
     {"build", "each service's image is built in the VM's engine", build_step, build_step_status,
-     build_kinds},
-    {"apply", "the manifests are applied and rolled out", NOT_YET, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL},
+     NULL, build_kinds},
+    {"apply", "the manifests are applied and rolled out", NOT_YET, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 const struct step *step_find(const char *name)

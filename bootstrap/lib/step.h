@@ -46,6 +46,13 @@ struct step {
 	 * run->state may not exist; then run->journal is empty.
 	 */
 	int (*status)(struct run *run, struct buf *text, struct doc_node **json, struct err *err);
+	/*
+	 * NULL, or: 1 when the step has nothing to do for this stack (the
+	 * vm step for a stack on an external cluster), *why saying so in a
+	 * few words ("the stack names a cluster of its own"); up then says
+	 * "skipped: WHY" and goes on.
+	 */
+	int (*skip)(const struct run *run, const char **why);
 	/* Register the resource kinds the step creates (teardown.h), or NULL. */
 	int (*kinds)(struct err *err);
 };

@@ -1,0 +1,106 @@
+/*
+ * kubeconfig: reading a kubeconfig (kubectl's file) into the one cluster
+ * ftboot talks to, and merging the stack's context into the user's
+ * kubeconfig the way minikube and kind do.
+ *
+ * Reading follows kubectl's rules for the parts ftboot uses:
+ *   clusters[].cluster: server (https:// only), certificate-authority
+ *     (a file, relative to the kubeconfig's directory) or
+ *     certificate-authority-data (base64 PEM), tls-server-name;
+ *     insecure-skip-tls-verify: true is refused, with a message that says
+ *     to give the cluster's CA instead.
+ *   users[].user: client-certificate / client-key (files, relative as
+ *     above) or client-certificate-data / client-key-data (base64 PEM);
+ *     token, or tokenFile; exec, auth-provider, username/password are
+ *     refused as not supported, naming the user.
+ *   contexts[].context: cluster, user, namespace.
+ * Every error names the file, line and column ("~/.kube/config:12:7:
+ * users[0].user.client-key-data: not base64"), or the context and what
+ * is missing. Without a CA, the system's trust store verifies the server
+ * (still verified, as kubectl does).
+ */
+#ifndef FTBOOT_KUBECONFIG_H
+#define FTBOOT_KUBECONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Largest kubeconfig read. */
+#define KUBECONFIG_MAX_BYTES (4u << 20)
+
+/* The one cluster and credentials a context names: what kube_open needs. */
+struct kube_target {
+	char *source;          /* the kubeconfig it came from, as shown in messages */
+	char *context;         /* the context's name */
+	char *server;          /* "https://HOST:PORT[/PATH]", no trailing '/' */
+	char *tls_server_name; /* NULL: the server's host */
+	char *ca_pem;          /* the cluster's CA, PEM; NULL: the system's trust store */
+	char *cert_pem;        /* client certificate, PEM, or NULL */
+	char *key_pem;         /* its key, PEM (wiped on release), or NULL */
+	char *token;           /* bearer token (wiped on release), or NULL */
+	char *namespace;       /* the context's namespace, or "default" */
+};
+
+/*
+ * Read the kubeconfig at path and resolve context (NULL: its
+ * current-context) into *t. A FIFO, a directory or a file over
+ * KUBECONFIG_MAX_BYTES is refused naming it. Release with
+ * kube_target_release, also on failure.
+ */
+int kubeconfig_load(const char *path, const char *context, struct kube_target *t, struct err *err);
+
+/* The same from text (path names it in messages and anchors relative files). */
+int kubeconfig_parse(const char *path, const char *text, size_t len, const char *context,
+                     struct kube_target *t, struct err *err);
+
+void kube_target_release(struct kube_target *t);
+
+/*
+ * Write a kubeconfig for one cluster to path (0600, atomically): cluster,
+ * user and context all called name, current-context name, CA and client
+ * certificate as -data fields (so the file stands alone). For the state's
+ * own kubeconfig.
+ */
+int kubeconfig_write(const char *path, const char *name, const struct kube_target *t,
+                     struct err *err);
+
+/*
+ * The user's kubeconfig, as kubectl picks the file it writes: the first
+ * entry of $KUBECONFIG (':'-separated, empty entries skipped), else
+ * $HOME/.kube/config. Caller owns *out.
+ */
+int kubeconfig_user_path(char **out, struct err *err);
+
+/*
+ * Merge name (a cluster, a user and a context all called name, copied
+ * from the kubeconfig at src) into the kubeconfig at dest, and make it
+ * dest's current-context. dest and its directory are created (0600, 0700)
+ * when missing. Every other cluster, user, context, preference and
+ * extension of dest is kept as it was (same data, same order); entries
+ * called name are replaced. Under dest's lock file (kubectl's:
+ * "DEST.lock", created O_EXCL; a lock older than 60 s is stale) and
+ * written atomically (a temporary file beside it, renamed), so a
+ * concurrent kubectl never sees half a file. *previous (may be NULL) gets
+ * dest's current-context before the merge (NULL when none), for
+ * kubeconfig_unmerge to restore.
+ */
+int kubeconfig_merge(const char *dest, const char *src, const char *name, char **previous,
+                     struct err *err);
+
+/*
+ * Remove the cluster, user and context called name from dest, under the
+ * same lock, atomically. If dest's current-context is name it becomes
+ * previous when that context still exists, else it is removed. A missing
+ * dest or missing entries are fine (0); nothing else is touched.
+ */
+int kubeconfig_unmerge(const char *dest, const char *name, const char *previous, struct err *err);
+
+/*
+ * Decode base64 (RFC 4648, padding optional, whitespace and newlines
+ * skipped) into a new buffer (NUL-terminated, *len without it). -1 if
+ * text is not base64.
+ */
+int kubeconfig_base64_decode(const char *text, size_t n, char **out, size_t *len);
+
+#endif

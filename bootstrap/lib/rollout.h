@@ -1,0 +1,76 @@
+/*
+ * rollout: waiting until applied objects are really up, and saying why
+ * when they are not.
+ *
+ * What ready means, per kind (kubectl's rollout status rules):
+ *   Deployment   metadata.generation <= status.observedGeneration, its
+ *                Progressing condition's reason is not
+ *                ProgressDeadlineExceeded (that is a failure at once),
+ *                updatedReplicas >= spec.replicas (default 1),
+ *                status.replicas <= updatedReplicas, availableReplicas >=
+ *                updatedReplicas
+ *   StatefulSet  observedGeneration caught up, readyReplicas and
+ *                updatedReplicas (with the RollingUpdate strategy) >=
+ *                spec.replicas, currentRevision == updateRevision
+ *   DaemonSet    observedGeneration caught up, updatedNumberScheduled and
+ *                numberAvailable >= desiredNumberScheduled
+ *   PersistentVolumeClaim  status.phase Bound
+ *   Service      type LoadBalancer only: status.loadBalancer.ingress[0].ip
+ *                set, and equal to the stack's LB address when one is given
+ *                (another address is a failure, naming both)
+ *   anything else: ready once applied.
+ */
+#ifndef FTBOOT_ROLLOUT_H
+#define FTBOOT_ROLLOUT_H
+
+#include <stddef.h>
+
+#include "doc.h"
+#include "err.h"
+#include "kube.h"
+#include "report.h"
+
+/* Whether obj (as the API returns it) is ready. */
+enum rollout_state { ROLLOUT_WAITING, ROLLOUT_READY, ROLLOUT_FAILED };
+
+/*
+ * The state of obj by the rules above; why (size bytes) says what is
+ * missing or wrong in a few words ("1 of 2 updated replicas available",
+ * "no ingress IP yet", "progress deadline exceeded"). lb_address is the
+ * stack's LB address ("192.168.61.10") or NULL: any address.
+ */
+enum rollout_state rollout_check(const struct doc_node *obj, const char *lb_address, char *why,
+                                 size_t size);
+
+/* 1 if objects of kind are waited for (the kinds above). */
+int rollout_waits_for(const char *kind);
+
+/*
+ * Wait until every object of objs (applied manifests: apiVersion, kind,
+ * metadata.name, metadata.namespace) that rollout_waits_for is ready:
+ * for each kind, list it once, then watch it (kube_watch, from the
+ * list's resourceVersion; listed again on 410 Gone), until every object
+ * is ready, one fails, or timeout_s pass. ns is the namespace of objects
+ * without one. A live summary through r ("3/7 ready; waiting for
+ * Deployment/wordpress: 0 of 1 updated replicas available"), updated on
+ * each change (report_task_update). On a failure or the deadline: -1
+ * naming every object not ready and why, and for a workload its pods'
+ * waiting reasons (ErrImagePull, CrashLoopBackOff with the last
+ * termination, Pending with the scheduler's message) and their last 5
+ * events (rollout_diagnose).
+ */
+int rollout_wait(struct kube *k, const struct doc_node *const *objs, size_t n, const char *ns,
+                 const char *lb_address, int timeout_s, const struct report *r, struct err *err);
+
+/*
+ * Append to err, for the workload obj (Deployment, StatefulSet,
+ * DaemonSet), what its pods say: found by the workload's
+ * spec.selector.matchLabels, each pod's phase, its containers' waiting
+ * or terminated reasons and messages, the PodScheduled condition's
+ * message when Pending, and the pod's last 5 events (fieldSelector
+ * involvedObject.name=POD). Best effort: a failing request is said in
+ * err, not returned.
+ */
+void rollout_diagnose(struct kube *k, const struct doc_node *obj, const char *ns, struct err *err);
+
+#endif
