@@ -444,6 +444,12 @@ is "$(j '[j[-1]["method"], j[-1]["status"], j[-1]["user"]]')" '["GET", 200, "ftb
 kube_ctl "$d" POST /log/reset >/dev/null
 is "$(wc -c <"$d/requests.log")" 0 "POST /log/reset empties it"
 
+# Hostile bodies, many: every one answered, none with 500 (bounded: a hang
+# is a timeout in kube-fuzz.py, which then fails).
+timeout 300 /usr/bin/python3 "$FTBOOT_TOP/tests/servers/kube-fuzz.py" "$d" "$kube_port" 9 300 >"$tmp/fuzz" 2>&1
+ok $? "300 hostile bodies answered: $(tail -1 "$tmp/fuzz")"
+grep -q '"500"' "$tmp/fuzz"
+is "$?" 1 "none answered 500"
 grep -q "internal error" "$d/server.log"
 is "$?" 1 "server.log: no internal error of the double$(grep -m1 "internal error" "$d/server.log" | sed 's/^/: /')"
 
