@@ -145,12 +145,14 @@ char *kube_path(const struct kube_resource *r, const char *ns, const char *name)
 int kube_apply(struct kube *k, const struct doc_node *obj, const char *ns, struct doc_node **out,
                struct err *err);
 
-/* GET one object; missing: ERRK_NOTFOUND. */
+/* GET one object (ns NULL: the target's namespace); missing: ERRK_NOTFOUND. */
 int kube_get(struct kube *k, const struct kube_resource *r, const char *ns, const char *name,
              struct doc_node **out, struct err *err);
 
 /*
- * DELETE one object with propagationPolicy (NULL: "Background").
+ * DELETE one object (ns NULL: the target's namespace) with
+ * propagationPolicy (NULL: "Background"), sent as DeleteOptions in the
+ * body and as the query parameter.
  * Already gone: 0 with *gone 1 (gone may be NULL).
  */
 int kube_delete(struct kube *k, const struct kube_resource *r, const char *ns, const char *name,

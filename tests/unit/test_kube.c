@@ -556,6 +556,22 @@ static int ctl(const char *method, const char *path, const char *body, struct bu
 	return rc;
 }
 
+static int srv_running;
+
+/* Stop the server (once; also from atexit, so a test that exits early leaves none behind). */
+static void srv_stop(void)
+{
+	char *script;
+
+	if (!srv_running)
+		return;
+	srv_running = 0;
+	script = xasprintf("kube_stop \"%s\"", srv_dir);
+	if (srv_sh(script, NULL) < 0)
+		diag("kube_stop failed");
+	free(script);
+}
+
 static int srv_start(void)
 {
 	struct err err;
@@ -569,16 +585,9 @@ static int srv_start(void)
 	script = xasprintf("kube_start \"%s\" >\"%s/start.log\"", srv_dir, srv_dir);
 	rc = srv_sh(script, NULL);
 	free(script);
+	srv_running = 1; /* even when it failed: kube_stop kills what it may have left */
+	atexit(srv_stop);
 	return rc;
-}
-
-static void srv_stop(void)
-{
-	char *script = xasprintf("kube_stop \"%s\"", srv_dir);
-
-	if (srv_sh(script, NULL) < 0)
-		diag("kube_stop failed");
-	free(script);
 }
 
 static char *srv_file(const char *name)
@@ -650,7 +659,7 @@ static struct kube *client(const char *what)
 	target(&t, what);
 	if (kube_open(&t, &k, &err) < 0) {
 		diag("kube_open: %s", err.msg);
-		abort();
+		exit(1); /* atexit stops the server */
 	}
 	target_free(&t);
 	kube_set_timeout(k, 20000, 10000);
