@@ -2088,6 +2088,9 @@ class Api(http.server.BaseHTTPRequestHandler):
     def reply(self, code, body, ctype="application/json", headers=None):
         data = body if isinstance(body, bytes) else (
             body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        # Logged before the answer goes out: a client that has its answer
+        # finds the request in the log (no race with a test reading it).
+        self.logged(code)
         self.send_response(code)
         self.send_header("Audit-Id", str(uuid.uuid4()))
         self.send_header("Cache-Control", "no-cache, private")
@@ -2100,7 +2103,6 @@ class Api(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.logged(code)
 
     def logged(self, code):
         r = self.req
@@ -2535,13 +2537,13 @@ class Api(http.server.BaseHTTPRequestHandler):
                 last = start
             st.watchers += 1
         try:
+            self.logged(200)
             self.send_response(200)
             self.send_header("Audit-Id", str(uuid.uuid4()))
             self.send_header("Cache-Control", "no-cache, private")
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            self.logged(200)
             for e in first:
                 self.chunk(e)
             if initial:
