@@ -1664,6 +1664,8 @@ struct kc_dest {
 	struct doc_node *root;
 	int exists;
 	mode_t mode;
+	uid_t uid; /* its owner, kept when root rewrites another's file */
+	gid_t gid;
 };
 
 static void kc_dest_release(struct kc_dest *d)
@@ -1694,6 +1696,8 @@ static int kc_dest_read(const char *dest, struct kc_dest *d, struct err *err)
 	}
 	d->exists = 1;
 	d->mode = sb.st_mode & KC_MODE; /* kept when stricter; never looser than 0600 */
+	d->uid = sb.st_uid;
+	d->gid = sb.st_gid;
 	d->path = realpath(dest, NULL);
 	if (d->path == NULL)
 		return err_sys(err, errno, "cannot resolve '%s'", dest);
@@ -1718,6 +1722,21 @@ out:
 		explicit_bzero(b.data, b.len);
 	buf_release(&b);
 	return rc;
+}
+
+/*
+ * Write the tree back to the file read. Root (sudo) rewriting a user's
+ * file gives it back to its owner, or the user's kubectl could not read it.
+ */
+static int kc_dest_write(const struct kc_dest *d, struct err *err)
+{
+	if (kc_write_tree(d->path, d->root, d->mode, err) < 0)
+		return -1;
+	if (d->exists && geteuid() == 0 && (d->uid != 0 || d->gid != 0) &&
+	    chown(d->path, d->uid, d->gid) < 0)
+		return err_sys(err, errno, "cannot give '%s' back to its owner (uid %ld)", d->path,
+		               (long)d->uid);
+	return 0;
 }
 
 static int kc_current_is(const struct doc_node *root, const char *name)
@@ -1756,7 +1775,7 @@ int kubeconfig_merge(const char *dest, const char *src, const char *name, char *
 		d.docs.n = 1;
 	}
 	kc_put_entries(d.root, name, &t);
-	rc = kc_write_tree(d.path, d.root, d.mode, err);
+	rc = kc_dest_write(&d, err);
 	if (rc < 0 && previous) {
 		free(*previous);
 		*previous = NULL;
@@ -1813,7 +1832,7 @@ int kubeconfig_unmerge(const char *dest, const char *name, const char *previous,
 		}
 		changed = 1;
 	}
-	rc = changed ? kc_write_tree(d.path, d.root, d.mode, err) : 0;
+	rc = changed ? kc_dest_write(&d, err) : 0;
 out:
 	kc_dest_release(&d);
 	kc_unlock(lock);

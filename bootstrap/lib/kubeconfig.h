@@ -74,7 +74,8 @@ int kubeconfig_user_path(char **out, struct err *err);
 
 /*
  * Merge name (a cluster, a user and a context all called name, copied
- * from the kubeconfig at src) into the kubeconfig at dest, and make it
+ * from the kubeconfig at src: its current-context's cluster, user and
+ * namespace, as -data fields) into the kubeconfig at dest, and make it
  * dest's current-context. dest and its directory are created (0600, 0700)
  * when missing. Every other cluster, user, context, preference and
  * extension of dest is kept as it was (same data, same order); entries
@@ -88,8 +89,9 @@ int kubeconfig_user_path(char **out, struct err *err);
  * `current-context: ""`; pass "" back to get that line back). The lock
  * is waited for at most kubeconfig_set_lock_wait's bound, then the
  * error names the lock file and says a stale one may be removed.
- * dest's mode is kept when stricter than 0600, else made 0600; a
- * symbolic link is followed (the file it names is replaced).
+ * dest's mode is kept when stricter than 0600, else made 0600, and its
+ * owner is kept when root writes it; a symbolic link is followed (the
+ * file it names is replaced).
  */
 int kubeconfig_merge(const char *dest, const char *src, const char *name, char **previous,
                      struct err *err);

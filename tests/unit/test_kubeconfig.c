@@ -882,6 +882,24 @@ static void test_merge(void)
 	free(prev);
 	prev = NULL;
 
+	/* Root rewriting a user's file gives it back to the user. */
+	if (geteuid() != 0) {
+		skip("not root: cannot give a file to another owner");
+	} else {
+		struct stat sb;
+
+		scratch_put(dir, "home/.kube/config", other);
+		ok(chown(dest, 4321, 4322) == 0, "the file given to uid 4321");
+		ok(kubeconfig_merge(dest, src, "ftboot-ft", &prev, &err) == 0, "merge as root");
+		ok(stat(dest, &sb) == 0 && sb.st_uid == 4321 && sb.st_gid == 4322,
+		   "merge keeps the owner");
+		ok(kubeconfig_unmerge(dest, "ftboot-ft", prev, &err) == 0 && stat(dest, &sb) == 0 &&
+		       sb.st_uid == 4321 && sb.st_gid == 4322,
+		   "unmerge keeps the owner");
+		free(prev);
+		prev = NULL;
+	}
+
 	/* A symbolic link is followed: the file it names is replaced. */
 	{
 		char *real = path_join(dir, "dotfiles/kubeconfig"), *link = path_join(dir, "link");
