@@ -14,6 +14,7 @@
 
 #include "doc.h"
 #include "fs.h"
+#include "kube.h"
 #include "kubeconfig.h"
 #include "run.h"
 #include "scratch.h"
@@ -1285,6 +1286,97 @@ static void test_layout_strings(void)
 	scratch_close(dir);
 }
 
+static char *srv_sh, *srv_dir;
+
+static void srv_stop(void)
+{
+	const char *argv[] = {"bash", srv_sh, "stop", srv_dir, NULL};
+	struct buf out = BUF_INIT(1 << 16);
+
+	if (srv_dir && run_capture(argv, &out, 1) != 0)
+		diag("kube.sh stop: %s", buf_cstr(&out));
+	buf_release(&out);
+	free(srv_dir);
+	srv_dir = NULL;
+}
+
+/*
+ * The test double's own kubeconfigs (as kubectl's format, written by
+ * another program) read, and a client of them asking for /version; the
+ * merged context used by kubectl against it.
+ */
+static void test_double(void)
+{
+	static const char *const files[] = {"kubeconfig", "kubeconfig-token"};
+	const char *top = getenv("FTBOOT_TOP") ? getenv("FTBOOT_TOP") : ".";
+	char *dir, *user, *got;
+	struct buf out = BUF_INIT(1 << 16);
+	struct err err = {0};
+	size_t i;
+
+	srv_sh = xasprintf("%s/tests/servers/kube.sh", top);
+	if (access("/usr/bin/python3", X_OK) != 0 || access(srv_sh, R_OK) != 0) {
+		skip(
+		    "no /usr/bin/python3 or tests/servers/kube.sh: no test against the API double");
+		free(srv_sh);
+		return;
+	}
+	dir = scratch_open("kubeconfig");
+	srv_dir = path_join(dir, "server");
+	atexit(srv_stop);
+	{
+		const char *argv[] = {"bash", srv_sh, "start", srv_dir, NULL};
+
+		if (run_capture(argv, &out, 1) != 0) {
+			ok(0, "the API test double starts: %s", buf_cstr(&out));
+			goto out;
+		}
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *path = path_join(srv_dir, files[i]), *version = NULL;
+		struct kube_target t = {0};
+		struct kube *k = NULL;
+
+		ok(kubeconfig_load(path, NULL, &t, &err) == 0, "the double's %s reads: %s",
+		   files[i], err.msg);
+		ok(kube_open(&t, &k, &err) == 0 && kube_version(k, &version, &err) == 0,
+		   "a client of the double's %s gets /version: %s", files[i],
+		   version ? version : err.msg);
+		kube_close(k);
+		free(version);
+		kube_target_release(&t);
+		free(path);
+	}
+	if (access(KUBECTL, X_OK) != 0) {
+		skip("no " KUBECTL ": the merged context is not tried with kubectl");
+		goto out;
+	}
+	user = path_join(dir, "home/config");
+	got = path_join(srv_dir, "kubeconfig");
+	ok(kubeconfig_merge(user, got, "ftboot-test", NULL, &err) == 0, "merge the double's: %s",
+	   err.msg);
+	{
+		const char *argv[] = {KUBECTL, "--kubeconfig", user, "get",
+		                      "--raw", "/version",     NULL};
+
+		int rc;
+
+		buf_reset(&out);
+		rc = run_capture(argv, &out, 1);
+		ok(rc == 0 && strstr(buf_cstr(&out), "gitVersion"),
+		   "kubectl talks to the double with the merged context");
+		if (rc != 0)
+			diag("kubectl: %s", buf_cstr(&out));
+	}
+	free(got);
+	free(user);
+out:
+	srv_stop();
+	buf_release(&out);
+	scratch_close(dir);
+	free(srv_sh);
+}
+
 int main(void)
 {
 	test_base64();
@@ -1300,5 +1392,6 @@ int main(void)
 	test_lock();
 	test_kubectl();
 	test_layout_strings();
+	test_double();
 	return tap_done();
 }
