@@ -18,6 +18,15 @@
  * users[0].user.client-key-data: not base64"), or the context and what
  * is missing. Without a CA, the system's trust store verifies the server
  * (still verified, as kubectl does).
+ *
+ * Notes (added with the implementation): a byte-order mark and CR LF
+ * line ends are read as kubectl reads them (positions stay right); a NUL
+ * byte or a second YAML document is an error at its place. Both a file
+ * and a -data form of the same item is an error ("keep one"); token wins
+ * over tokenFile (client-go); proxy-url and impersonation (as, as-groups
+ * ...) are refused as not supported; unknown keys are ignored, as
+ * kubectl does. A token must be one word of visible ASCII (it becomes an
+ * HTTP header). Messages never show a key, a token or a password.
  */
 #ifndef FTBOOT_KUBECONFIG_H
 #define FTBOOT_KUBECONFIG_H
