@@ -18,6 +18,15 @@
  * users[0].user.client-key-data: not base64"), or the context and what
  * is missing. Without a CA, the system's trust store verifies the server
  * (still verified, as kubectl does).
+ *
+ * Notes (added with the implementation): a byte-order mark and CR LF
+ * line ends are read as kubectl reads them (positions stay right); a NUL
+ * byte or a second YAML document is an error at its place. Both a file
+ * and a -data form of the same item is an error ("keep one"); token wins
+ * over tokenFile (client-go); proxy-url and impersonation (as, as-groups
+ * ...) are refused as not supported; unknown keys are ignored, as
+ * kubectl does. A token must be one word of visible ASCII (it becomes an
+ * HTTP header). Messages never show a key, a token or a password.
  */
 #ifndef FTBOOT_KUBECONFIG_H
 #define FTBOOT_KUBECONFIG_H
@@ -74,7 +83,8 @@ int kubeconfig_user_path(char **out, struct err *err);
 
 /*
  * Merge name (a cluster, a user and a context all called name, copied
- * from the kubeconfig at src) into the kubeconfig at dest, and make it
+ * from the kubeconfig at src: its current-context's cluster, user and
+ * namespace, as -data fields) into the kubeconfig at dest, and make it
  * dest's current-context. dest and its directory are created (0600, 0700)
  * when missing. Every other cluster, user, context, preference and
  * extension of dest is kept as it was (same data, same order); entries
@@ -82,8 +92,15 @@ int kubeconfig_user_path(char **out, struct err *err);
  * "DEST.lock", created O_EXCL; a lock older than 60 s is stale) and
  * written atomically (a temporary file beside it, renamed), so a
  * concurrent kubectl never sees half a file. *previous (may be NULL) gets
- * dest's current-context before the merge (NULL when none), for
- * kubeconfig_unmerge to restore.
+ * dest's current-context before the merge, for kubeconfig_unmerge to
+ * restore: NULL when dest had none or it was name already (a second
+ * merge: keep what the first gave), "" when it was "" (kubectl writes
+ * `current-context: ""`; pass "" back to get that line back). The lock
+ * is waited for at most kubeconfig_set_lock_wait's bound, then the
+ * error names the lock file and says a stale one may be removed.
+ * dest's mode is kept when stricter than 0600, else made 0600, and its
+ * owner is kept when root writes it; a symbolic link is followed (the
+ * file it names is replaced).
  */
 int kubeconfig_merge(const char *dest, const char *src, const char *name, char **previous,
                      struct err *err);
@@ -92,8 +109,19 @@ int kubeconfig_merge(const char *dest, const char *src, const char *name, char *
  * Remove the cluster, user and context called name from dest, under the
  * same lock, atomically. If dest's current-context is name it becomes
  * previous when that context still exists, else it is removed. A missing
- * dest or missing entries are fine (0); nothing else is touched.
+ * dest or missing entries are fine (0); nothing else is touched. previous
+ * "" sets current-context to "" (see kubeconfig_merge). A list this
+ * empties becomes null, as kubectl writes an empty list. With entries
+ * and current-context as a kubectl-written file had them, merge and
+ * unmerge give back its bytes (see kubeconfig.c on the layout).
  */
+
+/*
+ * How long kubeconfig_merge and kubeconfig_unmerge wait for a held lock,
+ * in ms (default 10000; 0: fail at once). A lock file older than 60 s is
+ * stale and removed without waiting. For tests, which must not wait 10 s.
+ */
+void kubeconfig_set_lock_wait(int ms);
 int kubeconfig_unmerge(const char *dest, const char *name, const char *previous, struct err *err);
 
 /*
