@@ -132,10 +132,17 @@ const struct cmd_entry cmd_table[] = {
      .needs = NEED_STACK | NEED_STATE,
      .fail_status = 255},
     {.name = "dashboard",
-     .run = NOT_YET,
+     .run = cmd_dashboard,
+     .opts =
+         (const struct cmd_opt[]){
+             {"token", 0, NULL, "also print a login token (never written to disk)"}, {NULL}},
      .summary = "the Kubernetes dashboard's URL and login token",
-     .help = "Print the dashboard URL and a login token.\n",
-     .needs = NEED_STACK | NEED_STATE},
+     .help = "Print the URL of the stack's Kubernetes dashboard (https://IP:PORT of its\n"
+             "LoadBalancer Service, the stack's dashboard.namespace and dashboard.service)\n"
+             "and, with --token, on the next line a login token for the service account\n"
+             "dashboard.account from the TokenRequest API, valid for dashboard.token_ttl\n"
+             "seconds and never written to disk. Creates nothing.\n",
+     .needs = NEED_STACK},
     {.name = "docker-env",
      .run = cmd_docker_env,
      .opts = (const struct cmd_opt[]){{"shell", 0, "SHELL",
