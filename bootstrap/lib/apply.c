@@ -294,6 +294,7 @@ struct apply {
 	struct doc_node **applied; /* the server's answers, for the wait */
 	size_t napplied;
 	int created, changed, unchanged;
+	struct buf said; /* with -v: a line per object, said once the step's line ends */
 };
 
 static int list_item(void *ctx, const struct doc_node *item, struct err *err)
@@ -521,11 +522,23 @@ static int apply_one(struct apply *a, const struct render_doc *d, struct err *er
 	if (l)
 		l->applied = 1;
 	if (a->run->verbose && how)
-		report_info(a->run->report, "%s %s", how, kube_what(got, what, sizeof(what)));
+		buf_addf(&a->said, "%s %s\n", how, kube_what(got, what, sizeof(what)));
 	ident_release(&id);
 	a->applied = xreallocarray(a->applied, a->napplied + 1, sizeof(*a->applied));
 	a->applied[a->napplied++] = got;
 	return 0;
+}
+
+/* Say the lines -v collected during a step, one report_info each. */
+static void say_lines(struct apply *a)
+{
+	const char *p = buf_cstr(&a->said), *nl;
+
+	while ((nl = strchr(p, '\n')) != NULL) {
+		report_info(a->run->report, "  %.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
+	buf_reset(&a->said);
 }
 
 /* Delete what the stack's label selects and the set no longer holds, last rank first. */
@@ -558,10 +571,11 @@ static int prune(struct apply *a, struct err *err)
 			if (unjournal(a, &l->id, err) < 0)
 				return -1;
 			if (a->run->verbose)
-				report_info(a->run->report, "pruned %s", what);
+				buf_addf(&a->said, "pruned %s\n", what);
 		}
 	}
 	report_done(a->run->report, "deleted");
+	say_lines(a);
 	return 0;
 }
 
@@ -578,6 +592,7 @@ static void apply_release(struct apply *a)
 	for (i = 0; i < a->napplied; i++)
 		doc_free(a->applied[i]);
 	free(a->applied);
+	buf_release(&a->said);
 	kube_close(a->k);
 	cluster_release(&a->c);
 }
@@ -587,11 +602,12 @@ int apply_step(struct run *run, struct err *err)
 	const struct stack *stack = run->stack;
 	struct render_out out = {0};
 	struct apply a = {0};
-	char lb[IPV4_STRLEN];
+	char lb[IPV4_STRLEN], summary[128];
 	size_t i;
 	int rc = -1, crds_waited = 0;
 
 	a.run = run;
+	a.said = (struct buf)BUF_INIT(1u << 20);
 	if (render_stack(stack, run->state, &out, err) < 0 || apply_remote(run, &out, err) < 0)
 		goto out;
 	apply_sort(&out);
@@ -611,9 +627,10 @@ int apply_step(struct run *run, struct err *err)
 		if (apply_one(&a, &out.v[i], err) < 0)
 			goto out;
 	}
-	report_done(run->report, "");
-	report_info(run->report, "%d created, %d changed, %d unchanged", a.created, a.changed,
-	            a.unchanged);
+	snprintf(summary, sizeof(summary), "%d created, %d changed, %d unchanged", a.created,
+	         a.changed, a.unchanged);
+	report_done(run->report, summary);
+	say_lines(&a);
 	if (prune(&a, err) < 0)
 		goto out;
 	rc = rollout_wait(a.k, (const struct doc_node *const *)a.applied, a.napplied, a.ns,

@@ -14,6 +14,7 @@
 #include "net.h"
 #include "scratch.h"
 #include "tap.h"
+#include "teardown.h"
 #include "xmem.h"
 
 static const char *top;
@@ -49,6 +50,19 @@ static void test_rank(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(apply_rank(cases[i].kind), cases[i].rank, "rank of '%s'", cases[i].kind);
 	is_int(apply_rank(NULL), 7, "no kind ranks last");
+}
+
+static void test_kinds(void)
+{
+	const struct teardown_kind *k;
+	struct err err;
+
+	teardown_reset();
+	ok(apply_kinds(&err) == 0 && apply_kinds(&err) == 0, "the kube kind registers, twice too");
+	k = teardown_find("kube");
+	ok(k && k->backend && strcmp(k->backend->name, "kube") == 0 && k->remove,
+	   "  with the kube backend (the stack's cluster) and a remover");
+	teardown_reset();
 }
 
 static struct doc_node *manifest(const char *kind, const char *name)
@@ -337,6 +351,7 @@ int main(void)
 	dir = scratch_open("apply");
 	test_rank();
 	test_sort();
+	test_kinds();
 	if (httpd_start() < 0) {
 		skip("nginx cannot start here (tests/servers/httpd.sh): no remote manifest tests");
 	} else {
