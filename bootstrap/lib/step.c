@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "apply.h"
 #include "build.h"
 #include "engine.h"
 #include "step.h"
@@ -18,7 +19,8 @@ const struct step step_table[] = {
      engine_provision, engine_status, NULL, NULL},
     {"build", "each service's image is built in the VM's engine", build_step, build_step_status,
      NULL, build_kinds},
-    {"apply", "the manifests are applied and rolled out", NOT_YET, NULL, NULL, NULL},
+    {"apply", "the manifests are applied and rolled out", apply_step, apply_status, NULL,
+     apply_kinds},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
