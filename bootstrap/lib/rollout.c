@@ -873,7 +873,8 @@ int rollout_wait(struct kube *k, const struct doc_node *const *objs, size_t n, c
 			err_wrap(err, "list %s", w.groups[g].res.plural);
 			goto out;
 		}
-	summary(&w);
+	if (w.ready < w.n)
+		summary(&w);
 	g = 0;
 	while (w.ready < w.n && w.failed == 0) {
 		double now = mono_now();
