@@ -248,6 +248,63 @@ run_ftboot dashboard
 is "$rc" 1 "a dashboard Service of type ClusterIP: exit 1"
 says errout -F "is of type ClusterIP" "saying its type and what to do"
 
+# ---- several kinds waited for at once ------------------------------------------
+# A StatefulSet, a PVC and a LoadBalancer without its address, beside the
+# Deployment: each kind is watched in turn until all are ready.
+cat >templates/30-late.yaml <<'EOF'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 1
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: "${image.web}"}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: late}
+spec:
+  type: LoadBalancer
+  selector: {app: db}
+  ports: [{name: sql, port: 3306}]
+EOF
+stackfile 60
+ctl POST /log/reset
+ctl POST /state '{"kind": "Deployment", "name": "web", "state": "progressing"}'
+"$FTBOOT" apply >"$tmp/apply.out" 2>"$tmp/apply.err" &
+apid=$!
+await_watches 1; ok $? "apply waits, watching"
+ctl POST /state '{"kind": "StatefulSet", "name": "db", "state": "ready"}'
+ctl POST /state '{"kind": "PersistentVolumeClaim", "name": "data", "state": "ready"}'
+ctl POST /lb '{"namespace": "default", "name": "late", "ip": "'$LB'"}'
+ctl POST /state '{"kind": "Deployment", "name": "web", "state": "ready"}'
+wait $apid
+arc=$?
+is "$arc" 0 "apply succeeds once the Deployment, StatefulSet, PVC and Service are ready"
+[ "$arc" -eq 0 ] || sed 's/^/#   /' "$tmp/apply.err"
+grep -qE "rollout +6/6 ready" "$tmp/apply.err"; ok $? "saying all 6 are ready"
+is "$(kube_ctl "$kdir" GET /log | $py -c '
+import json, sys, urllib.parse
+kinds = set()
+for r in json.load(sys.stdin):
+    q = urllib.parse.parse_qs(r["query"])
+    if q.get("watch") in (["1"], ["true"]):
+        kinds.add(r["path"].rsplit("/", 1)[1])
+print(" ".join(sorted(kinds & {"deployments", "statefulsets", "persistentvolumeclaims", "services"})))')" \
+	"deployments persistentvolumeclaims services statefulsets" "each kind was watched"
+rm templates/30-late.yaml
+
 # ---- a cluster that does not answer: status says so --------------------------
 kube_stop "$kdir" >/dev/null 2>&1
 run_ftboot status
