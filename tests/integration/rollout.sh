@@ -165,8 +165,7 @@ stackfile 600
 t0=$(date +%s)
 stuck deadline "ProgressDeadlineExceeded"
 t1=$(date +%s)
-says errout -F "Deployment/web: failed: progress deadline exceeded: ReplicaSet \"web-" "names the Deployment and the deadline"
-says errout -F "(ProgressDeadlineExceeded)" "and the condition's reason"
+says errout -F "Deployment/web: failed: progress deadline exceeded (ProgressDeadlineExceeded): ReplicaSet \"web-" "names the Deployment, the deadline and its reason"
 printf '%s\n' "$errout" | grep -qF "timed out after"; ok $((!$?)) "and does not wait for the timeout"
 [ $((t1 - t0)) -lt 300 ]; ok $? "it fails at once ($((t1 - t0)) s; the timeout is 600 s)"
 
