@@ -19,7 +19,7 @@ test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time git
 	python3 python3-yaml genisoimage xorriso openssh-client openssh-server nginx-light
 	libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils debootstrap virtinst
 	dnsmasq-base iproute2 iptables e2fsprogs util-linux procps
-	docker.io busybox-static libarchive-tools tar gzip openssl)
+	docker.io busybox-static libarchive-tools tar gzip openssl curl)
 
 case $profile in
 build) want=("${build_pkgs[@]}") ;;
