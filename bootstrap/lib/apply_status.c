@@ -225,11 +225,21 @@ static void pod_line(const struct doc_node *pod, int width, struct buf *text, st
 	doc_seq_push(seq, j);
 }
 
-/* The URL scheme of a port by its name: http, https, ssh, ftp (ftps: ftp with TLS), else tcp. */
-static const char *scheme_of(const char *name)
+/*
+ * The URL scheme of a port: by its name (http, https, ssh, ftp; ftps is
+ * ftp with TLS; "http-admin" counts as http), else by its appProtocol,
+ * else, for a port without a name, by its well-known number; else tcp.
+ */
+static const char *scheme_of(const struct doc_node *port)
 {
 	static const char *const by_name[][2] = {
 	    {"https", "https"}, {"http", "http"}, {"ssh", "ssh"}, {"ftps", "ftp"}, {"ftp", "ftp"}};
+	static const struct {
+		long long port;
+		const char *scheme;
+	} by_port[] = {{80, "http"}, {443, "https"}, {22, "ssh"}, {21, "ftp"}};
+	const char *name = text_at(port, "name"), *app = text_at(port, "appProtocol");
+	const struct doc_node *num = node_at(port, "port", DOC_INT);
 	size_t i, n;
 
 	for (i = 0; name && i < sizeof(by_name) / sizeof(by_name[0]); i++) {
@@ -237,6 +247,11 @@ static const char *scheme_of(const char *name)
 		if (strncmp(name, by_name[i][0], n) == 0 && (name[n] == '\0' || name[n] == '-'))
 			return by_name[i][1];
 	}
+	if (app && (strcmp(app, "http") == 0 || strcmp(app, "https") == 0))
+		return strcmp(app, "http") == 0 ? "http" : "https";
+	for (i = 0; name == NULL && num && i < sizeof(by_port) / sizeof(by_port[0]); i++)
+		if (num->i == by_port[i].port)
+			return by_port[i].scheme;
 	return "tcp";
 }
 
@@ -292,7 +307,7 @@ static void service_line(const struct doc_node *svc, int width, struct buf *text
 			doc_map_set(e, "node_port", doc_new_int(np->i));
 		doc_seq_push(jp, e);
 		if (lb && ext && port > 0 && strcmp(proto, "TCP") == 0) {
-			char *url = xasprintf("%s://%s:%lld", scheme_of(pname),
+			char *url = xasprintf("%s://%s:%lld", scheme_of(p),
 			                      text_quote(ext, strlen(ext), qe, sizeof(qe)), port);
 
 			buf_addf(urls, "url        %-*s  %s\n", width, name, url);

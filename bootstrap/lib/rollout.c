@@ -404,12 +404,27 @@ static const char *event_time(const struct doc_node *ev)
 	return "";
 }
 
+/* resourceVersion as a number, to order events of the same second (0: none). */
+static unsigned long long event_rv(const struct doc_node *ev)
+{
+	const char *rv = kube_meta(ev, "resourceVersion");
+
+	return rv ? strtoull(rv, NULL, 10) : 0;
+}
+
+/* By when they last happened; within one second, by resourceVersion (etcd's order). */
 static int event_cmp(const void *a, const void *b)
 {
 	const struct doc_node *x = *(const struct doc_node *const *)a;
 	const struct doc_node *y = *(const struct doc_node *const *)b;
+	int c = strcmp(event_time(x), event_time(y));
+	unsigned long long rx, ry;
 
-	return strcmp(event_time(x), event_time(y));
+	if (c)
+		return c;
+	rx = event_rv(x);
+	ry = event_rv(y);
+	return rx < ry ? -1 : rx > ry;
 }
 
 /* Append a pod's last DIAG_EVENTS events, oldest first. */
@@ -651,8 +666,9 @@ static struct item *item_of(struct wait *w, size_t g, const struct doc_node *obj
 	for (i = 0; name && i < w->n; i++) {
 		struct item *it = &w->items[i];
 
+		/* An object without a namespace anywhere: the client's default, any here. */
 		if (it->group == g && strcmp(it->name, name) == 0 &&
-		    (!w->groups[g].res.namespaced || streq(it->ns, ns)))
+		    (!w->groups[g].res.namespaced || it->ns == NULL || streq(it->ns, ns)))
 			return it;
 	}
 	return NULL;
@@ -797,7 +813,7 @@ static int make_groups(struct wait *w, const struct doc_node *const *objs, size_
 				continue;
 			if (first)
 				gr->ns = w->items[i].ns;
-			else if (!streq(gr->ns, w->items[i].ns))
+			else if (gr->ns && !streq(gr->ns, w->items[i].ns))
 				gr->ns = NULL;
 			first = 0;
 		}
