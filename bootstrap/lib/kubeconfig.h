@@ -82,8 +82,14 @@ int kubeconfig_user_path(char **out, struct err *err);
  * "DEST.lock", created O_EXCL; a lock older than 60 s is stale) and
  * written atomically (a temporary file beside it, renamed), so a
  * concurrent kubectl never sees half a file. *previous (may be NULL) gets
- * dest's current-context before the merge (NULL when none), for
- * kubeconfig_unmerge to restore.
+ * dest's current-context before the merge, for kubeconfig_unmerge to
+ * restore: NULL when dest had none or it was name already (a second
+ * merge: keep what the first gave), "" when it was "" (kubectl writes
+ * `current-context: ""`; pass "" back to get that line back). The lock
+ * is waited for at most kubeconfig_set_lock_wait's bound, then the
+ * error names the lock file and says a stale one may be removed.
+ * dest's mode is kept when stricter than 0600, else made 0600; a
+ * symbolic link is followed (the file it names is replaced).
  */
 int kubeconfig_merge(const char *dest, const char *src, const char *name, char **previous,
                      struct err *err);
@@ -92,8 +98,19 @@ int kubeconfig_merge(const char *dest, const char *src, const char *name, char *
  * Remove the cluster, user and context called name from dest, under the
  * same lock, atomically. If dest's current-context is name it becomes
  * previous when that context still exists, else it is removed. A missing
- * dest or missing entries are fine (0); nothing else is touched.
+ * dest or missing entries are fine (0); nothing else is touched. previous
+ * "" sets current-context to "" (see kubeconfig_merge). A list this
+ * empties becomes null, as kubectl writes an empty list. With entries
+ * and current-context as a kubectl-written file had them, merge and
+ * unmerge give back its bytes (see kubeconfig.c on the layout).
  */
+
+/*
+ * How long kubeconfig_merge and kubeconfig_unmerge wait for a held lock,
+ * in ms (default 10000; 0: fail at once). A lock file older than 60 s is
+ * stale and removed without waiting. For tests, which must not wait 10 s.
+ */
+void kubeconfig_set_lock_wait(int ms);
 int kubeconfig_unmerge(const char *dest, const char *name, const char *previous, struct err *err);
 
 /*

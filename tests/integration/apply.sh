@@ -221,11 +221,12 @@ is "$rc" 0 "the Service's template back: applied again"
 printf '%s\n' "$errout" | grep -qF "1 created, 0 changed, 6 unchanged"; ok $? "  and said to be created"
 
 # ---- API errors -------------------------------------------------------------
-kube_ctl "$kd" POST /fail '{"method": "PATCH", "path_prefix": "/apis/apps/v1/namespaces/at/deployments/web", "status": 422, "count": 1}' >/dev/null
+deployment -1
 run_ftboot apply
-is "$rc" 1 "a 422 fails the apply"
-printf '%s\n' "$errout" | grep -q "templates/deploy.yaml: .*Deployment/web"
-ok $? "the message names the template and the object: $(tail -c 300 <<<"$errout")"
+is "$rc" 1 "a 422 (replicas -1) fails the apply"
+printf '%s\n' "$errout" | grep -q "templates/deploy.yaml: .*Deployment/web.*spec.replicas"
+ok $? "the API's message names the template, the object and the field: $(tail -c 300 <<<"$errout")"
+deployment 2
 
 n0=$(log_lines)
 kube_ctl "$kd" POST /fail '{"method": "PATCH", "path_prefix": "/api/v1/namespaces/at/configmaps/cfg", "status": 429, "count": 2, "retry_after": 1}' >/dev/null
