@@ -45,8 +45,8 @@ static int streq(const char *a, const char *b)
 
 /*
  * The API's words (a condition's, an event's or a container's message)
- * safe in a message: control characters as spaces, bytes that are not
- * UTF-8 as '?', cut at API_MSG_MAX at a character boundary.
+ * safe in a message: C0 controls and DEL as spaces, C1 controls and bytes
+ * that are not UTF-8 as '?', cut at API_MSG_MAX at a character boundary.
  */
 static char *api_text(const char *s, char *out, size_t size)
 {
@@ -56,9 +56,10 @@ static char *api_text(const char *s, char *out, size_t size)
 		size = API_MSG_MAX;
 	while (i < len && o + 4 < size) {
 		n = text_utf8_len(s + i, len - i);
-		if (n == 0) {
+		if (n == 0 || (n == 2 && (unsigned char)s[i] == 0xC2 &&
+		               (unsigned char)s[i + 1] < 0xA0)) { /* not UTF-8, or a C1 control */
 			out[o++] = '?';
-			i++;
+			i += n ? n : 1;
 		} else if (n == 1) {
 			unsigned char c = (unsigned char)s[i++];
 
