@@ -361,6 +361,8 @@ api GET /apis/example.com/v1/namespaces/default/widgets/w1
 is "$code" 404 "deleting the CRD removes its resources"
 
 # -- delete
+api GET "/api/v1/namespaces/kube-system/pods?labelSelector=app%3Dweb"
+is "$(j 'len(j["items"])')" 1 "kube-system/sys has its pod"
 api DELETE "/apis/apps/v1/namespaces/kube-system/deployments/sys?propagationPolicy=Background"
 is "$code $(j '[j["kind"], j["status"], j["details"]["name"], j["details"]["kind"]]')" '200 ["Status", "Success", "sys", "deployments"]' \
 	"DELETE (Background): 200 Status Success"
@@ -381,6 +383,53 @@ is "$code $(j 'j["status"]["phase"]')" "200 Terminating" "DELETE of a namespace:
 api GET /api/v1/namespaces/scratch/configmaps/x
 is "$code" 404 "and its objects are deleted"
 
+# -- more workloads: a Job, a bare pod, the Deployment's events
+apply /apis/batch/v1/namespaces/default/jobs/once ftboot '{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox"}]}}}}'
+is "$code $(j 'j["details"]["causes"][0]["field"]')" "422 spec.template.spec.restartPolicy" "a Job without restartPolicy Never/OnFailure: 422"
+apply /apis/batch/v1/namespaces/default/jobs/once ftboot '{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}'
+api GET /apis/batch/v1/namespaces/default/jobs/once
+is "$(j '[j["status"].get("active"), j["status"].get("succeeded")]')" '[1, null]' "a Job, not auto-ready: active 1"
+ctl POST /state '{"kind":"Job","namespace":"default","name":"once","state":"ready"}'
+api GET /apis/batch/v1/namespaces/default/jobs/once
+is "$(j '[j["status"].get("succeeded"), [c["type"] for c in j["status"]["conditions"] if c["status"] == "True"]]')" '[1, ["SuccessCriteriaMet", "Complete"]]' 	"/state ready: the Job Complete"
+api GET "/api/v1/namespaces/default/pods?labelSelector=job-name%3Donce"
+is "$(j '[i["status"]["phase"] for i in j["items"]]')" '["Succeeded"]' "its pod Succeeded"
+apply /api/v1/namespaces/default/pods/solo ftboot '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"solo"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}'
+ctl POST /state '{"kind":"Pod","namespace":"default","name":"solo","state":"crash"}'
+api GET /api/v1/namespaces/default/pods/solo
+is "$(j 'j["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]')" CrashLoopBackOff "a bare pod follows /state too"
+apply /apis/apps/v1/namespaces/default/deployments/ev ftboot "$(printf '%s' "$dep2" | sed 's/"name":"web"/"name":"ev"/')"
+api GET "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dev"
+is "$(j '[(e["reason"], e["source"]["component"]) for e in j["items"]]')" '[["ScalingReplicaSet", "deployment-controller"]]' 	"a Deployment's ScalingReplicaSet event"
+
+# -- hostile input
+api PATCH "/api/v1/namespaces/default/configmaps/nul?fieldManager=ftboot" application/apply-patch+yaml "$(printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nul\ndata:\n  a: "\001"\n')"
+is "$code $(j 'j["message"].split(":")[0]')" "400 error converting YAML to JSON" "a raw control character in YAML: 400 (go-yaml refuses them too)"
+api PATCH "/api/v1/namespaces/default/configmaps/nul?fieldManager=ftboot" application/apply-patch+yaml 'apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: nul
+data:
+  a: "\x01\0"'
+is "$code $(j 'repr(j["data"]["a"])')" "201 '\\x01\\x00'" "escaped control characters and NUL in a YAML string: kept"
+printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"z"},"data":{"a":"\xff\xfe"}}' >"$tmp/bad-utf8"
+/usr/bin/curl -sS --max-time 10 --cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client-key.pem" -X PATCH \
+	-H 'Content-Type: application/apply-patch+yaml' --data-binary @"$tmp/bad-utf8" -o "$tmp/body" -w '%{http_code}' \
+	"$U/api/v1/namespaces/default/configmaps/z?fieldManager=ftboot" >"$tmp/code"
+is "$(cat "$tmp/code") $(j 'j["reason"]')" "400 BadRequest" "a body that is not UTF-8: 400"
+head -c 3200000 /dev/zero | tr '\0' a >"$tmp/huge"
+/usr/bin/curl -sS --max-time 20 --cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client-key.pem" -X PATCH \
+	-H 'Content-Type: application/apply-patch+yaml' --data-binary @"$tmp/huge" -o "$tmp/body" -w '%{http_code}' \
+	"$U/api/v1/namespaces/default/configmaps/z?fieldManager=ftboot" >"$tmp/code" 2>/dev/null
+is "$(cat "$tmp/code")" 413 "a body over 3 MiB: 413"
+api PATCH "/api/v1/namespaces/default/configmaps/z?fieldManager=ftboot" application/apply-patch+yaml '["a list"]'
+is "$code" 400 "an apply body that is not an object: 400"
+api GET "/api/v1/namespaces/default/configmaps/%C3%A9t%C3%A9"
+is "$code $(j 'j["message"]')" '404 configmaps "été" not found' "a multi-byte name in the path: 404 naming it"
+/usr/bin/curl -sS --max-time 10 --cacert "$d/ca.pem" --cert "$d/client.pem" --key "$d/client-key.pem" \
+	-o /dev/null -o /dev/null -w '%{num_connects} ' "$U/version" "$U/version" >"$tmp/conns"
+is "$(cat "$tmp/conns")" "1 0 " "HTTP/1.1 keep-alive: two requests on one connection"
+
 # -- injected failures, requests.log
 ctl POST /fail '{"method":"GET","path_prefix":"/api/v1/namespaces/default/configmaps","status":429,"count":1,"retry_after":2}'
 api GET /api/v1/namespaces/default/configmaps
@@ -394,6 +443,9 @@ is "$(j 'sorted(j[-1])')" '["content_type", "method", "path", "query", "status",
 is "$(j '[j[-1]["method"], j[-1]["status"], j[-1]["user"]]')" '["GET", 200, "ftboot-test-admin"]' "user: the certificate's CN"
 kube_ctl "$d" POST /log/reset >/dev/null
 is "$(wc -c <"$d/requests.log")" 0 "POST /log/reset empties it"
+
+grep -q "internal error" "$d/server.log"
+is "$?" 1 "server.log: no internal error of the double$(grep -m1 "internal error" "$d/server.log" | sed 's/^/: /')"
 
 # -- a guest-style start: empty DIR, its own PKI, a k3s-style kubeconfig
 d2=$tmp/k2
