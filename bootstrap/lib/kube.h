@@ -40,6 +40,8 @@ struct kube;
 /*
  * A client for t (copied: t may be released after). Sends nothing:
  * errors of the target (a bad CA or key) come with the first request.
+ * A tls_server_name other than the server URL's host is refused,
+ * ERRK_UNSUPPORTED (the transport verifies the URL's host only).
  */
 int kube_open(const struct kube_target *t, struct kube **out, struct err *err);
 void kube_close(struct kube *k);
@@ -49,6 +51,9 @@ const char *kube_server(const struct kube *k);
 
 /* Bounds of each request from now on, in ms (defaults: total 60000, idle 30000). */
 void kube_set_timeout(struct kube *k, unsigned long total_ms, unsigned long idle_ms);
+
+/* Items asked for per list page from now on (0: KUBE_PAGE); for tests of paging. */
+void kube_set_page(struct kube *k, unsigned long n);
 
 /* HTTP requests sent so far, retries included (the bench counts them). */
 unsigned long kube_requests(const struct kube *k);
@@ -115,7 +120,11 @@ char *kube_path(const struct kube_resource *r, const char *ns, const char *name)
  * metadata.namespace, or ns for a namespaced kind without one):
  * PATCH PATH?fieldManager=ftboot&force=true, application/apply-patch+yaml
  * (the body is JSON, which is YAML). Creates it when absent. *out (may be
- * NULL) gets the object the server returns.
+ * NULL) gets the object the server returns. The object is sent as it is;
+ * one carrying metadata.managedFields, resourceVersion or uid (fields the
+ * cluster sets: a copy of `kubectl get -o yaml`) is refused, ERRK_INVALID,
+ * naming the field. A namespaced object without metadata.namespace goes
+ * to ns, or the target's namespace when ns is NULL.
  */
 int kube_apply(struct kube *k, const struct doc_node *obj, const char *ns, struct doc_node **out,
                struct err *err);
@@ -145,7 +154,8 @@ typedef int (*kube_item_fn)(void *ctx, const struct doc_node *item, struct err *
  * calling fn for each item (its apiVersion and kind set from r, as the
  * API leaves them out of list items). *rv (may be NULL) gets the
  * list's resourceVersion, to watch from. A 410 Gone (the continue token
- * expired) restarts the list once from the start.
+ * expired) restarts the list once from the start: fn then sees the items
+ * of the pages before again.
  */
 int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
               kube_item_fn fn, void *ctx, char **rv, struct err *err);
@@ -168,9 +178,14 @@ typedef int (*kube_event_fn)(void *ctx, const char *type, const struct doc_node 
  * stream (its timeout, a restart), the watch is started again from the
  * last resourceVersion seen (bookmarks included), so nothing is missed.
  * 410 Gone or an ERROR event with code 410 (too old): -1 of kind
- * ERRK_NOTFOUND, so the caller lists again. Ends when fn says so or when
- * deadline (mono_now() seconds) passes: then 0 with *timed_out 1. *rv is
- * updated to the last resourceVersion seen (the caller frees it).
+ * ERRK_NOTFOUND, so the caller lists again; another ERROR event fails it
+ * with its Status's message (fn sees ERROR events only from
+ * kube_watch_feed used directly). Each request carries timeoutSeconds
+ * (the time left, at most 1800), so the server ends it before the
+ * deadline; a stream quiet for 150 s is started again too. Ends when fn
+ * says so or when deadline (mono_now() seconds) passes: then 0 with
+ * *timed_out 1. *rv is updated to the last resourceVersion seen (the
+ * caller frees it).
  */
 int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
                char **rv, double deadline, kube_event_fn fn, void *ctx, int *timed_out,
@@ -180,7 +195,8 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
  * The watch stream's parser, exposed for its fuzz target: feed bytes as
  * they arrive; each complete line is parsed as one event ({"type": ...,
  * "object": {...}}) and passed to fn. A line over 16 MiB or one that is
- * not an event is an error naming its number.
+ * not an event is an error naming its number. Returns 0, or fn's 1 or -1.
+ * Zero the struct and set fn and ctx before the first feed.
  */
 struct kube_watch_parser {
 	kube_event_fn fn;

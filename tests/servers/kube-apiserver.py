@@ -29,11 +29,15 @@
 #     (propagationPolicy Foreground/Background/Orphan; namespaces delete
 #     their contents).
 #   - simulated controllers: a Deployment gets a ReplicaSet NAME-HASH and pods
-#     NAME-HASH-XXXXX, a StatefulSet pods NAME-0.., a DaemonSet one pod
-#     NAME-XXXXX (one node), their status and events (core/v1 Event) follow
-#     the state the test sets (control API, below) or auto mode; PVCs get
+#     NAME-HASH-XXXXX, a StatefulSet pods NAME-0.. (and the claims of its
+#     volumeClaimTemplates), a DaemonSet one pod NAME-XXXXX (one node), a Job
+#     one pod; their status and events (core/v1 Event) follow the state the
+#     test sets (control API, below) or auto mode, as do bare pods; PVCs get
 #     Bound, LoadBalancer Services an ingress IP; a CRD is Established at
-#     once; each namespace gets its "default" ServiceAccount.
+#     once; each namespace gets its "default" ServiceAccount. Controllers
+#     act at once, within the request that changed their object (the
+#     create/apply answer itself is what was stored, before them, as in the
+#     real server); pods are deleted at once (no graceful termination).
 #   - TokenRequest (serviceaccounts/NAME/token).
 # Simplified (say so in a test that relies on it): no admission, no RBAC
 # evaluation, no real scheduler or kubelet, no OpenAPI (/openapi/* is 404),
@@ -41,9 +45,14 @@
 # built-in lists keyed only where listed in LIST_KEYS), no strategic merge
 # patch or JSON patch (415), a continued LIST reads the current state (not
 # the first page's snapshot), defaults only for the fields named in
-# defaults(), one node.
+# defaults(), one node. A client
+# certificate that is not of DIR/ca.pem fails the TLS handshake (Python's ssl
+# verifies at the handshake) where the real server answers 401. kubectl
+# works with --validate=false (it wants OpenAPI to validate).
+# fieldManager missing on an apply is 422 PatchOptions Invalid, as
+# ValidatePatchOptions in the real server makes it.
 #
-# Control API: plain HTTP on DIR/control.sock, see do_control() and
+# Control API: plain HTTP on DIR/control.sock, see Control.route() and
 # tests/servers/kube.sh. Every API request is appended to DIR/requests.log as
 # one JSON object {"method","path","query","status","user","content_type"}.
 # DIR/server.log is the server's log; it never holds a token or a key.
@@ -1193,8 +1202,10 @@ class Store:
             if old is not None and spec_of(old) != spec_of(obj):
                 self.sim.pop((p, m["namespace"], m["name"]), None)  # a new rollout
             self.reconcile(res, obj)
-        elif p in ("persistentvolumeclaims", "services"):
+        elif p in ("persistentvolumeclaims", "services", "jobs"):
             self.reconcile(res, obj)
+        elif p == "pods" and not m.get("ownerReferences"):
+            self.pod_state(obj, self.state_of(res, obj))  # a bare pod: the kubelet runs it
 
     def state_of(self, res, obj):
         m = obj["metadata"]
@@ -1203,10 +1214,13 @@ class Store:
 
     def reconcile_all(self):
         for plural in ("deployments", "statefulsets", "daemonsets", "persistentvolumeclaims",
-                       "services"):
+                       "services", "jobs", "pods"):
             r = self.by_plural(plural)
             for o in self.items(r):
-                self.reconcile(r, o)
+                if plural != "pods":
+                    self.reconcile(r, o)
+                elif not o["metadata"].get("ownerReferences"):
+                    self.pod_state(o, self.state_of(r, o))
 
     def reconcile(self, res, obj):
         obj = copy.deepcopy(obj)
@@ -1233,6 +1247,41 @@ class Store:
             self.put_if_changed(res, obj)
         elif res.plural in ("deployments", "statefulsets", "daemonsets"):
             self.roll(res, obj, st)
+        elif res.plural == "jobs":
+            self.job(res, obj, st)
+        elif res.plural == "pods":
+            self.pod_state(obj, st)
+
+    def job(self, res, obj, st):
+        """A Job's one pod; "ready" is the job Complete (its pod Succeeded)."""
+        m = obj["metadata"]
+        pods_res = self.by_plural("pods")
+        pods = [p for p in self.items(pods_res, m["namespace"]) if owned_by(p, obj)]
+        tmpl = get_path(obj, "spec", "template") or {}
+        if not pods:
+            labels = dict(get_path(tmpl, "metadata", "labels") or {}, **{
+                "batch.kubernetes.io/job-name": m["name"], "job-name": m["name"],
+                "batch.kubernetes.io/controller-uid": m["uid"],
+                "controller-uid": m["uid"]})
+            pods = [self.create_builtin("pods", {
+                "metadata": {"name": "%s-%s" % (m["name"], rand5()), "labels": labels},
+                "spec": copy.deepcopy(tmpl.get("spec", {}))}, ns=m["namespace"], owner=obj)]
+        self.pod_state(pods[0], st, job=True)
+        obj = copy.deepcopy(obj)
+        t = m["creationTimestamp"]
+        s = {"startTime": t, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
+        if st == "ready":
+            s.update(succeeded=1, completionTime=t, conditions=[
+                {"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": t,
+                 "lastTransitionTime": t, "reason": "CompletionsReached",
+                 "message": "Reached expected number of succeeded pods"},
+                {"type": "Complete", "status": "True", "lastProbeTime": t,
+                 "lastTransitionTime": t, "reason": "CompletionsReached",
+                 "message": "Reached expected number of succeeded pods"}])
+        else:
+            s["active"] = 1
+        obj["status"] = s
+        self.put_if_changed(res, obj)
 
     def roll(self, res, obj, st):
         m, spec = obj["metadata"], obj.get("spec", {})
@@ -1268,7 +1317,13 @@ class Store:
                         "deployment.kubernetes.io/revision": str(1 + sum(
                             1 for x in self.items(rs_res, ns) if owned_by(x, obj)))}},
                     "spec": {"replicas": want, "selector": sel, "template": t}}, owner=obj)
+                self.event(obj, "ScalingReplicaSet", "Normal", "Scaled up replica set %s from 0 "
+                           "to %d" % (rs_name, want), "deployment-controller")
             if rs["spec"].get("replicas") != want:
+                self.event(obj, "ScalingReplicaSet", "Normal", "Scaled %s replica set %s from %d "
+                           "to %d" % ("up" if want > rs["spec"].get("replicas", 0) else "down",
+                                      rs_name, rs["spec"].get("replicas", 0), want),
+                           "deployment-controller")
                 rs = copy.deepcopy(rs)
                 rs["spec"]["replicas"] = want
                 rs["metadata"]["generation"] += 1
@@ -1326,7 +1381,7 @@ class Store:
                  "spec": copy.deepcopy(vct.get("spec", {}))}
             self.create_builtin("persistentvolumeclaims", c, ns=ns)
 
-    def pod_state(self, pod, st):
+    def pod_state(self, pod, st, job=False):
         pods_res = self.by_plural("pods")
         pod = copy.deepcopy(pod)
         m = pod["metadata"]
@@ -1377,6 +1432,14 @@ class Store:
                                cond("Initialized", True), cond("Ready", ready, **nr),
                                cond("ContainersReady", ready, **nr), cond("PodScheduled", True)]
             s["containerStatuses"] = statuses
+        if job and ready:
+            s["phase"] = "Succeeded"
+            for c in s["containerStatuses"]:
+                c.update(ready=False, started=False, state={"terminated": {
+                    "exitCode": 0, "reason": "Completed", "startedAt": t, "finishedAt": t}})
+            for c in s["conditions"]:
+                if c["type"] in ("Ready", "ContainersReady"):
+                    c.update(status="False", reason="PodCompleted")
         pod["status"] = s
         self.put_if_changed(pods_res, pod)
         if self.event_seen.get(m["uid"]) != st:
@@ -1569,7 +1632,12 @@ def defaults(store, res, obj, live):
         "namespaces", "pods", "replicasets", "jobs") else None
     m = obj["metadata"]
     if res.plural in ("deployments", "statefulsets", "daemonsets", "replicasets", "jobs"):
-        pod_defaults(get_path(spec, "template", "spec"))
+        pod_defaults(get_path(spec, "template", "spec"), res.plural != "jobs")
+    if res.plural == "jobs":
+        for k, v in (("parallelism", 1), ("completions", 1), ("backoffLimit", 6),
+                     ("completionMode", "NonIndexed"), ("suspend", False),
+                     ("podReplacementPolicy", "TerminatingOrFailed")):
+            spec.setdefault(k, v)
     if res.plural == "pods":
         pod_defaults(spec)
     if res.plural == "deployments":
@@ -1656,10 +1724,11 @@ def defaults(store, res, obj, live):
         obj["status"] = copy.deepcopy(live["status"])
 
 
-def pod_defaults(ps):
+def pod_defaults(ps, restart=True):
     if not isinstance(ps, dict):
         return
-    ps.setdefault("restartPolicy", "Always")
+    if restart:
+        ps.setdefault("restartPolicy", "Always")
     ps.setdefault("dnsPolicy", "ClusterFirst")
     ps.setdefault("schedulerName", "default-scheduler")
     ps.setdefault("terminationGracePeriodSeconds", 30)
@@ -1721,6 +1790,14 @@ def validate(res, obj, live):
             if not isinstance(c, dict) or not c.get("image"):
                 errs.append(("FieldValueRequired", "spec.template.spec.containers[%d].image" % i,
                              "Required value"))
+    if res.plural == "jobs":
+        rp = get_path(spec, "template", "spec", "restartPolicy")
+        if rp not in ("OnFailure", "Never"):
+            errs.append(("FieldValueRequired" if rp is None else "FieldValueNotSupported",
+                         "spec.template.spec.restartPolicy",
+                         'Required value: valid values: "OnFailure", "Never"' if rp is None else
+                         'Unsupported value: %s: supported values: "OnFailure", "Never"'
+                         % go_value(rp)))
     if res.plural == "services":
         typ = spec.get("type")
         if typ not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
@@ -2410,7 +2487,8 @@ class Api(http.server.BaseHTTPRequestHandler):
 
 STATES = ("ready", "progressing", "image-pull", "crash", "pending", "deadline")
 STATE_KINDS = {"deployment": "deployments", "statefulset": "statefulsets",
-               "daemonset": "daemonsets", "persistentvolumeclaim": "persistentvolumeclaims"}
+               "daemonset": "daemonsets", "persistentvolumeclaim": "persistentvolumeclaims",
+               "pod": "pods", "job": "jobs"}
 
 
 class Control(http.server.BaseHTTPRequestHandler):
