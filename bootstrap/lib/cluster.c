@@ -203,6 +203,16 @@ out:
 	return rc;
 }
 
+/*
+ * 1 if err is the cluster refusing ftboot (its certificate not signed by
+ * the CA, credentials refused, a bad CA or key): waiting changes nothing.
+ */
+static int refused(const struct err *err)
+{
+	return err->kind == ERRK_DENIED || err->kind == ERRK_INVALID ||
+	       err->kind == ERRK_UNSUPPORTED;
+}
+
 /* End the step's line: "ready, Kubernetes VERSION" (the version if /version says it). */
 static void ready_done(const struct run *run, struct kube *k)
 {
@@ -233,8 +243,7 @@ static int wait_ready(const struct run *run, const struct vm *vm, struct ssh *s,
 	for (;;) {
 		if (kube_readyz(k, err) == 0)
 			break;
-		if (err->kind == ERRK_DENIED || err->kind == ERRK_INVALID ||
-		    err->kind == ERRK_UNSUPPORTED)
+		if (refused(err))
 			return err_wrap(err, "the cluster of vm '%s' at %s", vm->dom,
 			                kube_server(k));
 		if (mono_now() >= deadline) {
@@ -392,8 +401,8 @@ static int external_cluster(struct run *run, struct err *err)
 	            kube_server(k), c.context, c.kubeconfig);
 	kube_set_timeout(k, 10000, 10000);
 	if (kube_readyz(k, err) < 0) {
-		err_wrap(err, "the cluster at %s (context '%s' of %s) is not ready", kube_server(k),
-		         c.context, c.kubeconfig);
+		err_wrap(err, "the cluster at %s (context '%s' of %s)%s", kube_server(k), c.context,
+		         c.kubeconfig, refused(err) ? "" : " is not ready");
 		goto out;
 	}
 	ready_done(run, k);

@@ -118,7 +118,8 @@ sed -e "s|^\( *\)certificate-authority-data:.*|\1certificate-authority-data: $ot
 stackfile "{kubeconfig: '$tmp/wrong-ca'}"
 run_ftboot up --until provision
 is "$rc" 1 "a CA that did not sign the server's certificate is refused"
-printf '%s\n' "$errout" | grep -q "not trusted"; ok $? "saying the certificate is not trusted: $errout"
+printf '%s\n' "$errout" | grep -q "^ftboot: the cluster at $kube_url (context 'test' of $tmp/wrong-ca): .*the TLS certificate of 127.0.0.1 is not signed by the given CA"
+ok $? "saying the server's certificate is not signed by that CA: $errout"
 is "$(readyz_users)" "" "and no request got through"
 
 # ---- not ready -----------------------------------------------------------------
