@@ -9,15 +9,19 @@
  *                updatedReplicas >= spec.replicas (default 1),
  *                status.replicas <= updatedReplicas, availableReplicas >=
  *                updatedReplicas
- *   StatefulSet  observedGeneration caught up, readyReplicas and
- *                updatedReplicas (with the RollingUpdate strategy) >=
- *                spec.replicas, currentRevision == updateRevision
- *   DaemonSet    observedGeneration caught up, updatedNumberScheduled and
- *                numberAvailable >= desiredNumberScheduled
- *   PersistentVolumeClaim  status.phase Bound
- *   Service      type LoadBalancer only: status.loadBalancer.ingress[0].ip
- *                set, and equal to the stack's LB address when one is given
- *                (another address is a failure, naming both)
+ *   StatefulSet  observedGeneration (not 0) caught up, readyReplicas >=
+ *                spec.replicas; with RollingUpdate, updatedReplicas >=
+ *                spec.replicas - partition, or without a rollingUpdate
+ *                block currentRevision == updateRevision; with OnDelete
+ *                ready pods are enough (kubectl cannot tell)
+ *   DaemonSet    observedGeneration caught up, updatedNumberScheduled
+ *                (RollingUpdate only) and numberAvailable >=
+ *                desiredNumberScheduled
+ *   PersistentVolumeClaim  status.phase Bound (Lost is a failure)
+ *   Service      type LoadBalancer only: an ingress IP set, and equal to
+ *                the stack's LB address when one is given (another
+ *                address is a failure, naming both); without one, a
+ *                hostname-only ingress (a cloud's LB) is an address too
  *   anything else: ready once applied.
  */
 #ifndef FTBOOT_ROLLOUT_H

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "apply.h"
 #include "build.h"
 #include "cluster.h"
 #include "step.h"
@@ -36,7 +37,8 @@ const struct step step_table[] = {
      provision_step, provision_status, NULL, cluster_kinds},
     {"build", "each service's image is built in the VM's engine", build_step, build_step_status,
      skip_build, build_kinds},
-    {"apply", "the manifests are applied and rolled out", NOT_YET, NULL, NULL, NULL},
+    {"apply", "the manifests are applied and rolled out", apply_step, apply_status, NULL,
+     apply_kinds},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

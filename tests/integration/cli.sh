@@ -130,7 +130,7 @@ run_ftboot help -- render
 is "$rc" 0 "help -- render"
 printf '%s\n' "$out" | head -1 | grep -qF 'usage: ftboot render'; ok $? "'--' ends the options"
 
-for c in check reset apply dashboard doctor; do
+for c in check reset dashboard doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
@@ -139,6 +139,10 @@ done
 run_ftboot build
 is "$rc" 1 "'build' of this stack fails: its services have no Dockerfile yet"
 is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'build' names the service and the file"
+# apply renders first: the same context stops it before any cluster is asked.
+run_ftboot apply
+is "$rc" 1 "'apply' of this stack fails: it cannot render"
+is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'apply' names the service and the file"
 rm -rf "${FTBOOT_STATE_DIR:?}/ft"
 
 run_ftboot status
