@@ -157,6 +157,16 @@ const struct cmd_entry cmd_table[] = {
              "ftboot's certificates they are made here, so that the engine can be started\n"
              "with the state's engine/server/{ca,cert,key}.pem.\n",
      .needs = NEED_STACK},
+    {.name = "kubeconfig",
+     .run = cmd_kubeconfig,
+     .summary = "print the path of the stack's kubeconfig",
+     .help = "Print the path of the stack's own kubeconfig: for the VM's cluster the one the\n"
+             "provision step keeps in the state (0600; context ftboot-STACK), for a cluster\n"
+             "the stack names, its cluster.kubeconfig. For example:\n"
+             "  kubectl --kubeconfig \"$(ftboot kubeconfig)\" get pods -A\n"
+             "ftboot up also merges the VM's context into your kubeconfig unless the stack\n"
+             "says cluster: {merge: false}; ftboot down takes it out again.\n",
+     .needs = NEED_STACK},
     {.name = "doctor",
      .run = NOT_YET,
      .summary = "preflight: libvirt, KVM, disk, memory, ports",

@@ -9,7 +9,7 @@ cd "$FTBOOT_TOP" || exit 1
 
 run_ftboot --help
 is "$rc" 0 "--help exits 0"
-for c in up status check down reset render apply build ssh dashboard docker-env doctor help version; do
+for c in up status check down reset render apply build ssh dashboard docker-env kubeconfig doctor help version; do
 	printf '%s\n' "$out" | grep -qE "^  $c " ; ok $? "--help lists '$c'"
 done
 
@@ -158,7 +158,11 @@ printf '%s\n' "$out" | grep -qF "apply      not applied: the cluster of stack 'f
 ok $? "says nothing is applied, the cluster not being set up"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"answers":false,"error":"the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)","pods":[],"services":[],"urls":[]},"resources":[]}' "status --json without a VM: each step of the table"
+is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false},"cluster":{"in_vm":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"answers":false,"error":"the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)","pods":[],"services":[],"urls":[]},"resources":[]}' "status --json without a VM: each step of the table"
+run_ftboot kubeconfig
+is "$rc" 1 "kubeconfig before provision fails"
+is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "and says what to run"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "kubeconfig creates no state"
 run_ftboot docker-env
 is "$rc" 1 "docker-env without a VM fails"
 is "$errout" "ftboot: the VM of stack 'ft' is not up; run 'ftboot up' first" "and says the VM is not up"

@@ -26,6 +26,8 @@ run_ftboot status
 is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -qE "^engine +tcp://[0-9.]+:2376 \(the VM's\), not set up \(ftboot up --until provision\)$"
 ok $? "status: provision's engine not set up yet"
+printf '%s\n' "$out" | grep -qE "^cluster +the VM's, not set up \(ftboot up --until provision\)$"
+ok $? "status: provision's cluster not set up yet"
 printf '%s\n' "$out" | grep -qE "^apply +not built yet$"
 ok $? "status: apply not built yet"
 printf '%s\n' "$out" | grep -qE "^vm +not created"
