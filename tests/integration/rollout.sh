@@ -231,6 +231,14 @@ is "$got" "900 system:serviceaccount:kubernetes-dashboard:ftboot-admin" \
 [ -n "$tok" ] && ! grep -rqF "$tok" "$FTBOOT_STATE_DIR"; ok $? "the token is nowhere in the state directory"
 printf '%s\n' "$errout" | grep -qF "$tok"; ok $((!$?)) "nor on stderr"
 
+stackfile 3 "{account: nobody}"
+run_ftboot dashboard --token
+is "$rc" 1 "--token for a service account that does not exist: exit 1"
+says errout -F "login token for service account 'nobody' in namespace 'kubernetes-dashboard': " \
+	"naming the account and its namespace"
+says errout -F 'serviceaccounts "nobody" not found' "with the API's own message"
+is "$out" "" "and no URL printed without its token"
+
 # A Service without an LB address, and one that is not a LoadBalancer.
 curl -s -o /dev/null --cacert "$kdir/ca.pem" -H "Authorization: Bearer $(cat "$kdir/token")" \
 	-H 'Content-Type: application/json' -X POST "$kube_url/api/v1/namespaces/default/services" \
