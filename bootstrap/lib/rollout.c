@@ -95,16 +95,30 @@ static const struct doc_node *condition(const struct doc_node *obj, const char *
 
 /* ---- rollout_check ----------------------------------------------------- */
 
+/* Cut text (in a buffer of size bytes, full) at a character boundary, ending in "...". */
+static void cut_utf8(char *text, size_t size)
+{
+	size_t n = size - 4;
+
+	/* Back over continuation bytes (10xxxxxx) to where a character starts. */
+	while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+		n--;
+	memcpy(text + n, "...", 4);
+}
+
 __attribute__((format(printf, 4, 5))) static enum rollout_state
 say(enum rollout_state st, char *why, size_t size, const char *fmt, ...)
 {
 	va_list ap;
+	int n;
 
 	if (size == 0)
 		return st;
 	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
+	n = vsnprintf(why, size, fmt, ap);
 	va_end(ap);
+	if (n >= 0 && (size_t)n >= size && size >= 8)
+		cut_utf8(why, size);
 	return st;
 }
 
@@ -125,10 +139,10 @@ static enum rollout_state deployment(const struct doc_node *obj, char *why, size
 		return say(ROLLOUT_WAITING, why, size, "spec update not observed yet");
 	c = condition(obj, "Progressing");
 	if (c && streq(str_at(c, "reason"), "ProgressDeadlineExceeded"))
-		return say(ROLLOUT_FAILED, why, size, "progress deadline exceeded%s%s (%s)",
+		return say(ROLLOUT_FAILED, why, size,
+		           "progress deadline exceeded (ProgressDeadlineExceeded)%s%s",
 		           str_at(c, "message") ? ": " : "",
-		           api_text(str_at(c, "message"), m, sizeof(m)),
-		           "ProgressDeadlineExceeded");
+		           api_text(str_at(c, "message"), m, sizeof(m)));
 	updated = num_at(obj, "status.updatedReplicas", 0);
 	replicas = num_at(obj, "status.replicas", 0);
 	available = num_at(obj, "status.availableReplicas", 0);
@@ -873,7 +887,8 @@ int rollout_wait(struct kube *k, const struct doc_node *const *objs, size_t n, c
 			err_wrap(err, "list %s", w.groups[g].res.plural);
 			goto out;
 		}
-	summary(&w);
+	if (w.ready < w.n)
+		summary(&w);
 	g = 0;
 	while (w.ready < w.n && w.failed == 0) {
 		double now = mono_now();

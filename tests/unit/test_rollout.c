@@ -76,15 +76,16 @@ static void deployments(void)
 	         "deployment: default 1 replica, rolled out");
 	is_state(DEP("4", "\"replicas\":0", "\"observedGeneration\":4"), NULL, ROLLOUT_READY,
 	         "rolled out, 0 of 0 replicas available", "deployment: 0 replicas is rolled out");
-	is_state(DEP("2", "\"replicas\":1",
-	             "\"observedGeneration\":2,\"conditions\":[{\"type\":\"Available\","
-	             "\"status\":\"False\"},{\"type\":\"Progressing\",\"status\":\"False\","
-	             "\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"ReplicaSet "
-	             "\\\"web-5d8f\\\" has timed out progressing.\\u001b[31m\"}]"),
-	         NULL, ROLLOUT_FAILED,
-	         "progress deadline exceeded: ReplicaSet \"web-5d8f\" has timed out progressing. "
-	         "[31m (ProgressDeadlineExceeded)",
-	         "deployment: ProgressDeadlineExceeded is a failure, its message cleaned");
+	is_state(
+	    DEP("2", "\"replicas\":1",
+	        "\"observedGeneration\":2,\"conditions\":[{\"type\":\"Available\","
+	        "\"status\":\"False\"},{\"type\":\"Progressing\",\"status\":\"False\","
+	        "\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"ReplicaSet "
+	        "\\\"web-5d8f\\\" has timed out progressing.\\u001b[31m\"}]"),
+	    NULL, ROLLOUT_FAILED,
+	    "progress deadline exceeded (ProgressDeadlineExceeded): ReplicaSet \"web-5d8f\" has "
+	    "timed out progressing. [31m",
+	    "deployment: ProgressDeadlineExceeded is a failure, its message cleaned");
 	/* kubectl: a deadline of an older generation is not this rollout's. */
 	is_state(DEP("3", "\"replicas\":1",
 	             "\"observedGeneration\":2,\"conditions\":[{\"type\":\"Progressing\","
@@ -97,6 +98,28 @@ static void deployments(void)
 	             "\"status\":\"True\",\"reason\":\"NewReplicaSetAvailable\"}]"),
 	         NULL, ROLLOUT_READY, "rolled out, 1 of 1 replicas available",
 	         "deployment: Progressing True is fine");
+	/* A huge message in UTF-8: cut at a character boundary, marked, not overrun. */
+	{
+		size_t n = 100000, i, len = 0;
+		char *json = malloc(n * 2 + 512), *msg = malloc(n * 2 + 1);
+
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(msg + len, 3, "\xc3\xa9");
+		snprintf(json, n * 2 + 512,
+		         DEP("1", "\"replicas\":1",
+		             "\"observedGeneration\":1,\"conditions\":[{\"type\":\"Progressing\","
+		             "\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"%s\"}]"),
+		         msg);
+		is_int(check(json, NULL), ROLLOUT_FAILED, "deadline with a 200 KB message");
+		len = strlen(why);
+		ok(len < sizeof(why) && strcmp(why + len - 5, "\xc3\xa9...") == 0,
+		   "its message is cut at a character boundary and marked (%zu bytes)", len);
+		ok(strncmp(why, "progress deadline exceeded (ProgressDeadlineExceeded): \xc3\xa9",
+		           57) == 0,
+		   "after the reason");
+		free(json);
+		free(msg);
+	}
 	/* A number where a string is, or the reverse: not a crash, not ready. */
 	is_state(DEP("\"x\"", "\"replicas\":\"2\"", "\"observedGeneration\":[1]"), NULL,
 	         ROLLOUT_WAITING, "0 of 1 replicas updated",
@@ -261,7 +284,7 @@ static void others(void)
 		doc_parse_json("t", j, strlen(j), &o, &err);
 		is_int(rollout_check(o, NULL, small, sizeof(small)), ROLLOUT_WAITING,
 		       "short buffer");
-		is_str(small, "not bou", "short buffer: cut and terminated");
+		is_str(small, "not ...", "short buffer: cut and marked");
 		is_int(rollout_check(o, NULL, none, 0), ROLLOUT_WAITING, "size 0");
 		ok(none[0] == 'z', "size 0: nothing written");
 		doc_free(o);
