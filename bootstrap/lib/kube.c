@@ -50,6 +50,7 @@ struct kube {
 	unsigned long total_ms, idle_ms;
 	unsigned long requests;
 	unsigned long page;
+	int legacy_only; /* kube_set_aggregated(k, 0) */
 
 	/*
 	 * Discovery: res[0..npref) the preferred version of each group, then
@@ -724,7 +725,7 @@ static int kube_discover(struct kube *k, struct err *err)
 {
 	struct doc_node *core = NULL, *groups = NULL;
 	struct http_resp resp = HTTP_RESP_INIT(KUBE_BODY_MAX);
-	struct kube_req r = {.method = "GET", .accept = KUBE_ACCEPT_AGGREGATED};
+	struct kube_req r = {.method = "GET"};
 	static const char *const paths[] = {"/api", "/apis"};
 	struct doc_node **docs[] = {&core, &groups};
 	const struct doc_node *gs;
@@ -732,6 +733,7 @@ static int kube_discover(struct kube *k, struct err *err)
 	int rc = -1;
 
 	kube_res_free(k);
+	r.accept = k->legacy_only ? KUBE_ACCEPT_JSON : KUBE_ACCEPT_AGGREGATED;
 	for (i = 0; i < 2; i++) {
 		r.path = paths[i];
 		if (kube_send(k, &r, &resp, err) < 0)
@@ -788,6 +790,12 @@ out:
 
 void kube_discovery_reset(struct kube *k)
 {
+	kube_res_free(k);
+}
+
+void kube_set_aggregated(struct kube *k, int on)
+{
+	k->legacy_only = !on;
 	kube_res_free(k);
 }
 
@@ -1189,8 +1197,8 @@ struct kube_watch_x {
 	kube_event_fn fn;
 	void *ctx;
 	const char *what;
-	int failed; /* err holds why */
-	int gone;   /* an ERROR event with code 410 */
+	int failed; /* why is in failure: the transport wraps err with its URL */
+	struct err failure;
 };
 
 static int kube_watch_event(void *ctx, const char *type, const struct doc_node *object,
@@ -1199,7 +1207,6 @@ static int kube_watch_event(void *ctx, const char *type, const struct doc_node *
 	struct kube_watch_x *x = ctx;
 	const struct doc_node *code;
 	struct buf b = BUF_INIT(KUBE_BODY_MAX);
-	int rc;
 
 	if (strcmp(type, "ERROR") == 0) {
 		code = doc_map_get(object, "code");
@@ -1207,17 +1214,11 @@ static int kube_watch_event(void *ctx, const char *type, const struct doc_node *
 		kube_status_error(err, code && code->type == DOC_INT ? (long)code->i : 500,
 		                  buf_cstr(&b), b.len, x->what);
 		buf_release(&b);
-		if (code && code->type == DOC_INT && code->i == 410) {
-			x->gone = 1;
+		if (code && code->type == DOC_INT && code->i == 410)
 			err->kind = ERRK_NOTFOUND;
-		}
-		x->failed = 1;
 		return -1;
 	}
-	rc = x->fn(x->ctx, type, object, err);
-	if (rc < 0)
-		x->failed = 1;
-	return rc;
+	return x->fn(x->ctx, type, object, err);
 }
 
 static int kube_watch_write(void *ctx, const char *data, size_t len, struct err *err)
@@ -1225,8 +1226,10 @@ static int kube_watch_write(void *ctx, const char *data, size_t len, struct err 
 	struct kube_watch_x *x = ctx;
 	int rc = kube_watch_feed(&x->p, data, len, err);
 
-	if (rc < 0)
+	if (rc < 0) {
 		x->failed = 1;
+		x->failure = *err;
+	}
 	return rc;
 }
 
@@ -1279,8 +1282,11 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 		lines = x.p.lineno;
 		got = kube_send(k, &req, &resp, err);
 		if (got < 0) {
-			if (x.failed)
+			if (x.failed) {
+				/* The stream's own error (an event, fn), without the transport's URL. */
+				*err = x.failure;
 				goto out;
+			}
 			if (deadline - mono_now() < 1 && err->kind == ERRK_TIMEOUT) {
 				*timed_out = 1;
 				break;

@@ -107,6 +107,13 @@ int kube_resources(struct kube *k, const struct kube_resource **v, size_t *n, st
 void kube_discovery_reset(struct kube *k);
 
 /*
+ * Whether discovery asks for the aggregated form first (on: the
+ * default). Off: legacy discovery only, for the tests of that path and
+ * for a server whose aggregated discovery is broken. Resets discovery.
+ */
+void kube_set_aggregated(struct kube *k, int on);
+
+/*
  * The path of the object, or of the collection with name NULL:
  * "/apis/apps/v1/namespaces/NS/deployments/NAME"; ns is ignored for a
  * cluster-scoped resource. A new string.

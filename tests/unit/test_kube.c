@@ -524,9 +524,16 @@ static int ctl(const char *method, const char *path, const char *body, struct bu
 
 static int srv_start(void)
 {
-	char *script = xasprintf("kube_start \"%s\" >\"%s/start.log\"", srv_dir, srv_dir);
-	int rc = srv_sh(script, NULL);
+	struct err err;
+	char *script;
+	int rc;
 
+	if (fs_mkdirs(srv_dir, 0700, &err) < 0) {
+		diag("%s", err.msg);
+		return -1;
+	}
+	script = xasprintf("kube_start \"%s\" >\"%s/start.log\"", srv_dir, srv_dir);
+	rc = srv_sh(script, NULL);
 	free(script);
 	return rc;
 }
@@ -654,6 +661,19 @@ static int logged(const char *method, const char *path, const char *query, long 
 	return n;
 }
 
+/*
+ * The double logs a request after its answer: one more request on the
+ * same connection (served by the same thread, in order) makes sure the
+ * line of the one before is written before the test reads the log.
+ */
+static void log_sync(struct kube *k)
+{
+	struct err err;
+
+	if (kube_call(k, "GET", "/version", NULL, NULL, NULL, NULL, &err) < 0)
+		diag("log_sync: %s", err.msg);
+}
+
 static void log_reset(void)
 {
 	ctl("POST", "/log/reset", NULL, NULL);
@@ -685,6 +705,7 @@ static void test_discovery(struct kube *k)
 {
 	const struct kube_resource *r = NULL, *all;
 	struct err err;
+	int rc;
 	size_t n, i;
 	int core = 0;
 
@@ -696,11 +717,14 @@ static void test_discovery(struct kube *k)
 	ok(kube_resource(k, "v1", "Namespace", &r, &err) == 0 && r && !r->namespaced &&
 	       strcmp(r->plural, "namespaces") == 0 && r->group[0] == '\0',
 	   "discovery: v1 Namespace is cluster-scoped, core group");
+	log_sync(k);
 	is_int(logged("GET", "/api$", NULL, 200) + logged("GET", "/apis$", NULL, 200), 2,
 	       "aggregated discovery: GET /api and /apis");
 	is_int(logged("GET", "/apis/", NULL, 0) + logged("GET", "/api/", NULL, 0), 0,
 	       "aggregated discovery: no group version fetched");
-	ok(kube_resources(k, &all, &n, &err) == 0 && n > 5, "kube_resources: %zu", n);
+	n = 0;
+	rc = kube_resources(k, &all, &n, &err);
+	ok(rc == 0 && n > 5, "kube_resources: %zu", n);
 	for (i = 0; i < n; i++)
 		core |= strcmp(all[i].kind, "ConfigMap") == 0 && all[i].group[0] == '\0';
 	ok(core, "kube_resources has ConfigMap in the core group");
@@ -711,11 +735,85 @@ static void test_discovery(struct kube *k)
 	       strcmp(err.msg, "no kind 'Widget' in 'example.com/v1' on the cluster (is its CRD "
 	                       "applied and established?)") == 0,
 	   "an unknown kind: not found, with what to check: %s", err.msg);
+	log_sync(k);
 	ok(logged("GET", "/api$", NULL, 0) == 1 && logged("GET", "/apis$", NULL, 0) == 1 &&
 	       logged("GET", "/apis/", NULL, 0) == 0,
 	   "an unknown kind refreshes discovery once, and only that");
-	ok(kube_resource(k, "apps", "Deployment", &r, &err) == -1 && err.kind == ERRK_INVALID,
-	   "an apiVersion without a version is invalid: %s", err.msg);
+	ok(kube_resource(k, "apps", "Deployment", &r, &err) == -1 && err.kind == ERRK_NOTFOUND,
+	   "apiVersion 'apps' is a version of the core group, without Deployment: %s", err.msg);
+	ok(kube_resource(k, "apps/v1/x", "Deployment", &r, &err) == -1 &&
+	       err.kind == ERRK_INVALID && kube_resource(k, "/v1", "Deployment", &r, &err) == -1 &&
+	       err.kind == ERRK_INVALID,
+	   "an apiVersion that is not GROUP/VERSION is invalid: %s", err.msg);
+}
+
+static void test_legacy(struct kube *k)
+{
+	const struct kube_resource *r = NULL, *all;
+	struct err err;
+	int rc;
+	size_t n;
+
+	kube_set_aggregated(k, 0);
+	log_reset();
+	ok(kube_resource(k, "apps/v1", "Deployment", &r, &err) == 0 && r &&
+	       strcmp(r->plural, "deployments") == 0 && r->namespaced && r->listable,
+	   "legacy discovery: apps/v1 Deployment is deployments, namespaced, listable");
+	ok(kube_resource(k, "v1", "Namespace", &r, &err) == 0 && r && !r->namespaced,
+	   "legacy discovery: v1 Namespace is cluster-scoped");
+	ok(kube_resource(k, "rbac.authorization.k8s.io/v1", "ClusterRole", &r, &err) == 0 && r &&
+	       !r->namespaced && strcmp(r->plural, "clusterroles") == 0,
+	   "legacy discovery: ClusterRole");
+	log_sync(k);
+	ok(logged("GET", "/api$", NULL, 200) == 1 && logged("GET", "/apis$", NULL, 200) == 1 &&
+	       logged("GET", "/api/v1$", NULL, 200) == 1 &&
+	       logged("GET", "/apis/apps/v1$", NULL, 200) == 1,
+	   "legacy discovery: /api, /apis, /api/v1 and each group's preferred version, once");
+	ok(logged("GET", "/apis/apps/v1/", NULL, 0) == 0,
+	   "legacy discovery: no subresource fetched");
+	n = 0;
+	rc = kube_resources(k, &all, &n, &err);
+	ok(rc == 0 && n > 5, "legacy kube_resources: %zu", n);
+	kube_set_aggregated(k, 1);
+}
+
+/* A CRD applied after discovery: its kind is found by the one refresh a miss makes. */
+static void test_crd(struct kube *k)
+{
+	const struct kube_resource *r = NULL;
+	struct doc_node *crd, *w;
+	struct err err;
+	int rc;
+
+	ok(kube_resource(k, "v1", "ConfigMap", &r, &err) == 0, "discovery cached");
+	crd = json(
+	    "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
+	    "\"metadata\":{\"name\":\"widgets.example.com\"},\"spec\":{\"group\":"
+	    "\"example.com\",\"scope\":\"Namespaced\",\"names\":{\"plural\":\"widgets\","
+	    "\"singular\":\"widget\",\"kind\":\"Widget\"},\"versions\":[{\"name\":\"v1\","
+	    "\"served\":true,\"storage\":true,\"schema\":{\"openAPIV3Schema\":{\"type\":"
+	    "\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}]}}");
+	rc = kube_apply(k, crd, NULL, NULL, &err);
+	ok(rc == 0, "a CRD applied (%s)", rc ? err.msg : "ok");
+	log_reset();
+	ok(kube_resource(k, "example.com/v1", "Widget", &r, &err) == 0 && r &&
+	       strcmp(r->plural, "widgets") == 0 && r->namespaced,
+	   "its kind is found after the CRD: discovery refreshed (%s)", r ? "found" : err.msg);
+	log_sync(k);
+	ok(logged("GET", "/api$", NULL, 0) == 1 && logged("GET", "/apis$", NULL, 0) == 1,
+	   "by one refresh");
+	w = json("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":"
+	         "\"w\",\"namespace\":\"shop\"},\"spec\":{\"size\":3}}");
+	ok(kube_apply(k, w, "default", NULL, &err) == -1 && err.kind == ERRK_NOTFOUND &&
+	       strncmp(err.msg, "Widget/w in namespace shop: ", 28) == 0,
+	   "a Widget in a namespace that does not exist: %s", err.msg);
+	doc_free(w);
+	w = json("{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":"
+	         "\"w\"},\"spec\":{\"size\":3}}");
+	rc = kube_apply(k, w, "default", NULL, &err);
+	ok(rc == 0, "a Widget applied in the namespace given (%s)", rc ? err.msg : "ok");
+	doc_free(w);
+	doc_free(crd);
 }
 
 static void test_apply(struct kube *k)
@@ -724,6 +822,7 @@ static void test_apply(struct kube *k)
 	const struct kube_resource *r;
 	unsigned long before;
 	struct err err;
+	int rc;
 	char *rv1 = NULL;
 
 	log_reset();
@@ -732,16 +831,21 @@ static void test_apply(struct kube *k)
 	    "\"web\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"replicas\":1,\"selector\":{"
 	    "\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":"
 	    "\"web\"}},\"spec\":{\"containers\":[{\"name\":\"web\",\"image\":\"nginx:1\"}]}}}}");
-	ok(kube_apply(k, obj, NULL, &out, &err) == 0 && kube_meta(out, "resourceVersion") &&
-	       kube_meta(out, "uid"),
-	   "apply creates a Deployment (rv %s)", out ? kube_meta(out, "resourceVersion") : err.msg);
-	rv1 = xstrdup(out && kube_meta(out, "resourceVersion") ? kube_meta(out, "resourceVersion")
-	                                                       : "");
+	rc = kube_apply(k, obj, NULL, &out, &err);
+	ok(rc == 0 && kube_meta(out, "resourceVersion") && kube_meta(out, "uid"),
+	   "apply creates a Deployment (%s)", rc ? err.msg : kube_meta(out, "resourceVersion"));
+	/* Its controller has updated its status since: the no-op is measured from a GET. */
+	ok(kube_resource(k, "apps/v1", "Deployment", &r, &err) == 0 &&
+	       kube_get(k, r, "default", "web", &got, &err) == 0 &&
+	       strcmp(kube_meta(got, "name"), "web") == 0,
+	   "get the Deployment back");
+	rv1 = xstrdup(kube_meta(got, "resourceVersion") ? kube_meta(got, "resourceVersion") : "");
 	ok(kube_apply(k, obj, NULL, &out2, &err) == 0 &&
 	       strcmp(kube_meta(out2, "resourceVersion"), rv1) == 0,
 	   "a no-op apply changes nothing: resourceVersion %s stays", rv1);
-	is_int(logged("PATCH", "/apis/apps/v1/namespaces/default/deployments/web",
-	              "fieldManager=ftboot&force=true", 200),
+	log_sync(k);
+	is_int(logged("PATCH", "/apis/apps/v1/namespaces/default/deployments/web$",
+	              "fieldManager=ftboot&force=true", 0),
 	       2, "two SSA PATCHes with fieldManager=ftboot&force=true");
 	{
 		char *log = srv_file("requests.log");
@@ -750,10 +854,6 @@ static void test_apply(struct kube *k)
 		   "sent as application/apply-patch+yaml");
 		free(log);
 	}
-	ok(kube_resource(k, "apps/v1", "Deployment", &r, &err) == 0 &&
-	       kube_get(k, r, "default", "web", &got, &err) == 0 &&
-	       strcmp(kube_meta(got, "name"), "web") == 0,
-	   "get the Deployment back");
 	doc_free(got);
 	got = NULL;
 	ok(kube_get(k, r, NULL, "nope", &got, &err) == -1 && err.kind == ERRK_NOTFOUND &&
@@ -823,6 +923,7 @@ static void test_list_delete(struct kube *k)
 	is_int(c.n, 7, "every item of the label, and only those");
 	is_int(c.typed, 7, "each item has apiVersion v1 and kind ConfigMap");
 	ok(rv && *rv, "the list's resourceVersion (%s)", rv ? rv : "none");
+	log_sync(k);
 	is_int(logged("GET", "/api/v1/namespaces/default/configmaps", "limit=3", 200), 3,
 	       "three pages asked");
 	is_int(logged("GET", "/api/v1/namespaces/default/configmaps", "continue=", 200), 2,
@@ -832,6 +933,7 @@ static void test_list_delete(struct kube *k)
 	log_reset();
 	ok(kube_delete(k, r, "default", "paged-0", "Foreground", &gone, &err) == 0 && gone == 0,
 	   "delete with propagation Foreground");
+	log_sync(k);
 	is_int(logged("DELETE", "/api/v1/namespaces/default/configmaps/paged-0",
 	              "propagationPolicy=Foreground", 0),
 	       1, "the DELETE carries propagationPolicy=Foreground");
@@ -924,6 +1026,7 @@ static void test_retries(struct kube *k)
 	rc = apply_cm(k, "retry", "retry", "x", &err);
 	ok(rc == 0, "a 429 twice, then the apply goes through (%s)", rc ? err.msg : "ok");
 	ok(mono_now() - t0 >= 1.9, "Retry-After: 1 was honoured, twice (%.1f s)", mono_now() - t0);
+	log_sync(k);
 	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/retry", NULL, 0), 3,
 	       "the request log shows 3 PATCHes");
 	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/retry", NULL, 429), 2,
@@ -938,6 +1041,7 @@ static void test_retries(struct kube *k)
 	ok(rc == -1 && err.kind == ERRK_TRANSIENT &&
 	       strncmp(err.msg, "ConfigMap/busy: ", 16) == 0 && strstr(err.msg, "after 5 retries"),
 	   "503 six times: the retries run out, the error names the object: %s", err.msg);
+	log_sync(k);
 	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/busy", NULL, 503), 6,
 	       "1 + 5 PATCHes, all 503");
 }
@@ -958,21 +1062,24 @@ static void test_auth(void)
 	kube_close(k);
 
 	k = client("token");
-	ok(apply_cm(k, "by-token", "auth", "x", &err) == 0, "a bearer token is accepted (%s)",
-	   err.msg);
-	ok(kube_version(k, &v, &err) == 0 && v && v[0] == 'v', "version %s", v ? v : err.msg);
+	rc = apply_cm(k, "by-token", "auth", "x", &err);
+	ok(rc == 0, "a bearer token is accepted (%s)", rc ? err.msg : "ok");
+	rc = kube_version(k, &v, &err);
+	ok(rc == 0 && v && v[0] == 'v', "version %s", rc ? err.msg : v);
 	free(v);
 	{
 		struct doc_node *sa =
 		    json("{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\","
 		         "\"metadata\":{\"name\":\"dash\",\"namespace\":\"kube-system\"}}");
 
-		ok(kube_apply(k, sa, NULL, NULL, &err) == 0, "a ServiceAccount (%s)", err.msg);
+		rc = kube_apply(k, sa, NULL, NULL, &err);
+		ok(rc == 0, "a ServiceAccount (%s)", rc ? err.msg : "ok");
 		doc_free(sa);
 	}
 	log_reset();
 	rc = kube_token(k, "kube-system", "dash", 600, &tok, &err);
 	ok(rc == 0 && tok && strlen(tok) > 10, "TokenRequest gives a token");
+	log_sync(k);
 	is_int(
 	    logged("POST", "/api/v1/namespaces/kube-system/serviceaccounts/dash/token", NULL, 201) +
 	        logged("POST", "/api/v1/namespaces/kube-system/serviceaccounts/dash/token", NULL,
@@ -1047,6 +1154,8 @@ static void test_server(void)
 	k = client("cert");
 	k2 = client("cert");
 	test_discovery(k);
+	test_legacy(k);
+	test_crd(k);
 	test_apply(k);
 	test_list_delete(k);
 	test_watch(k, k2);
