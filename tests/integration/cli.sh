@@ -150,7 +150,7 @@ is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false},"cluster":{"in_vm":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false},"cluster":{"in_vm":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"answers":false,"error":"the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)","pods":[],"services":[],"urls":[]},"resources":[]}' "status --json without a VM: each step of the table"
 run_ftboot kubeconfig
 is "$rc" 1 "kubeconfig before provision fails"
 is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "and says what to run"
