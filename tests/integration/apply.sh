@@ -68,10 +68,10 @@ log_lines() { wc -l <"$kd/requests.log"; }
 proj=$tmp/proj
 mkdir -p "$proj/srcs/web" "$proj/templates"
 echo 'FROM scratch' >"$proj/srcs/web/Dockerfile"
-stackfile() { # stackfile [KUBECONFIG] [MANIFESTS]
+stackfile() { # stackfile [KUBECONFIG] [MANIFESTS] [TIMEOUT]
 	{
 		echo "name: at"
-		echo "cluster: {kubeconfig: '${1:-$kd/kubeconfig}', timeout: 60}"
+		echo "cluster: {kubeconfig: '${1:-$kd/kubeconfig}', timeout: ${3:-60}}"
 		echo "templates: ../templates"
 		echo "secrets: [token]"
 		echo "services: {web: {type: ClusterIP, ports: {http: 80}}}"
@@ -297,6 +297,23 @@ run_ftboot -v apply
 is "$rc" 0 "apply -v"
 printf '%s\n' "$errout" | grep -qx "  changed Deployment/web in namespace at"; ok $? "-v names the changed object"
 is "$(printf '%s\n' "$errout" | grep -c '^  changed ')" 1 "and only it"
+
+# A rollout that cannot finish: the wait is bounded and says why.
+kube_ctl "$kd" POST /auto '{"ready": false}' >/dev/null
+stackfile "" "" 3
+deployment 4
+run_ftboot apply
+is "$rc" 1 "a Deployment whose image cannot be pulled fails the wait"
+kube_ctl "$kd" POST /state '{"kind": "Deployment", "namespace": "at", "name": "web", "state": "image-pull"}' >/dev/null
+run_ftboot apply
+is "$rc" 1 "  again, once its pods say why"
+printf '%s\n' "$errout" | grep -q "Deployment/web" && printf '%s\n' "$errout" | grep -q "ErrImagePull"
+ok $? "  naming the Deployment and its pods' reason: $(printf '%s\n' "$errout" | grep -m1 ErrImagePull | tail -c 200)"
+kube_ctl "$kd" POST /auto '{"ready": true}' >/dev/null
+stackfile
+deployment 3
+run_ftboot apply
+is "$rc" 0 "ready again once the cluster rolls it out"
 
 # ---- down -------------------------------------------------------------
 n0=$(log_lines)
