@@ -360,53 +360,56 @@ unsigned long kube_requests(const struct kube *k)
 
 /* ---- requests ------------------------------------------------------------ */
 
-/*
- * The wait a 429 or 503 answer asks for, in ms: its Retry-After (seconds,
- * or an HTTP date measured against the answer's Date), capped at
- * KUBE_RETRY_AFTER_MAX; else the backoff of the attempt'th retry.
- */
-static int kube_retry_wait(const struct http_resp *resp, int attempt)
+/* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", RFC 9110) as Unix time; -1 if not one. */
+static long long kube_http_date(const char *s)
 {
-	char *ra = http_resp_header(resp, "Retry-After"), *date, *end;
 	struct tm tm;
-	long long s = -1, now;
-	int ms = KUBE_BACKOFF_MS, i;
+	const char *end;
 
-	if (ra) {
+	memset(&tm, 0, sizeof(tm));
+	end = s ? strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
+	return end && !*end ? (long long)timegm(&tm) : -1;
+}
+
+long kube_retry_wait_ms(const char *retry_after, const char *date, int attempt)
+{
+	long long s = -1, when, now;
+	long ms = KUBE_BACKOFF_MS;
+	char *end;
+	int i;
+
+	if (retry_after && *retry_after >= '0' && *retry_after <= '9') {
 		errno = 0;
-		s = strtoll(ra, &end, 10);
-		if (errno || end == ra || *end || s < 0) {
-			s = -1;
-			memset(&tm, 0, sizeof(tm));
-			end = strptime(ra, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-			if (end && !*end) {
-				now = (long long)time(NULL);
-				date = http_resp_header(resp, "Date");
-				if (date) {
-					struct tm dt;
-
-					memset(&dt, 0, sizeof(dt));
-					end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &dt);
-					if (end && !*end)
-						now = (long long)timegm(&dt);
-					free(date);
-				}
-				s = (long long)timegm(&tm) - now;
-				if (s < 0)
-					s = 0;
-			}
-		}
-		free(ra);
+		s = strtoll(retry_after, &end, 10);
+		if (errno || *end)
+			s = errno == ERANGE && !*end ? KUBE_RETRY_AFTER_MAX : -1;
+	} else if ((when = kube_http_date(retry_after)) >= 0) {
+		/* Measured against the answer's own Date, so clocks that differ do not matter. */
+		now = kube_http_date(date);
+		s = when - (now >= 0 ? now : (long long)time(NULL));
+		if (s < 0)
+			s = 0;
 	}
 	if (s >= 0)
-		return (int)(s > KUBE_RETRY_AFTER_MAX ? KUBE_RETRY_AFTER_MAX : s) * 1000;
+		return (long)(s > KUBE_RETRY_AFTER_MAX ? KUBE_RETRY_AFTER_MAX : s) * 1000;
 	for (i = 0; i < attempt && ms < KUBE_BACKOFF_MAX_MS; i++)
 		ms *= 2;
 	return ms < KUBE_BACKOFF_MAX_MS ? ms : KUBE_BACKOFF_MAX_MS;
 }
 
+/* The wait a 429 or 503 answer asks for before the attempt'th retry, in ms. */
+static long kube_retry_wait(const struct http_resp *resp, int attempt)
+{
+	char *ra = http_resp_header(resp, "Retry-After"), *date = http_resp_header(resp, "Date");
+	long ms = kube_retry_wait_ms(ra, date, attempt);
+
+	free(ra);
+	free(date);
+	return ms;
+}
+
 /* Sleep ms, all of it (a signal ends mono_nap early). */
-static void kube_sleep(int ms)
+static void kube_sleep(long ms)
 {
 	double until = mono_now() + ms / 1000.0, left;
 
@@ -1014,6 +1017,20 @@ static void kube_collection(const struct kube_resource *r, const struct kube_lis
 		kube_query(q, "fieldSelector", o->field_selector);
 }
 
+/* How messages name a list or watch: "list deployments in namespace shop". */
+static char *kube_coll_what(const char *verb, const struct kube_resource *r,
+                            const struct kube_list_opts *o, char *out, size_t size)
+{
+	char q[80];
+
+	if (r->namespaced && o && o->ns && *o->ns)
+		snprintf(out, size, "%s %s in namespace %s", verb, r->plural,
+		         text_quote(o->ns, strlen(o->ns), q, sizeof(q)));
+	else
+		snprintf(out, size, "%s %s", verb, r->plural);
+	return out;
+}
+
 /* Set apiVersion and kind of a list item from r (the API leaves them out). */
 static void kube_item_type(const struct kube_resource *r, struct doc_node *item)
 {
@@ -1041,7 +1058,7 @@ int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_l
 
 	if (rv)
 		*rv = NULL;
-	snprintf(what, sizeof(what), "list %s", r->plural);
+	kube_coll_what("list", r, o, what, sizeof(what));
 	snprintf(limit, sizeof(limit), "%lu", k->page);
 	for (;;) {
 		buf_reset(&q);
@@ -1243,7 +1260,7 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 	struct kube_req req = {.method = "GET"};
 	char what[KUBE_WHAT_MAX], secs[32];
 	unsigned long lines;
-	double left;
+	double left, t0;
 	int rc = -1, got, lost = 0;
 
 	*timed_out = 0;
@@ -1252,7 +1269,7 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 	x.p.ctx = &x;
 	x.fn = fn;
 	x.ctx = ctx;
-	snprintf(what, sizeof(what), "watch %s", r->plural);
+	kube_coll_what("watch", r, o, what, sizeof(what));
 	x.what = what;
 	if (rv && *rv && **rv)
 		x.p.rv = xstrdup(*rv);
@@ -1280,6 +1297,7 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 		/* A partial line of the last stream is dropped: its event comes again. */
 		x.p.len = 0;
 		lines = x.p.lineno;
+		t0 = mono_now();
 		got = kube_send(k, &req, &resp, err);
 		if (got < 0) {
 			if (x.failed) {
@@ -1318,7 +1336,12 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 				err->kind = ERRK_NOTFOUND;
 			goto out;
 		}
-		/* The server ended the stream (its timeout, a restart): resume from the last RV. */
+		/*
+		 * The server ended the stream (its timeout, a restart): resume
+		 * from the last RV; after a pause when it ended at once, empty.
+		 */
+		if (x.p.lineno == lines && mono_now() - t0 < 1)
+			kube_sleep(KUBE_BACKOFF_MS);
 	}
 	rc = 0;
 out:

@@ -55,6 +55,15 @@ void kube_set_timeout(struct kube *k, unsigned long total_ms, unsigned long idle
 /* Items asked for per list page from now on (0: KUBE_PAGE); for tests of paging. */
 void kube_set_page(struct kube *k, unsigned long n);
 
+/*
+ * The wait before retry attempt (0-based) of a 429 or 503 answer, in ms,
+ * from its Retry-After and Date headers (NULL: absent): Retry-After in
+ * seconds, or an HTTP date less the answer's Date (else the clock), at
+ * most 30 s; without a valid one, the backoff 0.5, 1, 2, 4, 4 ... s.
+ * Exposed for its tests (no test sleeps to see it).
+ */
+long kube_retry_wait_ms(const char *retry_after, const char *date, int attempt);
+
 /* HTTP requests sent so far, retries included (the bench counts them). */
 unsigned long kube_requests(const struct kube *k);
 
@@ -136,12 +145,14 @@ char *kube_path(const struct kube_resource *r, const char *ns, const char *name)
 int kube_apply(struct kube *k, const struct doc_node *obj, const char *ns, struct doc_node **out,
                struct err *err);
 
-/* GET one object; missing: ERRK_NOTFOUND. */
+/* GET one object (ns NULL: the target's namespace); missing: ERRK_NOTFOUND. */
 int kube_get(struct kube *k, const struct kube_resource *r, const char *ns, const char *name,
              struct doc_node **out, struct err *err);
 
 /*
- * DELETE one object with propagationPolicy (NULL: "Background").
+ * DELETE one object (ns NULL: the target's namespace) with
+ * propagationPolicy (NULL: "Background"), sent as DeleteOptions in the
+ * body and as the query parameter.
  * Already gone: 0 with *gone 1 (gone may be NULL).
  */
 int kube_delete(struct kube *k, const struct kube_resource *r, const char *ns, const char *name,
@@ -179,7 +190,8 @@ typedef int (*kube_event_fn)(void *ctx, const char *type, const struct doc_node 
                              struct err *err);
 
 /*
- * Watch r from resourceVersion *rv (NULL or "": from now, after a list):
+ * Watch r from resourceVersion *rv (after a list; NULL or "": the
+ * server starts with an ADDED event for each object that exists):
  * GET ...?watch=1&allowWatchBookmarks=true&resourceVersion=RV, the
  * stream's JSON lines passed to fn as they come. When the server ends the
  * stream (its timeout, a restart), the watch is started again from the

@@ -188,6 +188,40 @@ static void test_status(void)
 	buf_release(&big);
 }
 
+/* ---- the wait before a retry --------------------------------------------- */
+
+static void test_retry_wait(void)
+{
+	static const long backoff[] = {500, 1000, 2000, 4000, 4000, 4000};
+	const char *date = "Tue, 01 Dec 2026 19:00:00 GMT";
+	size_t i;
+	int same = 1;
+
+	is_int(kube_retry_wait_ms("1", NULL, 0), 1000, "Retry-After: 1 is 1 s");
+	is_int(kube_retry_wait_ms("0", NULL, 3), 0,
+	       "Retry-After: 0 is no wait, whatever the attempt");
+	is_int(kube_retry_wait_ms("30", NULL, 0), 30000, "Retry-After: 30 is 30 s");
+	is_int(kube_retry_wait_ms("120", NULL, 0), 30000, "Retry-After: 120 is capped at 30 s");
+	is_int(kube_retry_wait_ms("99999999999999999999999", NULL, 0), 30000,
+	       "a Retry-After past long long is capped too");
+	is_int(kube_retry_wait_ms("Tue, 01 Dec 2026 19:00:07 GMT", date, 0), 7000,
+	       "an HTTP date 7 s after the answer's Date is 7 s");
+	is_int(kube_retry_wait_ms("Tue, 01 Dec 2026 18:59:00 GMT", date, 0), 0,
+	       "an HTTP date before the answer's Date is no wait");
+	is_int(kube_retry_wait_ms("Wed, 02 Dec 2026 19:00:00 GMT", date, 0), 30000,
+	       "an HTTP date a day away is capped at 30 s");
+	is_int(kube_retry_wait_ms("Sun, 06 Nov 1994 08:49:37 GMT", NULL, 0), 0,
+	       "an HTTP date in the past, without Date: no wait");
+	for (i = 0; i < sizeof(backoff) / sizeof(backoff[0]); i++)
+		same &= kube_retry_wait_ms(NULL, date, (int)i) == backoff[i];
+	ok(same, "without Retry-After: 0.5, 1, 2, 4, 4, 4 s");
+	is_int(kube_retry_wait_ms("-1", NULL, 1), 1000, "Retry-After: -1 is not one: the backoff");
+	is_int(kube_retry_wait_ms("2s", NULL, 0), 500, "Retry-After: 2s is not one: the backoff");
+	is_int(kube_retry_wait_ms("", NULL, 2), 2000, "an empty Retry-After: the backoff");
+	is_int(kube_retry_wait_ms("Tue, 01 Dec 2026 19:00:07", date, 0), 500,
+	       "a date without GMT is not one: the backoff");
+}
+
 /* ---- paths --------------------------------------------------------------- */
 
 static void path_is(const char *group, const char *version, const char *plural, int namespaced,
@@ -522,6 +556,22 @@ static int ctl(const char *method, const char *path, const char *body, struct bu
 	return rc;
 }
 
+static int srv_running;
+
+/* Stop the server (once; also from atexit, so a test that exits early leaves none behind). */
+static void srv_stop(void)
+{
+	char *script;
+
+	if (!srv_running)
+		return;
+	srv_running = 0;
+	script = xasprintf("kube_stop \"%s\"", srv_dir);
+	if (srv_sh(script, NULL) < 0)
+		diag("kube_stop failed");
+	free(script);
+}
+
 static int srv_start(void)
 {
 	struct err err;
@@ -535,16 +585,9 @@ static int srv_start(void)
 	script = xasprintf("kube_start \"%s\" >\"%s/start.log\"", srv_dir, srv_dir);
 	rc = srv_sh(script, NULL);
 	free(script);
+	srv_running = 1; /* even when it failed: kube_stop kills what it may have left */
+	atexit(srv_stop);
 	return rc;
-}
-
-static void srv_stop(void)
-{
-	char *script = xasprintf("kube_stop \"%s\"", srv_dir);
-
-	if (srv_sh(script, NULL) < 0)
-		diag("kube_stop failed");
-	free(script);
 }
 
 static char *srv_file(const char *name)
@@ -616,7 +659,7 @@ static struct kube *client(const char *what)
 	target(&t, what);
 	if (kube_open(&t, &k, &err) < 0) {
 		diag("kube_open: %s", err.msg);
-		abort();
+		exit(1); /* atexit stops the server */
 	}
 	target_free(&t);
 	kube_set_timeout(k, 20000, 10000);
@@ -899,6 +942,34 @@ static int count_item(void *ctx, const struct doc_node *item, struct err *err)
 	return 0;
 }
 
+/* Counts items; at the first, makes the next page's request answer 410 (an expired continue). */
+static int expire_next(void *ctx, const struct doc_node *item, struct err *err)
+{
+	struct count *c = ctx;
+
+	if (c->n == 0)
+		ctl("POST", "/fail",
+		    "{\"method\":\"GET\",\"path_prefix\":\"/api/v1/namespaces/default/configmaps\","
+		    "\"status\":410,\"count\":1}",
+		    NULL);
+	return count_item(ctx, item, err);
+}
+
+/* List o's ConfigMaps 3 a page through fn, the request log reset first and synced after. */
+static int list3(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
+                 kube_item_fn fn, struct count *c, char **rv, struct err *err)
+{
+	int rc;
+
+	log_reset();
+	memset(c, 0, sizeof(*c));
+	kube_set_page(k, 3);
+	rc = kube_list(k, r, o, fn, c, rv, err);
+	kube_set_page(k, 0);
+	log_sync(k);
+	return rc;
+}
+
 static void test_list_delete(struct kube *k)
 {
 	const struct kube_resource *r;
@@ -906,7 +977,7 @@ static void test_list_delete(struct kube *k)
 	struct count c = {0, 0};
 	char name[32], *rv = NULL;
 	struct err err;
-	int i, made = 0, gone = -1;
+	int i, made = 0, gone = -1, rc;
 
 	for (i = 0; i < 7; i++) {
 		snprintf(name, sizeof(name), "paged-%d", i);
@@ -914,20 +985,28 @@ static void test_list_delete(struct kube *k)
 	}
 	apply_cm(k, "other", "other", "x", &err);
 	is_int(made, 7, "7 ConfigMaps applied");
-	log_reset();
-	kube_set_page(k, 3);
-	ok(kube_resource(k, "v1", "ConfigMap", &r, &err) == 0 &&
-	       kube_list(k, r, &o, count_item, &c, &rv, &err) == 0,
-	   "list ConfigMaps by label, 3 a page");
-	kube_set_page(k, 0);
+	rc = kube_resource(k, "v1", "ConfigMap", &r, &err);
+	if (rc == 0)
+		rc = list3(k, r, &o, count_item, &c, &rv, &err);
+	ok(rc == 0, "list ConfigMaps by label, 3 a page (%s)", rc ? err.msg : "ok");
 	is_int(c.n, 7, "every item of the label, and only those");
 	is_int(c.typed, 7, "each item has apiVersion v1 and kind ConfigMap");
 	ok(rv && *rv, "the list's resourceVersion (%s)", rv ? rv : "none");
-	log_sync(k);
 	is_int(logged("GET", "/api/v1/namespaces/default/configmaps", "limit=3", 200), 3,
 	       "three pages asked");
 	is_int(logged("GET", "/api/v1/namespaces/default/configmaps", "continue=", 200), 2,
 	       "two of them with continue");
+	free(rv);
+	rv = NULL;
+
+	/* The continue token expires after the first page: the list starts again, once. */
+	rc = list3(k, r, &o, expire_next, &c, &rv, &err);
+	ok(rc == 0 && c.n == 10, "a 410 on page 2 restarts the list: 3 + 7 items (%d; %s)", c.n,
+	   rc ? err.msg : "ok");
+	is_int(logged("GET", "/api/v1/namespaces/default/configmaps", "continue=", 410), 1,
+	       "the continued request was 410");
+	is_int(logged("GET", "/api/v1/namespaces/default/configmaps", "limit=3", 200), 4,
+	       "then 3 pages from the start");
 	free(rv);
 
 	log_reset();
@@ -1007,6 +1086,15 @@ static void test_watch(struct kube *k, struct kube *k2)
 	   "a watch from a compacted resourceVersion: not "
 	   "found (%s)",
 	   rc ? err.msg : "no error");
+	/* A 410 answer to the watch request itself (not an ERROR event): not found as well. */
+	ctl("POST", "/fail",
+	    "{\"method\":\"GET\",\"path_prefix\":\"/api/v1/namespaces/default/configmaps\","
+	    "\"status\":410,\"count\":1}",
+	    NULL);
+	rc = kube_watch(k, r, &o, &rv, mono_now() + 10, watch_event, &x, &timed_out, &err);
+	ok(rc == -1 && err.kind == ERRK_NOTFOUND &&
+	       strncmp(err.msg, "watch configmaps in namespace default: ", 39) == 0,
+	   "a watch answered 410 Gone: not found (%s)", rc ? err.msg : "no error");
 	free(rv);
 	free(old);
 }
@@ -1062,6 +1150,17 @@ static void test_auth(void)
 	kube_close(k);
 
 	k = client("token");
+	{
+		const struct kube_resource *r;
+		char *secret = trimmed(srv_file("token"));
+
+		rc = kube_resource(k, "v1", "Secret", &r, &err);
+		if (rc == 0)
+			rc = kube_get(k, r, "default", "missing", NULL, &err);
+		ok(rc == -1 && err.kind == ERRK_NOTFOUND && secret && !strstr(err.msg, secret),
+		   "a failed request with a token: the token is not in the message (%s)", err.msg);
+		free(secret);
+	}
 	rc = apply_cm(k, "by-token", "auth", "x", &err);
 	ok(rc == 0, "a bearer token is accepted (%s)", rc ? err.msg : "ok");
 	rc = kube_version(k, &v, &err);
@@ -1180,6 +1279,7 @@ int main(void)
 	srv_dir = xasprintf("%s/server", tmp);
 
 	test_status();
+	test_retry_wait();
 	test_paths();
 	test_watch_feed();
 	test_what();
