@@ -13,6 +13,7 @@
 #include "cluster.h"
 #include "kube.h"
 #include "render.h"
+#include "rollout.h"
 #include "text.h"
 #include "xmem.h"
 
@@ -37,13 +38,6 @@ static const char *text_at(const struct doc_node *obj, const char *path)
 	return n ? n->text : NULL;
 }
 
-/* Objects gathered from lists, deduplicated by namespace/name. */
-struct objs {
-	struct doc_node **v;
-	size_t n, cap;
-	size_t dropped; /* past STATUS_MAX */
-};
-
 static int same_object(const struct doc_node *a, const struct doc_node *b)
 {
 	const char *na = kube_meta(a, "namespace"), *nb = kube_meta(b, "namespace");
@@ -52,42 +46,23 @@ static int same_object(const struct doc_node *a, const struct doc_node *b)
 	       strcmp(na ? na : "", nb ? nb : "") == 0;
 }
 
+/* Keep item (named, not kept already: a pod is found by its workload and its label). */
 static int gather(void *ctx, const struct doc_node *item, struct err *err)
 {
-	struct objs *o = ctx;
+	struct rollout_items *o = ctx;
 	size_t i;
 
-	(void)err;
 	if (kube_meta(item, "name") == NULL)
 		return 0;
 	for (i = 0; i < o->n; i++)
 		if (same_object(o->v[i], item))
 			return 0;
-	if (o->n == STATUS_MAX) {
-		o->dropped++;
-		return 0;
-	}
-	if (o->n == o->cap) {
-		o->cap = o->cap ? 2 * o->cap : 16;
-		o->v = xreallocarray(o->v, o->cap, sizeof(*o->v));
-	}
-	o->v[o->n++] = doc_clone(item);
-	return 0;
-}
-
-static void objs_release(struct objs *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->n; i++)
-		doc_free(o->v[i]);
-	free(o->v);
-	memset(o, 0, sizeof(*o));
+	return rollout_collect(ctx, item, err);
 }
 
 /* List apiVersion/kind with o into out. */
 static int list_into(struct kube *k, const char *av, const char *kind,
-                     const struct kube_list_opts *o, struct objs *out, struct err *err)
+                     const struct kube_list_opts *o, struct rollout_items *out, struct err *err)
 {
 	const struct kube_resource *r;
 
@@ -97,30 +72,13 @@ static int list_into(struct kube *k, const char *av, const char *kind,
 	return 0;
 }
 
-/* spec.selector.matchLabels of a workload as "k=v,...", or NULL. A new string. */
-static char *selector_of(const struct doc_node *w)
-{
-	const struct doc_node *m = node_at(w, "spec.selector.matchLabels", DOC_MAP);
-	struct buf b = BUF_INIT(1u << 16);
-	size_t i;
-
-	for (i = 0; m && i < m->n; i++)
-		if (m->pairs[i].value->type == DOC_STR)
-			buf_addf(&b, "%s%s=%s", b.len ? "," : "", m->pairs[i].key->text,
-			         m->pairs[i].value->text);
-	if (b.len == 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b, NULL);
-}
-
 /* The stack's pods: those its workloads select, and those with its label. */
-static int stack_pods(struct kube *k, const char *label, struct objs *pods, struct err *err)
+static int stack_pods(struct kube *k, const char *label, struct rollout_items *pods,
+                      struct err *err)
 {
 	static const char *const kinds[] = {"Deployment", "StatefulSet", "DaemonSet"};
 	struct kube_list_opts o = {.label_selector = label};
-	struct objs w = {0};
+	struct rollout_items w = {.max = STATUS_MAX};
 	size_t i;
 	int rc = -1;
 
@@ -129,7 +87,7 @@ static int stack_pods(struct kube *k, const char *label, struct objs *pods, stru
 			goto out;
 	for (i = 0; i < w.n; i++) {
 		struct kube_list_opts po = {0};
-		char *sel = selector_of(w.v[i]);
+		char *sel = rollout_selector(w.v[i]);
 
 		if (sel == NULL)
 			continue;
@@ -145,7 +103,7 @@ static int stack_pods(struct kube *k, const char *label, struct objs *pods, stru
 		goto out;
 	rc = 0;
 out:
-	objs_release(&w);
+	rollout_items_release(&w);
 	return rc;
 }
 
@@ -336,7 +294,7 @@ static void service_line(const struct doc_node *svc, int width, struct buf *text
 	buf_release(&list);
 }
 
-static int name_width(const struct objs *o)
+static int name_width(const struct rollout_items *o)
 {
 	char name[200];
 	size_t i, w = 0;
@@ -361,7 +319,7 @@ int apply_status(struct run *run, struct buf *text, struct doc_node **json, stru
 {
 	struct cluster c = {0};
 	struct kube *k = NULL;
-	struct objs pods = {0}, svcs = {0};
+	struct rollout_items pods = {.max = STATUS_MAX}, svcs = {.max = STATUS_MAX};
 	struct buf urls = BUF_INIT(1u << 20);
 	struct doc_node *jp = doc_new(DOC_SEQ), *js = doc_new(DOC_SEQ), *ju = doc_new(DOC_SEQ);
 	struct kube_list_opts o = {0};
@@ -399,22 +357,22 @@ int apply_status(struct run *run, struct buf *text, struct doc_node **json, stru
 	w = name_width(&pods);
 	for (i = 0; i < pods.n; i++)
 		pod_line(pods.v[i], w, text, jp);
-	if (pods.dropped)
-		buf_addf(text, "pods       and %zu more\n", pods.dropped);
+	if (pods.total > pods.n)
+		buf_addf(text, "pods       and %zu more\n", pods.total - pods.n);
 	if (svcs.n == 0)
 		buf_addf(text, "services   none with the stack's label %s\n", label);
 	w = name_width(&svcs);
 	for (i = 0; i < svcs.n; i++)
 		service_line(svcs.v[i], w, text, &urls, js, ju);
-	if (svcs.dropped)
-		buf_addf(text, "services   and %zu more\n", svcs.dropped);
+	if (svcs.total > svcs.n)
+		buf_addf(text, "services   and %zu more\n", svcs.total - svcs.n);
 	buf_addstr(text, buf_cstr(&urls));
 out:
 	doc_map_set(*json, "pods", jp);
 	doc_map_set(*json, "services", js);
 	doc_map_set(*json, "urls", ju);
-	objs_release(&pods);
-	objs_release(&svcs);
+	rollout_items_release(&pods);
+	rollout_items_release(&svcs);
 	buf_release(&urls);
 	kube_close(k);
 	cluster_release(&c);

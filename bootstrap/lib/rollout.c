@@ -45,8 +45,8 @@ static int streq(const char *a, const char *b)
 
 /*
  * The API's words (a condition's, an event's or a container's message)
- * safe in a message: control characters as spaces, bytes that are not
- * UTF-8 as '?', cut at API_MSG_MAX at a character boundary.
+ * safe in a message: C0 controls and DEL as spaces, C1 controls and bytes
+ * that are not UTF-8 as '?', cut at API_MSG_MAX at a character boundary.
  */
 static char *api_text(const char *s, char *out, size_t size)
 {
@@ -56,9 +56,10 @@ static char *api_text(const char *s, char *out, size_t size)
 		size = API_MSG_MAX;
 	while (i < len && o + 4 < size) {
 		n = text_utf8_len(s + i, len - i);
-		if (n == 0) {
+		if (n == 0 || (n == 2 && (unsigned char)s[i] == 0xC2 &&
+		               (unsigned char)s[i + 1] < 0xA0)) { /* not UTF-8, or a C1 control */
 			out[o++] = '?';
-			i++;
+			i += n ? n : 1;
 		} else if (n == 1) {
 			unsigned char c = (unsigned char)s[i++];
 
@@ -348,39 +349,27 @@ static int res_find(struct kube *k, const char *av, const char *kind, struct kub
 	return 0;
 }
 
-/* spec.selector.matchLabels as a label selector "k=v,k2=v2", or NULL. A new string. */
-static char *match_labels(const struct doc_node *obj)
+char *rollout_selector(const struct doc_node *obj)
 {
 	const struct doc_node *m = kube_at(obj, "spec.selector.matchLabels");
 	struct buf b = BUF_INIT(1u << 16);
 	size_t i;
 
-	if (m == NULL || m->type != DOC_MAP || m->n == 0)
-		return NULL;
-	for (i = 0; i < m->n; i++) {
-		if (m->pairs[i].value->type != DOC_STR)
-			continue;
-		if (buf_addf(&b, "%s%s=%s", b.len ? "," : "", m->pairs[i].key->text,
+	for (i = 0; m && m->type == DOC_MAP && i < m->n; i++)
+		if (m->pairs[i].value->type == DOC_STR &&
+		    buf_addf(&b, "%s%s=%s", b.len ? "," : "", m->pairs[i].key->text,
 		             m->pairs[i].value->text) < 0) {
 			buf_release(&b);
 			return NULL;
 		}
-	}
 	if (b.len == 0)
 		return NULL;
 	return buf_detach(&b, NULL);
 }
 
-/* Items collected by a list (borrowed from the caller's kube_list: cloned). */
-struct items {
-	struct doc_node **v;
-	size_t n, cap, total;
-	size_t max; /* keep at most this many */
-};
-
-static int collect(void *ctx, const struct doc_node *item, struct err *err)
+int rollout_collect(void *ctx, const struct doc_node *item, struct err *err)
 {
-	struct items *it = ctx;
+	struct rollout_items *it = ctx;
 
 	(void)err;
 	it->total++;
@@ -394,7 +383,7 @@ static int collect(void *ctx, const struct doc_node *item, struct err *err)
 	return 0;
 }
 
-static void items_release(struct items *it)
+void rollout_items_release(struct rollout_items *it)
 {
 	size_t i;
 
@@ -446,7 +435,7 @@ static void pod_events(struct kube *k, const struct kube_resource *events, const
                        const char *pod, struct err *err)
 {
 	struct kube_list_opts o = {0};
-	struct items it = {0};
+	struct rollout_items it = {0};
 	struct err e = {0};
 	char *sel = xasprintf("involvedObject.name=%s", pod);
 	char m[API_MSG_MAX], r[80], t[80], ty[80];
@@ -455,7 +444,7 @@ static void pod_events(struct kube *k, const struct kube_resource *events, const
 	o.ns = ns;
 	o.field_selector = sel;
 	it.max = 10000;
-	if (kube_list(k, events, &o, collect, &it, NULL, &e) < 0) {
+	if (kube_list(k, events, &o, rollout_collect, &it, NULL, &e) < 0) {
 		err_suffix(err, "\n      (its events could not be listed: %s)", e.msg);
 		goto out;
 	}
@@ -480,7 +469,7 @@ static void pod_events(struct kube *k, const struct kube_resource *events, const
 			err_suffix(err, " (x%lld)", count);
 	}
 out:
-	items_release(&it);
+	rollout_items_release(&it);
 	free(sel);
 }
 
@@ -563,9 +552,9 @@ void rollout_diagnose(struct kube *k, const struct doc_node *obj, const char *ns
 {
 	struct kube_resource pods = {0}, events = {0};
 	struct kube_list_opts o = {0};
-	struct items it = {0};
+	struct rollout_items it = {0};
 	struct err e = {0}, ee = {0};
-	char *sel = match_labels(obj);
+	char *sel = rollout_selector(obj);
 	const char *name;
 	size_t i, shown = 0, ready = 0;
 	int have_events;
@@ -584,7 +573,7 @@ void rollout_diagnose(struct kube *k, const struct doc_node *obj, const char *ns
 	o.ns = ns;
 	o.label_selector = sel;
 	it.max = 1000;
-	if (kube_list(k, &pods, &o, collect, &it, NULL, &e) < 0) {
+	if (kube_list(k, &pods, &o, rollout_collect, &it, NULL, &e) < 0) {
 		err_suffix(err, "\n    (its pods could not be listed: %s)", e.msg);
 		goto out;
 	}
@@ -611,7 +600,7 @@ void rollout_diagnose(struct kube *k, const struct doc_node *obj, const char *ns
 	if (ready)
 		err_suffix(err, "\n    %zu of %zu pods ready", ready, it.total);
 out:
-	items_release(&it);
+	rollout_items_release(&it);
 	res_release(&pods);
 	res_release(&events);
 	free(sel);

@@ -77,4 +77,22 @@ int rollout_wait(struct kube *k, const struct doc_node *const *objs, size_t n, c
  */
 void rollout_diagnose(struct kube *k, const struct doc_node *obj, const char *ns, struct err *err);
 
+/*
+ * A workload's spec.selector.matchLabels as a label selector
+ * ("app=web,tier=front"), or NULL when it has none. A new string.
+ */
+char *rollout_selector(const struct doc_node *obj);
+
+/*
+ * Items of lists, kept (cloned): rollout_collect is a kube_item_fn that
+ * keeps at most max of them in v (0: none) and counts all in total.
+ */
+struct rollout_items {
+	struct doc_node **v;
+	size_t n, cap;
+	size_t total, max;
+};
+int rollout_collect(void *ctx, const struct doc_node *item, struct err *err);
+void rollout_items_release(struct rollout_items *it);
+
 #endif

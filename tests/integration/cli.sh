@@ -130,7 +130,7 @@ run_ftboot help -- render
 is "$rc" 0 "help -- render"
 printf '%s\n' "$out" | head -1 | grep -qF 'usage: ftboot render'; ok $? "'--' ends the options"
 
-for c in check reset dashboard doctor; do
+for c in check reset doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
@@ -145,9 +145,17 @@ is "$rc" 1 "'apply' of this stack fails: it cannot render"
 is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'apply' names the service and the file"
 rm -rf "${FTBOOT_STATE_DIR:?}/ft"
 
+run_ftboot dashboard --token
+is "$rc" 1 "'dashboard' without a cluster fails"
+is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "'dashboard' says what to run"
+is "$out" "" "and prints no URL and no token"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "dashboard creates no state"
+
 run_ftboot status
 is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
+printf '%s\n' "$out" | grep -qF "apply      not applied: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)"
+ok $? "says nothing is applied, the cluster not being set up"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
 is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false},"cluster":{"in_vm":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"answers":false,"error":"the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)","pods":[],"services":[],"urls":[]},"resources":[]}' "status --json without a VM: each step of the table"

@@ -83,15 +83,16 @@ spec:
   ports: [{port: 443, targetPort: 8443}]
 EOF
 
-# The request log's watches of deployments: one "resourceVersion" a line.
-deploy_watches() {
+# The request log's watches: "PLURAL RESOURCEVERSION" a line.
+watches() {
 	kube_ctl "$kdir" GET /log | $py -c '
 import json, sys, urllib.parse
 for r in json.load(sys.stdin):
     q = urllib.parse.parse_qs(r["query"])
-    if r["path"].endswith("/deployments") and q.get("watch") in (["1"], ["true"]):
-        print(q.get("resourceVersion", [""])[0])'
+    if q.get("watch") in (["1"], ["true"]):
+        print(r["path"].rsplit("/", 1)[1], q.get("resourceVersion", ["-"])[0])'
 }
+deploy_watches() { watches | awk '$1 == "deployments" { print $2 }'; }
 # Wait (bounded: 30 s) until apply watches deployments N times or more.
 await_watches() {
 	local i
@@ -293,14 +294,7 @@ arc=$?
 is "$arc" 0 "apply succeeds once the Deployment, StatefulSet, PVC and Service are ready"
 [ "$arc" -eq 0 ] || sed 's/^/#   /' "$tmp/apply.err"
 grep -qE "rollout +6/6 ready" "$tmp/apply.err"; ok $? "saying all 6 are ready"
-is "$(kube_ctl "$kdir" GET /log | $py -c '
-import json, sys, urllib.parse
-kinds = set()
-for r in json.load(sys.stdin):
-    q = urllib.parse.parse_qs(r["query"])
-    if q.get("watch") in (["1"], ["true"]):
-        kinds.add(r["path"].rsplit("/", 1)[1])
-print(" ".join(sorted(kinds & {"deployments", "statefulsets", "persistentvolumeclaims", "services"})))')" \
+is "$(watches | awk '{ print $1 }' | sort -u | grep -xE 'deployments|persistentvolumeclaims|services|statefulsets' | paste -sd' ')" \
 	"deployments persistentvolumeclaims services statefulsets" "each kind was watched"
 rm templates/30-late.yaml
 

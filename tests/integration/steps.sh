@@ -28,7 +28,7 @@ printf '%s\n' "$out" | grep -qE "^engine +tcp://[0-9.]+:2376 \(the VM's\), not s
 ok $? "status: provision's engine not set up yet"
 printf '%s\n' "$out" | grep -qE "^cluster +the VM's, not set up \(ftboot up --until provision\)$"
 ok $? "status: provision's cluster not set up yet"
-printf '%s\n' "$out" | grep -qE "^apply +not applied: the cluster of stack 'ft' is not set up yet \(ftboot up --until provision\)$"
+printf '%s\n' "$out" | grep -qE "^apply +not applied: the cluster of stack '[a-z0-9-]+' is not set up yet \(ftboot up --until provision\)$"
 ok $? "status: apply says the cluster is not set up yet"
 printf '%s\n' "$out" | grep -qE "^vm +not created"
 ok $? "status: vm not created"

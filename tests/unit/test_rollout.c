@@ -86,6 +86,13 @@ static void deployments(void)
 	    "progress deadline exceeded (ProgressDeadlineExceeded): ReplicaSet \"web-5d8f\" has "
 	    "timed out progressing. [31m",
 	    "deployment: ProgressDeadlineExceeded is a failure, its message cleaned");
+	is_state(
+	    DEP("2", "\"replicas\":1",
+	        "\"observedGeneration\":2,\"conditions\":[{\"type\":\"Progressing\","
+	        "\"reason\":\"ProgressDeadlineExceeded\",\"message\":\"a\\u009b31mb\\t\u00e9\"}]"),
+	    NULL, ROLLOUT_FAILED,
+	    "progress deadline exceeded (ProgressDeadlineExceeded): a?31mb \xc3\xa9",
+	    "deployment: a C1 control (CSI) in the message is '?', a tab a space, UTF-8 kept");
 	/* kubectl: a deadline of an older generation is not this rollout's. */
 	is_state(DEP("3", "\"replicas\":1",
 	             "\"observedGeneration\":2,\"conditions\":[{\"type\":\"Progressing\","
