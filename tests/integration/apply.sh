@@ -68,10 +68,10 @@ log_lines() { wc -l <"$kd/requests.log"; }
 proj=$tmp/proj
 mkdir -p "$proj/srcs/web" "$proj/templates"
 echo 'FROM scratch' >"$proj/srcs/web/Dockerfile"
-stackfile() { # stackfile [KUBECONFIG] [MANIFESTS]
+stackfile() { # stackfile [KUBECONFIG] [MANIFESTS] [TIMEOUT]
 	{
 		echo "name: at"
-		echo "cluster: {kubeconfig: '${1:-$kd/kubeconfig}', timeout: 60}"
+		echo "cluster: {kubeconfig: '${1:-$kd/kubeconfig}', timeout: ${3:-60}}"
 		echo "templates: ../templates"
 		echo "secrets: [token]"
 		echo "services: {web: {type: ClusterIP, ports: {http: 80}}}"
@@ -124,7 +124,9 @@ spec:
     metadata: {labels: {app: web}}
     spec:
       containers:
-      - {name: web, image: "\${image.web}", ports: "\${container_ports.web}"}
+      - name: web
+        image: "\${image.web}"
+        ports: \${container_ports.web}
 EOF
 }
 deployment 1
@@ -140,7 +142,7 @@ metadata: {name: web, namespace: at}
 spec:
   type: "${type.web}"
   selector: {app: web}
-  ports: "${ports.web}"
+  ports: ${ports.web}
 EOF
 cd "$proj" || exit 1
 
@@ -159,7 +161,7 @@ rvs() { # the resourceVersion of each object of paths, one line
 # ---- first apply -----------------------------------------------------
 n0=$(log_lines)
 run_ftboot apply
-is "$rc" 0 "first apply succeeds: $(tail -c 400 <<<"$errout")"
+is "$rc" 0 "first apply succeeds: $(tail -n 1 <<<"$errout" | tail -c 300)"
 printf '%s\n' "$errout" | grep -qF "apply 7 objects to test ($kube_url)"; ok $? "says what it applies where"
 printf '%s\n' "$errout" | grep -qF "7 created, 0 changed, 0 unchanged"; ok $? "every object created"
 is "$(log_since "$n0" | awk '$1 == "PATCH" { print $2 }' | tr '\n' ' ')" "${paths[*]} " \
@@ -225,20 +227,20 @@ deployment -1
 run_ftboot apply
 is "$rc" 1 "a 422 (replicas -1) fails the apply"
 printf '%s\n' "$errout" | grep -q "templates/deploy.yaml: .*Deployment/web.*spec.replicas"
-ok $? "the API's message names the template, the object and the field: $(tail -c 300 <<<"$errout")"
+ok $? "the API's message names the template, the object and the field: $(tail -n 1 <<<"$errout" | tail -c 300)"
 deployment 2
 
 n0=$(log_lines)
 kube_ctl "$kd" POST /fail '{"method": "PATCH", "path_prefix": "/api/v1/namespaces/at/configmaps/cfg", "status": 429, "count": 2, "retry_after": 1}' >/dev/null
 run_ftboot apply
-is "$rc" 0 "two 429s are retried: $(tail -c 300 <<<"$errout")"
+is "$rc" 0 "two 429s are retried: $(tail -n 1 <<<"$errout" | tail -c 300)"
 is "$(log_since "$n0" | awk '$1 == "PATCH" && $2 == "/api/v1/namespaces/at/configmaps/cfg" { print $3 }' | tr '\n' ' ')" \
 	"429 429 200 " "the log shows the retries"
 
 kube_ctl "$kd" POST /fail '{"method": "PATCH", "path_prefix": "/api/v1/namespaces/at/secrets/creds", "status": 503, "count": 6, "retry_after": 1}' >/dev/null
 run_ftboot apply
 is "$rc" 1 "503 until the retries run out fails"
-printf '%s\n' "$errout" | grep -qF "Secret/creds"; ok $? "naming the object: $(tail -c 300 <<<"$errout")"
+printf '%s\n' "$errout" | grep -qF "Secret/creds"; ok $? "naming the object: $(tail -n 1 <<<"$errout" | tail -c 300)"
 
 # A kubeconfig with another CA: refused before any object is sent.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=other-ca \
@@ -253,7 +255,7 @@ stackfile "$tmp/wrong-ca.kubeconfig"
 n0=$(log_lines)
 run_ftboot apply
 is "$rc" 1 "a cluster whose certificate another CA signed is refused"
-printf '%s\n' "$errout" | grep -qi "certificate"; ok $? "saying it is the certificate: $(tail -c 300 <<<"$errout")"
+printf '%s\n' "$errout" | grep -qi "certificate"; ok $? "saying it is the certificate: $(tail -n 1 <<<"$errout" | tail -c 300)"
 is "$(log_since "$n0" | grep -c PATCH)" 0 "and nothing is applied"
 stackfile
 
@@ -271,16 +273,16 @@ httpd_start "$hd/www" "$hd/run" >/dev/null || skip_all "nginx cannot start (test
 sha=$(sha256sum "$hd/www/remote.yaml" | cut -d' ' -f1)
 url="http://127.0.0.1:$httpd_port/remote.yaml"
 bad=$(printf '%064d' 0)
-stackfile "" "{url: '$url', sha256: $bad}"
+stackfile "" "{url: '$url', sha256: '$bad'}"
 n0=$(log_lines)
 run_ftboot apply
 is "$rc" 1 "a remote manifest with a wrong sha256 is refused"
-printf '%s\n' "$errout" | grep -qF "sha256 mismatch: expected $bad, got $sha"; ok $? "naming both digests: $(tail -c 300 <<<"$errout")"
+printf '%s\n' "$errout" | grep -qF "sha256 mismatch: expected $bad, got $sha"; ok $? "naming both digests: $(tail -n 1 <<<"$errout" | tail -c 300)"
 is "$(log_since "$n0" | grep -c PATCH)" 0 "and nothing is applied"
 [ ! -e "$FTBOOT_CACHE_DIR/manifests/$bad.yaml" ]; ok $? "the download is not kept"
 stackfile "" "{url: '$url', sha256: $sha}"
 run_ftboot apply
-is "$rc" 0 "a remote manifest with its sha256 is applied: $(tail -c 300 <<<"$errout")"
+is "$rc" 0 "a remote manifest with its sha256 is applied: $(tail -n 1 <<<"$errout" | tail -c 300)"
 is "$(kget /api/v1/namespaces/at/configmaps/remote-cm | jf 'd["metadata"]["labels"]["ftboot/stack"] + " " + d["data"]["from"]')" "at remote" \
 	"labelled as the stack's"
 [ -f "$FTBOOT_CACHE_DIR/manifests/$sha.yaml" ]; ok $? "cached as manifests/SHA256.yaml"
@@ -289,12 +291,39 @@ run_ftboot apply
 is "$rc" 0 "apply without the remote manifest"
 is "$(kstatus /api/v1/namespaces/at/configmaps/remote-cm)" 404 "its object is pruned"
 
+# -v names each object applied that is new or changed.
+deployment 3
+run_ftboot -v apply
+is "$rc" 0 "apply -v"
+printf '%s\n' "$errout" | grep -qx "  changed Deployment/web in namespace at"; ok $? "-v names the changed object"
+is "$(printf '%s\n' "$errout" | grep -c '^  changed ')" 1 "and only it"
+
+# A rollout that cannot finish: the wait is bounded and says why.
+kube_ctl "$kd" POST /auto '{"ready": false}' >/dev/null
+stackfile "" "" 3
+deployment 4
+run_ftboot apply
+is "$rc" 1 "a Deployment whose image cannot be pulled fails the wait"
+kube_ctl "$kd" POST /state '{"kind": "Deployment", "namespace": "at", "name": "web", "state": "image-pull"}' >/dev/null
+run_ftboot apply
+is "$rc" 1 "  again, once its pods say why"
+printf '%s\n' "$errout" | grep -q "Deployment/web" && printf '%s\n' "$errout" | grep -q "ErrImagePull"
+ok $? "  naming the Deployment and its pods' reason: $(printf '%s\n' "$errout" | grep -m1 ErrImagePull | tail -c 200)"
+kube_ctl "$kd" POST /auto '{"ready": true}' >/dev/null
+stackfile
+deployment 3
+run_ftboot apply
+is "$rc" 0 "ready again once the cluster rolls it out"
+
 # ---- down -------------------------------------------------------------
+n0=$(log_lines)
 run_ftboot down
-is "$rc" 0 "down on the external cluster: $(tail -c 300 <<<"$errout")"
+is "$rc" 0 "down on the external cluster: $(tail -n 1 <<<"$errout" | tail -c 300)"
 left=0
 for p in "${paths[@]}"; do [ "$(kstatus "$p")" = 404 ] || left=$((left + 1)); done
 is "$left" 0 "every journaled object is deleted"
+is "$(log_since "$n0" | awk '$1 == "DELETE" { print $2 }' | sort | tr '\n' ' ')" \
+	"$(printf '%s\n' "${paths[@]}" | sort | tr '\n' ' ')" "down deletes exactly the journaled objects, once each"
 is "$(kstatus /api/v1/namespaces/other/configmaps/foreign)" 200 "the unlabelled object is not"
 is "$(kstatus /api/v1/namespaces/other)" 200 "nor its namespace"
 [ ! -e "$FTBOOT_STATE_DIR/at" ]; ok $? "and the state is gone"

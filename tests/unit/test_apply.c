@@ -339,6 +339,14 @@ static void test_remote_bad(void)
 	msg = remote_error(u2, sha2, 0);
 	is_str(msg, "", "  alone it is fine");
 	free(u1);
+	u1 = serve("list.yaml",
+	           "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: A, metadata: "
+	           "{name: a}}\n- h\xc3\xa9llo\n",
+	           sha);
+	msg = remote_error(u1, sha, 0);
+	ok(strstr(msg, u1) && strstr(msg, ":5:3: a manifest must be a mapping"),
+	   "a List item that is no mapping names the URL, line and column: %s", msg);
+	free(u1);
 	free(u2);
 	free(u3);
 }
