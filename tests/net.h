@@ -6,13 +6,21 @@
  *                                 then closed); 0 if none could be had
  *   net_wait_port(port)           1 once something accepts on 127.0.0.1:port,
  *                                 0 after 5 s (polled every 50 ms)
+ *   net_httpd_start(top, root, run)   tests/servers/httpd.sh (nginx) serving
+ *                                 root, its files in run: the port, 0 if it
+ *                                 cannot start; net_httpd_stop(top, run)
  */
 #ifndef FTBOOT_TEST_NET_H
 #define FTBOOT_TEST_NET_H
 
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "tap.h"
+#include "xmem.h"
 
 static inline int net_free_port(void)
 {
@@ -46,6 +54,32 @@ static inline int net_wait_port(int port)
 		usleep(50 * 1000);
 	}
 	return 0;
+}
+
+static inline int net_httpd_start(const char *top, const char *root, const char *run)
+{
+	char *cmd = xasprintf("'%s/tests/servers/httpd.sh' start '%s' '%s'", top, root, run);
+	char line[64] = "";
+	FILE *fp = popen(cmd, "r");
+	long port = 0;
+
+	free(cmd);
+	if (!fp)
+		return 0;
+	if (fgets(line, sizeof(line), fp))
+		port = strtol(line, NULL, 10);
+	if (pclose(fp) != 0 || port <= 0 || port > 65535)
+		return 0;
+	return (int)port;
+}
+
+static inline void net_httpd_stop(const char *top, const char *run)
+{
+	char *cmd = xasprintf("'%s/tests/servers/httpd.sh' stop '%s'", top, run);
+
+	if (system(cmd) != 0)
+		diag("httpd.sh stop failed");
+	free(cmd);
 }
 
 #endif

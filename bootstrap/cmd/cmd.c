@@ -90,10 +90,17 @@ const struct cmd_entry cmd_table[] = {
              "is a string. Write $${ for a literal ${.\n",
      .needs = NEED_STACK},
     {.name = "apply",
-     .run = NOT_YET,
+     .run = cmd_apply,
      .summary = "render and server-side apply to the cluster, then wait",
-     .help = "Render, apply in dependency order, prune what the stack no longer declares,\n"
-             "and wait for rollouts.\n",
+     .help = "Only the apply step of up: render the templates (with the real secrets), add\n"
+             "the stack's pinned remote manifests (downloaded into the cache, refused on a\n"
+             "sha256 mismatch), server-side apply every object to the stack's cluster in\n"
+             "dependency order (namespaces, CRDs, service accounts and RBAC, config maps and\n"
+             "secrets, storage, services, workloads, the rest), prune the objects labelled\n"
+             "ftboot/stack=STACK that the stack no longer declares, and wait, at most\n"
+             "cluster.timeout seconds, until the workloads are rolled out. The cluster must\n"
+             "be up: the VM's (ftboot up --until provision) or the stack's cluster.kubeconfig.\n"
+             "It says how many objects were created, changed and unchanged; -v names each.\n",
      .needs = NEED_STACK | NEED_STATE | NEED_LOCK},
     {.name = "build",
      .run = cmd_build,
@@ -125,10 +132,17 @@ const struct cmd_entry cmd_table[] = {
      .needs = NEED_STACK | NEED_STATE,
      .fail_status = 255},
     {.name = "dashboard",
-     .run = NOT_YET,
+     .run = cmd_dashboard,
+     .opts =
+         (const struct cmd_opt[]){
+             {"token", 0, NULL, "also print a login token (never written to disk)"}, {NULL}},
      .summary = "the Kubernetes dashboard's URL and login token",
-     .help = "Print the dashboard URL and a login token.\n",
-     .needs = NEED_STACK | NEED_STATE},
+     .help = "Print the URL of the stack's Kubernetes dashboard (https://IP:PORT of its\n"
+             "LoadBalancer Service, the stack's dashboard.namespace and dashboard.service)\n"
+             "and, with --token, on the next line a login token for the service account\n"
+             "dashboard.account from the TokenRequest API, valid for dashboard.token_ttl\n"
+             "seconds and never written to disk. Creates nothing.\n",
+     .needs = NEED_STACK},
     {.name = "docker-env",
      .run = cmd_docker_env,
      .opts = (const struct cmd_opt[]){{"shell", 0, "SHELL",
@@ -142,6 +156,16 @@ const struct cmd_entry cmd_table[] = {
              "The VM's engine needs the VM up (ftboot up). For an external engine on\n"
              "ftboot's certificates they are made here, so that the engine can be started\n"
              "with the state's engine/server/{ca,cert,key}.pem.\n",
+     .needs = NEED_STACK},
+    {.name = "kubeconfig",
+     .run = cmd_kubeconfig,
+     .summary = "print the path of the stack's kubeconfig",
+     .help = "Print the path of the stack's own kubeconfig: for the VM's cluster the one the\n"
+             "provision step keeps in the state (0600; context ftboot-STACK), for a cluster\n"
+             "the stack names, its cluster.kubeconfig. For example:\n"
+             "  kubectl --kubeconfig \"$(ftboot kubeconfig)\" get pods -A\n"
+             "ftboot up also merges the VM's context into your kubeconfig unless the stack\n"
+             "says cluster: {merge: false}; ftboot down takes it out again.\n",
      .needs = NEED_STACK},
     {.name = "doctor",
      .run = NOT_YET,

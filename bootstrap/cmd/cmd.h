@@ -191,10 +191,13 @@ void cmd_interrupted(struct ctx *ctx);
 int cmd_render(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_build(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_apply(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_docker_env(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_kubeconfig(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_dashboard(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_help(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_version(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 

@@ -2,7 +2,8 @@
  * up: `ftboot up [--until STEP] [--jobs N]`: converge the stack, step by
  * step, through the pipeline's table (step.h); with -v each step starts
  * with its line from the table; --jobs bounds the parallel builds. A step
- * not built yet stops the run with "not implemented yet" (exit 3).
+ * with nothing to do for this stack (step.skip) says why and is passed;
+ * a step not built yet stops the run with "not implemented yet" (exit 3).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 	struct report report;
 	struct run run;
 	const struct step *s, *last = NULL;
-	const char *until = cmd_args_get(args, "until");
+	const char *until = cmd_args_get(args, "until"), *why;
 	char *names, q[80];
 	int rc = 0, jobs;
 
@@ -62,6 +63,12 @@ int cmd_up(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 				    s[-1].name, names, s[-1].name);
 			free(names);
 			break;
+		}
+		if (s->skip && s->skip(&run, &why)) {
+			report_info(&report, "step %s: skipped: %s", s->name, why);
+			if (s == last)
+				break;
+			continue;
 		}
 		if (ctx->verbose)
 			report_info(&report, "step %s: %s", s->name, s->summary);

@@ -217,18 +217,11 @@ int engine_connect(const struct engine *e, struct docker **out, struct err *err)
 /* ---- provision: the VM's engine --------------------------------------- */
 
 /* Where the profile's script installs the engine's files in the VM. */
-#define ENGINE_CONF       "/etc/ftboot/engine"
-#define ENGINE_FILE_MAX   (64u << 10) /* a certificate, key or script */
-#define ENGINE_TRY_MS     5000        /* one attempt to reach the engine */
-#define ENGINE_SSH_MS     30000       /* connecting, and each short command */
-#define ENGINE_OUT_MAX    (256u << 10)
-#define ENGINE_TAIL_LINES 30
-
-/*
- * The prefix that runs the rest of a command line as root without a
- * password prompt: sudo, or doas where there is no sudo (Alpine).
- */
-#define AS_ROOT "r=sudo; command -v sudo >/dev/null 2>&1 || r=doas; \"$r\" -n "
+#define ENGINE_CONF     "/etc/ftboot/engine"
+#define ENGINE_FILE_MAX (64u << 10) /* a certificate, key or script */
+#define ENGINE_TRY_MS   5000        /* one attempt to reach the engine */
+#define ENGINE_SSH_MS   30000       /* connecting, and each short command */
+#define ENGINE_OUT_MAX  (256u << 10)
 
 /* What provision puts into the VM, and the SHA-256 of all of it. */
 struct payload {
@@ -275,45 +268,6 @@ static int payload_read(struct payload *pl, const struct pki *p, const char *scr
 }
 
 /*
- * The last lines of a command's output for a message: at most
- * ENGINE_TAIL_LINES, control characters but newline and tab as '?'.
- */
-static void tail_suffix(struct err *err, const char *intro, const struct buf *out)
-{
-	struct buf b = BUF_INIT(ERR_MSG_MAX);
-	const char *start = out->data ? out->data : "", *p;
-	size_t len = out->len;
-	int n = 0;
-
-	while (len > 0 && start[len - 1] == '\n')
-		len--;
-	for (p = start + len; p > start; p--)
-		if (p[-1] == '\n' && ++n >= ENGINE_TAIL_LINES) {
-			break;
-		}
-	for (; p < start + len; p++)
-		buf_addch(&b,
-		          (*p == '\n' || *p == '\t' || ((unsigned char)*p >= 0x20 && *p != 0x7f))
-		              ? *p
-		              : '?');
-	err_suffix(err, "\n%s%s", intro, b.len ? buf_cstr(&b) : "(no output)");
-	buf_release(&b);
-}
-
-/* Run the words argv as root in the VM; output (stdout and stderr) into out. */
-static int run_root(struct ssh *s, const char *const *argv, int argc, struct buf *out,
-                    struct buf *errout, int *status, struct err *err)
-{
-	char *words = ssh_command_of_argv((char *const *)argv, argc);
-	char *cmd = xasprintf(AS_ROOT "%s", words);
-	int rc = ssh_exec(s, cmd, out, errout, status, err);
-
-	free(cmd);
-	free(words);
-	return rc;
-}
-
-/*
  * 1 if what is installed in the VM is what pl holds, 0 if not. Only the
  * digest's line of stdout counts: sudo may warn on stderr first ("unable
  * to resolve host").
@@ -327,13 +281,13 @@ static int installed_matches(struct ssh *s, const struct vm *vm, const struct pa
 	struct buf out = BUF_INIT(4096), errout = BUF_INIT(4096);
 	int status = 0, rc = -1;
 
-	if (run_root(s, argv, 3, &out, &errout, &status, err) < 0)
+	if (vm_exec_root(s, argv, 3, &out, &errout, &status, err) < 0)
 		goto out;
 	if (status != 0) {
 		err_setk(err, ERRK_DENIED,
 		         "cannot run a command as root in vm '%s' (sudo -n, or doas -n): exit %d",
 		         vm->dom, status);
-		tail_suffix(err, "", &errout);
+		vm_output_tail(err, "", &errout);
 		goto out;
 	}
 	rc = out.len > 64 && memcmp(out.data, pl->digest, 64) == 0 && out.data[64] == ' ';
@@ -391,13 +345,13 @@ static int install(struct ssh *s, const struct vm *vm, const struct payload *pl,
 
 		ssh_set_timeout(s, (timeout_s > 60 ? timeout_s : 60) * 1000 * 2);
 		buf_reset(&out);
-		if (run_root(s, argv, 5, &out, &out, &status, err) < 0)
+		if (vm_exec_root(s, argv, 5, &out, &out, &status, err) < 0)
 			goto out;
 	}
 	if (status != 0) {
 		err_set(err, ERR_FAIL, "the engine setup script '%s' failed in vm '%s' (exit %d)",
 		        vm->profile->engine_setup, vm->dom, status);
-		tail_suffix(err, "its output:\n", &out);
+		vm_output_tail(err, "its output:\n", &out);
 		goto out;
 	}
 	rc = 0;
@@ -424,10 +378,10 @@ static void vm_says(struct ssh *s, const struct vm *vm, struct err *err)
 
 	snprintf(intro, sizeof(intro), "what vm '%s' reports (%s status):\n", vm->dom,
 	         vm->profile->engine_setup);
-	if (run_root(s, argv, 3, &out, &out, &status, &e2) < 0)
+	if (vm_exec_root(s, argv, 3, &out, &out, &status, &e2) < 0)
 		err_suffix(err, "\n%s(could not ask: %s)", intro, e2.msg);
 	else
-		tail_suffix(err, intro, &out);
+		vm_output_tail(err, intro, &out);
 	buf_release(&out);
 }
 

@@ -780,6 +780,7 @@ struct http_dl {
 	struct http_resp *resp;
 	int fd; /* the .part, open for writing */
 	const char *part;
+	enum crypto_alg alg;        /* the pin's: SHA-256 or SHA-512 */
 	struct crypto_hash *hash;   /* of every byte in the .part */
 	unsigned long long offset;  /* bytes in the .part before this request */
 	unsigned long long written; /* bytes this request added */
@@ -813,7 +814,7 @@ static int http_restart(struct http_dl *dl, struct err *err)
 	if (ftruncate(dl->fd, 0) < 0 || lseek(dl->fd, 0, SEEK_SET) < 0)
 		return err_sys(err, errno, "cannot truncate '%s'", dl->part);
 	crypto_hash_final(dl->hash, discard);
-	dl->hash = crypto_hash_new(CRYPTO_SHA512);
+	dl->hash = crypto_hash_new(dl->alg);
 	dl->offset = 0;
 	dl->written = 0;
 	return 0;
@@ -885,8 +886,11 @@ static int http_dl_write(void *ctx, const char *data, size_t len, struct err *er
 	return 0;
 }
 
-/* Validate a pinned digest and lowercase it into out. */
-static int http_hex_pin(const char *hex, char out[CRYPTO_HEX_MAX])
+/*
+ * Validate a pinned digest and lowercase it into out: 64 hex digits are a
+ * SHA-256, 128 a SHA-512 (*alg).
+ */
+static int http_hex_pin(const char *hex, char out[CRYPTO_HEX_MAX], enum crypto_alg *alg)
 {
 	size_t i;
 
@@ -902,7 +906,8 @@ static int http_hex_pin(const char *hex, char out[CRYPTO_HEX_MAX])
 		out[i] = c;
 	}
 	out[i] = '\0';
-	return i == 128 ? 0 : -1;
+	*alg = i == 64 ? CRYPTO_SHA256 : CRYPTO_SHA512;
+	return i == 64 || i == 128 ? 0 : -1;
 }
 
 /* What the stamp of a verified file holds: digest, size, mtime, inode. */
@@ -934,7 +939,8 @@ static void http_stamp_write(const char *dest, const char *stamp, const char *he
  * Is dest already the pinned file? 1 yes, 0 no (absent, or other content:
  * to be downloaded again), -1 error (cannot read it).
  */
-static int http_cached(const char *dest, const char *stamp, const char *want, struct err *err)
+static int http_cached(const char *dest, const char *stamp, const char *want, enum crypto_alg alg,
+                       struct err *err)
 {
 	struct buf text = BUF_INIT(HTTP_STAMP_MAX);
 	char got[CRYPTO_HEX_MAX];
@@ -955,7 +961,7 @@ static int http_cached(const char *dest, const char *stamp, const char *want, st
 		rc = 1;
 		goto out;
 	}
-	if (crypto_hash_file(dest, CRYPTO_SHA512, got, err) < 0) {
+	if (crypto_hash_file(dest, alg, got, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -1044,23 +1050,29 @@ static int http_fetch(struct http *h, struct http_dl *dl, const char *url, struc
 int http_download(const char *url, const char *dest, const char *sha512_hex,
                   http_progress_fn progress, void *ctx, struct err *err)
 {
+	enum crypto_alg alg = CRYPTO_SHA512;
 	struct http_resp resp = HTTP_RESP_INIT(HTTP_ERROR_BODY_MAX);
 	struct http_dl dl = {.resp = &resp, .fd = -1, .progress = progress, .ctx = ctx};
 	char want[CRYPTO_HEX_MAX], got[CRYPTO_HEX_MAX];
 	char *part = xasprintf("%s.part", dest);
-	char *stamp = xasprintf("%s.sha512", dest);
+	char *stamp = NULL;
+	const char *algname;
 	char *dir = path_dir(dest);
 	struct http *h = NULL;
 	unsigned long long resumed_from;
 	int rc = -1, cached;
 
 	dl.part = part;
-	if (http_hex_pin(sha512_hex, want) < 0) {
-		err_setk(err, ERRK_INVALID, "the pinned sha512 '%s' is not 128 hex digits",
+	if (http_hex_pin(sha512_hex, want, &alg) < 0) {
+		err_setk(err, ERRK_INVALID,
+		         "the pinned sha512 '%s' is not 128 hex digits (or 64 for a sha256)",
 		         sha512_hex);
 		goto out;
 	}
-	cached = http_cached(dest, stamp, want, err);
+	algname = alg == CRYPTO_SHA256 ? "sha256" : "sha512";
+	dl.alg = alg;
+	stamp = xasprintf("%s.%s", dest, algname);
+	cached = http_cached(dest, stamp, want, alg, err);
 	if (cached < 0)
 		goto out;
 	if (cached) {
@@ -1082,7 +1094,7 @@ int http_download(const char *url, const char *dest, const char *sha512_hex,
 			err_sys(err, errno, "cannot lock '%s'", part);
 		goto out;
 	}
-	dl.hash = crypto_hash_new(CRYPTO_SHA512);
+	dl.hash = crypto_hash_new(alg);
 	if (http_hash_part(&dl, part, err) < 0)
 		goto out;
 	resumed_from = dl.offset;
@@ -1096,16 +1108,16 @@ int http_download(const char *url, const char *dest, const char *sha512_hex,
 	if (strcmp(got, want) != 0) {
 		unlink(part);
 		err_setk(err, ERRK_INVALID,
-		         "sha512 mismatch: expected %s, got %s; the download was deleted", want,
-		         got);
+		         "%s mismatch: expected %s, got %s; the download was deleted", algname,
+		         want, got);
 		if (resumed_from > 0 && dl.offset > 0)
 			err_suffix(err,
 			           " (it continued an earlier partial download of %llu "
 			           "bytes: run again to fetch it whole; if that fails too, is "
-			           "the pinned sha512 right?)",
-			           resumed_from);
+			           "the pinned %s right?)",
+			           resumed_from, algname);
 		else
-			err_suffix(err, " (is the pinned sha512 right?)");
+			err_suffix(err, " (is the pinned %s right?)", algname);
 		goto out;
 	}
 	if (fsync(dl.fd) < 0) {

@@ -153,7 +153,9 @@ typedef void (*http_progress_fn)(void *ctx, unsigned long long done, unsigned lo
 
 /*
  * Make dest hold the file at url whose SHA-512 is sha512_hex (128 hex
- * digits, either case), downloading it only if needed:
+ * digits, either case; 64 hex digits are a SHA-256 instead, and the
+ * stamp and messages below then say sha256), downloading it only if
+ * needed:
  *
  * - If dest exists and matches, return 0 without touching the network (so
  *   a cached image works offline). Hashing gigabytes on every run is slow:

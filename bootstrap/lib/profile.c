@@ -95,6 +95,25 @@ static int load_artifact(struct schema *sc, const struct doc_node *n, const char
 }
 
 /*
+ * Open the section n (a mapping of keys only) and its required string
+ * key: *v gets it, or the error says it is missing and what it is for.
+ */
+static int section_with(struct schema *sc, const struct doc_node *n, const char *section,
+                        const char *const *keys, const char *key, const char *missing,
+                        const struct doc_node **v)
+{
+	char what[64];
+
+	if (schema_map(sc, n, section) < 0 || schema_keys(sc, n, section, keys) < 0)
+		return -1;
+	*v = doc_map_get(n, key);
+	if (*v == NULL)
+		return schema_fail(sc, n, section, "'%s' is missing: %s", key, missing);
+	snprintf(what, sizeof(what), "%s.%s", section, key);
+	return schema_str(sc, *v, what);
+}
+
+/*
  * engine: {setup: FILE, timeout: SECONDS}. FILE is a plain file name in
  * the profile's directory (no '/', not hidden), so that a profile names
  * only its own script.
@@ -105,14 +124,10 @@ static int load_engine(struct schema *sc, struct profile *p, const struct doc_no
 	const struct doc_node *v;
 	char got[64];
 
-	if (schema_map(sc, n, "engine") < 0 || schema_keys(sc, n, "engine", keys) < 0)
-		return -1;
-	v = doc_map_get(n, "setup");
-	if (v == NULL)
-		return schema_fail(sc, n, "engine",
-		                   "'setup' is missing: the script in the profile's directory that "
-		                   "sets up the VM's engine, e.g. engine.sh");
-	if (schema_str(sc, v, "engine.setup") < 0)
+	if (section_with(sc, n, "engine", keys, "setup",
+	                 "the script in the profile's directory that sets up the VM's engine, "
+	                 "e.g. engine.sh",
+	                 &v) < 0)
 		return -1;
 	if (strspn(v->text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
 	        v->len ||
@@ -131,11 +146,53 @@ static int load_engine(struct schema *sc, struct profile *p, const struct doc_no
 	return 0;
 }
 
+/*
+ * cluster: {kubeconfig: PATH, port: PORT, timeout: SECONDS, status: CMD}.
+ * PATH is absolute in the VM and plain ([A-Za-z0-9._/+-], no "..") since
+ * it goes into a command run over SSH.
+ */
+static int load_cluster(struct schema *sc, struct profile *p, const struct doc_node *n)
+{
+	static const char *const keys[] = {"kubeconfig", "port", "timeout", "status", NULL};
+	const struct doc_node *v;
+	char got[64];
+
+	if (section_with(sc, n, "cluster", keys, "kubeconfig",
+	                 "where the VM's cluster writes its kubeconfig, e.g. "
+	                 "/etc/rancher/k3s/k3s.yaml for k3s",
+	                 &v) < 0)
+		return -1;
+	if (v->text[0] != '/' ||
+	    strspn(v->text,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/+-") !=
+	        v->len ||
+	    strstr(v->text, "/../") || strstr(v->text, "/./") || v->text[v->len - 1] == '/') {
+		schema_describe(v, got, sizeof(got));
+		return schema_fail(sc, v, "cluster.kubeconfig",
+		                   "expected an absolute file path in the VM ([A-Za-z0-9._/+-], "
+		                   "no '.' or '..' components), got %s",
+		                   got);
+	}
+	p->cluster_kubeconfig = xstrdup(v->text);
+	if ((v = doc_map_get(n, "port")) &&
+	    schema_int(sc, v, "cluster.port", 1, 65535, &p->cluster_port) < 0)
+		return -1;
+	if ((v = doc_map_get(n, "timeout")) &&
+	    schema_int(sc, v, "cluster.timeout", 10, 3600, &p->cluster_timeout) < 0)
+		return -1;
+	if ((v = doc_map_get(n, "status"))) {
+		if (schema_str(sc, v, "cluster.status") < 0)
+			return -1;
+		p->cluster_status = xstrdup(v->text);
+	}
+	return 0;
+}
+
 static int load_root(struct schema *sc, struct profile *p, const struct doc_node *root)
 {
-	static const char *const keys[] = {"description",  "image",   "kernel",
-	                                   "initrd",       "cmdline", "user",
-	                                   "boot_timeout", "engine",  NULL};
+	static const char *const keys[] = {"description", "image", "kernel",       "initrd",
+	                                   "cmdline",     "user",  "boot_timeout", "engine",
+	                                   "cluster",     NULL};
 	const struct doc_node *n;
 	char got[64];
 
@@ -193,6 +250,10 @@ static int load_root(struct schema *sc, struct profile *p, const struct doc_node
 		return -1;
 	p->engine_timeout = 120;
 	if ((n = doc_map_get(root, "engine")) && load_engine(sc, p, n) < 0)
+		return -1;
+	p->cluster_port = 6443;
+	p->cluster_timeout = 300;
+	if ((n = doc_map_get(root, "cluster")) && load_cluster(sc, p, n) < 0)
 		return -1;
 	return 0;
 }
@@ -300,5 +361,7 @@ void profile_free(struct profile *p)
 	free(p->user_data);
 	free(p->network_config);
 	free(p->engine_setup);
+	free(p->cluster_kubeconfig);
+	free(p->cluster_status);
 	free(p);
 }

@@ -211,8 +211,7 @@ fail_doc(struct err *err, const char *source, const struct doc_node *node, const
 	               node->mark.line ? node->mark.col : 1, msg);
 }
 
-/* Check one manifest and add ftboot's labels to it. */
-static int check_manifest(const struct stack *stack, const char *source, struct doc_node *doc,
+int render_check_manifest(const struct stack *stack, const char *source, struct doc_node *doc,
                           struct err *err)
 {
 	static const char *const need[] = {"apiVersion", "kind"};
@@ -261,7 +260,7 @@ static int check_manifest(const struct stack *stack, const char *source, struct 
 }
 
 /* Two manifests for one object would overwrite each other when applied. */
-static int check_unique(const struct render_out *out, struct err *err)
+int render_check_unique(const struct render_out *out, struct err *err)
 {
 	size_t i, j;
 
@@ -314,7 +313,7 @@ static int render_files(const struct stack *stack, const struct tmpl_vars *vars,
 			    xasprintf("%s/%s", path_base(stack->templates), path_base(files[i]));
 			out->v[out->n].doc = docs.docs[j];
 			out->n++;
-			if (check_manifest(stack, files[i], docs.docs[j], err) < 0) {
+			if (render_check_manifest(stack, files[i], docs.docs[j], err) < 0) {
 				for (j++; j < docs.n; j++)
 					doc_free(docs.docs[j]);
 				free(docs.docs);
@@ -323,7 +322,7 @@ static int render_files(const struct stack *stack, const struct tmpl_vars *vars,
 		}
 		free(docs.docs);
 	}
-	rc = check_unique(out, err);
+	rc = render_check_unique(out, err);
 out:
 	if (rc < 0)
 		render_out_release(out);

@@ -73,6 +73,17 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
  */
 int render_write(const struct render_out *out, struct buf *b, struct err *err);
 
+/*
+ * Check that doc (from source, named in errors with its line and column)
+ * is a manifest: a mapping with apiVersion, kind and metadata.name; then
+ * label it as the stack's (RENDER_LABEL_MANAGED, RENDER_LABEL_STACK).
+ */
+int render_check_manifest(const struct stack *stack, const char *source, struct doc_node *doc,
+                          struct err *err);
+
+/* Refuse two documents of out for one object (kind, namespace, name). */
+int render_check_unique(const struct render_out *out, struct err *err);
+
 void render_out_release(struct render_out *out);
 
 #endif

@@ -9,15 +9,19 @@
  *                updatedReplicas >= spec.replicas (default 1),
  *                status.replicas <= updatedReplicas, availableReplicas >=
  *                updatedReplicas
- *   StatefulSet  observedGeneration caught up, readyReplicas and
- *                updatedReplicas (with the RollingUpdate strategy) >=
- *                spec.replicas, currentRevision == updateRevision
- *   DaemonSet    observedGeneration caught up, updatedNumberScheduled and
- *                numberAvailable >= desiredNumberScheduled
- *   PersistentVolumeClaim  status.phase Bound
- *   Service      type LoadBalancer only: status.loadBalancer.ingress[0].ip
- *                set, and equal to the stack's LB address when one is given
- *                (another address is a failure, naming both)
+ *   StatefulSet  observedGeneration (not 0) caught up, readyReplicas >=
+ *                spec.replicas; with RollingUpdate, updatedReplicas >=
+ *                spec.replicas - partition, or without a rollingUpdate
+ *                block currentRevision == updateRevision; with OnDelete
+ *                ready pods are enough (kubectl cannot tell)
+ *   DaemonSet    observedGeneration caught up, updatedNumberScheduled
+ *                (RollingUpdate only) and numberAvailable >=
+ *                desiredNumberScheduled
+ *   PersistentVolumeClaim  status.phase Bound (Lost is a failure)
+ *   Service      type LoadBalancer only: an ingress IP set, and equal to
+ *                the stack's LB address when one is given (another
+ *                address is a failure, naming both); without one, a
+ *                hostname-only ingress (a cloud's LB) is an address too
  *   anything else: ready once applied.
  */
 #ifndef FTBOOT_ROLLOUT_H
@@ -72,5 +76,23 @@ int rollout_wait(struct kube *k, const struct doc_node *const *objs, size_t n, c
  * err, not returned.
  */
 void rollout_diagnose(struct kube *k, const struct doc_node *obj, const char *ns, struct err *err);
+
+/*
+ * A workload's spec.selector.matchLabels as a label selector
+ * ("app=web,tier=front"), or NULL when it has none. A new string.
+ */
+char *rollout_selector(const struct doc_node *obj);
+
+/*
+ * Items of lists, kept (cloned): rollout_collect is a kube_item_fn that
+ * keeps at most max of them in v (0: none) and counts all in total.
+ */
+struct rollout_items {
+	struct doc_node **v;
+	size_t n, cap;
+	size_t total, max;
+};
+int rollout_collect(void *ctx, const struct doc_node *item, struct err *err);
+void rollout_items_release(struct rollout_items *it);
 
 #endif

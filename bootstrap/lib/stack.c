@@ -372,6 +372,209 @@ static int load_engine(struct schema *ld, struct stack *st, const struct doc_nod
 	return 0;
 }
 
+/* A YAML boolean (true/false, yes/no, on/off as the reader resolves them). */
+static int want_bool(struct schema *ld, const struct doc_node *n, const char *what, int *out)
+{
+	char got[64];
+
+	if (n->type == DOC_BOOL) {
+		*out = n->b;
+		return 0;
+	}
+	schema_describe(n, got, sizeof(got));
+	return schema_fail(ld, n, what, "expected true or false, got %s%s", got,
+	                   n->type == DOC_STR &&
+	                           (strcmp(n->text, "true") == 0 || strcmp(n->text, "false") == 0)
+	                       ? " (remove the quotes)"
+	                       : "");
+}
+
+/*
+ * A path of the user's: "~" and "~/..." are $HOME's, a relative one is
+ * the stack file's directory's. "~user" is not expanded (refused).
+ */
+static int want_user_path(struct schema *ld, const struct stack *st, const struct doc_node *n,
+                          const char *what, char **out)
+{
+	const char *home;
+
+	if (schema_str(ld, n, what) < 0)
+		return -1;
+	if (n->text[0] != '~') {
+		*out = path_join(st->dir, n->text);
+		return 0;
+	}
+	if (n->text[1] != '\0' && n->text[1] != '/')
+		return schema_fail(ld, n, what,
+		                   "'~USER' is not expanded, only '~/' (your home); write the "
+		                   "path out in full");
+	home = getenv("HOME");
+	if (home == NULL || home[0] != '/')
+		return schema_fail(ld, n, what,
+		                   "'~/' is $HOME, which is %s; set HOME or write the path out in "
+		                   "full",
+		                   home == NULL ? "not set" : "not an absolute path");
+	*out = path_join(home, n->text[1] ? n->text + 2 : ".");
+	return 0;
+}
+
+static int load_cluster(struct schema *ld, struct stack *st, const struct doc_node *cn)
+{
+	static const char *const keys[] = {"kubeconfig", "context", "merge", "timeout", NULL};
+	struct stack_cluster *c = &st->cluster;
+	const struct doc_node *n, *ctx;
+
+	c->mark = cn->mark;
+	if (cn->type == DOC_NULL)
+		return 0;
+	if (schema_map(ld, cn, "cluster") < 0 || schema_keys(ld, cn, "cluster", keys) < 0)
+		return -1;
+	if ((n = doc_map_get(cn, "kubeconfig")) &&
+	    want_user_path(ld, st, n, "cluster.kubeconfig", &c->kubeconfig) < 0)
+		return -1;
+	if ((ctx = doc_map_get(cn, "context"))) {
+		if (schema_str(ld, ctx, "cluster.context") < 0)
+			return -1;
+		if (c->kubeconfig == NULL)
+			return schema_fail(ld, ctx, "cluster.context",
+			                   "a context is one of cluster.kubeconfig's; name that "
+			                   "kubeconfig too, or remove context to use the VM's "
+			                   "cluster");
+		c->context = xstrdup(ctx->text);
+	}
+	if ((n = doc_map_get(cn, "merge"))) {
+		if (want_bool(ld, n, "cluster.merge", &c->merge) < 0)
+			return -1;
+		if (c->kubeconfig)
+			return schema_fail(ld, n, "cluster.merge",
+			                   "only the VM's cluster is merged into your kubeconfig; "
+			                   "with cluster.kubeconfig there is nothing to merge, "
+			                   "remove merge");
+	}
+	if ((n = doc_map_get(cn, "timeout")) &&
+	    schema_int(ld, n, "cluster.timeout", 1, 86400, &c->timeout) < 0)
+		return -1;
+	return 0;
+}
+
+/* An http(s) URL with a host, and nothing a shell or a log line would trip on. */
+static int want_url(struct schema *ld, const struct doc_node *n, const char *what)
+{
+	const char *s = n->text, *host;
+	char got[64];
+	size_t i;
+
+	schema_describe(n, got, sizeof(got));
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return schema_fail(ld, n, what,
+		                   "expected an http:// or https:// URL (e.g. "
+		                   "https://example.org/deploy.yaml), got %s",
+		                   got);
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return schema_fail(ld, n, what,
+			                   "a URL holds no spaces or control characters "
+			                   "(percent-encode them), got %s",
+			                   got);
+	if (host[0] == '\0' || host[0] == '/' || host[0] == ':' || host[0] == '?' || host[0] == '#')
+		return schema_fail(ld, n, what, "the URL names no host, got %s", got);
+	return 0;
+}
+
+static int load_manifests(struct schema *ld, struct stack *st, const struct doc_node *n)
+{
+	static const char *const keys[] = {"url", "sha256", NULL};
+	size_t i, j;
+
+	if (n->type == DOC_NULL)
+		return 0;
+	if (n->type != DOC_SEQ) {
+		char got[64];
+
+		schema_describe(n, got, sizeof(got));
+		return schema_fail(ld, n, "manifests",
+		                   "expected a list of {url: URL, sha256: HEX}, got %s", got);
+	}
+	st->manifests = xcalloc(n->n ? n->n : 1, sizeof(*st->manifests));
+	for (i = 0; i < n->n; i++) {
+		const struct doc_node *m = n->items[i], *url, *sum;
+		struct stack_manifest *sm;
+		char what[64], wurl[80], wsum[80];
+		char *hex;
+
+		snprintf(what, sizeof(what), "manifests[%zu]", i);
+		snprintf(wurl, sizeof(wurl), "manifests[%zu].url", i);
+		snprintf(wsum, sizeof(wsum), "manifests[%zu].sha256", i);
+		if (schema_map(ld, m, what) < 0 || schema_keys(ld, m, what, keys) < 0)
+			return -1;
+		if ((url = doc_map_get(m, "url")) == NULL)
+			return schema_fail(ld, m, what,
+			                   "'url' is missing; give the manifest's URL and its "
+			                   "sha256");
+		if (schema_str(ld, url, wurl) < 0 || want_url(ld, url, wurl) < 0)
+			return -1;
+		if ((sum = doc_map_get(m, "sha256")) == NULL)
+			return schema_fail(
+			    ld, m, what,
+			    "'sha256' is missing; pin the manifest by the SHA-256 of "
+			    "its bytes (sha256sum FILE)");
+		if (sum->type != DOC_STR || sum->len != 64 ||
+		    strspn(sum->text, "0123456789abcdefABCDEF") != 64) {
+			char got[64];
+
+			schema_describe(sum, got, sizeof(got));
+			return schema_fail(ld, sum, wsum,
+			                   "expected 64 hex digits (sha256sum FILE), got %s", got);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(st->manifests[j].url, url->text) == 0)
+				return schema_fail(ld, url, wurl, "'%s' is listed twice (line %u)",
+				                   url->text, st->manifests[j].mark.line);
+		sm = &st->manifests[st->nmanifests++];
+		sm->url = xstrdup(url->text);
+		sm->sha256 = hex = xstrdup(sum->text);
+		for (; *hex; hex++)
+			if (*hex >= 'A' && *hex <= 'F')
+				*hex = (char)(*hex - 'A' + 'a');
+		sm->mark = m->mark;
+	}
+	return 0;
+}
+
+static int load_dashboard(struct schema *ld, struct stack *st, const struct doc_node *dn)
+{
+	static const char *const keys[] = {"namespace", "service", "account", "token_ttl", NULL};
+	static const char *const names[] = {"namespace", "service", "account"};
+	struct stack_dashboard *d = &st->dashboard;
+	char **fields[] = {&d->namespace, &d->service, &d->account};
+	const struct doc_node *n;
+	size_t i;
+
+	if (dn->type == DOC_NULL)
+		return 0;
+	if (schema_map(ld, dn, "dashboard") < 0 || schema_keys(ld, dn, "dashboard", keys) < 0)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		char what[64];
+
+		if ((n = doc_map_get(dn, names[i])) == NULL)
+			continue;
+		snprintf(what, sizeof(what), "dashboard.%s", names[i]);
+		if (schema_label(ld, n, what, 63) < 0)
+			return -1;
+		free(*fields[i]);
+		*fields[i] = xstrdup(n->text);
+	}
+	if ((n = doc_map_get(dn, "token_ttl")) &&
+	    schema_int(ld, n, "dashboard.token_ttl", 600, 86400, &d->token_ttl) < 0)
+		return -1;
+	return 0;
+}
+
 static int load_port(struct schema *ld, struct stack_service *svc, const struct doc_pair *p)
 {
 	struct stack_port *port;
@@ -655,8 +858,9 @@ static int check_nul(struct schema *ld, const struct doc_node *n)
 
 static int load_root(struct schema *ld, struct stack *st, const struct doc_node *root)
 {
-	static const char *const keys[] = {"name",   "vm",       "templates", "secrets",
-	                                   "values", "services", "engine",    NULL};
+	static const char *const keys[] = {"name",      "vm",        "templates", "secrets",
+	                                   "values",    "services",  "engine",    "cluster",
+	                                   "manifests", "dashboard", NULL};
 	const struct doc_node *n;
 	size_t i;
 
@@ -694,6 +898,18 @@ static int load_root(struct schema *ld, struct stack *st, const struct doc_node 
 	if ((n = doc_map_get(root, "values")) && load_values(ld, st, n) < 0)
 		return -1;
 	if ((n = doc_map_get(root, "engine")) && load_engine(ld, st, n) < 0)
+		return -1;
+	st->cluster.merge = 1;
+	st->cluster.timeout = 600;
+	if ((n = doc_map_get(root, "cluster")) && load_cluster(ld, st, n) < 0)
+		return -1;
+	if ((n = doc_map_get(root, "manifests")) && load_manifests(ld, st, n) < 0)
+		return -1;
+	st->dashboard.namespace = xstrdup("kubernetes-dashboard");
+	st->dashboard.service = xstrdup("kubernetes-dashboard");
+	st->dashboard.account = xstrdup("ftboot-admin");
+	st->dashboard.token_ttl = 3600;
+	if ((n = doc_map_get(root, "dashboard")) && load_dashboard(ld, st, n) < 0)
 		return -1;
 
 	n = doc_map_get(root, "services");
@@ -818,6 +1034,16 @@ void stack_free(struct stack *st)
 	free(st->templates);
 	free(st->engine.host);
 	free(st->engine.cert_path);
+	free(st->cluster.kubeconfig);
+	free(st->cluster.context);
+	for (i = 0; i < st->nmanifests; i++) {
+		free(st->manifests[i].url);
+		free(st->manifests[i].sha256);
+	}
+	free(st->manifests);
+	free(st->dashboard.namespace);
+	free(st->dashboard.service);
+	free(st->dashboard.account);
 	for (i = 0; i < st->nsecrets; i++)
 		free(st->secrets[i]);
 	free(st->secrets);

@@ -3,22 +3,42 @@
  */
 #include <string.h>
 
+#include "apply.h"
 #include "build.h"
-#include "engine.h"
+#include "cluster.h"
 #include "step.h"
 #include "vm.h"
 
 #define NOT_YET NULL
 
+/* A stack on a cluster of its own has no VM. */
+static int skip_vm(const struct run *run, const char **why)
+{
+	if (!cluster_external(run->stack))
+		return 0;
+	*why = "the stack names a cluster of its own (cluster.kubeconfig)";
+	return 1;
+}
+
+/* ... and without an engine of its own, nothing to build in. */
+static int skip_build(const struct run *run, const char **why)
+{
+	if (!cluster_external(run->stack) || run->stack->engine.host)
+		return 0;
+	*why = "images are not built: the stack names a cluster but no engine; see README";
+	return 1;
+}
+
 const struct step step_table[] = {
     {"vm", "the VM runs, has its address and answers SSH with the pinned host key", vm_step,
-     vm_step_status, NULL, vm_kinds},
-    /* The engine now; k3s joins this step with issue 9. */
-    {"provision", "the VM's container engine answers over mutual TLS (k3s comes later)",
-     engine_provision, engine_status, NULL, NULL},
+     vm_step_status, skip_vm, vm_kinds},
+    {"provision",
+     "the VM's container engine answers over mutual TLS and its Kubernetes API is ready",
+     provision_step, provision_status, NULL, cluster_kinds},
     {"build", "each service's image is built in the VM's engine", build_step, build_step_status,
-     NULL, build_kinds},
-    {"apply", "the manifests are applied and rolled out", NOT_YET, NULL, NULL, NULL},
+     skip_build, build_kinds},
+    {"apply", "the manifests are applied and rolled out", apply_step, apply_status, NULL,
+     apply_kinds},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

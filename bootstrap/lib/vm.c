@@ -498,7 +498,7 @@ static int ensure_pool(struct vm *vm, struct err *err)
 static void seed_vars(struct vm *vm, const struct vm_seed_keys *k, struct tmpl_vars *vars)
 {
 	const struct stack_vm *s = &vm->stack->vm;
-	char gw[IPV4_STRLEN], net[IPV4_STRLEN];
+	char gw[IPV4_STRLEN], net[IPV4_STRLEN], lb[IPV4_STRLEN];
 	char *cidr = xasprintf("%s/%u", ipv4_format(s->net, net), s->prefix);
 
 	ipv4_format(s->net + 1, gw);
@@ -509,6 +509,7 @@ static void seed_vars(struct vm *vm, const struct vm_seed_keys *k, struct tmpl_v
 	tmpl_vars_set(vars, "host_key_private", doc_new_str(k->host_priv));
 	tmpl_vars_set(vars, "stack", doc_new_str(vm->stack->name));
 	tmpl_vars_set(vars, "vm_ip", doc_new_str(vm->ip));
+	tmpl_vars_set(vars, "lb_ip", doc_new_str(ipv4_format(s->lb_address, lb)));
 	tmpl_vars_set(vars, "mac", doc_new_str(vm->mac));
 	tmpl_vars_set(vars, "cidr", doc_new_str(cidr));
 	tmpl_vars_set(vars, "prefix", doc_new_int(s->prefix));
@@ -1229,6 +1230,48 @@ void vm_console_tail(const struct vm *vm, int lines, struct err *err)
 	err_suffix(err, "\nlast lines of the serial console (%s):\n%s", vm->console_log,
 	           buf_cstr(&clean));
 	buf_release(&clean);
+	buf_release(&b);
+}
+
+/*
+ * The prefix that runs the rest of a command line as root without a
+ * password prompt: sudo, or doas where there is no sudo (Alpine).
+ */
+#define AS_ROOT "r=sudo; command -v sudo >/dev/null 2>&1 || r=doas; \"$r\" -n "
+
+/* Lines of a command's output kept in a message. */
+#define OUTPUT_TAIL_LINES 30
+
+int vm_exec_root(struct ssh *s, const char *const *argv, int argc, struct buf *out,
+                 struct buf *errout, int *status, struct err *err)
+{
+	char *words = ssh_command_of_argv((char *const *)argv, argc);
+	char *cmd = xasprintf(AS_ROOT "%s", words);
+	int rc = ssh_exec(s, cmd, out, errout, status, err);
+
+	free(cmd);
+	free(words);
+	return rc;
+}
+
+void vm_output_tail(struct err *err, const char *intro, const struct buf *out)
+{
+	struct buf b = BUF_INIT(ERR_MSG_MAX);
+	const char *start = out->data ? out->data : "", *p;
+	size_t len = out->len;
+	int n = 0;
+
+	while (len > 0 && start[len - 1] == '\n')
+		len--;
+	for (p = start + len; p > start; p--)
+		if (p[-1] == '\n' && ++n >= OUTPUT_TAIL_LINES)
+			break;
+	for (; p < start + len; p++)
+		buf_addch(&b,
+		          (*p == '\n' || *p == '\t' || ((unsigned char)*p >= 0x20 && *p != 0x7f))
+		              ? *p
+		              : '?');
+	err_suffix(err, "\n%s%s", intro, b.len ? buf_cstr(&b) : "(no output)");
 	buf_release(&b);
 }
 

@@ -67,7 +67,8 @@ struct vm_seed_keys {
  * with user-data, the stack's name as local-hostname), and network-config
  * when the profile has that template. The templates see hostname, user,
  * ssh_authorized_key, host_key_public, host_key_private, stack, vm_ip,
- * mac, cidr, prefix (an integer), gateway and dns. vm->profile must be
+ * lb_ip (the stack's LoadBalancer address), mac, cidr, prefix (an
+ * integer), gateway and dns. vm->profile must be
  * loaded.
  */
 int vm_seed(struct vm *vm, const struct vm_seed_keys *keys, struct buf *iso, struct err *err);
@@ -112,6 +113,21 @@ int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, struct err *err);
 
 /* The last lines of the serial console log, appended to err's message. */
 void vm_console_tail(const struct vm *vm, int lines, struct err *err);
+
+/*
+ * Run the words argv[0..argc) as root in the VM over s (sudo -n, or
+ * doas -n where there is no sudo), as ssh_exec does: output into out and
+ * errout (either NULL to discard, or the same buffer), *status its exit.
+ */
+int vm_exec_root(struct ssh *s, const char *const *argv, int argc, struct buf *out,
+                 struct buf *errout, int *status, struct err *err);
+
+/*
+ * Append "\n", intro and the last 30 lines of a command's output out to
+ * err's message, control characters but newline and tab as '?'
+ * ("(no output)" when out is empty): what the VM says, for a message.
+ */
+void vm_output_tail(struct err *err, const char *intro, const struct buf *out);
 
 void vm_close(struct vm *vm);
 

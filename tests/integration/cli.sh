@@ -9,7 +9,7 @@ cd "$FTBOOT_TOP" || exit 1
 
 run_ftboot --help
 is "$rc" 0 "--help exits 0"
-for c in up status check down reset render apply build ssh dashboard docker-env doctor help version; do
+for c in up status check down reset render apply build ssh dashboard docker-env kubeconfig doctor help version; do
 	printf '%s\n' "$out" | grep -qE "^  $c " ; ok $? "--help lists '$c'"
 done
 
@@ -130,7 +130,7 @@ run_ftboot help -- render
 is "$rc" 0 "help -- render"
 printf '%s\n' "$out" | head -1 | grep -qF 'usage: ftboot render'; ok $? "'--' ends the options"
 
-for c in check reset apply dashboard doctor; do
+for c in check reset doctor; do
 	run_ftboot "$c"
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
@@ -139,14 +139,30 @@ done
 run_ftboot build
 is "$rc" 1 "'build' of this stack fails: its services have no Dockerfile yet"
 is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'build' names the service and the file"
+# apply renders first: the same context stops it before any cluster is asked.
+run_ftboot apply
+is "$rc" 1 "'apply' of this stack fails: it cannot render"
+is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'apply' names the service and the file"
 rm -rf "${FTBOOT_STATE_DIR:?}/ft"
+
+run_ftboot dashboard --token
+is "$rc" 1 "'dashboard' without a cluster fails"
+is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "'dashboard' says what to run"
+is "$out" "" "and prints no URL and no token"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "dashboard creates no state"
 
 run_ftboot status
 is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -q "^vm *not created"; ok $? "says the VM is not created"
+printf '%s\n' "$out" | grep -qF "apply      not applied: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)"
+ok $? "says nothing is applied, the cluster not being set up"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"built":false},"resources":[]}' "status --json without a VM: each step of the table"
+is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false},"cluster":{"in_vm":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"answers":false,"error":"the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)","pods":[],"services":[],"urls":[]},"resources":[]}' "status --json without a VM: each step of the table"
+run_ftboot kubeconfig
+is "$rc" 1 "kubeconfig before provision fails"
+is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "and says what to run"
+[ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "kubeconfig creates no state"
 run_ftboot docker-env
 is "$rc" 1 "docker-env without a VM fails"
 is "$errout" "ftboot: the VM of stack 'ft' is not up; run 'ftboot up' first" "and says the VM is not up"

@@ -16,7 +16,7 @@ is "$listed" "${steps[*]}" "help up lists the steps in order"
 printf '%s\n' "$out" | grep -qE '^  vm +the VM runs, has its address and answers SSH'
 ok $? "each with what it converges"
 n=$(printf '%s\n' "$out" | grep -c '(not built yet)$')
-is "$n" 1 "the step not built yet says so"
+is "$n" 0 "every step is built"
 
 run_ftboot up --until provisio
 is "$rc" 2 "up --until a step that does not exist: usage error"
@@ -26,8 +26,10 @@ run_ftboot status
 is "$rc" 0 "status without a VM"
 printf '%s\n' "$out" | grep -qE "^engine +tcp://[0-9.]+:2376 \(the VM's\), not set up \(ftboot up --until provision\)$"
 ok $? "status: provision's engine not set up yet"
-printf '%s\n' "$out" | grep -qE "^apply +not built yet$"
-ok $? "status: apply not built yet"
+printf '%s\n' "$out" | grep -qE "^cluster +the VM's, not set up \(ftboot up --until provision\)$"
+ok $? "status: provision's cluster not set up yet"
+printf '%s\n' "$out" | grep -qE "^apply +not applied: the cluster of stack '[a-z0-9-]+' is not set up yet \(ftboot up --until provision\)$"
+ok $? "status: apply says the cluster is not set up yet"
 printf '%s\n' "$out" | grep -qE "^vm +not created"
 ok $? "status: vm not created"
 printf '%s\n' "$out" | grep -qE "^build +"

@@ -135,29 +135,19 @@ static long log_size(void)
 
 static int httpd_start(void)
 {
-	char *cmd = xasprintf("'%s/tests/servers/httpd.sh' start '%s/www' '%s'", top, tmp, run);
-	char line[64] = "";
-	FILE *fp = popen(cmd, "r");
-	long port = 0;
+	char *root = xasprintf("%s/www", tmp);
+	int port = net_httpd_start(top, root, run);
 
-	free(cmd);
-	if (!fp)
+	free(root);
+	if (port == 0)
 		return -1;
-	if (fgets(line, sizeof(line), fp))
-		port = strtol(line, NULL, 10);
-	if (pclose(fp) != 0 || port <= 0 || port > 65535)
-		return -1;
-	base = xasprintf("http://127.0.0.1:%ld", port);
+	base = xasprintf("http://127.0.0.1:%d", port);
 	return 0;
 }
 
 static void httpd_stop(void)
 {
-	char *cmd = xasprintf("'%s/tests/servers/httpd.sh' stop '%s'", top, run);
-
-	if (system(cmd) != 0)
-		diag("httpd.sh stop failed");
-	free(cmd);
+	net_httpd_stop(top, run);
 }
 
 static void test_version(void)
@@ -415,6 +405,41 @@ static void test_mismatch(void)
 	}
 	free(u);
 	free(part);
+	free(dest);
+}
+
+/* A 64-hex pin is a SHA-256: verified as such, its stamp and messages say sha256. */
+static void test_sha256(void)
+{
+	char want[CRYPTO_HEX_MAX], wrong[CRYPTO_HEX_MAX];
+	char *dest = tpath("sha256/image");
+	char *stamp = tpath("sha256/image.sha256");
+	char *u = url("image");
+	struct buf b = BUF_INIT(4096);
+	struct err err;
+	int rc;
+
+	crypto_hash_buf(CRYPTO_SHA256, image, IMAGE_SIZE, want);
+	memset(wrong, 'b', 64);
+	wrong[64] = '\0';
+	err_clear(&err);
+	rc = http_download(u, dest, wrong, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "sha256 mismatch") && strstr(err.msg, want) &&
+	       strstr(err.msg, "is the pinned sha256 right?") && !fs_exists(dest),
+	   "a wrong sha256 pin is refused, naming the digest: %s", err.msg);
+	err_clear(&err);
+	rc = http_download(u, dest, want, NULL, NULL, &err);
+	ok(rc == 0 && is_image(dest), "a right sha256 pin downloads: %s", rc ? err.msg : "ok");
+	ok(fs_read(stamp, 4096, &b, &err) == 0 && strncmp(buf_cstr(&b), want, 64) == 0,
+	   "  the .sha256 stamp holds the digest");
+	wrong[63] = '\0';
+	err_clear(&err);
+	rc = http_download(u, dest, wrong, NULL, NULL, &err);
+	ok(rc == -1 && strstr(err.msg, "not 128 hex digits (or 64 for a sha256)"),
+	   "63 hex digits are no pin: %s", err.msg);
+	buf_release(&b);
+	free(u);
+	free(stamp);
 	free(dest);
 }
 
@@ -1467,6 +1492,7 @@ int main(void)
 		diag("nginx at %s", base);
 		test_download();
 		test_mismatch();
+		test_sha256();
 		test_resume();
 		test_http_errors();
 		test_stall_and_write_errors();

@@ -24,6 +24,73 @@ static const char *error_of(const char *text)
 	return err.msg;
 }
 
+#define PROFILE_BASE "image: {url: 'https://x/i', sha512: " SHA "}\nuser: a\n"
+
+static void test_cluster(void)
+{
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
+	    {"cluster: /etc/k.yaml",
+	     "images/t/image.yaml:3:10: cluster: expected a mapping (key: value lines), got "
+	     "'/etc/k.yaml'"},
+	    {"cluster: {port: 6443}",
+	     "images/t/image.yaml:3:10: cluster: 'kubeconfig' is missing: where the VM's cluster "
+	     "writes its kubeconfig, e.g. /etc/rancher/k3s/k3s.yaml for k3s"},
+	    {"cluster: {kubeconfig: k3s.yaml}",
+	     "images/t/image.yaml:3:23: cluster.kubeconfig: expected an absolute file path in "
+	     "the VM ([A-Za-z0-9._/+-], no '.' or '..' components), got 'k3s.yaml'"},
+	    {"cluster: {kubeconfig: '/etc/a b'}",
+	     "images/t/image.yaml:3:23: cluster.kubeconfig: expected an absolute file path in "
+	     "the VM ([A-Za-z0-9._/+-], no '.' or '..' components), got '/etc/a b'"},
+	    {"cluster: {kubeconfig: '/etc/$(reboot)'}",
+	     "images/t/image.yaml:3:23: cluster.kubeconfig: expected an absolute file path in "
+	     "the VM ([A-Za-z0-9._/+-], no '.' or '..' components), got '/etc/$(reboot)'"},
+	    {"cluster: {kubeconfig: /etc/../shadow}",
+	     "images/t/image.yaml:3:23: cluster.kubeconfig: expected an absolute file path in "
+	     "the VM ([A-Za-z0-9._/+-], no '.' or '..' components), got '/etc/../shadow'"},
+	    {"cluster: {kubeconfig: /etc/k3s/}",
+	     "images/t/image.yaml:3:23: cluster.kubeconfig: expected an absolute file path in "
+	     "the VM ([A-Za-z0-9._/+-], no '.' or '..' components), got '/etc/k3s/'"},
+	    {"cluster: {kubeconfig: \"/etc/\xc3\xa9\\e\"}",
+	     "images/t/image.yaml:3:23: cluster.kubeconfig: expected an absolute file path in "
+	     "the VM ([A-Za-z0-9._/+-], no '.' or '..' components), got '/etc/\xc3\xa9?'"},
+	    {"cluster: {kubeconfig: /k, port: 0}",
+	     "images/t/image.yaml:3:33: cluster.port: expected an integer from 1 to 65535, got 0"},
+	    {"cluster: {kubeconfig: /k, port: '6443'}",
+	     "images/t/image.yaml:3:33: cluster.port: expected an integer from 1 to 65535, got "
+	     "the string '6443' (remove the quotes)"},
+	    {"cluster: {kubeconfig: /k, timeout: 5}",
+	     "images/t/image.yaml:3:36: cluster.timeout: expected an integer from 10 to 3600, got "
+	     "5"},
+	    {"cluster: {kubeconfig: /k, status: ''}",
+	     "images/t/image.yaml:3:35: cluster.status: expected a non-empty string, got ''"},
+	    {"cluster: {kubeconfig: /k, stats: x}",
+	     "images/t/image.yaml:3:27: unknown key 'stats' in cluster; did you mean 'status'?"},
+	};
+	const char *text = PROFILE_BASE "cluster: {kubeconfig: /var/lib/k/k.yaml, port: 16443, "
+	                                "timeout: 10, status: 'systemctl status k3s'}\n";
+	struct profile *p = NULL;
+	struct err err;
+	size_t i;
+
+	ok(profile_parse("t", "images/t", "images/t/image.yaml", text, strlen(text), &p, &err) == 0,
+	   "a cluster section: %s", p ? "" : err.msg);
+	if (p) {
+		is_str(p->cluster_kubeconfig, "/var/lib/k/k.yaml", "its kubeconfig");
+		is_int(p->cluster_port, 16443, "its port");
+		is_int(p->cluster_timeout, 10, "its timeout");
+		is_str(p->cluster_status, "systemctl status k3s", "its status command");
+	}
+	profile_free(p);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *t = xasprintf(PROFILE_BASE "%s\n", bad[i].yaml);
+
+		is_str(error_of(t), bad[i].want, "refused: %s", bad[i].yaml);
+		free(t);
+	}
+}
+
 int main(void)
 {
 	static const char *const bad_url[][2] = {
@@ -55,6 +122,11 @@ int main(void)
 		ok(p->engine_setup && strstr(p->engine_setup, "images/alpine/engine.sh") != NULL,
 		   "the engine setup script: %s", p->engine_setup ? p->engine_setup : "(none)");
 		is_int(p->engine_timeout, 120, "the engine's timeout");
+		is_str(p->cluster_kubeconfig, "/etc/rancher/k3s/k3s.yaml", "k3s's kubeconfig");
+		is_int(p->cluster_port, 6443, "k3s's port");
+		is_int(p->cluster_timeout, 300, "the cluster's timeout");
+		is_str(p->cluster_status, "rc-service k3s status; tail -n 30 /var/log/k3s.log",
+		       "what the VM says of k3s on a timeout");
 	}
 	profile_free(p);
 	p = NULL;
@@ -67,7 +139,12 @@ int main(void)
 		is_int(p->boot_timeout, 60, "boot timeout");
 		ok(p->engine_setup == NULL, "no engine section: no setup script");
 		is_int(p->engine_timeout, 120, "the engine's timeout defaults to 120 s");
+		ok(p->cluster_kubeconfig == NULL && p->cluster_status == NULL,
+		   "no cluster section: the profile has no cluster");
+		is_int(p->cluster_port, 6443, "the cluster's port defaults to 6443");
+		is_int(p->cluster_timeout, 300, "the cluster's timeout defaults to 300 s");
 	}
+	test_cluster();
 	profile_free(p);
 	p = NULL;
 	{

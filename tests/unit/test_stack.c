@@ -33,6 +33,23 @@ static const char *error_of(const char *text)
 #define BASE_SERVICES "services:\n  nginx:\n    ports: {http: 80}\n"
 #define BASE          "name: ft\nservices:\n  nginx:\n    ports: {http: 80}\n"
 
+struct refusal {
+	const char *yaml, *want;
+};
+
+/* Each of bad, appended to BASE, is refused with its message. */
+static void refuse_each(const struct refusal *bad, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *text = xasprintf("%s%s\n", BASE, bad[i].yaml);
+
+		is_str(error_of(text), bad[i].want, "refused: %s", bad[i].yaml);
+		free(text);
+	}
+}
+
 static void test_defaults(void)
 {
 	struct err err;
@@ -337,9 +354,7 @@ static void test_engine(void)
 	    {"engine: {host: unix:///run/docker.sock}", "unix:///run/docker.sock", NULL},
 	    {"engine: {cert_path: pki}", NULL, "srcs/pki"},
 	};
-	static const struct {
-		const char *yaml, *want;
-	} bad[] = {
+	static const struct refusal bad[] = {
 	    {"engine: tcp://a:1",
 	     "srcs/stack.yaml:5:9: engine: expected a mapping (key: value lines), got 'tcp://a:1'"},
 	    {"engine: {hots: tcp://a:1}",
@@ -427,12 +442,219 @@ static void test_engine(void)
 		stack_free(st);
 		free(text);
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *text = xasprintf("%s%s\n", BASE, bad[i].yaml);
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+}
 
-		is_str(error_of(text), bad[i].want, "refused: %s", bad[i].yaml);
+static void test_cluster(void)
+{
+	static const struct {
+		const char *yaml, *kubeconfig, *context;
+		int merge, timeout;
+	} good[] = {
+	    {"", NULL, NULL, 1, 600},
+	    {"cluster:", NULL, NULL, 1, 600},
+	    {"cluster: {}", NULL, NULL, 1, 600},
+	    {"cluster: {merge: false, timeout: 30}", NULL, NULL, 0, 30},
+	    {"cluster: {merge: true, timeout: 86400}", NULL, NULL, 1, 86400},
+	    {"cluster: {kubeconfig: ../kube/config}", "kube/config", NULL, 1, 600},
+	    {"cluster: {kubeconfig: /etc/k.yaml, context: 'prod \xC3\xA9'}", "/etc/k.yaml",
+	     "prod \xC3\xA9", 1, 600},
+	    {"cluster: {kubeconfig: ~/.kube/config}", "/home/u/.kube/config", NULL, 1, 600},
+	    {"cluster: {kubeconfig: '~'}", "/home/u", NULL, 1, 600},
+	    {"cluster: {kubeconfig: ~/../x//y/, timeout: 1}", "/home/x/y", NULL, 1, 1},
+	};
+	static const struct refusal bad[] = {
+	    {"cluster: /etc/k.yaml",
+	     "srcs/stack.yaml:5:10: cluster: expected a mapping (key: value lines), got "
+	     "'/etc/k.yaml'"},
+	    {"cluster: {kubeconf: a}",
+	     "srcs/stack.yaml:5:11: unknown key 'kubeconf' in cluster; did you mean "
+	     "'kubeconfig'?"},
+	    {"cluster: {kubeconfig: ''}",
+	     "srcs/stack.yaml:5:23: cluster.kubeconfig: expected a non-empty string, got ''"},
+	    {"cluster: {kubeconfig: 42}",
+	     "srcs/stack.yaml:5:23: cluster.kubeconfig: expected a string, got 42 (quote it "
+	     "to make it a string)"},
+	    {"cluster: {kubeconfig: ~bob/k}",
+	     "srcs/stack.yaml:5:23: cluster.kubeconfig: '~USER' is not expanded, only '~/' "
+	     "(your home); write the path out in full"},
+	    {"cluster: {context: prod}",
+	     "srcs/stack.yaml:5:20: cluster.context: a context is one of cluster.kubeconfig's; "
+	     "name that kubeconfig too, or remove context to use the VM's cluster"},
+	    {"cluster: {kubeconfig: k, context: [a]}",
+	     "srcs/stack.yaml:5:35: cluster.context: expected a string, got a sequence"},
+	    {"cluster: {merge: 'false'}",
+	     "srcs/stack.yaml:5:18: cluster.merge: expected true or false, got 'false' (remove "
+	     "the quotes)"},
+	    {"cluster: {merge: yes}",
+	     "srcs/stack.yaml:5:18: cluster.merge: expected true or false, got 'yes'"},
+	    {"cluster: {merge: 0}",
+	     "srcs/stack.yaml:5:18: cluster.merge: expected true or false, got 0"},
+	    {"cluster: {kubeconfig: k, merge: false}",
+	     "srcs/stack.yaml:5:33: cluster.merge: only the VM's cluster is merged into your "
+	     "kubeconfig; with cluster.kubeconfig there is nothing to merge, remove merge"},
+	    {"cluster: {timeout: 0}",
+	     "srcs/stack.yaml:5:20: cluster.timeout: expected an integer from 1 to 86400, got 0"},
+	    {"cluster: {timeout: 86401}",
+	     "srcs/stack.yaml:5:20: cluster.timeout: expected an integer from 1 to 86400, got "
+	     "86401"},
+	    {"cluster: {timeout: 99999999999999999999}",
+	     "srcs/stack.yaml:5:20: integer 99999999999999999999 is out of range "
+	     "(-9223372036854775808 to 9223372036854775807)"},
+	    {"cluster: {timeout: '60'}",
+	     "srcs/stack.yaml:5:20: cluster.timeout: expected an integer from 1 to 86400, got "
+	     "the string '60' (remove the quotes)"},
+	};
+	char *home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+	size_t i;
+
+	setenv("HOME", "/home/u", 1);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct err err;
+		char *text = xasprintf("%s%s\n", BASE, good[i].yaml);
+		struct stack *st = parse(text, &err);
+
+		ok(st != NULL, "cluster loads: %s%s", good[i].yaml, st ? "" : err.msg);
+		if (st) {
+			is_str(st->cluster.kubeconfig, good[i].kubeconfig,
+			       "cluster.kubeconfig of %s", good[i].yaml);
+			is_str(st->cluster.context, good[i].context, "cluster.context of %s",
+			       good[i].yaml);
+			is_int(st->cluster.merge, good[i].merge, "cluster.merge of %s",
+			       good[i].yaml);
+			is_int(st->cluster.timeout, good[i].timeout, "cluster.timeout of %s",
+			       good[i].yaml);
+		}
+		stack_free(st);
 		free(text);
 	}
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	setenv("HOME", "home/u", 1);
+	is_str(error_of(BASE "cluster: {kubeconfig: ~/k}\n"),
+	       "srcs/stack.yaml:5:23: cluster.kubeconfig: '~/' is $HOME, which is not an "
+	       "absolute path; set HOME or write the path out in full",
+	       "~/ with a relative HOME");
+	unsetenv("HOME");
+	is_str(error_of(BASE "cluster: {kubeconfig: ~/k}\n"),
+	       "srcs/stack.yaml:5:23: cluster.kubeconfig: '~/' is $HOME, which is not set; set "
+	       "HOME or write the path out in full",
+	       "~/ without HOME");
+	if (home) {
+		setenv("HOME", home, 1);
+		free(home);
+	}
+}
+
+#define SUM  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define USUM "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_manifests(void)
+{
+	static const struct refusal bad[] = {
+	    {"manifests: https://a/b.yaml",
+	     "srcs/stack.yaml:5:12: manifests: expected a list of {url: URL, sha256: HEX}, got "
+	     "'https://a/b.yaml'"},
+	    {"manifests: [https://a/b.yaml]",
+	     "srcs/stack.yaml:5:13: manifests[0]: expected a mapping (key: value lines), got "
+	     "'https://a/b.yaml'"},
+	    {"manifests: [{url: https://a/b, sha: " SUM "}]",
+	     "srcs/stack.yaml:5:32: unknown key 'sha' in manifests[0] (expected one of: url, "
+	     "sha256)"},
+	    {"manifests: [{sha256: " SUM "}]",
+	     "srcs/stack.yaml:5:13: manifests[0]: 'url' is missing; give the manifest's URL and "
+	     "its sha256"},
+	    {"manifests: [{url: https://a/b}]",
+	     "srcs/stack.yaml:5:13: manifests[0]: 'sha256' is missing; pin the manifest by the "
+	     "SHA-256 of its bytes (sha256sum FILE)"},
+	    {"manifests: [{url: ftp://a/b, sha256: " SUM "}]",
+	     "srcs/stack.yaml:5:19: manifests[0].url: expected an http:// or https:// URL (e.g. "
+	     "https://example.org/deploy.yaml), got 'ftp://a/b'"},
+	    {"manifests: [{url: 'https:///b', sha256: " SUM "}]",
+	     "srcs/stack.yaml:5:19: manifests[0].url: the URL names no host, got 'https:///b'"},
+	    {"manifests: [{url: 'https://a/b c', sha256: " SUM "}]",
+	     "srcs/stack.yaml:5:19: manifests[0].url: a URL holds no spaces or control "
+	     "characters (percent-encode them), got 'https://a/b c'"},
+	    {"manifests: [{url: \"https://a/\\tb\", sha256: " SUM "}]",
+	     "srcs/stack.yaml:5:19: manifests[0].url: a URL holds no spaces or control "
+	     "characters (percent-encode them), got 'https://a/?b'"},
+	    {"manifests: [{url: https://a/b, sha256: abc}]",
+	     "srcs/stack.yaml:5:40: manifests[0].sha256: expected 64 hex digits (sha256sum "
+	     "FILE), got 'abc'"},
+	    {"manifests: [{url: https://a/b, sha256: " SUM "0}]",
+	     "srcs/stack.yaml:5:40: manifests[0].sha256: expected 64 hex digits (sha256sum "
+	     "FILE), got "
+	     "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789...'"},
+	    {"manifests: [{url: https://a/b, sha256: " SUM "}, {url: https://a/b, sha256: " SUM
+	     "}]",
+	     "srcs/stack.yaml:5:113: manifests[1].url: 'https://a/b' is listed twice (line 5)"},
+	};
+	struct err err;
+	struct stack *st = parse(BASE "manifests:\n"
+	                              "  - {url: https://a.example/x.yaml, sha256: " USUM "}\n"
+	                              "  - url: http://b.example:8080/y.yaml?v=1\n"
+	                              "    sha256: " SUM "\n",
+	                         &err);
+
+	ok(st != NULL, "manifests load: %s", st ? "" : err.msg);
+	if (st) {
+		is_int(st->nmanifests, 2, "two manifests");
+		is_str(st->manifests[0].url, "https://a.example/x.yaml", "first url");
+		is_str(st->manifests[0].sha256, SUM, "its sha256, lowercased");
+		is_str(st->manifests[1].url, "http://b.example:8080/y.yaml?v=1", "second url");
+		is_int(st->manifests[1].mark.line, 7, "its mark");
+	}
+	stack_free(st);
+	st = parse(BASE "manifests: []\n", &err);
+	ok(st && st->nmanifests == 0, "an empty list");
+	stack_free(st);
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* The stack BASE + yaml loads with these dashboard fields. */
+static void check_dashboard(const char *yaml, const char *ns, const char *svc, const char *account,
+                            int ttl)
+{
+	struct err err;
+	char *text = xasprintf("%s%s", BASE, yaml);
+	struct stack *st = parse(text, &err);
+
+	ok(st != NULL, "loads: %s%s", yaml, st ? "" : err.msg);
+	if (st) {
+		is_str(st->dashboard.namespace, ns, "dashboard.namespace of '%s'", yaml);
+		is_str(st->dashboard.service, svc, "dashboard.service of '%s'", yaml);
+		is_str(st->dashboard.account, account, "dashboard.account of '%s'", yaml);
+		is_int(st->dashboard.token_ttl, ttl, "dashboard.token_ttl of '%s'", yaml);
+	}
+	stack_free(st);
+	free(text);
+}
+
+static void test_dashboard(void)
+{
+	check_dashboard("", "kubernetes-dashboard", "kubernetes-dashboard", "ftboot-admin", 3600);
+	check_dashboard("dashboard:\n", "kubernetes-dashboard", "kubernetes-dashboard",
+	                "ftboot-admin", 3600);
+	check_dashboard("dashboard: {service: web}\n", "kubernetes-dashboard", "web",
+	                "ftboot-admin", 3600);
+	check_dashboard("dashboard: {namespace: dash, service: web, account: admin, token_ttl: "
+	                "600}\n",
+	                "dash", "web", "admin", 600);
+	is_str(error_of(BASE "dashboard: {token_ttl: 599}\n"),
+	       "srcs/stack.yaml:5:24: dashboard.token_ttl: expected an integer from 600 to 86400, "
+	       "got 599",
+	       "a token_ttl under 10 minutes");
+	is_str(error_of(BASE "dashboard: {namespace: Kube_Dash}\n"),
+	       "srcs/stack.yaml:5:24: dashboard.namespace: expected a DNS-1123 label (lowercase "
+	       "letters, digits and '-', starting with a letter, at most 63 characters), got "
+	       "'Kube_Dash'",
+	       "a namespace that is not a label");
+	is_str(error_of(BASE "dashboard: {acount: a}\n"),
+	       "srcs/stack.yaml:5:13: unknown key 'acount' in dashboard; did you mean 'account'?",
+	       "a misspelt key");
+	is_str(error_of(BASE "dashboard: [a]\n"),
+	       "srcs/stack.yaml:5:12: dashboard: expected a mapping (key: value lines), got a "
+	       "sequence",
+	       "not a mapping");
 }
 
 int main(void)
@@ -446,5 +668,8 @@ int main(void)
 	test_find();
 	test_project_stack();
 	test_engine();
+	test_cluster();
+	test_manifests();
+	test_dashboard();
 	return tap_done();
 }
