@@ -222,6 +222,21 @@ run_ftboot apply
 is "$rc" 0 "the Service's template back: applied again"
 printf '%s\n' "$errout" | grep -qF "1 created, 0 changed, 6 unchanged"; ok $? "  and said to be created"
 
+# A name as long as the API allows (253) still fits the journal's names.
+long=$(printf 'n%.0s' $(seq 1 253))
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: at}\n' "$long" >"$proj/templates/long.yaml"
+run_ftboot apply
+is "$rc" 0 "a ConfigMap of a 253-character name is applied: $(tail -n 1 <<<"$errout" | tail -c 300)"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+is "$($py -c 'import json,sys; print([len(r["name"]) for r in json.load(open(sys.argv[1]))["resources"] if r["name"].startswith("test//v1/ConfigMap/at/nnn")])' "$tmp/status.json")" \
+	"[255]" "  journaled under a name of 255 bytes (its start and a digest)"
+rm "$proj/templates/long.yaml"
+run_ftboot apply
+is "$rc" 0 "  without its template"
+is "$(kstatus "/api/v1/namespaces/at/configmaps/$long")" 404 "  it is pruned"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF 'test//v1/ConfigMap/at/nnn' "$tmp/status.json"; is $? 1 "  and its journal entry dropped"
+
 # ---- API errors -------------------------------------------------------------
 deployment -1
 run_ftboot apply
