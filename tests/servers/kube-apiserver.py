@@ -45,7 +45,7 @@
 # built-in lists keyed only where listed in LIST_KEYS), no strategic merge
 # patch or JSON patch (415), a continued LIST reads the current state (not
 # the first page's snapshot), defaults only for the fields named in
-# defaults(), one node. A client
+# defaults(), one node, at most MAX_PODS pods per workload. A client
 # certificate that is not of DIR/ca.pem fails the TLS handshake (Python's ssl
 # verifies at the handshake) where the real server answers 401. kubectl
 # works with --validate=false (it wants OpenAPI to validate).
@@ -88,6 +88,7 @@ GIT_VERSION = "v1.31.4+ftboot-test"
 ADMIN_CN = "ftboot-test-admin"
 NODE = "ftboot-test-node"
 ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery rand's alphabet
+MAX_PODS = 50  # pods simulated per workload (its status still counts spec.replicas)
 
 # ---------------------------------------------------------------- PKI
 
@@ -122,6 +123,14 @@ def make_pki(d, addresses):
         for n in ("server.pem", "client.pem"):
             if os.path.exists(p(n)):
                 os.unlink(p(n))
+    if os.path.exists(p("server.pem")) and addresses:
+        # A server certificate kept from an earlier start must name every
+        # address asked for now (a guest may have a new IP): else made anew.
+        r = subprocess.run(["openssl", "x509", "-in", p("server.pem"), "-noout", "-ext",
+                            "subjectAltName"], capture_output=True, text=True)
+        have = set(re.findall(r"(?:IP Address|DNS):([^\s,]+)", r.stdout))
+        if r.returncode != 0 or not set(addresses) <= have:
+            os.unlink(p("server.pem"))
     if not os.path.exists(p("server.pem")):
         sans = ["DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default",
                 "DNS:kubernetes.default.svc", "IP:127.0.0.1"]
@@ -330,6 +339,79 @@ SUB_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumer
 LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
              "'-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
              "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+
+
+# The types of the built-in fields the double reads, for the check the real
+# server makes when it converts an apply (or any body) to its typed object.
+TYPED = [("metadata", dict), ("metadata.labels", "strmap"), ("metadata.annotations", "strmap"),
+         ("metadata.ownerReferences", "dictlist"), ("metadata.finalizers", "strlist"),
+         ("spec", dict), ("status", dict), ("spec.replicas", int), ("spec.selector", dict),
+         ("spec.selector.matchLabels", "strmap"), ("spec.template", dict),
+         ("spec.template.metadata", dict), ("spec.template.metadata.labels", "strmap"),
+         ("spec.template.spec", dict), ("spec.template.spec.containers", "dictlist"),
+         ("spec.template.spec.initContainers", "dictlist"), ("spec.containers", "dictlist"),
+         ("spec.template.spec.volumes", "dictlist"), ("spec.volumeClaimTemplates", "dictlist"),
+         ("spec.ports", "dictlist"), ("spec.type", str), ("spec.names", dict),
+         ("spec.versions", "dictlist"), ("spec.group", str), ("spec.expirationSeconds", int),
+         ("spec.names.plural", str), ("spec.names.kind", str), ("spec.names.singular", str),
+         ("spec.names.listKind", str), ("spec.names.shortNames", "strlist"),
+         ("spec.names.categories", "strlist"), ("spec.scope", str)]
+TYPED_DATA = [("data", "strmap"), ("stringData", "strmap")]
+TYPE_WORDS = {dict: "map", "strmap": "map", "dictlist": "list", "strlist": "list", int:
+              "numeric (int or float)", str: "string"}
+
+
+def go_type(v):
+    return ("map" if isinstance(v, dict) else "list" if isinstance(v, list) else "string"
+            if isinstance(v, str) else "bool" if isinstance(v, bool) else "null" if v is None
+            else "numeric")
+
+
+def type_error(res, body):
+    """The first field of body whose type is wrong, as "PATH: expected X, got Y"."""
+    checks = TYPED + (TYPED_DATA if res.plural in ("configmaps", "secrets") else [])
+    if res.crd:
+        checks = checks[:5]
+    for path, want in checks:
+        v = get_path(body, *path.split("."))
+        if v is None:
+            continue
+        ok = {dict: isinstance(v, dict), int: isinstance(v, int) and not isinstance(v, bool),
+              str: isinstance(v, str), "strmap": isinstance(v, dict),
+              "dictlist": isinstance(v, list), "strlist": isinstance(v, list)}[want]
+        if not ok:
+            return ".%s: expected %s, got %s" % (path, TYPE_WORDS[want], go_type(v))
+        items = v.items() if want == "strmap" else enumerate(v) if want in (
+            "dictlist", "strlist") else ()
+        for k, x in items:
+            need = dict if want == "dictlist" else str
+            if not isinstance(x, need):
+                where = ".%s.%s" % (path, k) if want == "strmap" else ".%s[%d]" % (path, k)
+                return "%s: expected %s, got %s" % (where, TYPE_WORDS[need], go_type(x))
+    for c in (get_path(body, "spec", "template", "spec", "containers") or
+              get_path(body, "spec", "containers") or []):
+        for f in ("ports", "env", "volumeMounts"):
+            if c.get(f) is not None and not (isinstance(c[f], list) and all(
+                    isinstance(x, dict) for x in c[f])):
+                return ".spec.containers[].%s: expected list of maps, got %s" % (f, go_type(c[f]))
+        for f in ("name", "image"):
+            if c.get(f) is not None and not isinstance(c[f], str):
+                return ".spec.containers[].%s: expected string, got %s" % (f, go_type(c[f]))
+    if res.plural == "customresourcedefinitions":
+        for v in get_path(body, "spec", "versions") or []:
+            if not isinstance(v.get("name", ""), str):
+                return ".spec.versions[].name: expected string, got %s" % go_type(v["name"])
+            if not isinstance(v.get("subresources") or {}, dict):
+                return ".spec.versions[].subresources: expected map"
+    for v in get_path(body, "spec", "volumeClaimTemplates") or []:
+        for f in ("metadata", "spec"):
+            if not isinstance(v.get(f) or {}, dict):
+                return ".spec.volumeClaimTemplates[].%s: expected map, got %s" % (f, go_type(v[f]))
+    for p in get_path(body, "spec", "ports") or []:
+        if "port" in p and (not isinstance(p["port"], int) or isinstance(p["port"], bool)):
+            return ".spec.ports[].port: expected numeric (int or float), got %s" % go_type(
+                p["port"])
+    return None
 
 
 def name_errors(res, name):
@@ -841,9 +923,20 @@ class Store:
         if body.get("kind") != res.kind and not subresource == "status":
             raise bad_request("the kind in the data (%s) does not match the expected kind (%s)"
                               % (body.get("kind", ""), res.kind))
+        for k in [k for k, v in body.items() if v is None]:
+            del body[k]  # null is unset
         m = body.setdefault("metadata", {})
-        if not isinstance(m, dict):
-            raise bad_request("metadata: must be an object")
+        if isinstance(m, dict):
+            for k in [k for k, v in m.items() if v is None]:
+                del m[k]
+        err = type_error(res, body)
+        if err:
+            raise bad_request("failed to create typed patch object (%s/%s, Kind=%s): %s"
+                              % (res.group, res.version, res.kind, err))
+        if not isinstance(m.get("name", ""), str) or not isinstance(m.get("namespace", ""), str):
+            raise bad_request("failed to create typed patch object (%s/%s, Kind=%s): "
+                              ".metadata.name: expected string" % (res.group, res.version,
+                                                                   res.kind))
         if name is not None and m.setdefault("name", name) != name:
             raise bad_request("the name of the object (%s) does not match the name on the URL "
                               "(%s)" % (m["name"], name))
@@ -973,8 +1066,10 @@ class Store:
             code, obj = self.create(res, ns, body, manager)
             return code, obj
         if patch is not None:
+            if not isinstance(patch, dict):
+                raise bad_request("json: cannot unmarshal %s into Go value of type map[string]"
+                                  "interface {}" % go_type(patch))
             body = merge_patch(copy.deepcopy(live), patch)
-            body.setdefault("metadata", {})["name"] = name
         self.check_body(res, ns, name, body, subresource)
         rv = body["metadata"].get("resourceVersion")
         if rv and rv != live["metadata"]["resourceVersion"]:
@@ -1289,6 +1384,7 @@ class Store:
         tmpl = spec.get("template", {})
         h = template_hash(tmpl)
         want = 1 if res.plural == "daemonsets" else spec.get("replicas", 1)
+        pods_want = min(want, MAX_PODS)
         owner = obj
         pods_res = self.by_plural("pods")
         if res.plural == "deployments":
@@ -1347,12 +1443,12 @@ class Store:
                     p["metadata"]["name"].rsplit("-", 1)[1]) >= want:
                 self.drop(pods_res, p)
         pods = [p for p in self.items(pods_res, ns) if owned_by(p, owner)]
-        for p in pods[want:]:
+        for p in pods[pods_want:]:
             self.drop(pods_res, p)
-        pods = pods[:want]
+        pods = pods[:pods_want]
         have = {p["metadata"]["name"] for p in pods}
         i = 0
-        while len(pods) < want:
+        while len(pods) < pods_want:
             n = pod_name(i)
             i += 1
             if n in have:
@@ -1531,7 +1627,8 @@ class Store:
     def establish(self, crd):
         spec = crd.get("spec", {})
         names = spec.get("names", {})
-        g, plural, kind = spec.get("group", ""), names.get("plural", ""), names.get("kind", "")
+        g, plural, kind = spec.get("group") or "", names.get("plural") or "", names.get(
+            "kind") or ""
         for k, r in list(self.res.items()):
             if r.crd == crd["metadata"]["name"]:
                 del self.res[k]
@@ -1750,9 +1847,10 @@ def validate(res, obj, live):
     if res.plural == "customresourcedefinitions":
         spec = obj.get("spec") or {}
         want = "%s.%s" % (get_path(spec, "names", "plural"), spec.get("group"))
-        if obj["metadata"]["name"] != want:
+        if obj["metadata"].get("name") != want:
             errs.append(("FieldValueInvalid", "metadata.name", 'Invalid value: %s: must be '
-                         'spec.names.plural+"."+spec.group' % go_value(obj["metadata"]["name"])))
+                         'spec.names.plural+"."+spec.group' % go_value(obj["metadata"].get(
+                             "name", ""))))
         if not spec.get("versions"):
             errs.append(("FieldValueRequired", "spec.versions", "Required value: must have "
                          "exactly one version marked as storage version"))
@@ -1765,6 +1863,9 @@ def validate(res, obj, live):
         elif r < 0:
             errs.append(("FieldValueInvalid", "spec.replicas",
                          "Invalid value: %d: must be greater than or equal to 0" % r))
+        elif r > 2147483647:
+            errs.append(("FieldValueInvalid", "spec.replicas",
+                         "Invalid value: %d: must be less than or equal to 2147483647" % r))
     if res.plural in ("deployments", "statefulsets", "daemonsets", "replicasets"):
         sel = spec.get("selector")
         tl = get_path(spec, "template", "metadata", "labels") or {}
@@ -1987,6 +2088,9 @@ class Api(http.server.BaseHTTPRequestHandler):
     def reply(self, code, body, ctype="application/json", headers=None):
         data = body if isinstance(body, bytes) else (
             body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        # Logged before the answer goes out: a client that has its answer
+        # finds the request in the log (no race with a test reading it).
+        self.logged(code)
         self.send_response(code)
         self.send_header("Audit-Id", str(uuid.uuid4()))
         self.send_header("Cache-Control", "no-cache, private")
@@ -1999,7 +2103,6 @@ class Api(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.logged(code)
 
     def logged(self, code):
         r = self.req
@@ -2434,13 +2537,13 @@ class Api(http.server.BaseHTTPRequestHandler):
                 last = start
             st.watchers += 1
         try:
+            self.logged(200)
             self.send_response(200)
             self.send_header("Audit-Id", str(uuid.uuid4()))
             self.send_header("Cache-Control", "no-cache, private")
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            self.logged(200)
             for e in first:
                 self.chunk(e)
             if initial:
@@ -2710,9 +2813,10 @@ def main():
     log("listening on %s:%d (auto-ready %s, lb-ip %s)" % (args.host, port, args.auto_ready,
                                                         args.lb_ip))
     srv.serve_forever()
-    with store.lock:  # end the watch streams
+    if store.lock.acquire(timeout=5):  # end the watch streams
         store.close_epoch += 1
         store.cond.notify_all()
+        store.lock.release()
     srv.server_close()
     ctl.server_close()
     for n in ("port", "control.sock"):
