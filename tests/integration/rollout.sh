@@ -135,6 +135,31 @@ grep -qE "rollout +2/3 ready; waiting for Deployment/web: 0 of 1" "$tmp/apply.er
 ok $? "apply says what it waits for"
 grep -qE "rollout +3/3 ready" "$tmp/apply.err"; ok $? "and then that all 3 are ready"
 
+# ---- a watch too old to resume (410 Gone): the kind is listed again ------------
+ctl POST /log/reset
+ctl POST /state '{"kind": "Deployment", "name": "web", "state": "progressing"}'
+"$FTBOOT" apply >"$tmp/apply.out" 2>"$tmp/apply.err" &
+apid=$!
+await_watches 1; ok $? "apply watches the Deployment"
+ctl POST /fail '{"method": "GET", "path_prefix": "/apis/apps/v1/namespaces/default/deployments", "status": 410, "count": 1}'
+ctl POST /watches/close
+await_watches 3; ok $? "after a 410 for its watch, apply watches again"
+ctl POST /state '{"kind": "Deployment", "name": "web", "state": "ready"}'
+wait $apid
+arc=$?
+is "$arc" 0 "and succeeds once the Deployment is ready"
+[ "$arc" -eq 0 ] || sed 's/^/#   /' "$tmp/apply.err"
+is "$(kube_ctl "$kdir" GET /log | $py -c '
+import json, sys, urllib.parse
+seq = []
+for r in json.load(sys.stdin):
+    q = urllib.parse.parse_qs(r["query"])
+    if r["method"] == "GET" and r["path"].endswith("/deployments"):
+        seq.append(("watch" if "watch" in q else "list") + " " + str(r["status"]))
+w = seq.index("watch 200")
+print(", ".join(seq[w - 1:]))')" "list 200, watch 200, watch 410, list 200, watch 200" \
+	"the request log: list, watch, the 410, listed again, watched from the new list"
+
 # ---- stuck rollouts fail within cluster.timeout, saying why ------------------
 stackfile 3
 stuck() { # stuck STATE NAME: apply with web in STATE
@@ -230,6 +255,14 @@ is "$got" "900 system:serviceaccount:kubernetes-dashboard:ftboot-admin" \
 	"for the dashboard's account, valid for dashboard.token_ttl"
 [ -n "$tok" ] && ! grep -rqF "$tok" "$FTBOOT_STATE_DIR"; ok $? "the token is nowhere in the state directory"
 printf '%s\n' "$errout" | grep -qF "$tok"; ok $((!$?)) "nor on stderr"
+
+stackfile 3 "{account: nobody}"
+run_ftboot dashboard --token
+is "$rc" 1 "--token for a service account that does not exist: exit 1"
+says errout -F "login token for service account 'nobody' in namespace 'kubernetes-dashboard': " \
+	"naming the account and its namespace"
+says errout -F 'serviceaccounts "nobody" not found' "with the API's own message"
+is "$out" "" "and no URL printed without its token"
 
 # A Service without an LB address, and one that is not a LoadBalancer.
 curl -s -o /dev/null --cacert "$kdir/ca.pem" -H "Authorization: Bearer $(cat "$kdir/token")" \
