@@ -20,6 +20,7 @@
 #include "apply.h"
 #include "cluster.h"
 #include "crypto.h"
+#include "failpoint.h"
 #include "fs.h"
 #include "http.h"
 #include "ipv4.h"
@@ -517,6 +518,7 @@ static int apply_one(struct apply *a, const struct render_doc *d, struct err *er
 	ns = r->namespaced ? (ns && *ns ? ns : a->ns) : "";
 	if (!a->c.in_vm && journal_object(a, api, kind, ns, name, err) < 0)
 		return -1;
+	failpoint("apply:object:%s:%s:%s", kind, *ns ? ns : "-", name);
 	if (kube_apply(a->k, doc, a->ns, &got, err) < 0)
 		return err_wrap(err, "%s", d->source);
 	if (got == NULL)

@@ -343,4 +343,20 @@ is "$(kstatus /api/v1/namespaces/other/configmaps/foreign)" 200 "the unlabelled 
 is "$(kstatus /api/v1/namespaces/other)" 200 "nor its namespace"
 [ ! -e "$FTBOOT_STATE_DIR/at" ]; ok $? "and the state is gone"
 
+# Journaled before it is applied: killed between the two, down still knows it.
+FTBOOT_TEST_KILL_AT=apply:object:Deployment:at:web run_ftboot apply
+is "$rc" 137 "apply killed just before the Deployment is sent"
+is "$(kstatus /apis/apps/v1/namespaces/at/deployments/web)" 404 "  the Deployment is not applied"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF 'test/apps/v1/Deployment/at/web' "$tmp/status.json"; ok $? "  but journaled"
+# Ctrl-C outside the builds stops ftboot at once, as in up.
+FTBOOT_TEST_SIGNAL_AT=apply:object:Service:at:web:INT run_ftboot apply
+is "$rc" 130 "Ctrl-C during apply stops it (exit 130)"
+run_ftboot down
+is "$rc" 0 "down after the kill: $(tail -n 1 <<<"$errout" | tail -c 300)"
+left=0
+for p in "${paths[@]}"; do [ "$(kstatus "$p")" = 404 ] || left=$((left + 1)); done
+is "$left" 0 "  every object is gone"
+[ ! -e "$FTBOOT_STATE_DIR/at" ]; ok $? "  and the state"
+
 done_testing
