@@ -54,19 +54,14 @@ void kubeconfig_set_lock_wait(int ms)
 
 /* ---- base64 ------------------------------------------------------------ */
 
+/* The value of a base64 digit (RFC 4648's alphabet), or -1. */
 static int kc_b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	static const char digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *at = c ? strchr(digits, c) : NULL;
+
+	return at ? (int)(at - digits) : -1;
 }
 
 int kubeconfig_base64_decode(const char *text, size_t n, char **out, size_t *len)
@@ -597,14 +592,29 @@ static int kc_user(struct kc *kc, const struct kc_entry *e, struct kube_target *
 	return 0;
 }
 
+/* The entry of l that a context's key names, or an error naming the ones there are. */
+static int kc_named(struct kc *kc, const struct kc_list *l, const struct doc_node *ctx,
+                    const char *key, const char *at, const char *name, const struct kc_entry **out)
+{
+	char names[1024], q[128], what[128];
+
+	*out = kc_find(l, name);
+	if (*out)
+		return 0;
+	kc_names(l, names, sizeof(names));
+	snprintf(what, sizeof(what), "%s.%s", at, key);
+	return kc_fail(kc, doc_map_get(ctx, key), ERRK_NOTFOUND, what, "no %s '%s' in %s; %s",
+	               l->what, kc_q(name, q, sizeof(q)), kc->ld.path, names);
+}
+
 static int kc_resolve(struct kc *kc, const struct doc_node *root, const char *context,
                       struct kube_target *t)
 {
 	struct kc_list clusters = {"clusters", "cluster", "cluster", NULL, 0};
 	struct kc_list users = {"users", "user", "user", NULL, 0};
 	struct kc_list contexts = {"contexts", "context", "context", NULL, 0};
-	const struct doc_node *cur_node = NULL, *v;
-	const struct kc_entry *ctx, *cl, *us = NULL;
+	const struct doc_node *cur_node = NULL;
+	const struct kc_entry *ctx, *cl = NULL, *us = NULL;
 	const char *cur = NULL, *cname, *uname, *ns;
 	char names[1024], q[128], at[64];
 	int rc = -1;
@@ -653,26 +663,9 @@ static int kc_resolve(struct kc *kc, const struct doc_node *root, const char *co
 		        kc_q(ctx->name, q, sizeof(q)));
 		goto out;
 	}
-	cl = kc_find(&clusters, cname);
-	if (cl == NULL) {
-		kc_names(&clusters, names, sizeof(names));
-		v = doc_map_get(ctx->body, "cluster");
-		snprintf(at + strlen(at), sizeof(at) - strlen(at), ".cluster");
-		kc_fail(kc, v, ERRK_NOTFOUND, at, "no cluster '%s' in %s; %s",
-		        kc_q(cname, q, sizeof(q)), kc->ld.path, names);
+	if (kc_named(kc, &clusters, ctx->body, "cluster", at, cname, &cl) < 0 ||
+	    (uname && *uname && kc_named(kc, &users, ctx->body, "user", at, uname, &us) < 0))
 		goto out;
-	}
-	if (uname && *uname) {
-		us = kc_find(&users, uname);
-		if (us == NULL) {
-			kc_names(&users, names, sizeof(names));
-			v = doc_map_get(ctx->body, "user");
-			snprintf(at + strlen(at), sizeof(at) - strlen(at), ".user");
-			kc_fail(kc, v, ERRK_NOTFOUND, at, "no user '%s' in %s; %s",
-			        kc_q(uname, q, sizeof(q)), kc->ld.path, names);
-			goto out;
-		}
-	}
 	t->namespace = xstrdup(ns && *ns ? ns : "default");
 	if (kc_cluster(kc, cl, t) < 0 || (us && kc_user(kc, us, t) < 0))
 		goto out;
@@ -849,9 +842,11 @@ static void kc_puts(struct kc_out *o, const char *s)
 	kc_put(o, s, strlen(s));
 }
 
+/* A new line at indent (none after a block scalar's last break: go-yaml's write_indent). */
 static void kc_line(struct kc_out *o, size_t indent)
 {
-	kc_put(o, "\n", 1);
+	if (o->col > 0)
+		kc_put(o, "\n", 1);
 	while (o->col < indent)
 		kc_put(o, " ", 1);
 }
@@ -1102,52 +1097,37 @@ static enum kc_style kc_style_of(const char *str, size_t len, int key)
 	return style;
 }
 
-static void kc_write_plain(struct kc_out *o, const unsigned char *s, size_t len, size_t indent,
-                           int breaks)
+/*
+ * A plain or single-quoted scalar, folded at a space past column 80 as
+ * go-yaml does (a quoted one never at its first or last character).
+ */
+static void kc_write_folded(struct kc_out *o, const unsigned char *s, size_t len, size_t indent,
+                            int breaks, int quoted)
 {
 	int spaces = 0;
 	size_t i, w;
 
+	if (quoted)
+		kc_put(o, "'", 1);
 	for (i = 0; i < len; i += w) {
 		w = kc_width(s, i, len);
 		if (s[i] == ' ') {
 			if (breaks && !spaces && o->col > KC_WIDTH &&
+			    (!quoted || (i != 0 && i != len - 1)) &&
 			    !(i + 1 < len && s[i + 1] == ' '))
 				kc_line(o, indent);
 			else
 				kc_put(o, " ", 1);
 			spaces = 1;
 		} else {
-			kc_put(o, (const char *)s + i, w);
-			spaces = 0;
-		}
-	}
-}
-
-static void kc_write_single(struct kc_out *o, const unsigned char *s, size_t len, size_t indent,
-                            int breaks)
-{
-	int spaces = 0;
-	size_t i, w;
-
-	kc_put(o, "'", 1);
-	for (i = 0; i < len; i += w) {
-		w = kc_width(s, i, len);
-		if (s[i] == ' ') {
-			if (breaks && !spaces && o->col > KC_WIDTH && i != 0 && i != len - 1 &&
-			    !(i + 1 < len && s[i + 1] == ' '))
-				kc_line(o, indent);
-			else
-				kc_put(o, " ", 1);
-			spaces = 1;
-		} else {
-			if (s[i] == '\'')
+			if (quoted && s[i] == '\'')
 				kc_put(o, "'", 1);
 			kc_put(o, (const char *)s + i, w);
 			spaces = 0;
 		}
 	}
-	kc_put(o, "'", 1);
+	if (quoted)
+		kc_put(o, "'", 1);
 }
 
 static void kc_write_double(struct kc_out *o, const unsigned char *s, size_t len, size_t indent,
@@ -1296,10 +1276,10 @@ static void kc_write_scalar(struct kc_out *o, const struct doc_node *n, size_t i
 	}
 	switch (kc_style_of(n->text ? n->text : "", n->len, key)) {
 	case KC_PLAIN:
-		kc_write_plain(o, s, n->len, indent, !key);
+		kc_write_folded(o, s, n->len, indent, !key, 0);
 		break;
 	case KC_SINGLE:
-		kc_write_single(o, s, n->len, indent, !key);
+		kc_write_folded(o, s, n->len, indent, !key, 1);
 		break;
 	case KC_DOUBLE:
 		kc_write_double(o, s, n->len, indent, !key);
@@ -1684,6 +1664,8 @@ struct kc_dest {
 	struct doc_node *root;
 	int exists;
 	mode_t mode;
+	uid_t uid; /* its owner, kept when root rewrites another's file */
+	gid_t gid;
 };
 
 static void kc_dest_release(struct kc_dest *d)
@@ -1714,6 +1696,8 @@ static int kc_dest_read(const char *dest, struct kc_dest *d, struct err *err)
 	}
 	d->exists = 1;
 	d->mode = sb.st_mode & KC_MODE; /* kept when stricter; never looser than 0600 */
+	d->uid = sb.st_uid;
+	d->gid = sb.st_gid;
 	d->path = realpath(dest, NULL);
 	if (d->path == NULL)
 		return err_sys(err, errno, "cannot resolve '%s'", dest);
@@ -1738,6 +1722,21 @@ out:
 		explicit_bzero(b.data, b.len);
 	buf_release(&b);
 	return rc;
+}
+
+/*
+ * Write the tree back to the file read. Root (sudo) rewriting a user's
+ * file gives it back to its owner, or the user's kubectl could not read it.
+ */
+static int kc_dest_write(const struct kc_dest *d, struct err *err)
+{
+	if (kc_write_tree(d->path, d->root, d->mode, err) < 0)
+		return -1;
+	if (d->exists && geteuid() == 0 && (d->uid != 0 || d->gid != 0) &&
+	    chown(d->path, d->uid, d->gid) < 0)
+		return err_sys(err, errno, "cannot give '%s' back to its owner (uid %ld)", d->path,
+		               (long)d->uid);
+	return 0;
 }
 
 static int kc_current_is(const struct doc_node *root, const char *name)
@@ -1766,17 +1765,17 @@ int kubeconfig_merge(const char *dest, const char *src, const char *name, char *
 		goto out;
 	if (kc_dest_read(dest, &d, err) < 0)
 		goto out;
+	cur = d.root ? doc_map_get(d.root, "current-context") : NULL;
+	if (previous && cur && cur->type == DOC_STR && strcmp(cur->text, name) != 0)
+		*previous = xstrdup(cur->text);
 	if (d.root == NULL) {
 		kc_docs_release(&d.docs);
 		d.docs.docs = xmalloc(sizeof(*d.docs.docs));
 		d.docs.docs[0] = d.root = kc_skeleton();
 		d.docs.n = 1;
 	}
-	cur = doc_map_get(d.root, "current-context");
-	if (previous && cur && cur->type == DOC_STR && strcmp(cur->text, name) != 0)
-		*previous = xstrdup(cur->text);
 	kc_put_entries(d.root, name, &t);
-	rc = kc_write_tree(d.path, d.root, d.mode, err);
+	rc = kc_dest_write(&d, err);
 	if (rc < 0 && previous) {
 		free(*previous);
 		*previous = NULL;
@@ -1833,7 +1832,7 @@ int kubeconfig_unmerge(const char *dest, const char *name, const char *previous,
 		}
 		changed = 1;
 	}
-	rc = changed ? kc_write_tree(d.path, d.root, d.mode, err) : 0;
+	rc = changed ? kc_dest_write(&d, err) : 0;
 out:
 	kc_dest_release(&d);
 	kc_unlock(lock);

@@ -18,6 +18,15 @@
  * users[0].user.client-key-data: not base64"), or the context and what
  * is missing. Without a CA, the system's trust store verifies the server
  * (still verified, as kubectl does).
+ *
+ * Notes (added with the implementation): a byte-order mark and CR LF
+ * line ends are read as kubectl reads them (positions stay right); a NUL
+ * byte or a second YAML document is an error at its place. Both a file
+ * and a -data form of the same item is an error ("keep one"); token wins
+ * over tokenFile (client-go); proxy-url and impersonation (as, as-groups
+ * ...) are refused as not supported; unknown keys are ignored, as
+ * kubectl does. A token must be one word of visible ASCII (it becomes an
+ * HTTP header). Messages never show a key, a token or a password.
  */
 #ifndef FTBOOT_KUBECONFIG_H
 #define FTBOOT_KUBECONFIG_H
@@ -74,7 +83,8 @@ int kubeconfig_user_path(char **out, struct err *err);
 
 /*
  * Merge name (a cluster, a user and a context all called name, copied
- * from the kubeconfig at src) into the kubeconfig at dest, and make it
+ * from the kubeconfig at src: its current-context's cluster, user and
+ * namespace, as -data fields) into the kubeconfig at dest, and make it
  * dest's current-context. dest and its directory are created (0600, 0700)
  * when missing. Every other cluster, user, context, preference and
  * extension of dest is kept as it was (same data, same order); entries
@@ -88,8 +98,9 @@ int kubeconfig_user_path(char **out, struct err *err);
  * `current-context: ""`; pass "" back to get that line back). The lock
  * is waited for at most kubeconfig_set_lock_wait's bound, then the
  * error names the lock file and says a stale one may be removed.
- * dest's mode is kept when stricter than 0600, else made 0600; a
- * symbolic link is followed (the file it names is replaced).
+ * dest's mode is kept when stricter than 0600, else made 0600, and its
+ * owner is kept when root writes it; a symbolic link is followed (the
+ * file it names is replaced).
  */
 int kubeconfig_merge(const char *dest, const char *src, const char *name, char **previous,
                      struct err *err);
