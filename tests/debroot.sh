@@ -6,10 +6,11 @@
 # The caller sets prog (its name in messages) and what (what "cannot ..."
 # means for it) before sourcing it.
 #
-#   cache_start SELF ARG NAME LOCK TMP
+#   cache_start SELF ARG NAME LOCK TMP [FILE...]
 #                            the start of a cached build: sets cache (from
-#                            ARG, see cache_dir), key (sha256 of SELF and of
-#                            this file: editing either rebuilds) and final
+#                            ARG, see cache_dir), key (sha256 of SELF, of
+#                            this file and of each FILE the build copies in:
+#                            editing any rebuilds) and final
 #                            (cache/NAME-key); reuses a complete final
 #                            (exit 0); else waits for cache/LOCK, removes
 #                            leftovers cache/TMP-*, sets work to a new
@@ -127,8 +128,9 @@ debootstrap_root() {
 
 cache_start() {
 	local self=$1 arg=$2 name=$3 lock=$4 tmp=$5
+	shift 5
 	cache=$(cache_dir "$arg" "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)") || exit 1
-	key=$(cat "$self" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+	key=$(cat "$self" "${BASH_SOURCE[0]}" "$@" | sha256sum | cut -c1-16)
 	final=$cache/$name-$key
 	cache_reuse "$final"
 	cache_lock "$cache/$lock" "$final"

@@ -19,6 +19,8 @@
 
 #include "apply.h"
 #include "cluster.h"
+#include "crypto.h"
+#include "failpoint.h"
 #include "fs.h"
 #include "http.h"
 #include "ipv4.h"
@@ -363,14 +365,28 @@ static struct listed *find_listed(struct apply *a, const struct ident *id)
 	return NULL;
 }
 
-/* The journal's name of an object: CONTEXT/GROUP/VERSION/KIND/NAMESPACE/NAME. */
+/*
+ * The journal's name of an object: CONTEXT/GROUP/VERSION/KIND/NAMESPACE/NAME.
+ * A journal name holds at most JOURNAL_NAME_BYTES, and a long context (an
+ * EKS ARN) with a long group and name passes that: then its first bytes,
+ * "~" and the SHA-256 of the whole (unique still; the entry's fields
+ * carry the object, and nothing reads it back from the name).
+ */
+#define JOURNAL_NAME_BYTES 255
 static char *journal_name(const char *context, const char *api, const char *kind, const char *ns,
                           const char *name)
 {
-	char group[256];
+	char group[256], hex[CRYPTO_HEX_MAX];
+	char *full = xasprintf("%s/%s/%s/%s/%s/%s", context, api_group(api, group, sizeof(group)),
+	                       api_version(api), kind, ns, name);
+	char *cut;
 
-	return xasprintf("%s/%s/%s/%s/%s/%s", context, api_group(api, group, sizeof(group)),
-	                 api_version(api), kind, ns, name);
+	if (strlen(full) <= JOURNAL_NAME_BYTES)
+		return full;
+	crypto_hash_buf(CRYPTO_SHA256, full, strlen(full), hex);
+	cut = xasprintf("%.*s~%s", JOURNAL_NAME_BYTES - 65, full, hex);
+	free(full);
+	return cut;
 }
 
 static int journal_object(struct apply *a, const char *api, const char *kind, const char *ns,
@@ -502,6 +518,7 @@ static int apply_one(struct apply *a, const struct render_doc *d, struct err *er
 	ns = r->namespaced ? (ns && *ns ? ns : a->ns) : "";
 	if (!a->c.in_vm && journal_object(a, api, kind, ns, name, err) < 0)
 		return -1;
+	failpoint("apply:object:%s:%s:%s", kind, *ns ? ns : "-", name);
 	if (kube_apply(a->k, doc, a->ns, &got, err) < 0)
 		return err_wrap(err, "%s", d->source);
 	if (got == NULL)

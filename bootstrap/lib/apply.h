@@ -15,8 +15,12 @@
  * 3. Server-side apply of each object over one client (kube_apply). For
  *    an external cluster each object is journaled first ("kube": name
  *    CONTEXT/GROUP/VERSION/KIND/NAMESPACE/NAME, fields cluster, group,
- *    version, kind, namespace, name), so `down` deletes exactly those;
- *    the VM's cluster's objects go with the VM and are not journaled.
+ *    version, kind, namespace, name; a name over the journal's 255 bytes
+ *    keeps its start, "~" and the SHA-256 of the whole), so `down`
+ *    deletes exactly those; the VM's cluster's objects go with the VM and
+ *    are not journaled. The step's line ends with how many objects were
+ *    created (new to the stack's label), changed (another
+ *    resourceVersion than listed before) and unchanged.
  * 4. Prune: for every listable kind of discovery, the objects labelled
  *    ftboot/stack=<stack> (label selector, paged) that the set does not
  *    hold are deleted (and dropped from the journal). Never anything

@@ -850,8 +850,16 @@ static int wait_ssh(struct vm *vm, double deadline, struct err *err)
 
 	step(vm, "ssh %s@%s (host key %s)", vm->profile->user, vm->ip, vm->host_fp);
 	for (;;) {
-		if (vm_ssh(vm, SSH_TRY_MS, &s, err) == 0)
-			break;
+		/*
+		 * A command must run too: a loaded TCG guest's first login
+		 * (PAM, logind) can outlast one attempt's bound, then try again.
+		 */
+		if (vm_ssh(vm, SSH_TRY_MS, &s, err) == 0) {
+			if (ssh_exec(s, "true", NULL, NULL, NULL, err) == 0)
+				break;
+			ssh_close(s);
+			s = NULL;
+		}
 		transient = err->kind == ERRK_TRANSIENT || err->kind == ERRK_TIMEOUT;
 		if (!transient && first_hard == 0)
 			first_hard = mono_now();
@@ -865,10 +873,6 @@ static int wait_ssh(struct vm *vm, double deadline, struct err *err)
 			return -1;
 		}
 		mono_nap(1000);
-	}
-	if (ssh_exec(s, "true", NULL, NULL, NULL, err) < 0) {
-		ssh_close(s);
-		return -1;
 	}
 	ssh_close(s);
 	done(vm, "ready");

@@ -222,6 +222,21 @@ run_ftboot apply
 is "$rc" 0 "the Service's template back: applied again"
 printf '%s\n' "$errout" | grep -qF "1 created, 0 changed, 6 unchanged"; ok $? "  and said to be created"
 
+# A name as long as the API allows (253) still fits the journal's names.
+long=$(printf 'n%.0s' $(seq 1 253))
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: at}\n' "$long" >"$proj/templates/long.yaml"
+run_ftboot apply
+is "$rc" 0 "a ConfigMap of a 253-character name is applied: $(tail -n 1 <<<"$errout" | tail -c 300)"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+is "$($py -c 'import json,sys; print([len(r["name"]) for r in json.load(open(sys.argv[1]))["resources"] if r["name"].startswith("test//v1/ConfigMap/at/nnn")])' "$tmp/status.json")" \
+	"[255]" "  journaled under a name of 255 bytes (its start and a digest)"
+rm "$proj/templates/long.yaml"
+run_ftboot apply
+is "$rc" 0 "  without its template"
+is "$(kstatus "/api/v1/namespaces/at/configmaps/$long")" 404 "  it is pruned"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF 'test//v1/ConfigMap/at/nnn' "$tmp/status.json"; is $? 1 "  and its journal entry dropped"
+
 # ---- API errors -------------------------------------------------------------
 deployment -1
 run_ftboot apply
@@ -327,5 +342,21 @@ is "$(log_since "$n0" | awk '$1 == "DELETE" { print $2 }' | sort | tr '\n' ' ')"
 is "$(kstatus /api/v1/namespaces/other/configmaps/foreign)" 200 "the unlabelled object is not"
 is "$(kstatus /api/v1/namespaces/other)" 200 "nor its namespace"
 [ ! -e "$FTBOOT_STATE_DIR/at" ]; ok $? "and the state is gone"
+
+# Journaled before it is applied: killed between the two, down still knows it.
+FTBOOT_TEST_KILL_AT=apply:object:Deployment:at:web run_ftboot apply
+is "$rc" 137 "apply killed just before the Deployment is sent"
+is "$(kstatus /apis/apps/v1/namespaces/at/deployments/web)" 404 "  the Deployment is not applied"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF 'test/apps/v1/Deployment/at/web' "$tmp/status.json"; ok $? "  but journaled"
+# Ctrl-C outside the builds stops ftboot at once, as in up.
+FTBOOT_TEST_SIGNAL_AT=apply:object:Service:at:web:INT run_ftboot apply
+is "$rc" 130 "Ctrl-C during apply stops it (exit 130)"
+run_ftboot down
+is "$rc" 0 "down after the kill: $(tail -n 1 <<<"$errout" | tail -c 300)"
+left=0
+for p in "${paths[@]}"; do [ "$(kstatus "$p")" = 404 ] || left=$((left + 1)); done
+is "$left" 0 "  every object is gone"
+[ ! -e "$FTBOOT_STATE_DIR/at" ]; ok $? "  and the state"
 
 done_testing

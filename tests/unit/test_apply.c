@@ -134,12 +134,16 @@ static int httpd_start(void)
 	return 0;
 }
 
-static void httpd_stop(void)
+/* At any exit, an early one (a failed fixture) too: nginx stopped, the scratch removed. */
+static void cleanup(void)
 {
 	char *run = xasprintf("%s/run", dir);
 
-	net_httpd_stop(top, run);
+	if (base)
+		net_httpd_stop(top, run);
 	free(run);
+	free(base);
+	scratch_close(dir);
 }
 
 /* Serve text as www/NAME; its sha256 into hex, its URL returned. */
@@ -357,6 +361,7 @@ int main(void)
 	if (top == NULL)
 		top = ".";
 	dir = scratch_open("apply");
+	atexit(cleanup);
 	test_rank();
 	test_sort();
 	test_kinds();
@@ -365,9 +370,6 @@ int main(void)
 	} else {
 		test_remote();
 		test_remote_bad();
-		httpd_stop();
 	}
-	free(base);
-	scratch_close(dir);
 	return tap_done();
 }

@@ -167,7 +167,7 @@ fi
 # The user's kubeconfig: ftboot's context current, the user's own entries as they were.
 u=$HOME/.kube/config
 is "$(kc_field "$u" 'k["current-context"]')" "$ctx" "the user's current-context is $ctx"
-is "$(kc_field "$u" '[c["name"] for c in k["contexts"]]')" "['prod', '$ctx']" "both contexts, the user's first"
+is "$(kc_field "$u" 'sorted(c["name"] for c in k["contexts"])')" "['$ctx', 'prod']" "both contexts (kubectl's order: by name)"
 is "$(kc_field "$u" '[c for c in k["clusters"] if c["name"] == "prod"] + [u for u in k["users"] if u["name"] == "alice"]')" \
 	"$(kc_field "$tmp/user.before" 'k["clusters"] + k["users"]')" "the user's cluster and user as they were"
 is "$(kc_field "$u" '[c["cluster"]["server"] for c in k["clusters"] if c["name"] == "'"$ctx"'"]')" \

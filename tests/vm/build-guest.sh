@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/vm/build-guest.sh: build the VM tier's test guest, a Debian bookworm
 # image (systemd, openssh-server, cloud-init, docker.io, apparmor) booted by
-# direct kernel boot, and print the directory that holds it.
+# direct kernel boot, and print the directory that holds it. In place of
+# k3s it runs the Kubernetes API test double (tests/servers/kube-apiserver.py)
+# as k3s.service, which writes its kubeconfig where k3s does.
 #
 #   tests/vm/build-guest.sh [CACHE_DIR]
 #
@@ -14,8 +16,9 @@
 #   SHA512SUMS   sha512 of the three (`sha512sum -c` format)
 #   DONE         stamp written last: the build is complete
 #
-# KEY is the sha256 of this script and of tests/debroot.sh (its sourced
-# helpers), so editing either rebuilds; a complete build is reused at
+# KEY is the sha256 of this script, of tests/debroot.sh (its sourced
+# helpers) and of tests/servers/kube-apiserver.py (copied in), so editing
+# any of them rebuilds; a complete build is reused at
 # once. A build runs in CACHE_DIR/.build-KEY.* and is renamed into place
 # only when complete, so a killed build leaves no half cache (its
 # leftovers are removed by the next run). Older guest-* builds
@@ -43,13 +46,16 @@ mirror=$(apt_mirror "$suite")
 base_pkgs=systemd-sysv,udev,openssh-server,iproute2,linux-image-cloud-amd64,initramfs-tools,ca-certificates,dbus
 # Installed in a chroot afterwards, with a policy-rc.d that forbids starting
 # services: docker.io's and cloud-init's maintainer scripts try to.
-extra_pkgs=(cloud-init docker.io apparmor sudo)
+# python3, python3-yaml and openssl: the Kubernetes API test double's.
+extra_pkgs=(cloud-init docker.io apparmor sudo python3 python3-yaml openssl)
 img_size=3G
 
 need_root debootstrap mkfs.ext4 chroot flock realpath sha256sum sha512sum
 
 # One build at a time per cache; a second caller waits, then reuses.
-cache_start "$self" "${1:-}" guest .lock .build
+kube_double=$(dirname "$self")/../servers/kube-apiserver.py
+[ -f "$kube_double" ] || die "no $kube_double (the Kubernetes API test double)"
+cache_start "$self" "${1:-}" guest .lock .build "$kube_double"
 root=$work/root
 cleanup() {
 	umount_under "$work"
@@ -114,11 +120,35 @@ cat >"$root/etc/hosts" <<'EOF'
 127.0.1.1	ftboot-guest
 ::1	localhost ip6-localhost ip6-loopback
 EOF
+# k3s's stand-in: the Kubernetes API test double on VM_IP:6443, writing
+# its kubeconfig (0600 root) at k3s's path; VM_IP and LB_IP come from the
+# profile's user-data (/etc/ftboot-test/k3s.env, written by cloud-init).
+mkdir -p "$root/opt/ftboot-test"
+install -m 0644 "$kube_double" "$root/opt/ftboot-test/kube-apiserver.py"
+cat >"$root/etc/systemd/system/k3s.service" <<'EOF'
+# ftboot test guest: the Kubernetes API test double where k3s would run
+# (tests/servers/kube-apiserver.py; not k3s).
+[Unit]
+Description=Kubernetes API test double in place of k3s (ftboot test guest)
+After=cloud-init.service network.target
+Wants=cloud-init.service
+# Restart until cloud-init has written k3s.env: never give up starting.
+StartLimitIntervalSec=0
+
+[Service]
+EnvironmentFile=/etc/ftboot-test/k3s.env
+ExecStart=/usr/bin/python3 /opt/ftboot-test/kube-apiserver.py --dir /var/lib/ftboot-kube --host 0.0.0.0 --port 6443 --address ${VM_IP} --auto-ready --lb-ip ${LB_IP} --write-kubeconfig /etc/rancher/k3s/k3s.yaml
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+EOF
 # No root password (locked), no host keys (cloud-init writes the pinned
 # one), no machine id (each boot of a copy makes its own), no host files.
 {
 	in_root systemctl enable systemd-networkd.service ssh.service docker.service \
-		serial-getty@ttyS0.service
+		serial-getty@ttyS0.service k3s.service
 	in_root systemctl mask systemd-networkd-wait-online.service
 	in_root passwd -l root
 } >>"$work/apt.log" 2>&1

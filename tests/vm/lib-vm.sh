@@ -16,7 +16,9 @@
 #                              (the first three octets of its /24, SLOT 0-5
 #                              picks one of the run's six), $uri, $proj (cd
 #                              into it to run ftboot); exports
-#                              FTBOOT_STATE_DIR/FTBOOT_CACHE_DIR
+#                              FTBOOT_STATE_DIR/FTBOOT_CACHE_DIR, and
+#                              KUBECONFIG (a scratch file: provision merges
+#                              its context there)
 #   vm_leftovers [NAME]        prints libvirt objects of the stack, if any
 #   vm_host_unchanged          asserts the host's routes, iptables rules and
 #                              links are as they were before the namespace
@@ -173,10 +175,14 @@ cmdline: root=/dev/vda rw console=ttyS0 net.ifnames=0
 user: ftboot
 boot_timeout: 300
 engine: {setup: engine.sh, timeout: 120}
+cluster: {kubeconfig: /etc/rancher/k3s/k3s.yaml, port: 6443, timeout: 300, status: "systemctl status k3s --no-pager; journalctl -u k3s -n 30 --no-pager"}
 EOS
 	cp "$VM_TOP/tests/fixtures/vm-guest/user-data" "$VM_TOP/tests/fixtures/vm-guest/network-config" \
 		"$VM_TOP/tests/fixtures/vm-guest/engine.sh" "$proj/images/debian-test/"
 	export FTBOOT_STATE_DIR="$tmp/state" FTBOOT_CACHE_DIR="$tmp/cache"
+	# provision merges the cluster's context into the user's kubeconfig:
+	# the test's own, never this machine's ~/.kube/config.
+	export KUBECONFIG="$tmp/user-kubeconfig"
 }
 
 # virsh on the run's own libvirtd.
