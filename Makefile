@@ -7,7 +7,7 @@
 #   make test-unit | test-integration | test-vm
 #   make test-fresh           deps.sh + unit/integration in a minimal Debian root
 #   make fuzz [FUZZ_SECONDS=N]   every libFuzzer target, bounded, ASan+UBSan
-#   make bench                render, pack, VM and build benchmarks (figures and ratios)
+#   make bench                render, pack, VM, build and apply benchmarks (figures and ratios)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format | format-check | analyze | shellcheck
 
@@ -141,6 +141,7 @@ bench: $(BIN) $(OUT)/tests/test_tgz
 	@FTBOOT_TEST_BINS=$(OUT)/tests tests/bench/pack.sh
 	@tests/bench/vm.sh
 	@tests/bench/build.sh || [ $$? -eq 77 ]
+	@tests/bench/kube.sh || [ $$? -eq 77 ]
 
 e2e-laptop: $(BIN)
 	@tests/e2e/laptop.sh

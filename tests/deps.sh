@@ -33,6 +33,12 @@ for p in "${want[@]}"; do
 		missing+=("$p")
 	fi
 done
+# The kube bench compares with kubectl: the machine's if it has one (a
+# kubectl package owns /usr/bin/kubectl and would conflict), else Debian's.
+if [ "$profile" = test ] && ! command -v kubectl >/dev/null 2>&1 &&
+	! dpkg-query -W -f='${Status}' kubernetes-client 2>/dev/null | grep -q 'install ok installed'; then
+	missing+=(kubernetes-client)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
