@@ -30,6 +30,8 @@ mkdir -p "$HOME"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # ms CMD...: the wall time of CMD in milliseconds; its output to $tmp/last.
+# A failure of CMD ends the bench: call it in this shell (ms ... >>FILE),
+# never in a $(...) subshell.
 ms() {
 	local t0 t1
 	t0=$(date +%s%N)
@@ -46,7 +48,7 @@ for k in k1 k2; do
 		echo "bench kube: skipped, the test server cannot start: $(tr '\n' ' ' <"$tmp/$k.err")" >&2
 		exit 77
 	fi
-	kube_ctl "$tmp/$k" POST /auto '{"ready": true}' >/dev/null
+	kube_ctl "$tmp/$k" POST /auto '{"ready": true, "lb_ip": "192.168.61.10"}' >/dev/null
 done
 
 # The repository's stack, on the first server, each service with a Dockerfile.
@@ -58,7 +60,7 @@ for s in $services; do
 	mkdir -p "$p/srcs/$s"
 	[ -e "$p/srcs/$s/Dockerfile" ] || printf 'FROM alpine:3.20\n' >"$p/srcs/$s/Dockerfile"
 done
-printf '\ncluster: {kubeconfig: "%s"}\n' "$tmp/k1/kubeconfig" >>"$p/srcs/stack.yaml"
+printf '\ncluster: {kubeconfig: "%s", timeout: 60}\n' "$tmp/k1/kubeconfig" >>"$p/srcs/stack.yaml"
 stack=$p/srcs/stack.yaml
 "$FTBOOT" -f "$stack" render --show-secrets >"$tmp/all.yaml"
 objects=$(grep -c '^kind:' "$tmp/all.yaml")
@@ -70,13 +72,13 @@ kc_apply() { kc apply --server-side --field-manager=bench --validate=false -f "$
 
 # ---- 1. first apply -----------------------------------------------------------
 reset_log "$tmp/k1"
-f1=$(ms "$FTBOOT" -f "$stack" apply)
-f1r=$(requests "$tmp/k1")
+ms "$FTBOOT" -f "$stack" apply >"$tmp/f1"
+f1=$(cat "$tmp/f1") f1r=$(requests "$tmp/k1")
 c1="" c1r=""
 if [ -n "$kubectl" ]; then
 	reset_log "$tmp/k2"
-	c1=$(ms kc_apply)
-	c1r=$(requests "$tmp/k2")
+	ms kc_apply >"$tmp/c1"
+	c1=$(cat "$tmp/c1") c1r=$(requests "$tmp/k2")
 fi
 
 # ---- 2. no-op re-apply --------------------------------------------------------
@@ -95,16 +97,16 @@ done
 f2=$(median <"$tmp/f.all")
 
 printf 'bench: apply of the rendered stack (%d objects) to the Kubernetes API test double, one server per client\n' "$objects"
-printf '%-52s %8s %9s\n' "" "ms" "requests"
-printf '%-52s %8d %9d\n' "ftboot apply, first (apply, prune, wait)" "$f1" "$f1r"
-printf '%-52s %8d %9d\n' "ftboot apply, no-op (median of $runs)" "$f2" "$f2r"
+printf '%-56s %8s %9s\n' "" "ms" "requests"
+printf '%-56s %8d %9d\n' "ftboot apply, first (apply, prune, wait)" "$f1" "$f1r"
+printf '%-56s %8d %9d\n' "ftboot apply, no-op (median of $runs)" "$f2" "$f2r"
 if [ -z "$kubectl" ]; then
 	echo "bench kube: kubectl: skipped, no kubectl here (tests/deps.sh test installs kubernetes-client)"
 	exit 0
 fi
 c2=$(median <"$tmp/c.all")
-printf '%-52s %8d %9d\n' "kubectl apply --server-side, first (no prune, no wait)" "$c1" "$c1r"
-printf '%-52s %8d %9d\n' "kubectl apply --server-side, no-op (median of $runs)" "$c2" "$c2r"
-awk -v f="$f1" -v c="$c1" 'BEGIN {printf "%-52s %7.2fx\n", "first: kubectl/ftboot time (above 1: ftboot faster)", (f > 0 ? c / f : 0)}'
-awk -v f="$f2" -v c="$c2" 'BEGIN {printf "%-52s %7.2fx\n", "no-op: kubectl/ftboot time (above 1: ftboot faster)", (f > 0 ? c / f : 0)}'
+printf '%-56s %8d %9d\n' "kubectl apply --server-side, first (no prune, no wait)" "$c1" "$c1r"
+printf '%-56s %8d %9d\n' "kubectl apply --server-side, no-op (median of $runs)" "$c2" "$c2r"
+awk -v f="$f1" -v c="$c1" 'BEGIN {printf "%-56s %7.2fx\n", "first: kubectl/ftboot time (above 1: ftboot faster)", (f > 0 ? c / f : 0)}'
+awk -v f="$f2" -v c="$c2" 'BEGIN {printf "%-56s %7.2fx\n", "no-op: kubectl/ftboot time (above 1: ftboot faster)", (f > 0 ? c / f : 0)}'
 echo "kubectl: $("$kubectl" version --client 2>/dev/null | head -1)"

@@ -2041,6 +2041,11 @@ class Request:
 
 class Api(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The status line, the headers and the body go out in separate writes:
+    # with Nagle's algorithm each answer would wait for the client's
+    # delayed ACK (about 40 ms), which the real server (Go sets
+    # TCP_NODELAY) never does.
+    disable_nagle_algorithm = True
     server_version = "ftboot-test-kube-apiserver"
     store = None  # set by main
     cfg = None
