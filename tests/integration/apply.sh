@@ -28,7 +28,7 @@ hd=$tmp/httpd
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	kube_stop "$kd" >/dev/null 2>&1
-	httpd_stop "$hd" >/dev/null 2>&1
+	httpd_stop "$hd/run" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
