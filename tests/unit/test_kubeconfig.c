@@ -1021,7 +1021,7 @@ static void test_lock(void)
 		fs_mkdirs(ro, 0500, &err);
 		chmod(ro, 0500);
 		if (geteuid() == 0) {
-			skip("root may write a 0500 directory");
+			skip("running as root: root may write a 0500 directory");
 		} else {
 			char *d = path_join(ro, "config");
 
@@ -1088,6 +1088,14 @@ static const char *const awkward[] = {
     "long long  spaces  x"};
 
 /* kubectl's own files through merge and unmerge, byte for byte. */
+/*
+ * Set when a kubectl run crashed (a Go panic): Debian 12's
+ * kubernetes-client (1.20 built with Go 1.19) panics in `config
+ * set-credentials` (modern-go/reflect2 reads map internals of older Go
+ * releases). Such a kubectl cannot write the reference files.
+ */
+static int kubectl_crashed;
+
 static int kubectl(const char *kc, const char *a1, const char *a2, const char *a3, const char *a4,
                    const char *a5)
 {
@@ -1095,6 +1103,8 @@ static int kubectl(const char *kc, const char *a1, const char *a2, const char *a
 	struct buf out = BUF_INIT(1 << 20);
 	int rc = run_capture(argv, &out, 1);
 
+	if (rc != 0 && strstr(buf_cstr(&out), "panic: "))
+		kubectl_crashed = 1;
 	if (rc != 0)
 		diag("kubectl %s %s: exit %d: %s", a1, a2 ? a2 : "", rc, buf_cstr(&out));
 	buf_release(&out);
@@ -1170,6 +1180,16 @@ static void test_kubectl(void)
 		}
 	}
 	rc |= kubectl(kc, "use-context", "prod", NULL, NULL, NULL);
+	if (kubectl_crashed) {
+		skip("kubectl crashes on config set-credentials (a Go panic; Debian 12's "
+		     "kubernetes-client does): the byte-for-byte test with kubectl's files "
+		     "cannot run");
+		free(ca);
+		free(kc);
+		free(src);
+		scratch_close(dir);
+		return;
+	}
 	ok(rc == 0, "kubectl wrote a kubeconfig");
 	orig = scratch_slurp(kc);
 	ok(kubeconfig_merge(kc, src, "ftboot-ft", &prev, &err) == 0,
