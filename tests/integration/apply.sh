@@ -222,6 +222,41 @@ run_ftboot apply
 is "$rc" 0 "the Service's template back: applied again"
 printf '%s\n' "$errout" | grep -qF "1 created, 0 changed, 6 unchanged"; ok $? "  and said to be created"
 
+# Objects another client made, declared by the stack too: refused before
+# anything is applied, never journaled (down would delete them).
+cat >"$proj/templates/shared.yaml" <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata: {name: other}
+EOF
+foreign='apiVersion: v1
+kind: ConfigMap
+metadata: {name: foreign, namespace: other}
+data: {a: taken}'
+printf -- '---\n%s\n' "$foreign" >>"$proj/templates/shared.yaml"
+n0=$(log_lines)
+run_ftboot apply
+is "$rc" 1 "apply of a namespace another client made is refused"
+printf '%s\n' "$errout" | grep -qF "templates/shared.yaml: Namespace/other exists in the cluster and is not this stack's (no label ftboot/stack=at): ftboot does not take over objects it did not create; delete it, or remove it from the stack"
+ok $? "  naming it and what to do: $(tail -n 1 <<<"$errout" | tail -c 300)"
+is "$(log_since "$n0" | grep -c PATCH)" 0 "  nothing is applied"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF '/other/' "$tmp/status.json"; is $? 1 "  nothing of it is journaled"
+grep -qF '/Namespace//other' "$tmp/status.json"; is $? 1 "  not the namespace either"
+is "$(kget /api/v1/namespaces/other/configmaps/foreign | jf 'd["data"]["a"] + " " + str((d["metadata"].get("labels") or {}).get("ftboot/stack"))')" \
+	"b None" "  the other client's config map is as it was"
+printf '%s\n' "$foreign" >"$proj/templates/shared.yaml"
+run_ftboot apply
+is "$rc" 1 "so is a config map alone in it"
+printf '%s\n' "$errout" | grep -qF "ConfigMap/foreign in namespace other exists in the cluster and is not this stack's (no label ftboot/stack=at)"
+ok $? "  naming it: $(tail -n 1 <<<"$errout" | tail -c 300)"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: neighbour, namespace: other}\n' >"$proj/templates/shared.yaml"
+run_ftboot apply
+is "$rc" 1 "and another stack's object"
+printf '%s\n' "$errout" | grep -qF "ConfigMap/neighbour in namespace other exists in the cluster and is not this stack's (it has the label ftboot/stack=another)"
+ok $? "  naming its label: $(tail -n 1 <<<"$errout" | tail -c 300)"
+rm "$proj/templates/shared.yaml"
+
 # A name as long as the API allows (253) still fits the journal's names.
 long=$(printf 'n%.0s' $(seq 1 253))
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: at}\n' "$long" >"$proj/templates/long.yaml"
