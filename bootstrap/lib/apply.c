@@ -396,6 +396,7 @@ static int journal_object(struct apply *a, const char *api, const char *kind, co
 	char group[256];
 	char *jname = journal_name(a->c.context, api, kind, ns, name);
 	const char *kv[] = {"cluster",   a->c.context,
+	                    "server",    kube_server(a->k),
 	                    "group",     api_group(api, group, sizeof(group)),
 	                    "version",   api_version(api),
 	                    "kind",      kind,
@@ -777,6 +778,7 @@ static int kube_remove(struct run *run, void *handle, const struct journal_entry
 	char *f[6] = {journal_get(e, "cluster"),   journal_get(e, "group"),
 	              journal_get(e, "version"),   journal_get(e, "kind"),
 	              journal_get(e, "namespace"), journal_get(e, "name")};
+	char *server = journal_get(e, "server");
 	char *api = NULL;
 	int i, rc = -1;
 
@@ -797,6 +799,15 @@ static int kube_remove(struct run *run, void *handle, const struct journal_entry
 		    f[3], f[5], f[0], h->c.context, h->c.kubeconfig);
 		goto out;
 	}
+	/* An older journal has no server: the context alone is all it says. */
+	if (server && strcmp(server, kube_server(h->k)) != 0) {
+		err_setk(err, ERRK_INVALID,
+		         "%s/%s was applied to %s, but context '%s' (%s) now points at %s: "
+		         "point cluster.kubeconfig and cluster.context at %s again to remove "
+		         "it there",
+		         f[3], f[5], server, f[0], h->c.kubeconfig, kube_server(h->k), server);
+		goto out;
+	}
 	api = *f[1] ? xasprintf("%s/%s", f[1], f[2]) : xstrdup(f[2]);
 	if (kube_resource(h->k, api, f[3], &r, err) < 0) {
 		/* The kind itself is gone (its CRD deleted): so is the object. */
@@ -809,6 +820,7 @@ static int kube_remove(struct run *run, void *handle, const struct journal_entry
 out:
 	for (i = 0; i < 6; i++)
 		free(f[i]);
+	free(server);
 	free(api);
 	return rc;
 }

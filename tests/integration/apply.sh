@@ -24,15 +24,17 @@ scratch
 py=/usr/bin/python3 # Debian's (the pyenv shim in PATH is not)
 [ -x $py ] || skip_all "no /usr/bin/python3 for the API test double"
 kd=$tmp/kube
+kd2=$tmp/kube2
 hd=$tmp/httpd
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	kube_stop "$kd" >/dev/null 2>&1
+	kube_stop "$kd2" >/dev/null 2>&1
 	httpd_stop "$hd/run" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkdir -p "$kd" "$hd/www"
+mkdir -p "$kd" "$kd2" "$hd/www"
 kube_start "$kd" --auto-ready || skip_all "the API test double does not start"
 kube_ctl "$kd" POST /auto '{"ready": true}' >/dev/null
 export FTBOOT_CACHE_DIR=$tmp/cache
@@ -364,6 +366,32 @@ stackfile
 deployment 3
 run_ftboot apply
 is "$rc" 0 "ready again once the cluster rolls it out"
+
+# ---- down on another cluster of the same context name ------------------
+# The journal names the server: once the context points at another
+# cluster, down refuses there and keeps the entries.
+url1=$kube_url
+kube_start "$kd2" --auto-ready || skip_all "a second API test double does not start"
+url2=$kube_url
+kube_url=$url1
+cp "$kd/kubeconfig" "$tmp/kc"
+stackfile "$tmp/kc"
+run_ftboot apply
+is "$rc" 0 "apply through a copy of the kubeconfig: $(tail -n 1 <<<"$errout" | tail -c 300)"
+cp "$kd2/kubeconfig" "$tmp/kc"
+n0=$(log_lines)
+run_ftboot down
+is "$rc" 1 "down once context 'test' points at another server is refused"
+printf '%s\n' "$errout" | grep -qF "was applied to $url1, but context 'test' ($tmp/kc) now points at $url2"
+ok $? "  naming both servers: $(printf '%s\n' "$errout" | grep -m1 'now points at' | tail -c 300)"
+is "$(grep -c '"DELETE"' "$kd2/requests.log")" 0 "  nothing is deleted on the other server"
+left=0
+for p in "${paths[@]}"; do [ "$(kstatus "$p")" = 200 ] || left=$((left + 1)); done
+is "$left" 0 "  every object on the first stays"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+is "$($py -c 'import json,sys; print(sum(r["kind"] == "kube" for r in json.load(open(sys.argv[1]))["resources"]))' "$tmp/status.json")" \
+	"${#paths[@]}" "  and the journal keeps their entries"
+stackfile
 
 # ---- down -------------------------------------------------------------
 n0=$(log_lines)
