@@ -12,8 +12,10 @@
 # message naming the object; 429 is retried; 503 exhausted fails naming
 # the object; a kubeconfig with another CA is refused; a remote manifest
 # pinned by sha256 (tests/servers/httpd.sh) is applied, labelled, pruned
-# when removed, and a wrong sha256 applies nothing; `down` deletes
-# exactly the journaled objects.
+# when removed, and a wrong sha256 applies nothing; an object that exists
+# without the stack's label is refused before anything is applied; `down`
+# refuses entries of another server behind the same context name, and
+# deletes exactly the journaled objects.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../servers/kube.sh
