@@ -28,6 +28,7 @@
 #include "mono.h"
 #include "rollout.h"
 #include "teardown.h"
+#include "text.h"
 #include "vm.h"
 #include "xmem.h"
 
@@ -395,6 +396,7 @@ static int journal_object(struct apply *a, const char *api, const char *kind, co
 	char group[256];
 	char *jname = journal_name(a->c.context, api, kind, ns, name);
 	const char *kv[] = {"cluster",   a->c.context,
+	                    "server",    kube_server(a->k),
 	                    "group",     api_group(api, group, sizeof(group)),
 	                    "version",   api_version(api),
 	                    "kind",      kind,
@@ -500,12 +502,87 @@ static int wait_crds(struct apply *a, struct err *err)
 	return 0;
 }
 
+/* The resource of doc's kind, and the namespace it goes to ("" for a cluster-wide kind). */
+static int resolve(struct apply *a, const struct doc_node *doc, const struct kube_resource **r,
+                   const char **ns, struct err *err)
+{
+	const char *in = kube_meta(doc, "namespace");
+
+	if (kube_resource(a->k, str_at(doc, "apiVersion"), str_at(doc, "kind"), r, err) < 0)
+		return -1;
+	*ns = (*r)->namespaced ? (in && *in ? in : a->ns) : "";
+	return 0;
+}
+
+/*
+ * Before anything is applied: every object of the set that the stack's
+ * listing does not hold is looked up. One that exists without the stack's
+ * label is someone else's: refused, since applying would take it over and
+ * `down` or prune would then delete it (and, for a namespace, all in it).
+ * One that exists with the label (its kind's listing failed) joins the
+ * listing, so it is not counted as created. A kind the cluster does not
+ * serve yet (a CRD the set applies) has no objects to find.
+ */
+static int check_one(struct apply *a, const struct render_doc *d, struct err *err)
+{
+	const char *kind = str_at(d->doc, "kind"), *name = kube_meta(d->doc, "name");
+	const struct kube_resource *r;
+	struct doc_node *got = NULL;
+	const char *ns, *stack, *want = a->run->stack->name;
+	struct ident id;
+	struct listed *l;
+	char label[128];
+
+	if (resolve(a, d->doc, &r, &ns, err) < 0) {
+		if (err->kind != ERRK_NOTFOUND)
+			return err_wrap(err, "%s", d->source);
+		err_clear(err);
+		return 0;
+	}
+	ident_of(&id, str_at(d->doc, "apiVersion"), kind, ns, name);
+	l = find_listed(a, &id);
+	ident_release(&id);
+	if (l)
+		return 0;
+	if (kube_get(a->k, r, *ns ? ns : NULL, name, &got, err) < 0) {
+		if (err->kind != ERRK_NOTFOUND)
+			return err_wrap(err, "%s: %s/%s", d->source, kind, name);
+		err_clear(err);
+		return 0;
+	}
+	stack = str_at(kube_at(got, "metadata.labels"), RENDER_LABEL_STACK);
+	if (stack && strcmp(stack, want) == 0) {
+		list_item(a, got, err);
+		doc_free(got);
+		return 0;
+	}
+	text_quote(stack ? stack : want, strlen(stack ? stack : want), label, sizeof(label));
+	err_setk(err, ERRK_EXISTS,
+	         "%s: %s/%s%s%s exists in the cluster and is not this stack's (%s %s=%s): "
+	         "ftboot does not take over objects it did not create; delete it, or remove it "
+	         "from the stack",
+	         d->source, kind, name, *ns ? " in namespace " : "", ns,
+	         stack ? "it has the label" : "no label", RENDER_LABEL_STACK, label);
+	doc_free(got);
+	return -1;
+}
+
+static int check_foreign(struct apply *a, const struct render_out *out, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < out->n; i++)
+		if (check_one(a, &out->v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 /* Apply one manifest, journaled first on an external cluster, and count it. */
 static int apply_one(struct apply *a, const struct render_doc *d, struct err *err)
 {
 	const struct doc_node *doc = d->doc;
 	const char *api = str_at(doc, "apiVersion"), *kind = str_at(doc, "kind");
-	const char *name = kube_meta(doc, "name"), *ns = kube_meta(doc, "namespace");
+	const char *name = kube_meta(doc, "name"), *ns;
 	const struct kube_resource *r;
 	struct doc_node *got = NULL;
 	struct listed *l;
@@ -513,9 +590,8 @@ static int apply_one(struct apply *a, const struct render_doc *d, struct err *er
 	char what[256];
 	const char *rv, *how;
 
-	if (kube_resource(a->k, api, kind, &r, err) < 0)
+	if (resolve(a, doc, &r, &ns, err) < 0)
 		return err_wrap(err, "%s (%s)", kube_what(doc, what, sizeof(what)), d->source);
-	ns = r->namespaced ? (ns && *ns ? ns : a->ns) : "";
 	if (!a->c.in_vm && journal_object(a, api, kind, ns, name, err) < 0)
 		return -1;
 	failpoint("apply:object:%s:%s:%s", kind, *ns ? ns : "-", name);
@@ -635,6 +711,8 @@ int apply_step(struct run *run, struct err *err)
 	            a.c.context, kube_server(a.k));
 	if (list_stack(&a, err) < 0)
 		goto out;
+	if (check_foreign(&a, &out, err) < 0)
+		goto out;
 	for (i = 0; i < out.n; i++) {
 		if (!crds_waited && apply_rank(str_at(out.v[i].doc, "kind")) > 1) {
 			crds_waited = 1;
@@ -700,6 +778,7 @@ static int kube_remove(struct run *run, void *handle, const struct journal_entry
 	char *f[6] = {journal_get(e, "cluster"),   journal_get(e, "group"),
 	              journal_get(e, "version"),   journal_get(e, "kind"),
 	              journal_get(e, "namespace"), journal_get(e, "name")};
+	char *server = journal_get(e, "server");
 	char *api = NULL;
 	int i, rc = -1;
 
@@ -720,6 +799,15 @@ static int kube_remove(struct run *run, void *handle, const struct journal_entry
 		    f[3], f[5], f[0], h->c.context, h->c.kubeconfig);
 		goto out;
 	}
+	/* An older journal has no server: the context alone is all it says. */
+	if (server && strcmp(server, kube_server(h->k)) != 0) {
+		err_setk(err, ERRK_INVALID,
+		         "%s/%s was applied to %s, but context '%s' (%s) now points at %s: "
+		         "point cluster.kubeconfig and cluster.context at %s again to remove "
+		         "it there",
+		         f[3], f[5], server, f[0], h->c.kubeconfig, kube_server(h->k), server);
+		goto out;
+	}
 	api = *f[1] ? xasprintf("%s/%s", f[1], f[2]) : xstrdup(f[2]);
 	if (kube_resource(h->k, api, f[3], &r, err) < 0) {
 		/* The kind itself is gone (its CRD deleted): so is the object. */
@@ -732,6 +820,7 @@ static int kube_remove(struct run *run, void *handle, const struct journal_entry
 out:
 	for (i = 0; i < 6; i++)
 		free(f[i]);
+	free(server);
 	free(api);
 	return rc;
 }

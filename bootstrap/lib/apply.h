@@ -12,10 +12,15 @@
  *    rest). Before the first object of a rank after CRDs, every CRD the
  *    stack applied is waited for until it is Established (bounded), and
  *    discovery is refreshed.
- * 3. Server-side apply of each object over one client (kube_apply). For
+ * 3. Before the first apply, each object the stack's labelled objects do
+ *    not hold is looked up: one that exists without the label
+ *    ftboot/stack=<stack> (someone else's) is refused, ERRK_EXISTS, naming
+ *    it, and nothing is applied. Then server-side apply of each object
+ *    over one client (kube_apply). For
  *    an external cluster each object is journaled first ("kube": name
- *    CONTEXT/GROUP/VERSION/KIND/NAMESPACE/NAME, fields cluster, group,
- *    version, kind, namespace, name; a name over the journal's 255 bytes
+ *    CONTEXT/GROUP/VERSION/KIND/NAMESPACE/NAME, fields cluster, server,
+ *    group, version, kind, namespace, name; `down` refuses an entry whose
+ *    server is not the context's now; a name over the journal's 255 bytes
  *    keeps its start, "~" and the SHA-256 of the whole), so `down`
  *    deletes exactly those; the VM's cluster's objects go with the VM and
  *    are not journaled. The step's line ends with how many objects were

@@ -12,8 +12,10 @@
 # message naming the object; 429 is retried; 503 exhausted fails naming
 # the object; a kubeconfig with another CA is refused; a remote manifest
 # pinned by sha256 (tests/servers/httpd.sh) is applied, labelled, pruned
-# when removed, and a wrong sha256 applies nothing; `down` deletes
-# exactly the journaled objects.
+# when removed, and a wrong sha256 applies nothing; an object that exists
+# without the stack's label is refused before anything is applied; `down`
+# refuses entries of another server behind the same context name, and
+# deletes exactly the journaled objects.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../servers/kube.sh
@@ -24,15 +26,17 @@ scratch
 py=/usr/bin/python3 # Debian's (the pyenv shim in PATH is not)
 [ -x $py ] || skip_all "no /usr/bin/python3 for the API test double"
 kd=$tmp/kube
+kd2=$tmp/kube2
 hd=$tmp/httpd
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	kube_stop "$kd" >/dev/null 2>&1
+	kube_stop "$kd2" >/dev/null 2>&1
 	httpd_stop "$hd/run" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkdir -p "$kd" "$hd/www"
+mkdir -p "$kd" "$kd2" "$hd/www"
 kube_start "$kd" --auto-ready || skip_all "the API test double does not start"
 kube_ctl "$kd" POST /auto '{"ready": true}' >/dev/null
 export FTBOOT_CACHE_DIR=$tmp/cache
@@ -222,6 +226,41 @@ run_ftboot apply
 is "$rc" 0 "the Service's template back: applied again"
 printf '%s\n' "$errout" | grep -qF "1 created, 0 changed, 6 unchanged"; ok $? "  and said to be created"
 
+# Objects another client made, declared by the stack too: refused before
+# anything is applied, never journaled (down would delete them).
+cat >"$proj/templates/shared.yaml" <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata: {name: other}
+EOF
+foreign='apiVersion: v1
+kind: ConfigMap
+metadata: {name: foreign, namespace: other}
+data: {a: taken}'
+printf -- '---\n%s\n' "$foreign" >>"$proj/templates/shared.yaml"
+n0=$(log_lines)
+run_ftboot apply
+is "$rc" 1 "apply of a namespace another client made is refused"
+printf '%s\n' "$errout" | grep -qF "templates/shared.yaml: Namespace/other exists in the cluster and is not this stack's (no label ftboot/stack=at): ftboot does not take over objects it did not create; delete it, or remove it from the stack"
+ok $? "  naming it and what to do: $(tail -n 1 <<<"$errout" | tail -c 300)"
+is "$(log_since "$n0" | grep -c PATCH)" 0 "  nothing is applied"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF '/other/' "$tmp/status.json"; is $? 1 "  nothing of it is journaled"
+grep -qF '/Namespace//other' "$tmp/status.json"; is $? 1 "  not the namespace either"
+is "$(kget /api/v1/namespaces/other/configmaps/foreign | jf 'd["data"]["a"] + " " + str((d["metadata"].get("labels") or {}).get("ftboot/stack"))')" \
+	"b None" "  the other client's config map is as it was"
+printf '%s\n' "$foreign" >"$proj/templates/shared.yaml"
+run_ftboot apply
+is "$rc" 1 "so is a config map alone in it"
+printf '%s\n' "$errout" | grep -qF "ConfigMap/foreign in namespace other exists in the cluster and is not this stack's (no label ftboot/stack=at)"
+ok $? "  naming it: $(tail -n 1 <<<"$errout" | tail -c 300)"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: neighbour, namespace: other}\n' >"$proj/templates/shared.yaml"
+run_ftboot apply
+is "$rc" 1 "and another stack's object"
+printf '%s\n' "$errout" | grep -qF "ConfigMap/neighbour in namespace other exists in the cluster and is not this stack's (it has the label ftboot/stack=another)"
+ok $? "  naming its label: $(tail -n 1 <<<"$errout" | tail -c 300)"
+rm "$proj/templates/shared.yaml"
+
 # A name as long as the API allows (253) still fits the journal's names.
 long=$(printf 'n%.0s' $(seq 1 253))
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: at}\n' "$long" >"$proj/templates/long.yaml"
@@ -329,6 +368,32 @@ stackfile
 deployment 3
 run_ftboot apply
 is "$rc" 0 "ready again once the cluster rolls it out"
+
+# ---- down on another cluster of the same context name ------------------
+# The journal names the server: once the context points at another
+# cluster, down refuses there and keeps the entries.
+url1=$kube_url
+kube_start "$kd2" --auto-ready || skip_all "a second API test double does not start"
+url2=$kube_url
+kube_url=$url1
+cp "$kd/kubeconfig" "$tmp/kc"
+stackfile "$tmp/kc"
+run_ftboot apply
+is "$rc" 0 "apply through a copy of the kubeconfig: $(tail -n 1 <<<"$errout" | tail -c 300)"
+cp "$kd2/kubeconfig" "$tmp/kc"
+n0=$(log_lines)
+run_ftboot down
+is "$rc" 1 "down once context 'test' points at another server is refused"
+printf '%s\n' "$errout" | grep -qF "was applied to $url1, but context 'test' ($tmp/kc) now points at $url2"
+ok $? "  naming both servers: $(printf '%s\n' "$errout" | grep -m1 'now points at' | tail -c 300)"
+is "$(grep -c '"DELETE"' "$kd2/requests.log")" 0 "  nothing is deleted on the other server"
+left=0
+for p in "${paths[@]}"; do [ "$(kstatus "$p")" = 200 ] || left=$((left + 1)); done
+is "$left" 0 "  every object on the first stays"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+is "$($py -c 'import json,sys; print(sum(r["kind"] == "kube" for r in json.load(open(sys.argv[1]))["resources"]))' "$tmp/status.json")" \
+	"${#paths[@]}" "  and the journal keeps their entries"
+stackfile
 
 # ---- down -------------------------------------------------------------
 n0=$(log_lines)
