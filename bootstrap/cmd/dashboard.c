@@ -95,8 +95,11 @@ static int dashboard_url(struct kube *k, const char *ns, const char *name, char 
 		    qs, qn);
 		goto out;
 	}
-	*url =
-	    xasprintf("https://%s:%lld", text_quote(addr, strlen(addr), qa, sizeof(qa)), port->i);
+	{
+		char host[TEXT_URL_HOST_MAX];
+
+		*url = xasprintf("https://%s:%lld", text_url_host(addr, host), port->i);
+	}
 	rc = 0;
 out:
 	doc_free(svc);
@@ -133,6 +136,23 @@ int cmd_dashboard(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		         text_quote(account, strlen(account), qa, sizeof(qa)),
 		         text_quote(ns, strlen(ns), qn, sizeof(qn)));
 		goto out;
+	}
+	/* A token is printable ASCII (a JWT); anything else is not sent to a terminal. */
+	if (token) {
+		const char *t;
+
+		for (t = token; *t; t++)
+			if (*t < 0x21 || *t > 0x7e)
+				break;
+		if (*t || t == token) {
+			err_setk(
+			    err, ERRK_INVALID,
+			    "the cluster answered the TokenRequest for service account '%s' with a "
+			    "token that is not printable ASCII; it is not printed (is %s the "
+			    "cluster's API server?)",
+			    account, kube_server(k));
+			goto out;
+		}
 	}
 	printf("%s\n", url);
 	if (token)

@@ -265,8 +265,9 @@ static void service_line(const struct doc_node *svc, int width, struct buf *text
 			doc_map_set(e, "node_port", doc_new_int(np->i));
 		doc_seq_push(jp, e);
 		if (lb && ext && port > 0 && strcmp(proto, "TCP") == 0) {
-			char *url = xasprintf("%s://%s:%lld", scheme_of(p),
-			                      text_quote(ext, strlen(ext), qe, sizeof(qe)), port);
+			char host[TEXT_URL_HOST_MAX];
+			char *url =
+			    xasprintf("%s://%s:%lld", scheme_of(p), text_url_host(ext, host), port);
 
 			buf_addf(urls, "url        %-*s  %s\n", width, name, url);
 			doc_seq_push(ju, doc_new_str(url));

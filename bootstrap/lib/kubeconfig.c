@@ -169,7 +169,12 @@ static int kc_str(struct kc *kc, const struct doc_node *map, const char *key, co
 		return 0;
 	snprintf(what, sizeof(what), "%s%s%s", at, *at ? "." : "", key);
 	if (v->type != DOC_STR) {
-		schema_describe(v, got, sizeof(got));
+		/* A secret's value is not echoed, even when YAML read it as a number. */
+		if (strcmp(key, "token") == 0 || strcmp(key, "client-key-data") == 0 ||
+		    strcmp(key, "password") == 0)
+			snprintf(got, sizeof(got), "%s", doc_type_name(v->type));
+		else
+			schema_describe(v, got, sizeof(got));
 		return kc_fail(kc, v, ERRK_INVALID, what, "expected a string, got %s", got);
 	}
 	if (strlen(v->text) != v->len)

@@ -2,6 +2,7 @@
  * text: edit distance, nearest-word suggestions, line/column counting,
  * quoting user bytes for messages, base64.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -220,4 +221,21 @@ char *text_url_encode(const char *s, const char *keep)
 	}
 	*w = '\0';
 	return out;
+}
+
+char *text_url_host(const char *addr, char out[TEXT_URL_HOST_MAX])
+{
+	size_t n = strlen(addr);
+
+	if (n > 0 && n <= 253 &&
+	    strspn(addr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n) {
+		memcpy(out, addr, n + 1);
+		return out;
+	}
+	if (n > 1 && n <= 45 && strchr(addr, ':') &&
+	    strspn(addr, "0123456789abcdefABCDEF:.") == n) {
+		snprintf(out, TEXT_URL_HOST_MAX, "[%s]", addr);
+		return out;
+	}
+	return text_quote(addr, n, out, TEXT_URL_HOST_MAX);
 }

@@ -44,6 +44,18 @@ int text_hex_digit(char c);
  */
 char *text_quote(const char *s, size_t len, char *out, size_t size);
 
+/* Longest text text_url_host writes, NUL included (a DNS name, brackets). */
+#define TEXT_URL_HOST_MAX 260
+
+/*
+ * An address a peer gave (an API's LoadBalancer ingress) as the host part
+ * of a URL, into out (TEXT_URL_HOST_MAX bytes): a DNS name or IPv4 address
+ * (letters, digits, '.', '-'; at most 253) as it is, never cut; an IPv6
+ * address (hex digits, ':' and '.') in brackets; anything else through
+ * text_quote (it is no host: the URL is only shown). Returns out.
+ */
+char *text_url_host(const char *addr, char out[TEXT_URL_HOST_MAX]);
+
 /*
  * Standard base64 (RFC 4648) of data[0..len), with "=" padding unless
  * nopad (as OpenSSH writes SHA256 fingerprints). Caller owns the result.

@@ -81,6 +81,19 @@ static const char *err_of(const char *cluster_extra, const char *user_extra)
 	return msg;
 }
 
+/* A token YAML reads as a number: the error names its type, never its digits. */
+static void test_secret_not_echoed(void)
+{
+	char *text = config("    server: https://h:6443\n", "    token: 73125590214\n",
+	                    "    cluster: c\n    user: u\n");
+	const char *msg = parse_err(text, NULL);
+
+	ok(strstr(msg, "token") && strstr(msg, "expected a string, got an integer") &&
+	       !strstr(msg, "73125590214"),
+	   "a numeric token: its type named, its value not shown: %s", msg);
+	free(text);
+}
+
 static void test_base64(void)
 {
 	char *out;
@@ -1400,6 +1413,7 @@ out:
 int main(void)
 {
 	test_base64();
+	test_secret_not_echoed();
 	test_parse_data();
 	test_parse_token_and_contexts();
 	test_parse_files();

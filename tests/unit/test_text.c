@@ -91,6 +91,17 @@ int main(void)
 		}
 	}
 	{
+		char h[TEXT_URL_HOST_MAX];
+		const char *elb =
+		    "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6-1234567890.us-east-1.elb.amazonaws.com";
+
+		is_str(text_url_host(elb, h), elb, "url host: a 72-character DNS name, not cut");
+		is_str(text_url_host("192.168.61.10", h), "192.168.61.10", "url host: IPv4");
+		is_str(text_url_host("fd00::10", h), "[fd00::10]", "url host: IPv6 in brackets");
+		is_str(text_url_host("a\x1b[2Jb", h), "a?[2Jb", "url host: control bytes quoted");
+		is_str(text_url_host("a b/c", h), "a b/c", "url host: no host: shown quoted");
+	}
+	{
 		static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
 		                                   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 		size_t i;
