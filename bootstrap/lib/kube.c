@@ -89,6 +89,24 @@ static void kube_wipe_free(char *s)
 	free(s);
 }
 
+/*
+ * Wipe all of b's memory, then release it: request and answer bodies
+ * carry secrets (a Secret's data, a TokenRequest's token).
+ */
+static void kube_buf_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_release(b);
+}
+
+/* http_resp_release after wiping the answer's body. */
+static void kube_resp_wipe(struct http_resp *resp)
+{
+	kube_buf_wipe(&resp->body);
+	http_resp_release(resp);
+}
+
 static char *kube_dup(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -525,8 +543,8 @@ static int kube_do(struct kube *k, const char *method, const char *path,
 	rc = kube_answer(&resp, what, out, err);
 out:
 	free(mp);
-	http_resp_release(&resp);
-	buf_release(&payload);
+	kube_resp_wipe(&resp);
+	kube_buf_wipe(&payload);
 	return rc;
 }
 
@@ -574,7 +592,7 @@ int kube_readyz(struct kube *k, struct err *err)
 	}
 out:
 	buf_release(&why);
-	http_resp_release(&resp);
+	kube_resp_wipe(&resp);
 	return rc;
 }
 
@@ -787,7 +805,7 @@ out:
 		kube_res_free(k);
 	doc_free(core);
 	doc_free(groups);
-	http_resp_release(&resp);
+	kube_resp_wipe(&resp);
 	return rc;
 }
 
@@ -1201,6 +1219,8 @@ int kube_watch_feed(struct kube_watch_parser *p, const char *data, size_t len, s
 
 void kube_watch_parser_release(struct kube_watch_parser *p)
 {
+	if (p->line)
+		explicit_bzero(p->line, p->cap); /* a watched Secret's data */
 	free(p->line);
 	free(p->rv);
 	p->line = NULL;
@@ -1353,7 +1373,7 @@ out:
 		}
 	}
 	kube_watch_parser_release(&x.p);
-	http_resp_release(&resp);
+	kube_resp_wipe(&resp);
 	buf_release(&q);
 	return rc;
 }

@@ -11,6 +11,8 @@
  *   - on 429 or 503 is retried, at most KUBE_RETRIES times, after the
  *     answer's Retry-After (seconds, capped at 30) or else a backoff of
  *     0.5, 1, 2, 4 s; then the last answer is the error;
+ *   - wipes its request and answer bodies before freeing them (a
+ *     Secret's data, a token);
  *   - on another 4xx/5xx fails with the API's Status message, naming the
  *     object: "Deployment/wordpress: Deployment.apps \"wordpress\" is
  *     invalid: spec.replicas: Invalid value: -1: must be greater than or
