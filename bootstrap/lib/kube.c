@@ -52,6 +52,11 @@ struct kube {
 	unsigned long page;
 	int legacy_only; /* kube_set_aggregated(k, 0) */
 
+	/* The last kube_send's 429/503 retries, for the message that gives up. */
+	int attempts;           /* requests it sent */
+	int out_of_time;        /* it stopped because the next wait would pass its bound */
+	unsigned long bound_ms; /* that bound */
+
 	/*
 	 * Discovery: res[0..npref) the preferred version of each group, then
 	 * the other versions; extra: group versions fetched later (legacy
@@ -436,9 +441,12 @@ static void kube_sleep(long ms)
 }
 
 /*
- * Send r, retrying 429 and 503 (KUBE_RETRIES times at most). 0 when an
- * answer came (resp holds the last one, any status); -1 with the
- * transport's error otherwise.
+ * Send r, retrying 429 and 503 (KUBE_RETRIES times at most), every
+ * attempt and wait within the request's total bound from its start: no
+ * retry whose wait would pass it, each attempt bounded by what is left.
+ * 0 when an answer came (resp holds the last one, any status); -1 with
+ * the transport's error otherwise. k->attempts, out_of_time and bound_ms
+ * say how it ended, for kube_gave_up.
  */
 static int kube_send(struct kube *k, const struct kube_req *r, struct http_resp *resp,
                      struct err *err)
@@ -447,8 +455,14 @@ static int kube_send(struct kube *k, const struct kube_req *r, struct http_resp 
 	struct http_req req;
 	char *url = xasprintf("%s%s", k->server, r->path), *ct = NULL;
 	size_t nh = 0;
+	unsigned long bound = r->total_ms ? r->total_ms : k->total_ms;
+	double start = mono_now(), left;
+	long wait;
 	int attempt, rc = -1;
 
+	k->attempts = 0;
+	k->out_of_time = 0;
+	k->bound_ms = bound;
 	headers[nh++] = r->accept ? r->accept : KUBE_ACCEPT_JSON;
 	if (r->body) {
 		ct = xasprintf("Content-Type: %s",
@@ -471,21 +485,48 @@ static int kube_send(struct kube *k, const struct kube_req *r, struct http_resp 
 	req.ca.pem = k->ca;
 	req.cert.pem = k->cert;
 	req.key.pem = k->key;
-	req.total_ms = r->total_ms ? r->total_ms : k->total_ms;
+	req.total_ms = bound;
 	req.idle_ms = r->idle_ms ? r->idle_ms : k->idle_ms;
 	for (attempt = 0;; attempt++) {
 		k->requests++;
+		k->attempts++;
 		if (http_request(k->http, &req, resp, err) < 0)
 			goto out;
 		if ((resp->status != 429 && resp->status != 503) || attempt >= KUBE_RETRIES)
 			break;
-		kube_sleep(kube_retry_wait(resp, attempt));
+		wait = kube_retry_wait(resp, attempt);
+		left = bound - (mono_now() - start) * 1000 - wait;
+		if (left < 1) {
+			k->out_of_time = 1;
+			break;
+		}
+		kube_sleep(wait);
+		left = bound - (mono_now() - start) * 1000;
+		req.total_ms = left < 1 ? 1 : (unsigned long)left;
 	}
 	rc = 0;
 out:
 	free(ct);
 	free(url);
 	return rc;
+}
+
+/*
+ * After a 429 or 503 answer that kube_send gave up on, say how: the
+ * attempts, and whether the request's bound or the retry limit ended them.
+ */
+static void kube_gave_up(const struct kube *k, long status, struct err *err)
+{
+	if (status != 429 && status != 503)
+		return;
+	if (k->out_of_time)
+		err_suffix(err,
+		           "; gave up after %d attempt%s within the request's bound of %lu.%03lu s",
+		           k->attempts, k->attempts == 1 ? "" : "s", k->bound_ms / 1000,
+		           k->bound_ms % 1000);
+	else
+		err_suffix(err, "; still so after %d retries (%d attempts)", k->attempts - 1,
+		           k->attempts);
 }
 
 /* Parse a 2xx answer's JSON into *out (out may be NULL: not parsed). */
@@ -536,8 +577,7 @@ static int kube_do(struct kube *k, const char *method, const char *path,
 		if (!what)
 			what = mp = xasprintf("%s %s", method, path);
 		kube_status_error(err, resp.status, buf_cstr(&resp.body), resp.body.len, what);
-		if (resp.status == 429 || resp.status == 503)
-			err_suffix(err, "; still so after %d retries", KUBE_RETRIES);
+		kube_gave_up(k, resp.status, err);
 		goto out;
 	}
 	rc = kube_answer(&resp, what, out, err);
@@ -763,6 +803,7 @@ static int kube_discover(struct kube *k, struct err *err)
 			char *w = xasprintf("discovery: GET %s", paths[i]);
 
 			kube_status_error(err, resp.status, buf_cstr(&resp.body), resp.body.len, w);
+			kube_gave_up(k, resp.status, err);
 			free(w);
 			goto out;
 		}
@@ -1352,6 +1393,7 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 		if (resp.status < 200 || resp.status > 299) {
 			kube_status_error(err, resp.status, buf_cstr(&resp.body), resp.body.len,
 			                  what);
+			kube_gave_up(k, resp.status, err);
 			if (resp.status == 410)
 				err->kind = ERRK_NOTFOUND;
 			goto out;

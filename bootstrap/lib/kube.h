@@ -10,7 +10,9 @@
  *   - is bounded (total and idle, see kube_set_timeout);
  *   - on 429 or 503 is retried, at most KUBE_RETRIES times, after the
  *     answer's Retry-After (seconds, capped at 30) or else a backoff of
- *     0.5, 1, 2, 4 s; then the last answer is the error;
+ *     0.5, 1, 2, 4 s, all within the request's total bound: no retry
+ *     whose wait would pass it; then the last answer is the error, saying
+ *     after how many attempts and whether the bound ended them;
  *   - wipes its request and answer bodies before freeing them (a
  *     Secret's data, a token);
  *   - on another 4xx/5xx fails with the API's Status message, naming the
@@ -51,7 +53,10 @@ void kube_close(struct kube *k);
 /* The target's server URL ("https://192.168.61.10:6443"). Borrowed. */
 const char *kube_server(const struct kube *k);
 
-/* Bounds of each request from now on, in ms (defaults: total 60000, idle 30000). */
+/*
+ * Bounds of each request from now on, in ms (defaults: total 60000, idle
+ * 30000); the total covers the 429/503 retries and their waits.
+ */
 void kube_set_timeout(struct kube *k, unsigned long total_ms, unsigned long idle_ms);
 
 /* Items asked for per list page from now on (0: KUBE_PAGE); for tests of paging. */

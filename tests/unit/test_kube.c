@@ -1099,6 +1099,37 @@ static void test_watch(struct kube *k, struct kube *k2)
 	free(old);
 }
 
+static void test_bounded_retries(struct kube *k)
+{
+	unsigned long before;
+	char want[96];
+	struct err err;
+	int rc, n;
+
+	log_reset();
+	ctl("POST", "/fail",
+	    "{\"method\":\"PATCH\",\"path_prefix\":\"/api/v1/namespaces/default/configmaps/"
+	    "bound\",\"status\":503,\"count\":6,\"retry_after\":1}",
+	    NULL);
+	kube_set_timeout(k, 1500, 0);
+	before = kube_requests(k);
+	rc = apply_cm(k, "bound", "bound", "x", &err);
+	n = (int)(kube_requests(k) - before);
+	kube_set_timeout(k, 0, 0);
+	snprintf(want, sizeof(want),
+	         "gave up after %d attempt%s within the request's bound of 1.500 s", n,
+	         n == 1 ? "" : "s");
+	ok(rc == -1 && err.kind == ERRK_TRANSIENT &&
+	       strncmp(err.msg, "ConfigMap/bound: ", 17) == 0 && strstr(err.msg, want),
+	   "503 with Retry-After: 1 under a 1.5 s bound: gives up within it, saying so (%s)",
+	   rc ? err.msg : "no error");
+	ok(n >= 1 && n <= 2, "at most 2 attempts within 1.5 s (%d)", n);
+	log_sync(k);
+	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/bound", NULL, 503), n,
+	       "the request log shows those attempts, all 503");
+	/* The injected failures left over match only ConfigMap/bound, which no other test uses. */
+}
+
 static void test_retries(struct kube *k)
 {
 	struct err err;
@@ -1132,6 +1163,13 @@ static void test_retries(struct kube *k)
 	log_sync(k);
 	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/busy", NULL, 503), 6,
 	       "1 + 5 PATCHes, all 503");
+
+	/*
+	 * The retries stay within the request's total bound: 1.5 s, and a
+	 * Retry-After of 1 s, leave room for one retry at most (a second
+	 * wait would end past it), where KUBE_RETRIES would allow 5.
+	 */
+	test_bounded_retries(k);
 }
 
 static void test_auth(void)
