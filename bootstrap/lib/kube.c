@@ -1103,13 +1103,37 @@ static void kube_item_type(const struct kube_resource *r, struct doc_node *item)
 	free(av);
 }
 
+int kube_list_continue(const struct doc_node *page, const char *prev, unsigned long pages,
+                       const char *what, char **next, struct err *err)
+{
+	const char *c = kube_str(doc_map_get(page, "metadata"), "continue");
+
+	*next = NULL;
+	if (!c || !*c)
+		return 0;
+	if (prev && strcmp(c, prev) == 0)
+		return err_setk(
+		    err, ERRK_INVALID,
+		    "%s: the API server answered page %lu with the continue token it was "
+		    "asked for: it would list the same page forever",
+		    what, pages);
+	if (pages >= KUBE_LIST_PAGES_MAX)
+		return err_setk(err, ERRK_INVALID,
+		                "%s: still more after %lu pages (the most ftboot reads): the API "
+		                "server keeps answering with a continue token",
+		                what, pages);
+	*next = xstrdup(c);
+	return 0;
+}
+
 int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
               kube_item_fn fn, void *ctx, char **rv, struct err *err)
 {
 	struct buf q = BUF_INIT(1 << 20);
 	struct doc_node *page = NULL;
-	char what[KUBE_WHAT_MAX], *cont = NULL, limit[32];
-	const char *c, *prv;
+	char what[KUBE_WHAT_MAX], *cont = NULL, *next, limit[32];
+	const char *prv;
+	unsigned long pages = 0;
 	struct doc_node *items;
 	int restarted = 0, rc = -1;
 	long status;
@@ -1127,6 +1151,7 @@ int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_l
 			kube_query(&q, "continue", cont);
 		doc_free(page);
 		page = NULL;
+		pages++;
 		if (kube_do(k, "GET", buf_cstr(&q), NULL, NULL, what, &page, &status, err) < 0) {
 			if (status == 410 && cont && !restarted) {
 				/* The continue token expired: once more from the start. */
@@ -1153,9 +1178,10 @@ int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_l
 			free(*rv);
 			*rv = xstrdup(prv);
 		}
-		c = kube_str(doc_map_get(page, "metadata"), "continue");
+		if (kube_list_continue(page, cont, pages, what, &next, err) < 0)
+			goto out;
 		free(cont);
-		cont = c && *c ? xstrdup(c) : NULL;
+		cont = next;
 		if (!cont)
 			break;
 	}

@@ -38,6 +38,8 @@
 #define KUBE_BODY_MAX (64u << 20)
 /* Items asked for per list page. */
 #define KUBE_PAGE 500
+/* Most pages one kube_list reads (5 million items at KUBE_PAGE): a server looping is an error. */
+#define KUBE_LIST_PAGES_MAX 10000
 
 struct kube;
 
@@ -180,10 +182,21 @@ typedef int (*kube_item_fn)(void *ctx, const struct doc_node *item, struct err *
  * API leaves them out of list items). *rv (may be NULL) gets the
  * list's resourceVersion, to watch from. A 410 Gone (the continue token
  * expired) restarts the list once from the start: fn then sees the items
- * of the pages before again.
+ * of the pages before again. A continue token equal to the one asked
+ * with, or more than KUBE_LIST_PAGES_MAX pages, is an error (ERRK_INVALID)
+ * naming the list.
  */
 int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
               kube_item_fn fn, void *ctx, char **rv, struct err *err);
+
+/*
+ * kube_list's next step, exposed for its tests: the continue token of
+ * page (the pages'th read, after one asked with prev, NULL for the first)
+ * into *next (a new string; NULL: it was the last page). -1 naming what
+ * when the token is prev again or pages reached KUBE_LIST_PAGES_MAX.
+ */
+int kube_list_continue(const struct doc_node *page, const char *prev, unsigned long pages,
+                       const char *what, char **next, struct err *err);
 
 /* ---- watch ----------------------------------------------------------- */
 

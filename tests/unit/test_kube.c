@@ -482,6 +482,55 @@ static void test_what(void)
 
 /* ---- opening ------------------------------------------------------------- */
 
+/* kube_list's paging: the next continue token, a repeated one and the page cap refused. */
+static void test_list_continue(void)
+{
+	struct doc_node *mid =
+	    json("{\"metadata\":{\"continue\":\"tok2\",\"resourceVersion\":\"9\"}}");
+	struct doc_node *last = json("{\"metadata\":{\"continue\":\"\"},\"items\":[]}");
+	struct doc_node *bare = json("{\"items\":[]}");
+	struct err err;
+	char *next = (char *)"unset";
+	int rc;
+
+	rc = kube_list_continue(mid, "tok1", 2, "list secrets", &next, &err);
+	ok(rc == 0 && next && strcmp(next, "tok2") == 0, "a new continue token is followed (%s)",
+	   rc     ? err.msg
+	   : next ? next
+	          : "none");
+	free(next);
+	rc = kube_list_continue(mid, NULL, 1, "list secrets", &next, &err);
+	ok(rc == 0 && next && strcmp(next, "tok2") == 0, "the first page's token is followed");
+	free(next);
+	rc = kube_list_continue(last, "tok2", 3, "list secrets", &next, &err);
+	ok(rc == 0 && next == NULL, "an empty continue token ends the list");
+	rc = kube_list_continue(bare, "tok2", 3, "list secrets", &next, &err);
+	ok(rc == 0 && next == NULL, "no metadata.continue ends the list");
+
+	rc = kube_list_continue(mid, "tok2", 7, "list configmaps in namespace shop", &next, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && next == NULL &&
+	       strcmp(err.msg, "list configmaps in namespace shop: the API server answered page 7 "
+	                       "with the continue token it was asked for: it would list the same "
+	                       "page forever") == 0,
+	   "the continue token asked with, answered again: an error naming the list (%s)",
+	   rc ? err.msg : "no error");
+
+	rc = kube_list_continue(mid, "tok1", KUBE_LIST_PAGES_MAX - 1, "list pods", &next, &err);
+	ok(rc == 0 && next, "page %d of %d may still continue", KUBE_LIST_PAGES_MAX - 1,
+	   KUBE_LIST_PAGES_MAX);
+	free(next);
+	rc = kube_list_continue(mid, "tok1", KUBE_LIST_PAGES_MAX, "list pods", &next, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && next == NULL &&
+	       strncmp(err.msg, "list pods: still more after 10000 pages", 39) == 0,
+	   "a token still there after KUBE_LIST_PAGES_MAX pages: an error naming the list (%s)",
+	   rc ? err.msg : "no error");
+	rc = kube_list_continue(last, "tok1", KUBE_LIST_PAGES_MAX, "list pods", &next, &err);
+	ok(rc == 0 && next == NULL, "the last page may be the KUBE_LIST_PAGES_MAX'th");
+	doc_free(mid);
+	doc_free(last);
+	doc_free(bare);
+}
+
 static void test_open(void)
 {
 	struct kube_target t = {0};
@@ -1321,6 +1370,7 @@ int main(void)
 	test_paths();
 	test_watch_feed();
 	test_what();
+	test_list_continue();
 	test_open();
 
 	script = xasprintf("%s/tests/servers/kube.sh", top);
