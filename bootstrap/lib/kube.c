@@ -52,6 +52,11 @@ struct kube {
 	unsigned long page;
 	int legacy_only; /* kube_set_aggregated(k, 0) */
 
+	/* The last kube_send's 429/503 retries, for the message that gives up. */
+	int attempts;           /* requests it sent */
+	int out_of_time;        /* it stopped because the next wait would pass its bound */
+	unsigned long bound_ms; /* that bound */
+
 	/*
 	 * Discovery: res[0..npref) the preferred version of each group, then
 	 * the other versions; extra: group versions fetched later (legacy
@@ -87,6 +92,24 @@ static void kube_wipe_free(char *s)
 		return;
 	explicit_bzero(s, strlen(s));
 	free(s);
+}
+
+/*
+ * Wipe all of b's memory, then release it: request and answer bodies
+ * carry secrets (a Secret's data, a TokenRequest's token).
+ */
+static void kube_buf_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_release(b);
+}
+
+/* http_resp_release after wiping the answer's body. */
+static void kube_resp_wipe(struct http_resp *resp)
+{
+	kube_buf_wipe(&resp->body);
+	http_resp_release(resp);
 }
 
 static char *kube_dup(const char *s)
@@ -418,9 +441,12 @@ static void kube_sleep(long ms)
 }
 
 /*
- * Send r, retrying 429 and 503 (KUBE_RETRIES times at most). 0 when an
- * answer came (resp holds the last one, any status); -1 with the
- * transport's error otherwise.
+ * Send r, retrying 429 and 503 (KUBE_RETRIES times at most), every
+ * attempt and wait within the request's total bound from its start: no
+ * retry whose wait would pass it, each attempt bounded by what is left.
+ * 0 when an answer came (resp holds the last one, any status); -1 with
+ * the transport's error otherwise. k->attempts, out_of_time and bound_ms
+ * say how it ended, for kube_gave_up.
  */
 static int kube_send(struct kube *k, const struct kube_req *r, struct http_resp *resp,
                      struct err *err)
@@ -429,8 +455,14 @@ static int kube_send(struct kube *k, const struct kube_req *r, struct http_resp 
 	struct http_req req;
 	char *url = xasprintf("%s%s", k->server, r->path), *ct = NULL;
 	size_t nh = 0;
+	unsigned long bound = r->total_ms ? r->total_ms : k->total_ms;
+	double start = mono_now(), left;
+	long wait;
 	int attempt, rc = -1;
 
+	k->attempts = 0;
+	k->out_of_time = 0;
+	k->bound_ms = bound;
 	headers[nh++] = r->accept ? r->accept : KUBE_ACCEPT_JSON;
 	if (r->body) {
 		ct = xasprintf("Content-Type: %s",
@@ -453,21 +485,48 @@ static int kube_send(struct kube *k, const struct kube_req *r, struct http_resp 
 	req.ca.pem = k->ca;
 	req.cert.pem = k->cert;
 	req.key.pem = k->key;
-	req.total_ms = r->total_ms ? r->total_ms : k->total_ms;
+	req.total_ms = bound;
 	req.idle_ms = r->idle_ms ? r->idle_ms : k->idle_ms;
 	for (attempt = 0;; attempt++) {
 		k->requests++;
+		k->attempts++;
 		if (http_request(k->http, &req, resp, err) < 0)
 			goto out;
 		if ((resp->status != 429 && resp->status != 503) || attempt >= KUBE_RETRIES)
 			break;
-		kube_sleep(kube_retry_wait(resp, attempt));
+		wait = kube_retry_wait(resp, attempt);
+		left = bound - (mono_now() - start) * 1000 - wait;
+		if (left < 1) {
+			k->out_of_time = 1;
+			break;
+		}
+		kube_sleep(wait);
+		left = bound - (mono_now() - start) * 1000;
+		req.total_ms = left < 1 ? 1 : (unsigned long)left;
 	}
 	rc = 0;
 out:
 	free(ct);
 	free(url);
 	return rc;
+}
+
+/*
+ * After a 429 or 503 answer that kube_send gave up on, say how: the
+ * attempts, and whether the request's bound or the retry limit ended them.
+ */
+static void kube_gave_up(const struct kube *k, long status, struct err *err)
+{
+	if (status != 429 && status != 503)
+		return;
+	if (k->out_of_time)
+		err_suffix(err,
+		           "; gave up after %d attempt%s within the request's bound of %lu.%03lu s",
+		           k->attempts, k->attempts == 1 ? "" : "s", k->bound_ms / 1000,
+		           k->bound_ms % 1000);
+	else
+		err_suffix(err, "; still so after %d retries (%d attempts)", k->attempts - 1,
+		           k->attempts);
 }
 
 /* Parse a 2xx answer's JSON into *out (out may be NULL: not parsed). */
@@ -518,15 +577,14 @@ static int kube_do(struct kube *k, const char *method, const char *path,
 		if (!what)
 			what = mp = xasprintf("%s %s", method, path);
 		kube_status_error(err, resp.status, buf_cstr(&resp.body), resp.body.len, what);
-		if (resp.status == 429 || resp.status == 503)
-			err_suffix(err, "; still so after %d retries", KUBE_RETRIES);
+		kube_gave_up(k, resp.status, err);
 		goto out;
 	}
 	rc = kube_answer(&resp, what, out, err);
 out:
 	free(mp);
-	http_resp_release(&resp);
-	buf_release(&payload);
+	kube_resp_wipe(&resp);
+	kube_buf_wipe(&payload);
 	return rc;
 }
 
@@ -574,7 +632,7 @@ int kube_readyz(struct kube *k, struct err *err)
 	}
 out:
 	buf_release(&why);
-	http_resp_release(&resp);
+	kube_resp_wipe(&resp);
 	return rc;
 }
 
@@ -745,6 +803,7 @@ static int kube_discover(struct kube *k, struct err *err)
 			char *w = xasprintf("discovery: GET %s", paths[i]);
 
 			kube_status_error(err, resp.status, buf_cstr(&resp.body), resp.body.len, w);
+			kube_gave_up(k, resp.status, err);
 			free(w);
 			goto out;
 		}
@@ -787,7 +846,7 @@ out:
 		kube_res_free(k);
 	doc_free(core);
 	doc_free(groups);
-	http_resp_release(&resp);
+	kube_resp_wipe(&resp);
 	return rc;
 }
 
@@ -1044,13 +1103,37 @@ static void kube_item_type(const struct kube_resource *r, struct doc_node *item)
 	free(av);
 }
 
+int kube_list_continue(const struct doc_node *page, const char *prev, unsigned long pages,
+                       const char *what, char **next, struct err *err)
+{
+	const char *c = kube_str(doc_map_get(page, "metadata"), "continue");
+
+	*next = NULL;
+	if (!c || !*c)
+		return 0;
+	if (prev && strcmp(c, prev) == 0)
+		return err_setk(
+		    err, ERRK_INVALID,
+		    "%s: the API server answered page %lu with the continue token it was "
+		    "asked for: it would list the same page forever",
+		    what, pages);
+	if (pages >= KUBE_LIST_PAGES_MAX)
+		return err_setk(err, ERRK_INVALID,
+		                "%s: still more after %lu pages (the most ftboot reads): the API "
+		                "server keeps answering with a continue token",
+		                what, pages);
+	*next = xstrdup(c);
+	return 0;
+}
+
 int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
               kube_item_fn fn, void *ctx, char **rv, struct err *err)
 {
 	struct buf q = BUF_INIT(1 << 20);
 	struct doc_node *page = NULL;
-	char what[KUBE_WHAT_MAX], *cont = NULL, limit[32];
-	const char *c, *prv;
+	char what[KUBE_WHAT_MAX], *cont = NULL, *next, limit[32];
+	const char *prv;
+	unsigned long pages = 0;
 	struct doc_node *items;
 	int restarted = 0, rc = -1;
 	long status;
@@ -1068,6 +1151,7 @@ int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_l
 			kube_query(&q, "continue", cont);
 		doc_free(page);
 		page = NULL;
+		pages++;
 		if (kube_do(k, "GET", buf_cstr(&q), NULL, NULL, what, &page, &status, err) < 0) {
 			if (status == 410 && cont && !restarted) {
 				/* The continue token expired: once more from the start. */
@@ -1094,9 +1178,10 @@ int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_l
 			free(*rv);
 			*rv = xstrdup(prv);
 		}
-		c = kube_str(doc_map_get(page, "metadata"), "continue");
+		if (kube_list_continue(page, cont, pages, what, &next, err) < 0)
+			goto out;
 		free(cont);
-		cont = c && *c ? xstrdup(c) : NULL;
+		cont = next;
 		if (!cont)
 			break;
 	}
@@ -1201,6 +1286,8 @@ int kube_watch_feed(struct kube_watch_parser *p, const char *data, size_t len, s
 
 void kube_watch_parser_release(struct kube_watch_parser *p)
 {
+	if (p->line)
+		explicit_bzero(p->line, p->cap); /* a watched Secret's data */
 	free(p->line);
 	free(p->rv);
 	p->line = NULL;
@@ -1332,6 +1419,7 @@ int kube_watch(struct kube *k, const struct kube_resource *r, const struct kube_
 		if (resp.status < 200 || resp.status > 299) {
 			kube_status_error(err, resp.status, buf_cstr(&resp.body), resp.body.len,
 			                  what);
+			kube_gave_up(k, resp.status, err);
 			if (resp.status == 410)
 				err->kind = ERRK_NOTFOUND;
 			goto out;
@@ -1353,7 +1441,7 @@ out:
 		}
 	}
 	kube_watch_parser_release(&x.p);
-	http_resp_release(&resp);
+	kube_resp_wipe(&resp);
 	buf_release(&q);
 	return rc;
 }

@@ -10,7 +10,11 @@
  *   - is bounded (total and idle, see kube_set_timeout);
  *   - on 429 or 503 is retried, at most KUBE_RETRIES times, after the
  *     answer's Retry-After (seconds, capped at 30) or else a backoff of
- *     0.5, 1, 2, 4 s; then the last answer is the error;
+ *     0.5, 1, 2, 4 s, all within the request's total bound: no retry
+ *     whose wait would pass it; then the last answer is the error, saying
+ *     after how many attempts and whether the bound ended them;
+ *   - wipes its request and answer bodies before freeing them (a
+ *     Secret's data, a token);
  *   - on another 4xx/5xx fails with the API's Status message, naming the
  *     object: "Deployment/wordpress: Deployment.apps \"wordpress\" is
  *     invalid: spec.replicas: Invalid value: -1: must be greater than or
@@ -34,6 +38,8 @@
 #define KUBE_BODY_MAX (64u << 20)
 /* Items asked for per list page. */
 #define KUBE_PAGE 500
+/* Most pages one kube_list reads (5 million items at KUBE_PAGE): a server looping is an error. */
+#define KUBE_LIST_PAGES_MAX 10000
 
 struct kube;
 
@@ -49,7 +55,10 @@ void kube_close(struct kube *k);
 /* The target's server URL ("https://192.168.61.10:6443"). Borrowed. */
 const char *kube_server(const struct kube *k);
 
-/* Bounds of each request from now on, in ms (defaults: total 60000, idle 30000). */
+/*
+ * Bounds of each request from now on, in ms (defaults: total 60000, idle
+ * 30000); the total covers the 429/503 retries and their waits.
+ */
 void kube_set_timeout(struct kube *k, unsigned long total_ms, unsigned long idle_ms);
 
 /* Items asked for per list page from now on (0: KUBE_PAGE); for tests of paging. */
@@ -173,10 +182,21 @@ typedef int (*kube_item_fn)(void *ctx, const struct doc_node *item, struct err *
  * API leaves them out of list items). *rv (may be NULL) gets the
  * list's resourceVersion, to watch from. A 410 Gone (the continue token
  * expired) restarts the list once from the start: fn then sees the items
- * of the pages before again.
+ * of the pages before again. A continue token equal to the one asked
+ * with, or more than KUBE_LIST_PAGES_MAX pages, is an error (ERRK_INVALID)
+ * naming the list.
  */
 int kube_list(struct kube *k, const struct kube_resource *r, const struct kube_list_opts *o,
               kube_item_fn fn, void *ctx, char **rv, struct err *err);
+
+/*
+ * kube_list's next step, exposed for its tests: the continue token of
+ * page (the pages'th read, after one asked with prev, NULL for the first)
+ * into *next (a new string; NULL: it was the last page). -1 naming what
+ * when the token is prev again or pages reached KUBE_LIST_PAGES_MAX.
+ */
+int kube_list_continue(const struct doc_node *page, const char *prev, unsigned long pages,
+                       const char *what, char **next, struct err *err);
 
 /* ---- watch ----------------------------------------------------------- */
 

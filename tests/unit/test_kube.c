@@ -482,6 +482,55 @@ static void test_what(void)
 
 /* ---- opening ------------------------------------------------------------- */
 
+/* kube_list's paging: the next continue token, a repeated one and the page cap refused. */
+static void test_list_continue(void)
+{
+	struct doc_node *mid =
+	    json("{\"metadata\":{\"continue\":\"tok2\",\"resourceVersion\":\"9\"}}");
+	struct doc_node *last = json("{\"metadata\":{\"continue\":\"\"},\"items\":[]}");
+	struct doc_node *bare = json("{\"items\":[]}");
+	struct err err;
+	char *next = (char *)"unset";
+	int rc;
+
+	rc = kube_list_continue(mid, "tok1", 2, "list secrets", &next, &err);
+	ok(rc == 0 && next && strcmp(next, "tok2") == 0, "a new continue token is followed (%s)",
+	   rc     ? err.msg
+	   : next ? next
+	          : "none");
+	free(next);
+	rc = kube_list_continue(mid, NULL, 1, "list secrets", &next, &err);
+	ok(rc == 0 && next && strcmp(next, "tok2") == 0, "the first page's token is followed");
+	free(next);
+	rc = kube_list_continue(last, "tok2", 3, "list secrets", &next, &err);
+	ok(rc == 0 && next == NULL, "an empty continue token ends the list");
+	rc = kube_list_continue(bare, "tok2", 3, "list secrets", &next, &err);
+	ok(rc == 0 && next == NULL, "no metadata.continue ends the list");
+
+	rc = kube_list_continue(mid, "tok2", 7, "list configmaps in namespace shop", &next, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && next == NULL &&
+	       strcmp(err.msg, "list configmaps in namespace shop: the API server answered page 7 "
+	                       "with the continue token it was asked for: it would list the same "
+	                       "page forever") == 0,
+	   "the continue token asked with, answered again: an error naming the list (%s)",
+	   rc ? err.msg : "no error");
+
+	rc = kube_list_continue(mid, "tok1", KUBE_LIST_PAGES_MAX - 1, "list pods", &next, &err);
+	ok(rc == 0 && next, "page %d of %d may still continue", KUBE_LIST_PAGES_MAX - 1,
+	   KUBE_LIST_PAGES_MAX);
+	free(next);
+	rc = kube_list_continue(mid, "tok1", KUBE_LIST_PAGES_MAX, "list pods", &next, &err);
+	ok(rc == -1 && err.kind == ERRK_INVALID && next == NULL &&
+	       strncmp(err.msg, "list pods: still more after 10000 pages", 39) == 0,
+	   "a token still there after KUBE_LIST_PAGES_MAX pages: an error naming the list (%s)",
+	   rc ? err.msg : "no error");
+	rc = kube_list_continue(last, "tok1", KUBE_LIST_PAGES_MAX, "list pods", &next, &err);
+	ok(rc == 0 && next == NULL, "the last page may be the KUBE_LIST_PAGES_MAX'th");
+	doc_free(mid);
+	doc_free(last);
+	doc_free(bare);
+}
+
 static void test_open(void)
 {
 	struct kube_target t = {0};
@@ -1099,6 +1148,37 @@ static void test_watch(struct kube *k, struct kube *k2)
 	free(old);
 }
 
+static void test_bounded_retries(struct kube *k)
+{
+	unsigned long before;
+	char want[96];
+	struct err err;
+	int rc, n;
+
+	log_reset();
+	ctl("POST", "/fail",
+	    "{\"method\":\"PATCH\",\"path_prefix\":\"/api/v1/namespaces/default/configmaps/"
+	    "bound\",\"status\":503,\"count\":6,\"retry_after\":1}",
+	    NULL);
+	kube_set_timeout(k, 1500, 0);
+	before = kube_requests(k);
+	rc = apply_cm(k, "bound", "bound", "x", &err);
+	n = (int)(kube_requests(k) - before);
+	kube_set_timeout(k, 0, 0);
+	snprintf(want, sizeof(want),
+	         "gave up after %d attempt%s within the request's bound of 1.500 s", n,
+	         n == 1 ? "" : "s");
+	ok(rc == -1 && err.kind == ERRK_TRANSIENT &&
+	       strncmp(err.msg, "ConfigMap/bound: ", 17) == 0 && strstr(err.msg, want),
+	   "503 with Retry-After: 1 under a 1.5 s bound: gives up within it, saying so (%s)",
+	   rc ? err.msg : "no error");
+	ok(n >= 1 && n <= 2, "at most 2 attempts within 1.5 s (%d)", n);
+	log_sync(k);
+	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/bound", NULL, 503), n,
+	       "the request log shows those attempts, all 503");
+	/* The injected failures left over match only ConfigMap/bound, which no other test uses. */
+}
+
 static void test_retries(struct kube *k)
 {
 	struct err err;
@@ -1132,6 +1212,13 @@ static void test_retries(struct kube *k)
 	log_sync(k);
 	is_int(logged("PATCH", "/api/v1/namespaces/default/configmaps/busy", NULL, 503), 6,
 	       "1 + 5 PATCHes, all 503");
+
+	/*
+	 * The retries stay within the request's total bound: 1.5 s, and a
+	 * Retry-After of 1 s, leave room for one retry at most (a second
+	 * wait would end past it), where KUBE_RETRIES would allow 5.
+	 */
+	test_bounded_retries(k);
 }
 
 static void test_auth(void)
@@ -1283,6 +1370,7 @@ int main(void)
 	test_paths();
 	test_watch_feed();
 	test_what();
+	test_list_continue();
 	test_open();
 
 	script = xasprintf("%s/tests/servers/kube.sh", top);
