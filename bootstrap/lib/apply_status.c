@@ -351,8 +351,11 @@ int apply_status(struct run *run, struct buf *text, struct doc_node **json, stru
 		goto out;
 	}
 	doc_map_set(*json, "answers", doc_new_bool(1));
-	qsort(pods.v, pods.n, sizeof(*pods.v), name_cmp);
-	qsort(svcs.v, svcs.n, sizeof(*svcs.v), name_cmp);
+	/* qsort's base may not be NULL, even for no items. */
+	if (pods.n > 1)
+		qsort(pods.v, pods.n, sizeof(*pods.v), name_cmp);
+	if (svcs.n > 1)
+		qsort(svcs.v, svcs.n, sizeof(*svcs.v), name_cmp);
 	if (pods.n == 0)
 		buf_addf(text, "pods       none with the stack's label %s (ftboot apply)\n", label);
 	w = name_width(&pods);
