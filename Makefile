@@ -61,7 +61,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 export FTBOOT := $(abspath $(BIN))
 export FTBOOT_TOP := $(CURDIR)
 
-.PHONY: all deps-check install uninstall clean test test-deps test-unit \
+.PHONY: all deps-check install uninstall clean test test-deps test-unit test-stack \
         test-integration test-vm unit-bins fuzz bench format format-check \
         analyze shellcheck e2e-laptop test-fresh
 
@@ -108,10 +108,10 @@ clean:
 	rm -rf build ftboot
 
 # ---- tests ---------------------------------------------------------------
-# `make test` is what README and CI run: dependencies, then the three tiers.
+# `make test` is what README and CI run: dependencies, then the four tiers.
 test: test-deps
 	@$(MAKE) --no-print-directory $(BIN) unit-bins
-	@tests/run-tiers unit integration vm
+	@tests/run-tiers unit integration stack vm
 
 test-deps:
 	@tests/deps.sh test
@@ -121,6 +121,9 @@ test-unit: $(BIN) unit-bins
 
 test-integration: $(BIN) $(OUT)/tests/test_tgz
 	@FTBOOT_TEST_BINS=$(OUT)/tests tests/run-tiers integration
+
+test-stack: $(BIN)
+	@tests/run-tiers stack
 
 test-vm: $(BIN)
 	@tests/run-tiers vm
@@ -160,4 +163,5 @@ analyze:
 	  --std=c11 -D_GNU_SOURCE --suppress=missingIncludeSystem -Ibootstrap/lib -Ibootstrap/cmd bootstrap
 
 shellcheck:
-	shellcheck -x setup.sh .ci/run tests/*.sh tests/run-tiers tests/*/*.sh tests/fixtures/*/*.sh images/*/*.sh
+	shellcheck -x setup.sh .ci/run tests/*.sh tests/run-tiers tests/*/*.sh tests/fixtures/*/*.sh images/*/*.sh \
+	  $(wildcard srcs/*/*.sh)

@@ -19,7 +19,14 @@ test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time git
 	python3 python3-yaml genisoimage xorriso openssh-client openssh-server nginx-light
 	libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils debootstrap virtinst
 	dnsmasq-base iproute2 iptables e2fsprogs util-linux procps
-	docker.io busybox-static libarchive-tools tar gzip openssl curl)
+	docker.io busybox-static libarchive-tools tar gzip openssl curl
+	mariadb-server mariadb-client php8.2-fpm php8.2-cli php8.2-mysql wordpress phpmyadmin
+	influxdb influxdb-client vsftpd)
+# The stack tier (tests/stack/) runs the stack's own configuration under
+# these daemons; the tests start them themselves, on loopback. Installing
+# must not start the system's copies (mariadb on 3306, vsftpd on 21, ...):
+# policy-rc.d says no to every start while apt-get runs, as in Debian's
+# container images; phpmyadmin is told not to set up a database of its own.
 
 case $profile in
 build) want=("${build_pkgs[@]}") ;;
@@ -52,6 +59,16 @@ else
 fi
 echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# tests/deps.sh: no daemon starts while it installs\nexit 101\n' |
+		"${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 0755 "$policy"
+	trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
+printf '%s\n' 'phpmyadmin phpmyadmin/dbconfig-install boolean false' \
+	'phpmyadmin phpmyadmin/reconfigure-webserver multiselect' |
+	"${sudo[@]}" debconf-set-selections 2>/dev/null || true
 # An old or empty package list finds nothing: refresh it once.
 "${sudo[@]}" apt-get update -qq >&2
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -15,7 +15,7 @@
 #           no build outputs, and uncommitted edits are what is checked
 # 3. deps   in the root: tests/deps.sh test (apt-get update + install,
 #           from the root's own apt source: this machine's mirror)
-# 4. tests  make -j2 ftboot unit-bins, then make -k test-unit test-integration
+# 4. tests  make -j2 ftboot unit-bins, then make -k test-unit test-integration test-stack
 #
 # The root is entered as a machine's own root, not by chroot: each
 # command runs in a mount namespace of its own whose root mount the work
@@ -284,10 +284,10 @@ say "deps ... done ($(elapsed "$t")): $(($(in_root "$root" dpkg-query -W | wc -l
 
 # 4. Build, then the tiers (one after the other: their output is TAP).
 t=$(date +%s)
-say "build+tests: make -j2 ftboot unit-bins; make -k test-unit test-integration ..."
+say "build+tests: make -j2 ftboot unit-bins; make -k test-unit test-integration test-stack ..."
 (
 	exec 8>&- # the run's lock is this script's: not a tee left by a kill -9
-	in_root "$root" bash -c "cd $src && make -s -j2 ftboot unit-bins >&2 && make -k test-unit test-integration" |
+	in_root "$root" bash -c "cd $src && make -s -j2 ftboot unit-bins >&2 && make -k test-unit test-integration test-stack" |
 		tee "$work/tap.out"
 	exit "${PIPESTATUS[0]}"
 ) &
