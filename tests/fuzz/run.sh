@@ -4,8 +4,10 @@
 #
 #   tests/fuzz/run.sh SECONDS
 #
-# Each target is linked with every library source (bootstrap/lib/*.c)
-# into build/fuzz/<name>. Its corpus lives in
+# The library sources (bootstrap/lib/*.c) are compiled once, two at a time,
+# into build/fuzz/lib/ (-fsanitize=fuzzer-no-link, as libFuzzer wants for
+# code that is not the target), and each target is linked with them into
+# build/fuzz/<name>. Its corpus lives in
 # build/fuzz/corpus-<name>, seeded from tests/fuzz/seeds/<name without
 # fuzz_>/ when that exists. A crash, leak, timeout or out-of-memory is a
 # failure; the input that caused it is kept in build/fuzz/crash-<name>/.
@@ -48,8 +50,42 @@ if ! pkgflags=$(pkg-config --cflags --libs libvirt libxml-2.0 yaml-0.1 libcurl l
 	exit 1
 fi
 read -r -a pkg <<<"$pkgflags"
+read -r -a pkgc <<<"$(pkg-config --cflags libvirt libxml-2.0 yaml-0.1 libcurl libssh2 zlib json-c libcrypto)"
 
-libs=(bootstrap/lib/*.c)
+# The library, once: an object is rebuilt when its source or any header is
+# newer (a header change rebuilds all: cheap next to one build per target).
+libcflags=("${cflags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}")
+mkdir -p "$out/lib" || exit 1
+: >"$out/lib.build.log"
+newest_h=$(find bootstrap/lib -name '*.h' -newer "$out/lib/.stamp" 2>/dev/null | head -n 1)
+[ -e "$out/lib/.stamp" ] || newest_h=all
+stale=()
+for c in bootstrap/lib/*.c; do
+	o=$out/lib/$(basename "$c" .c).o
+	if [ -n "$newest_h" ] || [ ! -e "$o" ] || [ "$c" -nt "$o" ]; then
+		stale+=("$c")
+	fi
+done
+# Two compilers at a time (FUZZ_JOBS); any failure stops the run.
+jobs_max=${FUZZ_JOBS:-2} running=0 lib_failed=0
+for c in "${stale[@]}"; do
+	"$cc" "${libcflags[@]}" "${pkgc[@]}" -c -o "$out/lib/$(basename "$c" .c).o" "$c" >>"$out/lib.build.log" 2>&1 &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs_max" ]; then
+		wait -n || lib_failed=1
+		running=$((running - 1))
+	fi
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || lib_failed=1
+	running=$((running - 1))
+done
+if [ "$lib_failed" -ne 0 ]; then
+	echo "Bail out! the library does not build for fuzzing (see $out/lib.build.log)"
+	exit 1
+fi
+touch "$out/lib/.stamp"
+libs=("$out"/lib/*.o)
 
 n=0
 failed=0
