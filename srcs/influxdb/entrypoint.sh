@@ -81,10 +81,15 @@ else
 	INFLUXDB_HTTP_BIND_ADDRESS=127.0.0.1:0 INFLUXDB_HTTP_UNIX_SOCKET_ENABLED=true \
 		INFLUXDB_HTTP_BIND_SOCKET="$sock" "$INFLUXD" -config "$INFLUXDB_CONF" &
 	init_pid=$!
+	init_fail() {
+		kill -TERM "$init_pid" 2>/dev/null || :
+		wait "$init_pid" || :
+		die "$@"
+	}
 	i=0
 	until [ -S "$sock" ]; do
-		kill -0 "$init_pid" 2>/dev/null || die "the private influxd exited before it listened"
-		[ "$i" -lt 600 ] || die "the private influxd did not listen on $sock within 60 s"
+		kill -0 "$init_pid" 2>/dev/null || init_fail "the private influxd exited before it listened"
+		[ "$i" -lt 600 ] || init_fail "the private influxd did not listen on $sock within 60 s"
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -97,7 +102,7 @@ else
 	echo "CREATE DATABASE $db WITH DURATION $INFLUXDB_RETENTION;" \
 		"CREATE USER $user WITH PASSWORD $(iql_str "$TELEGRAF_PASSWORD");" \
 		"GRANT ALL ON $db TO $user" | query "$INFLUXDB_ADMIN_USER" "$INFLUXDB_ADMIN_PASSWORD" ||
-		die "cannot create the database and the user as '$INFLUXDB_ADMIN_USER' on the private influxd"
+		init_fail "cannot create the database and the user as '$INFLUXDB_ADMIN_USER' on the private influxd"
 	: >"$marker"
 	kill -TERM "$init_pid"
 	wait "$init_pid" || die "the private influxd did not stop cleanly"

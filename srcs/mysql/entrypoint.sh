@@ -116,15 +116,20 @@ fi
 log "applying the database '$DB_NAME' and the users (private server, no network)"
 server --skip-networking --socket="$MYSQL_RUN_DIR/init.sock" --pid-file="$MYSQL_RUN_DIR/init.pid" &
 init_pid=$!
+init_fail() {
+	kill -TERM "$init_pid" 2>/dev/null || :
+	wait "$init_pid" || :
+	die "$@"
+}
 i=0
 until client "$MARIADB_ADMIN" --silent ping >/dev/null 2>&1; do
-	kill -0 "$init_pid" 2>/dev/null || die "the private mariadbd exited before it answered"
-	[ "$i" -lt 600 ] || die "the private mariadbd did not answer on its socket within 60 s"
+	kill -0 "$init_pid" 2>/dev/null || init_fail "the private mariadbd exited before it answered"
+	[ "$i" -lt 600 ] || init_fail "the private mariadbd did not answer on its socket within 60 s"
 	sleep 0.1
 	i=$((i + 1))
 done
-stack_sql | client "$MARIADB" --batch || die "the stack's SQL failed on the private mariadbd"
-client "$MARIADB_ADMIN" shutdown || die "cannot stop the private mariadbd"
+stack_sql | client "$MARIADB" --batch || init_fail "the stack's SQL failed on the private mariadbd"
+client "$MARIADB_ADMIN" shutdown || init_fail "cannot stop the private mariadbd"
 wait "$init_pid" || die "the private mariadbd did not stop cleanly"
 
 unset MYSQL_ROOT_PASSWORD DB_PASSWORD

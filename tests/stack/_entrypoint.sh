@@ -1,11 +1,26 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # ep_script, ep_log, ep_port and tmp are the test's
 # tests/stack/_entrypoint.sh: running a service's real entry point the
 # way its container does (sourced after tests/lib.sh and _lib.sh).
 #
 #   ep_start SCRIPT LOG    start `setsid busybox sh SCRIPT` in the
 #                          background, its own process group; $ep_pid
+#   ep_up LABEL            ep_start $ep_script $ep_log, until 127.0.0.1:
+#                          $ep_port listens (60 s), its time as a diag
+#   ep_mark; ep_logged T   T is in $ep_log after what ep_mark saw
+#   ep_env_checks SVC DIRVAR WANT
+#                          the rendered stack gives SVC's container the
+#                          env WANT (template_env's lines, sorted, joined
+#                          by spaces); without any one of those variables
+#                          the entry point fails naming it and creates
+#                          nothing at $DIRVAR
 #   ep_wait_exit SECS      until the entry point has exited, or fail
 #                          (status 1); its exit status in $ep_rc
+#   ep_kill9 NAME PATH CLEAN
+#                          kill -9 the daemon NAME (PATH in the log): the
+#                          entry point exits non-zero within 10 s, its log
+#                          says PATH exited and not CLEAN (the daemon's
+#                          words for a clean shutdown)
 #   ep_daemon NAME         print the pid of NAME in the entry point's group
 #   ep_secret_visible S..  status 0 if a process of the group shows one of
 #                          the strings in its command line or the
@@ -26,6 +41,38 @@ ep_start() {
 	ep_groups+=("$ep_pid")
 }
 
+ep_up() {
+	local t0
+	t0=$(now_us)
+	echo "=== start: $1" >>"$ep_log"
+	ep_start "$ep_script" "$ep_log"
+	if wait_port "$ep_port" 60; then
+		echo "# $1: listening on $ep_port after $(since_s "$t0") s"
+		return 0
+	fi
+	tail -20 "$ep_log" | sed 's/^/#   /'
+	return 1
+}
+
+ep_mark=0
+ep_mark() { ep_mark=$(wc -l <"$ep_log"); }
+ep_logged() { tail -n +$((ep_mark + 1)) "$ep_log" | grep -qF -- "$1"; }
+
+ep_env_checks() {
+	local svc=$1 dirvar=$2 want=$3 v vars out rc
+	stack_render "$tmp/render"
+	ok $? "ftboot render --show-secrets renders the stack"
+	is "$(template_env "$tmp/render/manifests.yaml" "$svc" | sort | tr '\n' ' ')" "$want " \
+		"templates/$svc.yaml: the entry point's variables, passwords from the Secret"
+	mapfile -t vars < <(template_env "$tmp/render/manifests.yaml" "$svc" | sed 's/[=<].*//')
+	for v in "${vars[@]}"; do
+		out=$(env -u "$v" "$dirvar=$tmp/none" timeout 10 busybox sh "$ep_script" 2>&1)
+		rc=$?
+		[ "$rc" -ne 0 ] && [[ $out == *"$v is not set"* ]] && [ ! -e "$tmp/none" ]
+		ok $? "no $v: exit $rc, '$out', nothing created"
+	done
+}
+
 # shellcheck disable=SC2034 # ep_rc is for the caller
 ep_wait_exit() {
 	local secs=$1 i=0
@@ -40,6 +87,20 @@ ep_wait_exit() {
 	done
 	wait "$ep_pid"
 	ep_rc=$?
+}
+
+ep_kill9() {
+	local d t0
+	ep_mark
+	d=$(ep_daemon "$1")
+	[ -n "$d" ] && kill -KILL "$d"
+	ok $? "kill -9 $1 ($d)"
+	t0=$(now_us)
+	ep_wait_exit 10
+	[ -n "$ep_rc" ] && [ "$ep_rc" -ne 0 ]
+	ok $? "after kill -9 of $1 the entry point exits non-zero (status $ep_rc) within $(since_s "$t0") s"
+	ep_logged "entrypoint: $2 exited" && ! ep_logged "$3"
+	ok $? "the log says $2 exited, and not '$3'"
 }
 
 ep_daemon() {

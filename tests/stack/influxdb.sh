@@ -28,8 +28,9 @@ done
 
 scratch
 trap 'ep_cleanup; rm -rf "$tmp"' EXIT
-ep=$FTBOOT_TOP/srcs/influxdb/entrypoint.sh
-port=$(free_port)
+ep_script=$FTBOOT_TOP/srcs/influxdb/entrypoint.sh
+ep_port=$(free_port)
+port=$ep_port
 rpc=$(free_port)
 admin_pw="adm'\"\$\\ pass ß"
 tg_pw="tg'\"\$\\ pass 日本"
@@ -37,7 +38,7 @@ export INFLUXD=/usr/bin/influxd INFLUX=/usr/bin/influx INFLUXDB_CONF=$FTBOOT_TOP
 	INFLUXDB_DIR=$tmp/data INFLUXDB_RUN_DIR=$tmp/run INFLUXDB_PORT=$port INFLUXDB_RPC_ADDRESS=127.0.0.1:$rpc \
 	INFLUXDB_ADMIN_USER=admin INFLUXDB_ADMIN_PASSWORD=$admin_pw INFLUXDB_DATABASE=telegraf \
 	TELEGRAF_USER=telegraf TELEGRAF_PASSWORD=$tg_pw
-log=$tmp/entrypoint.log
+ep_log=$tmp/entrypoint.log
 url=http://127.0.0.1:$port
 
 # curl's credentials in a config file (never on the command line):
@@ -67,40 +68,15 @@ state() {
 	q admin "SHOW RETENTION POLICIES ON telegraf" | rows
 	q admin "SHOW DATABASES" | rows
 }
-logged() { tail -n +$((mark + 1)) "$log" | grep -qF -- "$1"; }
-mark=0
 
-start() {
-	local t0
-	t0=$(now_us)
-	echo "=== start: $1" >>"$log"
-	ep_start "$ep" "$log"
-	if wait_port "$port" 60; then
-		echo "# $1: influxd listening after $(since_s "$t0") s"
-		return 0
-	fi
-	tail -20 "$log" | sed 's/^/#   /'
-	return 1
-}
-
-stack_render "$tmp/render"
-ok $? "ftboot render --show-secrets renders the stack"
-template_env "$tmp/render/manifests.yaml" influxdb >"$tmp/env"
-is "$(sort "$tmp/env" | tr '\n' ' ')" \
-	"INFLUXDB_ADMIN_PASSWORD<secret influxdb-admin-password INFLUXDB_ADMIN_USER=admin INFLUXDB_DATABASE=telegraf INFLUXDB_PORT=8086 TELEGRAF_PASSWORD<secret telegraf-password TELEGRAF_USER=telegraf " \
-	"templates/influxdb.yaml: the entry point's variables, passwords from the Secret"
-mapfile -t vars < <(sed 's/[=<].*//' "$tmp/env")
-for v in "${vars[@]}"; do
-	out=$(env -u "$v" INFLUXDB_DIR="$tmp/none" timeout 10 busybox sh "$ep" 2>&1)
-	rc=$?
-	[ "$rc" -ne 0 ] && [[ $out == *"$v is not set"* ]] && [ ! -e "$tmp/none" ]
-	ok $? "no $v: exit $rc, '$out', no data directory created"
-done
-
-start "first start"
+# The template gives the entry point what it needs, passwords from the
+# Secret; without any one of them, a clear error and nothing created.
+ep_env_checks influxdb INFLUXDB_DIR \
+	"INFLUXDB_ADMIN_PASSWORD<secret influxdb-admin-password INFLUXDB_ADMIN_USER=admin INFLUXDB_DATABASE=telegraf INFLUXDB_PORT=8086 TELEGRAF_PASSWORD<secret telegraf-password TELEGRAF_USER=telegraf"
+ep_up "first start"
 ok $? "first start: influxd listens on $port"
-logged "no data in $tmp/data: creating the admin" &&
-	[[ $(grep -m1 'Listening on HTTP' "$log") == *"addr=127.0.0.1:"* ]] && logged "Listening on unix socket"
+ep_logged "no data in $tmp/data: creating the admin" &&
+	[[ $(grep -m1 'Listening on HTTP' "$ep_log") == *"addr=127.0.0.1:"* ]] && ep_logged "Listening on unix socket"
 ok $? "first start: the log says it creates the admin, the database and the user on a private influxd (loopback, a socket)"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$url/ping")" 204 "/ping answers 204 without a user (the probes)"
 got=$(q none "SHOW DATABASES" | err)
@@ -127,24 +103,24 @@ ok $? "the Telegraf user cannot read another database: $got"
 q admin "DROP DATABASE other" >/dev/null
 ! ep_secret_visible "$admin_pw" "$tg_pw"
 ok $? "no password in a command line of the entry point's processes or in influxd's environment"
-! grep -qF -e "$admin_pw" -e "$tg_pw" -e "pass ß" -e "pass 日本" "$log"
+! grep -qF -e "$admin_pw" -e "$tg_pw" -e "pass ß" -e "pass 日本" "$ep_log"
 ok $? "no password in the log"
 state >"$tmp/state.1"
 ok $? "users, grants, retention and databases after the first start"
 
-mark=$(wc -l <"$log")
+ep_mark
 kill -TERM "$ep_pid"
 ep_wait_exit 30
 is "$ep_rc" 0 "TERM: the entry point exits 0"
-logged "Server shutdown completed"
+ep_logged "Server shutdown completed"
 ok $? "TERM: influxd's log says 'Server shutdown completed'"
 [ -z "$(pgrep -g "$ep_pid")" ]
 ok $? "TERM: nothing of the entry point is left"
 
-mark=$(wc -l <"$log")
-start "second start"
+ep_mark
+ep_up "second start"
 ok $? "second start: influxd listens again"
-logged "found existing data in $tmp/data (initialised): creating nothing" && ! logged "CREATE"
+ep_logged "found existing data in $tmp/data (initialised): creating nothing" && ! ep_logged "CREATE"
 ok $? "second start: the log says it found the existing data"
 state >"$tmp/state.2"
 diff "$tmp/state.1" "$tmp/state.2" >"$tmp/state.diff"
@@ -153,17 +129,8 @@ ok $? "second start: users, grants, retention and databases are the same"
 is "$(q telegraf "SELECT value FROM marker" telegraf | json 'a["results"][0]["series"][0]["values"][0][1]')" \
 	13 "second start: the marker point is there"
 
-mark=$(wc -l <"$log")
-d=$(ep_daemon influxd)
-[ -n "$d" ] && kill -KILL "$d"
-ok $? "kill -9 influxd ($d)"
-t0=$(now_us)
-ep_wait_exit 10
-[ -n "$ep_rc" ] && [ "$ep_rc" -ne 0 ]
-ok $? "after kill -9 of influxd the entry point exits non-zero (status $ep_rc) within $(since_s "$t0") s"
-logged "entrypoint: /usr/bin/influxd exited" && ! logged "Server shutdown completed"
-ok $? "the log says influxd exited, and not that it shut down"
-start "start after kill -9"
+ep_kill9 influxd /usr/bin/influxd "Server shutdown completed"
+ep_up "start after kill -9"
 ok $? "after kill -9: influxd listens again"
 is "$(q telegraf "SELECT value FROM marker" telegraf | json 'a["results"][0]["series"][0]["values"][0][1]')" \
 	13 "after kill -9 and a new start: the marker point is there (R13)"
@@ -174,10 +141,10 @@ is "$ep_rc" 0 "TERM again: exit 0"
 # An initialisation cut short (the data there, no marker): finished, the
 # admin's password used, nothing else changed.
 rm "$tmp/data/.ftboot-initialised"
-mark=$(wc -l <"$log")
-start "start without the marker"
+ep_mark
+ep_up "start without the marker"
 ok $? "without the marker: influxd listens"
-logged "finishing an interrupted initialisation" && logged "the admin exists already"
+ep_logged "finishing an interrupted initialisation" && ep_logged "the admin exists already"
 ok $? "without the marker: the log says it finishes an interrupted initialisation"
 state >"$tmp/state.3"
 diff "$tmp/state.1" "$tmp/state.3" >"$tmp/state.diff"
@@ -187,4 +154,14 @@ ok $? "without the marker: the marker is written again"
 kill -TERM "$ep_pid"
 ep_wait_exit 30
 is "$ep_rc" 0 "TERM: exit 0"
+
+# The same with an admin password that is not the admin's: nothing can
+# be done without it; a clear error, the private influxd stopped.
+rm "$tmp/data/.ftboot-initialised"
+ep_mark
+INFLUXDB_ADMIN_PASSWORD=other ep_start "$ep_script" "$ep_log"
+ep_wait_exit 30
+[ -n "$ep_rc" ] && [ "$ep_rc" -ne 0 ] && ep_logged "cannot create the database and the user as 'admin'" &&
+	ep_logged "Server shutdown completed" && [ ! -f "$tmp/data/.ftboot-initialised" ]
+ok $? "another admin password on unfinished data: exit $ep_rc, a clear error, the private influxd stopped, no marker"
 done_testing

@@ -28,15 +28,16 @@ id mysql >/dev/null 2>&1 || skip_all "no mysql user (Debian's mariadb-server cre
 scratch
 trap 'ep_cleanup; rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # the mysql user reaches its data directory
-ep=$FTBOOT_TOP/srcs/mysql/entrypoint.sh
-port=$(free_port)
+ep_script=$FTBOOT_TOP/srcs/mysql/entrypoint.sh
+ep_port=$(free_port)
+port=$ep_port
 root_pw="r00t'\"\$\\ pass é"
 db_pw="wp'\"\$\\ pass ü€"
 export MARIADBD=/usr/sbin/mariadbd MARIADB_INSTALL_DB=/usr/bin/mariadb-install-db \
 	MARIADB=/usr/bin/mariadb MARIADB_ADMIN=/usr/bin/mariadb-admin \
 	MYSQL_CONF=$FTBOOT_TOP/srcs/mysql/my.cnf MYSQL_DATADIR=$tmp/data MYSQL_RUN_DIR=$tmp/run \
 	MYSQL_PORT=$port MYSQL_ROOT_PASSWORD=$root_pw DB_NAME=wordpress DB_USER=wordpress DB_PASSWORD=$db_pw
-log=$tmp/entrypoint.log
+ep_log=$tmp/entrypoint.log
 sock=$tmp/run/mysqld.sock
 
 # As the OS root through the socket (unix_socket: no password).
@@ -50,47 +51,20 @@ accounts() {
 }
 
 # logged TEXT: TEXT is in the log after its first $mark lines.
-logged() { tail -n +$((mark + 1)) "$log" | grep -qF -- "$1"; }
-mark=0
-
-# start NAME: the entry point until it listens (60 s), its time as a diag.
-start() {
-	local t0
-	t0=$(now_us)
-	echo "=== start: $1" >>"$log"
-	ep_start "$ep" "$log"
-	if wait_port "$port" 60; then
-		echo "# $1: mariadbd listening after $(since_s "$t0") s"
-		return 0
-	fi
-	tail -20 "$log" | sed 's/^/#   /'
-	return 1
-}
 
 # The template gives the entry point what it needs, passwords from the
 # Secret; without any one of them, a clear error and nothing created.
-stack_render "$tmp/render"
-ok $? "ftboot render --show-secrets renders the stack"
-template_env "$tmp/render/manifests.yaml" mysql >"$tmp/env"
-is "$(sort "$tmp/env" | tr '\n' ' ')" \
-	"DB_NAME=wordpress DB_PASSWORD<secret wp-db-password DB_USER=wordpress MYSQL_PORT=3306 MYSQL_ROOT_PASSWORD<secret mysql-root-password " \
-	"templates/mysql.yaml: the entry point's variables, passwords from the Secret"
-mapfile -t vars < <(sed 's/[=<].*//' "$tmp/env")
-for v in "${vars[@]}"; do
-	out=$(env -u "$v" MYSQL_DATADIR="$tmp/none" timeout 10 busybox sh "$ep" 2>&1)
-	rc=$?
-	[ "$rc" -ne 0 ] && [[ $out == *"$v is not set"* ]] && [ ! -e "$tmp/none" ]
-	ok $? "no $v: exit $rc, '$out', no data directory created"
-done
-out=$(MYSQL_PORT=33o6 MYSQL_DATADIR="$tmp/none" timeout 10 busybox sh "$ep" 2>&1)
+ep_env_checks mysql MYSQL_DATADIR \
+	"DB_NAME=wordpress DB_PASSWORD<secret wp-db-password DB_USER=wordpress MYSQL_PORT=3306 MYSQL_ROOT_PASSWORD<secret mysql-root-password"
+out=$(MYSQL_PORT=33o6 MYSQL_DATADIR="$tmp/none" timeout 10 busybox sh "$ep_script" 2>&1)
 rc=$?
 [ "$rc" -ne 0 ] && [[ $out == *"MYSQL_PORT must be a port number"* ]] && [ ! -e "$tmp/none" ]
 ok $? "a bad MYSQL_PORT: exit $rc, '$out'"
 
 # First start.
-start "first start"
+ep_up "first start"
 ok $? "first start: mariadbd listens on $port"
-grep -q "no data in $tmp/data: installing the system tables" "$log"
+ep_logged "no data in $tmp/data: installing the system tables" && ep_logged "socket: '$tmp/run/init.sock'  port: 0"
 ok $? "first start: the log says it installs the system tables, then runs a private server (its socket, no port)"
 listening 0.0.0.0 "$port"
 ok $? "mariadbd listens on 0.0.0.0:$port (bind-address of my.cnf: the Service reaches it)"
@@ -116,25 +90,25 @@ got=$(as_root "SELECT COUNT(*) FROM mysql.global_priv WHERE User = ''")
 is "$got" 0 "no anonymous account"
 ! ep_secret_visible "$root_pw" "$db_pw"
 ok $? "no password in a command line of the entry point's processes or in mariadbd's environment"
-! grep -qF -e "$root_pw" -e "$db_pw" -e "pass é" -e "pass ü" "$log"
+! grep -qF -e "$root_pw" -e "$db_pw" -e "pass é" -e "pass ü" "$ep_log"
 ok $? "no password in the log"
 accounts >"$tmp/accounts.1"
 ok $? "the accounts and grants after the first start"
 
-mark=$(wc -l <"$log")
+ep_mark
 kill -TERM "$ep_pid"
 ep_wait_exit 30
 is "$ep_rc" 0 "TERM: the entry point exits 0"
-logged "mariadbd: Shutdown complete"
+ep_logged "mariadbd: Shutdown complete"
 ok $? "TERM: mariadbd's log says 'Shutdown complete'"
 [ -z "$(pgrep -g "$ep_pid")" ]
 ok $? "TERM: nothing of the entry point is left"
 
 # Second start: the data is found, nothing changes.
-mark=$(wc -l <"$log")
-start "second start"
+ep_mark
+ep_up "second start"
 ok $? "second start: mariadbd listens again"
-logged "found existing data in $tmp/data: keeping it"
+ep_logged "found existing data in $tmp/data: keeping it"
 ok $? "second start: the log says it found the existing data"
 accounts >"$tmp/accounts.2"
 diff "$tmp/accounts.1" "$tmp/accounts.2" >"$tmp/accounts.diff"
@@ -143,17 +117,8 @@ ok $? "second start: the accounts and grants are the same ($(wc -l <"$tmp/accoun
 is "$(as_user 'SELECT v FROM wordpress.marker' 2>&1)" "r13" "second start: the marker row is there"
 
 # kill -9 of the daemon: the entry point exits non-zero; the data survives.
-mark=$(wc -l <"$log")
-d=$(ep_daemon mariadbd)
-[ -n "$d" ] && kill -KILL "$d"
-ok $? "kill -9 mariadbd ($d)"
-t0=$(now_us)
-ep_wait_exit 10
-[ -n "$ep_rc" ] && [ "$ep_rc" -ne 0 ]
-ok $? "after kill -9 of mariadbd the entry point exits non-zero (status $ep_rc) within $(since_s "$t0") s"
-logged "entrypoint: /usr/sbin/mariadbd exited" && ! logged "Shutdown complete"
-ok $? "the log says mariadbd exited, and not that it shut down"
-start "start after kill -9"
+ep_kill9 mariadbd /usr/sbin/mariadbd "Shutdown complete"
+ep_up "start after kill -9"
 ok $? "after kill -9: mariadbd listens again"
 is "$(as_user 'SELECT v FROM wordpress.marker' 2>&1)" "r13" "after kill -9 and a new start: the marker row is there (R13)"
 kill -TERM "$ep_pid"
@@ -163,7 +128,7 @@ is "$ep_rc" 0 "TERM again: exit 0"
 # A new Secret with the data kept: the start follows it (root needs no
 # old password: it logs in through its socket).
 new_pw="new ' pw"
-DB_PASSWORD=$new_pw start "start with a new DB_PASSWORD"
+DB_PASSWORD=$new_pw ep_up "start with a new DB_PASSWORD"
 ok $? "a new DB_PASSWORD: mariadbd listens"
 is "$(MYSQL_PWD=$new_pw mariadb --no-defaults -h127.0.0.1 -P"$port" -uwordpress -N -B -e 'SELECT v FROM wordpress.marker' 2>&1)" \
 	"r13" "a new DB_PASSWORD: DB_USER logs in with it and reads the marker"
