@@ -12,6 +12,7 @@
 # uniquely named, created by the entry point and removed at exit.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
+. "$(dirname "$0")/_entry.sh"
 for p in /usr/sbin/vsftpd busybox curl openssl setsid pgrep useradd userdel chpasswd /usr/bin/python3; do
 	command -v "$p" >/dev/null || skip_all "$p is missing (tests/deps.sh test installs the stack's packages)"
 done
@@ -20,10 +21,9 @@ scratch
 chmod 711 "$tmp" # the user's chdir into its home crosses it
 user=ftbt$$r$RANDOM
 pass=$'p \'"$\\ü€ x'
-entry=
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	[ -n "$entry" ] && kill -KILL -- "-$entry" 2>/dev/null
+	entry_kill
 	getent passwd "$user" >/dev/null && userdel "$user"
 	rm -rf "$tmp"
 }
@@ -68,27 +68,6 @@ export VSFTPD_EMPTY_DIR=$tmp/empty VSFTPD_LOG=$tmp/vsftpd.log FTP_DATA=$tmp/data
 CHPASSWD=$(command -v chpasswd)
 export ADDUSER=$tmp/bin/adduser CHPASSWD
 
-# start LOG: the entry point in its own session (its pid is the group's)
-start() {
-	setsid busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" >"$1" 2>&1 &
-	entry=$!
-}
-# ends SECONDS: until the entry point exits (status in $rc), or fail
-ends() {
-	local i=0
-	while kill -0 "$entry" 2>/dev/null && [ "$i" -lt $(($1 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$entry" 2>/dev/null; then
-		echo "# the entry point did not exit within $1 s"
-		rc=none
-		return 1
-	fi
-	wait "$entry"
-	rc=$?
-	entry=
-}
 cert=$tmp/data/tls/cert.pem
 ftps() { curl -sS --ssl-reqd --cacert "$cert" -u "$user:$pass" "$@"; }
 
@@ -112,7 +91,7 @@ EOF
 ok $? "templates/ftps.yaml: the entry point's variables, the password from the secret, every passive port in the Service, probes"
 
 t0=$SECONDS
-start "$tmp/entry1.log"
+entry_start "$tmp/entry1.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30
 ok $? "vsftpd answers on 127.0.0.1:$ftp"
 echo "# first start (certificate, user, vsftpd): $((SECONDS - t0)) s"
@@ -168,13 +147,13 @@ grep -q "OK UPLOAD" "$tmp/vsftpd.log"
 ok $? "vsftpd logs to VSFTPD_LOG (the container's stdout)"
 
 sum=$(sha256sum "$cert" "$tmp/data/tls/key.pem")
+sid=$entry
 kill -TERM "$entry"
-ends 20
+entry_ends 20
 is "$rc" 0 "TERM stops the entry point with status 0"
-! pgrep -x vsftpd -s "$entry" >/dev/null 2>&1
-ok $? "no vsftpd is left after TERM"
+is "$(pgrep -s "$sid" | wc -l)" 0 "no vsftpd is left after TERM"
 
-start "$tmp/entry2.log"
+entry_start "$tmp/entry2.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30
 ok $? "a second start answers again"
 ! grep -qE "generated|created" "$tmp/entry2.log"
@@ -186,7 +165,7 @@ ok $? "the same password still logs in and the file is still there"
 
 vs=$(pgrep -o -x vsftpd -s "$entry")
 kill -KILL "$vs"
-ends 20
+entry_ends 20
 is "$rc" 1 "vsftpd killed: the entry point exits 1 (the kubelet restarts the container)"
 grep -q "entrypoint: /usr/sbin/vsftpd exited" "$tmp/entry2.log"
 ok $? "the entry point says which daemon ended"
