@@ -7,6 +7,14 @@
 #                           which is also its process group's and session's
 #   entry_ends SECONDS      until it exits: its status in $rc (or fail, 1)
 #   entry_kill              SIGKILL its whole group (for the EXIT trap)
+#   session_gone SID SECS   until no process of session SID is left (its
+#                           grandchildren die a moment after it), or fail
+#   standin PATH DIR        write PATH, a stand-in for a daemon that is not
+#                           in Debian (clearly one: for the entry point's
+#                           supervision checks): it writes its arguments
+#                           to DIR/args and its environment (NUL-separated)
+#                           to DIR/env, then sleeps like a daemon
+#   standin_ready DIR SECS  until the stand-in has written DIR/args, or fail
 entry=
 
 entry_start() {
@@ -33,4 +41,38 @@ entry_ends() {
 
 entry_kill() {
 	[ -z "$entry" ] || kill -KILL -- "-$entry" 2>/dev/null || :
+}
+
+session_gone() {
+	local i=0
+	while pgrep -s "$1" >/dev/null && [ "$i" -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! pgrep -a -s "$1" | sed 's/^/# left: /' | grep .
+}
+
+standin() {
+	mkdir -p "$2"
+	cat >"$1" <<EOF
+#!/bin/sh
+# Stand-in for a daemon (tests/stack/_entry.sh): records what it was
+# given, then runs like a daemon until killed.
+env -0 >"$2/env"
+printf '%s\\n' "\$@" >"$2/args.new" && mv "$2/args.new" "$2/args"
+exec sleep 600
+EOF
+	chmod 755 "$1"
+}
+
+standin_ready() {
+	local i=0
+	while [ ! -s "$1/args" ] && [ "$i" -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -s "$1/args" ] || {
+		echo "# the stand-in did not start within $2 s"
+		return 1
+	}
 }

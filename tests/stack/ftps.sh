@@ -151,7 +151,8 @@ sid=$entry
 kill -TERM "$entry"
 entry_ends 20
 is "$rc" 0 "TERM stops the entry point with status 0"
-is "$(pgrep -s "$sid" | wc -l)" 0 "no vsftpd is left after TERM"
+session_gone "$sid" 5
+ok $? "no vsftpd is left after TERM"
 
 entry_start "$tmp/entry2.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30

@@ -23,32 +23,13 @@ trap 'entry_kill; rm -rf "$tmp"' EXIT
 ep=$FTBOOT_TOP/srcs/telegraf/entrypoint.sh
 conf=$FTBOOT_TOP/srcs/telegraf/telegraf.conf
 
-mkdir -p "$tmp/standin"
-cat >"$tmp/telegraf" <<'EOF'
-#!/bin/sh
-# Stand-in for telegraf: records what the daemon would be given, then
-# runs like a daemon until killed.
-printf '%s\n' "$@" >"$STANDIN_DIR/args.new" && mv "$STANDIN_DIR/args.new" "$STANDIN_DIR/args"
-env -0 >"$STANDIN_DIR/env"
-exec sleep 600
-EOF
-chmod 755 "$tmp/telegraf"
+standin "$tmp/telegraf" "$tmp/standin"
 pass=$'t \'"$\\ü€ ${INFLUXDB_URL} x'
 export INFLUXDB_URL=http://influxdb:8086 INFLUXDB_DATABASE=telegraf TELEGRAF_USER=telegraf
-export TELEGRAF_PASSWORD=$pass POD_NAMESPACE=ft-ns TELEGRAF=$tmp/telegraf STANDIN_DIR=$tmp/standin
-
-# standin_ready SECONDS: until the stand-in has written its arguments
-standin_ready() {
-	local i=0
-	while [ ! -s "$tmp/standin/args" ] && [ "$i" -lt $(($1 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -s "$tmp/standin/args" ] || echo "# the stand-in did not start within $1 s"
-}
+export TELEGRAF_PASSWORD=$pass POD_NAMESPACE=ft-ns TELEGRAF=$tmp/telegraf
 
 entry_start "$tmp/entry1.log" "$ep"
-standin_ready 10
+standin_ready "$tmp/standin" 10
 ok $? "the entry point starts telegraf"
 is "$(tr '\n' ' ' <"$tmp/standin/args")" "--config /etc/telegraf/telegraf.conf " "telegraf gets the configuration's path in the image"
 grep -qx 'COPY telegraf.conf /etc/telegraf/telegraf.conf' "$FTBOOT_TOP/srcs/telegraf/Dockerfile"
@@ -132,12 +113,13 @@ grep -q "entrypoint: $tmp/telegraf exited" "$tmp/entry1.log"
 ok $? "the entry point says which daemon ended"
 rm -f "$tmp/standin/args"
 entry_start "$tmp/entry2.log" "$ep"
-standin_ready 10
+standin_ready "$tmp/standin" 10
 sid=$entry
 kill -TERM "$entry"
 entry_ends 20
 is "$rc" 0 "TERM stops the entry point with status 0"
-is "$(pgrep -s "$sid" | wc -l)" 0 "nothing of the entry point is left after TERM"
+session_gone "$sid" 5
+ok $? "nothing of the entry point is left after TERM"
 
 out=$(env -u TELEGRAF_PASSWORD busybox sh "$ep" 2>&1)
 is "$?:$out" "2:entrypoint: TELEGRAF_PASSWORD is not set" "a missing TELEGRAF_PASSWORD is named"
