@@ -9,6 +9,10 @@
 #   entry_kill              SIGKILL its whole group (for the EXIT trap)
 #   session_gone SID SECS   until no process of session SID is left (its
 #                           grandchildren die a moment after it), or fail
+#   entry_stopped WHAT      TERM it: it exits 0 and leaves nothing (WHAT
+#                           names what must be gone); two assertions
+#   entry_died PID LOG PROG SIGKILL its daemon PID: it exits 1 and LOG names
+#                           PROG; two assertions
 #   standin PATH DIR        write PATH, a stand-in for a daemon that is not
 #                           in Debian (clearly one: for the entry point's
 #                           supervision checks): it writes its arguments
@@ -50,6 +54,23 @@ session_gone() {
 		i=$((i + 1))
 	done
 	! pgrep -a -s "$1" | sed 's/^/# left: /' | grep .
+}
+
+entry_stopped() {
+	local sid=$entry
+	kill -TERM "$entry"
+	entry_ends 20
+	is "$rc" 0 "TERM stops the entry point with status 0"
+	session_gone "$sid" 5
+	ok $? "$1 is left after TERM"
+}
+
+entry_died() {
+	kill -KILL "$1"
+	entry_ends 20
+	is "$rc" 1 "$3 killed: the entry point exits 1 (the kubelet restarts the container)"
+	grep -q "entrypoint: $3 exited" "$2"
+	ok $? "the entry point says which daemon ended"
 }
 
 standin() {

@@ -147,12 +147,7 @@ grep -q "OK UPLOAD" "$tmp/vsftpd.log"
 ok $? "vsftpd logs to VSFTPD_LOG (the container's stdout)"
 
 sum=$(sha256sum "$cert" "$tmp/data/tls/key.pem")
-sid=$entry
-kill -TERM "$entry"
-entry_ends 20
-is "$rc" 0 "TERM stops the entry point with status 0"
-session_gone "$sid" 5
-ok $? "no vsftpd is left after TERM"
+entry_stopped "no vsftpd"
 
 entry_start "$tmp/entry2.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30
@@ -164,12 +159,7 @@ is "$(grep -c "^$user:" /etc/passwd)" 1 "the user exists once"
 ftps -o "$tmp/down2.bin" "ftp://127.0.0.1:$ftp/up.bin" 2>>"$tmp/curl.err" && cmp -s "$tmp/up.bin" "$tmp/down2.bin"
 ok $? "the same password still logs in and the file is still there"
 
-vs=$(pgrep -o -x vsftpd -s "$entry")
-kill -KILL "$vs"
-entry_ends 20
-is "$rc" 1 "vsftpd killed: the entry point exits 1 (the kubelet restarts the container)"
-grep -q "entrypoint: /usr/sbin/vsftpd exited" "$tmp/entry2.log"
-ok $? "the entry point says which daemon ended"
+entry_died "$(pgrep -o -x vsftpd -s "$entry")" "$tmp/entry2.log" /usr/sbin/vsftpd
 
 # Bad input: a missing variable, a malformed one; nothing started.
 out=$(env -u FTP_PASSWORD busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)

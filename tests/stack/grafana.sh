@@ -152,22 +152,12 @@ ok "$st" "one dashboard per service ($n), titled and tagged after it, unique uid
 
 sums=$(cd "$tmp/data/dashboards" && sha256sum ./*)
 echo '{}' >"$tmp/data/dashboards/gone.json"
-sl=$(pgrep -o -x sleep -s "$entry")
-kill -KILL "$sl"
-entry_ends 20
-is "$rc" 1 "grafana killed: the entry point exits 1 (the kubelet restarts the container)"
-grep -q "entrypoint: $tmp/grafana exited" "$tmp/entry1.log"
-ok $? "the entry point says which daemon ended"
+entry_died "$(pgrep -o -x sleep -s "$entry")" "$tmp/entry1.log" "$tmp/grafana"
 rm -f "$tmp/standin/args"
 entry_start "$tmp/entry2.log" "$ep"
 standin_ready "$tmp/standin" 10
 is "$(cd "$tmp/data/dashboards" && sha256sum ./*)" "$sums" "a second start writes the same dashboards (and only those)"
-sid=$entry
-kill -TERM "$entry"
-entry_ends 20
-is "$rc" 0 "TERM stops the entry point with status 0"
-session_gone "$sid" 5
-ok $? "nothing of the entry point is left after TERM"
+entry_stopped "nothing of the entry point"
 
 stack_render "$tmp/render" &&
 	/usr/bin/python3 - "$tmp/render/manifests.yaml" <<'EOF'

@@ -105,21 +105,11 @@ assert not any(d["kind"] == "Service" and d["metadata"]["name"] == "telegraf" fo
 EOF
 ok $? "templates/telegraf.yaml: the entry point's variables, probes on the health output's port $health, the docker socket, a service account that may list pods, no Service"
 
-sl=$(pgrep -o -x sleep -s "$entry")
-kill -KILL "$sl"
-entry_ends 20
-is "$rc" 1 "telegraf killed: the entry point exits 1 (the kubelet restarts the container)"
-grep -q "entrypoint: $tmp/telegraf exited" "$tmp/entry1.log"
-ok $? "the entry point says which daemon ended"
+entry_died "$(pgrep -o -x sleep -s "$entry")" "$tmp/entry1.log" "$tmp/telegraf"
 rm -f "$tmp/standin/args"
 entry_start "$tmp/entry2.log" "$ep"
 standin_ready "$tmp/standin" 10
-sid=$entry
-kill -TERM "$entry"
-entry_ends 20
-is "$rc" 0 "TERM stops the entry point with status 0"
-session_gone "$sid" 5
-ok $? "nothing of the entry point is left after TERM"
+entry_stopped "nothing of the entry point"
 
 out=$(env -u TELEGRAF_PASSWORD busybox sh "$ep" 2>&1)
 is "$?:$out" "2:entrypoint: TELEGRAF_PASSWORD is not set" "a missing TELEGRAF_PASSWORD is named"
