@@ -344,10 +344,13 @@ class Lint:
     def dashboard(self):  # R4, E13
         ns = self.dash.get("namespace", "kubernetes-dashboard")
         acct = self.dash.get("account", "ftboot-admin")
-        svc = self.find("Service", self.dash.get("service", "kubernetes-dashboard"), ns)
+        name = self.dash.get("service", "kubernetes-dashboard")
+        svc = self.find("Service", name, ns)
         port = (self.stack.get("values") or {}).get("dashboard_port")
         spec = (svc or {}).get("spec") or {}
-        bad = [] if svc else ["no Service %s in %s" % (self.dash.get("service"), ns)]
+        bad = [] if svc else ["no Service %s in %s" % (name, ns)]
+        if port is None:
+            bad.append("srcs/stack.yaml has no values.dashboard_port")
         if svc and spec.get("type") != "LoadBalancer":
             bad.append("%s is of type %s" % (what(svc), spec.get("type")))
         if svc and not any(p.get("port") == port and p.get("targetPort") == 8443
