@@ -32,6 +32,11 @@ mkdir -p "$work" && cp -r "$top/srcs" "$top/templates" "$top/images" "$work/"
 sed -i -e 's/^name: ft$/name: fte2e/' -e 's/ftboot-ft\b/ftboot-fte2e/' -e 's/192\.168\.61\./192.168.62./g' \
 	"$work/srcs/stack.yaml"
 stack=$work/srcs/stack.yaml name=fte2e
+# Never the user's stack: the copy must have its own name, network and addresses.
+if ! grep -qx "name: $name" "$stack" || grep -q 'ftboot-ft\b\|192\.168\.61\.' "$stack"; then
+	echo "laptop.sh: could not make the e2e copy of srcs/stack.yaml a stack of its own" >&2
+	exit 1
+fi
 ft() { "$FTBOOT" -f "$stack" "$@"; }
 up=0
 # shellcheck disable=SC2317 # the trap calls it
