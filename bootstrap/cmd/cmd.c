@@ -86,6 +86,8 @@ const struct cmd_entry cmd_table[] = {
              "  ${image.SVC}              the service's image, ftboot/SVC:HASH: HASH from the\n"
              "                            content of its build context (srcs/SVC/Dockerfile)\n"
              "  ${type.SVC} ${secret.NAME} ${values.NAME}\n"
+             "  ${dashboard.namespace} ${dashboard.service} ${dashboard.account}\n"
+             "                            the stack's dashboard: section (or its defaults)\n"
              "A plain value that is one placeholder takes the variable's type; anything else\n"
              "is a string. Write $${ for a literal ${.\n",
      .needs = NEED_STACK},

@@ -98,6 +98,10 @@ static int vars_of(const struct stack *stack, const struct image_plan *plan, str
 	tmpl_vars_set(vars, "stack", doc_new_str(stack->name));
 	tmpl_vars_set(vars, "vm_ip", doc_new_str(ipv4_format(stack->vm.address, ip)));
 	tmpl_vars_set(vars, "lb_ip", doc_new_str(ipv4_format(stack->vm.lb_address, ip)));
+	/* The dashboard: section (its defaults filled in by stack_load). */
+	tmpl_vars_set(vars, "dashboard.namespace", doc_new_str(stack->dashboard.namespace));
+	tmpl_vars_set(vars, "dashboard.service", doc_new_str(stack->dashboard.service));
+	tmpl_vars_set(vars, "dashboard.account", doc_new_str(stack->dashboard.account));
 	for (i = 0; i < stack->nservices; i++)
 		service_vars(plan, &stack->services[i], vars);
 	for (i = 0; i < stack->nvalues; i++)

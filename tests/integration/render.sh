@@ -111,7 +111,7 @@ first=$out
 run_ftboot render
 is "$out" "$first" "two runs print identical bytes"
 n=$(printf '%s\n' "$first" | grep -c '^kind: ')
-is "$n" 18 "18 manifests: 8 Deployments, 7 Services, 2 PVCs, 1 Secret"
+is "$n" 21 "21 manifests: 8 Deployments, 8 Services, 2 PVCs, 1 Secret, the dashboard's ServiceAccount and ClusterRoleBinding"
 for s in nginx wordpress mysql phpmyadmin ftps grafana influxdb telegraf; do
 	printf '%s\n' "$first" | grep -q "^  name: $s\$"; ok $? "R2: manifests for $s"
 done

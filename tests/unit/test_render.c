@@ -148,6 +148,37 @@ static void test_images(void)
 	free(path);
 }
 
+/* ${dashboard.*}: the stack's dashboard: section, or its defaults. */
+static void test_dashboard_vars(void)
+{
+	static const char tmpl[] = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n"
+	                           "  name: ${dashboard.account}\n"
+	                           "  namespace: ${dashboard.namespace}\n"
+	                           "  annotations: {svc: \"${dashboard.service}\"}\n";
+	struct render_out out = {0};
+	const struct doc_node *meta;
+
+	put("srcs/stack.yaml", "name: s1\nservices: {a: {ports: {h: 80}}}\n");
+	put("templates/b.yaml", tmpl);
+	is_str(render_dir(&out, NULL), "", "renders ${dashboard.*} without a dashboard: section");
+	meta = out.n == 2 ? doc_map_get(out.v[1].doc, "metadata") : NULL;
+	ok(meta && strcmp(doc_map_get(meta, "name")->text, "ftboot-admin") == 0 &&
+	       strcmp(doc_map_get(meta, "namespace")->text, "kubernetes-dashboard") == 0 &&
+	       strcmp(doc_map_get(doc_map_get(meta, "annotations"), "svc")->text,
+	              "kubernetes-dashboard") == 0,
+	   "the defaults: ftboot-admin, kubernetes-dashboard, kubernetes-dashboard");
+	render_out_release(&out);
+	put("srcs/stack.yaml", "name: s1\nservices: {a: {ports: {h: 80}}}\n"
+	                       "dashboard: {namespace: dash, service: lb, account: me}\n");
+	is_str(render_dir(&out, NULL), "", "renders with a dashboard: section");
+	meta = out.n == 2 ? doc_map_get(out.v[1].doc, "metadata") : NULL;
+	ok(meta && strcmp(doc_map_get(meta, "name")->text, "me") == 0 &&
+	       strcmp(doc_map_get(meta, "namespace")->text, "dash") == 0 &&
+	       strcmp(doc_map_get(doc_map_get(meta, "annotations"), "svc")->text, "lb") == 0,
+	   "the section's namespace, service and account");
+	render_out_release(&out);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ftboot-render.XXXXXX";
@@ -160,6 +191,7 @@ int main(void)
 	test_secrets_from_state();
 	test_errors();
 	test_images();
+	test_dashboard_vars();
 	fs_remove_tree(dir, &err);
 	return tap_done();
 }
