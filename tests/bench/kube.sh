@@ -60,6 +60,11 @@ for s in $services; do
 	mkdir -p "$p/srcs/$s"
 	[ -e "$p/srcs/$s/Dockerfile" ] || printf 'FROM alpine:3.20\n' >"$p/srcs/$s/Dockerfile"
 done
+# Without the remote manifests (no internet here: the dashboard's is
+# fetched from GitHub), and so without the stack's objects that live in
+# the dashboard's namespace.
+sed -i '/^manifests:/,/^[a-z]/{/^manifests:/d;/^  /d}' "$p/srcs/stack.yaml"
+rm -f "$p/templates/dashboard.yaml"
 printf '\ncluster: {kubeconfig: "%s", timeout: 60}\n' "$tmp/k1/kubeconfig" >>"$p/srcs/stack.yaml"
 stack=$p/srcs/stack.yaml
 "$FTBOOT" -f "$stack" render --show-secrets >"$tmp/all.yaml"

@@ -135,14 +135,15 @@ for c in check reset doctor; do
 	is "$rc" 3 "'$c' answers not implemented yet (3)"
 	is "$errout" "ftboot: '$c' is not implemented yet" "'$c' says so plainly"
 done
-# build is the build step alone: here it stops at the first context without a Dockerfile.
+# build is the build step alone: without a VM it stops before any context is packed.
 run_ftboot build
-is "$rc" 1 "'build' of this stack fails: its services have no Dockerfile yet"
-is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'build' names the service and the file"
-# apply renders first: the same context stops it before any cluster is asked.
+is "$rc" 1 "'build' of this stack without a VM fails"
+is "$errout" "ftboot: the VM of stack 'ft' is not up; run 'ftboot up' first" "'build' says what to run"
+# apply renders (every build context is hashed), then asks for the cluster
+# before it downloads the remote manifests.
 run_ftboot apply
-is "$rc" 1 "'apply' of this stack fails: it cannot render"
-is "$errout" "ftboot: service 'nginx': no Dockerfile in 'srcs/nginx' (each service is built from srcs/<service>/Dockerfile)" "'apply' names the service and the file"
+is "$rc" 1 "'apply' of this stack without a cluster fails"
+is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "'apply' says what to run, before any download"
 rm -rf "${FTBOOT_STATE_DIR:?}/ft"
 
 run_ftboot dashboard --token
@@ -158,7 +159,24 @@ printf '%s\n' "$out" | grep -qF "apply      not applied: the cluster of stack 'f
 ok $? "says nothing is applied, the cluster not being set up"
 [ ! -e "$FTBOOT_STATE_DIR/ft" ]; ok $? "status creates no state"
 run_ftboot status --json
-is "$out" '{"stack":"ft","vm":null,"provision":{"engine":{"host":"tcp://192.168.61.10:2376","in_vm":true,"tls":true,"set_up":false},"cluster":{"in_vm":true,"set_up":false}},"build":{"error":"service '"'"'nginx'"'"': no Dockerfile in '"'"'srcs/nginx'"'"' (each service is built from srcs/<service>/Dockerfile)"},"apply":{"answers":false,"error":"the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)","pods":[],"services":[],"urls":[]},"resources":[]}' "status --json without a VM: each step of the table"
+/usr/bin/python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+want_images = sys.argv[2].split()
+b = d["build"]
+assert d["stack"] == "ft" and d["vm"] is None, "stack, vm"
+assert d["provision"] == {"engine": {"host": "tcp://192.168.61.10:2376", "in_vm": True, "tls": True, "set_up": False},
+                          "cluster": {"in_vm": True, "set_up": False}}, d["provision"]
+assert b["reachable"] is False and b["error"] == "there is no VM yet (ftboot up makes it and builds them)", b
+assert [i["service"] for i in b["images"]] == want_images, b["images"]
+for i in b["images"]:
+    assert i["state"] == "unknown" and i["id"] is None, i
+    assert i["tag"].startswith("ftboot/" + i["service"] + ":") and len(i["tag"].split(":")[1]) == 12, i
+assert d["apply"] == {"answers": False, "error": "the cluster of stack '"'"'ft'"'"' is not set up yet (ftboot up --until provision)",
+                      "pods": [], "services": [], "urls": []}, d["apply"]
+assert d["resources"] == [], d["resources"]
+' "$out" "nginx wordpress phpmyadmin mysql ftps grafana influxdb telegraf" 2>&1
+ok $? "status --json without a VM: each step of the table"
 run_ftboot kubeconfig
 is "$rc" 1 "kubeconfig before provision fails"
 is "$errout" "ftboot: the cluster of stack 'ft' is not set up yet (ftboot up --until provision)" "and says what to run"
