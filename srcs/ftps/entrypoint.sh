@@ -58,6 +58,9 @@ chown "$FTP_USER" "$home"
 chmod 755 "$home"
 
 run() { (
+	# A no-op handler, not an ignore: the daemon gets the group's TERM, and
+	# this subshell lives until it has ended, so stop() waits for it.
+	trap : TERM INT
 	"$@" || :
 	echo "entrypoint: $1 exited" >&2
 	kill -USR1 $$
@@ -76,3 +79,4 @@ run "$VSFTPD" "$VSFTPD_CONF" -olisten_port="$FTP_PORT" \
 	-orsa_cert_file="$tls/cert.pem" -orsa_private_key_file="$tls/key.pem" \
 	-osecure_chroot_dir="$VSFTPD_EMPTY_DIR" -ovsftpd_log_file="$VSFTPD_LOG"
 wait
+stop 1

@@ -36,6 +36,9 @@ mkdir -p "$GRAFANA_DATA"
 ) || fail "cannot write the dashboards into $GRAFANA_DASHBOARDS_DIR"
 
 run() { (
+	# A no-op handler, not an ignore: the daemon gets the group's TERM, and
+	# this subshell lives until it has ended, so stop() waits for it.
+	trap : TERM INT
 	"$@" || :
 	echo "entrypoint: $1 exited" >&2
 	kill -USR1 $$
@@ -52,3 +55,4 @@ run "$GRAFANA" server --homepath "$GRAFANA_HOME" --config "$GRAFANA_INI" \
 	"cfg:paths.data=$GRAFANA_DATA" "cfg:paths.logs=$GRAFANA_DATA/log" \
 	"cfg:paths.plugins=$GRAFANA_DATA/plugins" "cfg:paths.provisioning=$GRAFANA_PROVISIONING"
 wait
+stop 1

@@ -29,6 +29,9 @@ val=
 toml_export INFLUXDB_URL INFLUXDB_DATABASE TELEGRAF_USER TELEGRAF_PASSWORD POD_NAMESPACE
 
 run() { (
+	# A no-op handler, not an ignore: the daemon gets the group's TERM, and
+	# this subshell lives until it has ended, so stop() waits for it.
+	trap : TERM INT
 	"$@" || :
 	echo "entrypoint: $1 exited" >&2
 	kill -USR1 $$
@@ -43,3 +46,4 @@ trap 'stop 1' USR1     # telegraf died: exit, the kubelet restarts us
 trap 'stop 0' TERM INT # asked to stop
 run "$TELEGRAF" --config "$TELEGRAF_CONF"
 wait
+stop 1
