@@ -703,8 +703,8 @@ int apply_step(struct run *run, struct err *err)
 	a.said = (struct buf)BUF_INIT(1u << 20);
 	/* The cluster before the remote manifests: one not set up yet is
 	 * said at once, without a download. */
-	if (render_stack(stack, run->state, &out, err) < 0 || cluster_connect(run, &a.c, &a.k, err) < 0 ||
-	    apply_remote(run, &out, err) < 0)
+	if (render_stack(stack, run->state, &out, err) < 0 ||
+	    cluster_connect(run, &a.c, &a.k, err) < 0 || apply_remote(run, &out, err) < 0)
 		goto out;
 	apply_sort(&out);
 	a.ns = a.c.target.namespace && *a.c.target.namespace ? a.c.target.namespace : "default";
