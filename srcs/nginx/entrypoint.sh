@@ -1,0 +1,125 @@
+#!/bin/sh
+# The nginx container (R6, R7, R8): nginx on HTTP_PORT and HTTPS_PORT, sshd
+# on SSH_PORT. At start it checks its environment, renders nginx.conf from
+# the template and makes what belongs to this installation, once: the
+# self-signed certificate, the SSH host keys, the user SSH_USER with the
+# password SSH_PASSWORD (a second start changes nothing). Then it runs both
+# daemons in the foreground and exits non-zero when either ends, so that
+# the kubelet restarts the container (R14).
+#
+# Environment (templates/nginx.yaml): LB_IP, WORDPRESS_PORT,
+# PHPMYADMIN_HOST (default phpmyadmin), PHPMYADMIN_PORT, SSH_USER,
+# SSH_PASSWORD. Programs and paths below default to Alpine's (NGINX_BIN,
+# not NGINX: nginx takes an exported NGINX for inherited sockets).
+set -eu
+
+: "${NGINX_BIN:=nginx}" "${SSHD:=/usr/sbin/sshd}" "${OPENSSL:=openssl}"
+: "${SSH_KEYGEN:=ssh-keygen}" "${USERADD:=useradd}" "${CHPASSWD:=chpasswd}"
+: "${NGINX_TEMPLATE:=/etc/nginx/nginx.conf.in}" "${NGINX_CONF_DIR:=/etc/nginx}"
+: "${NGINX_RUN_DIR:=/run/nginx}" "${NGINX_HTML_DIR:=/var/www/html}"
+: "${NGINX_USER:=nginx}" "${SSHD_CONFIG:=/etc/ssh/sshd_config}"
+: "${SHADOW:=/etc/shadow}"
+# Per pod (an emptyDir in templates/nginx.yaml): a restarted container
+# keeps its certificate and host keys.
+: "${TLS_DIR:=/var/lib/ftboot/tls}" "${SSH_KEY_PREFIX:=/var/lib/ftboot/ssh}"
+: "${HTTP_PORT:=80}" "${HTTPS_PORT:=443}" "${SSH_PORT:=22}"
+: "${PHPMYADMIN_HOST:=phpmyadmin}"
+
+die() {
+	echo "entrypoint: $*" >&2
+	exit 1
+}
+
+# check NAME ERE WHAT: $NAME is set, one line, and all of it matches ERE.
+check() {
+	eval "v=\${$1-}"
+	[ -n "$v" ] || die "$1 is not set: templates/nginx.yaml gives it"
+	case $v in *'
+'*) die "$1 holds a newline" ;; esac
+	printf '%s\n' "$v" | grep -Eqx -- "$2" || die "$1 '$v' is not $3"
+}
+
+name='[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?'
+path='/[A-Za-z0-9._/-]*'
+check LB_IP "$name" "an IPv4 address or a DNS name"
+check PHPMYADMIN_HOST "$name" "a host name or an IPv4 address"
+for p in WORDPRESS_PORT PHPMYADMIN_PORT HTTP_PORT HTTPS_PORT SSH_PORT; do
+	check "$p" '[1-9][0-9]{0,4}' "a port"
+	[ "$v" -le 65535 ] || die "$p '$v' is not a port"
+done
+check SSH_USER '[a-z_][a-z0-9_-]{0,31}' "a user name (lowercase, at most 32)"
+[ "$SSH_USER" != root ] || die "SSH_USER may not be root: root cannot log in (PermitRootLogin no)"
+check NGINX_USER '[a-z_][a-z0-9_-]*' "a user name"
+for p in NGINX_RUN_DIR NGINX_CONF_DIR NGINX_HTML_DIR TLS_DIR; do
+	check "$p" "$path" "an absolute path"
+done
+[ -n "${SSH_PASSWORD-}" ] || die "SSH_PASSWORD is not set: templates/nginx.yaml takes it from the secret ssh-password"
+case $SSH_PASSWORD in *'
+'*) die "SSH_PASSWORD holds a newline" ;; esac
+
+mkdir -p "$NGINX_RUN_DIR"
+# shellcheck disable=SC2153 # PHPMYADMIN_PORT is from the environment, checked above
+sed -e "s|@LB_IP@|$LB_IP|g" -e "s|@WORDPRESS_PORT@|$WORDPRESS_PORT|g" \
+	-e "s|@PHPMYADMIN_HOST@|$PHPMYADMIN_HOST|g" -e "s|@PHPMYADMIN_PORT@|$PHPMYADMIN_PORT|g" \
+	-e "s|@HTTP_PORT@|$HTTP_PORT|g" -e "s|@HTTPS_PORT@|$HTTPS_PORT|g" \
+	-e "s|@NGINX_USER@|$NGINX_USER|g" -e "s|@NGINX_RUN_DIR@|$NGINX_RUN_DIR|g" \
+	-e "s|@NGINX_CONF_DIR@|$NGINX_CONF_DIR|g" -e "s|@NGINX_HTML_DIR@|$NGINX_HTML_DIR|g" \
+	-e "s|@TLS_DIR@|$TLS_DIR|g" "$NGINX_TEMPLATE" >"$NGINX_RUN_DIR/nginx.conf.new"
+mv "$NGINX_RUN_DIR/nginx.conf.new" "$NGINX_RUN_DIR/nginx.conf"
+
+# The certificate names the LoadBalancer address (R6: self-signed).
+if [ ! -s "$TLS_DIR/cert.pem" ] || [ ! -s "$TLS_DIR/key.pem" ]; then
+	case $LB_IP in *[!0-9.]*) san=DNS:$LB_IP ;; *) san=IP:$LB_IP ;; esac
+	(
+		umask 077
+		mkdir -p "$TLS_DIR"
+		"$OPENSSL" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-days 3650 -subj "/CN=$LB_IP" -addext "subjectAltName=$san" \
+			-keyout "$TLS_DIR/key.pem.new" -out "$TLS_DIR/cert.pem.new"
+	)
+	mv "$TLS_DIR/key.pem.new" "$TLS_DIR/key.pem"
+	mv "$TLS_DIR/cert.pem.new" "$TLS_DIR/cert.pem"
+	echo "entrypoint: generated the TLS certificate for $LB_IP" >&2
+fi
+
+# ssh-keygen -A makes only the missing keys, under PREFIX/etc/ssh.
+mkdir -p "$SSH_KEY_PREFIX/etc/ssh"
+"$SSH_KEYGEN" -A -f "$SSH_KEY_PREFIX"
+set --
+for t in rsa ecdsa ed25519; do
+	set -- "$@" -h "$SSH_KEY_PREFIX/etc/ssh/ssh_host_${t}_key"
+done
+
+# The SSH user; its password is set only when the stored hash does not
+# already match it (the password never appears in a command line).
+id -u "$SSH_USER" >/dev/null 2>&1 || "$USERADD" -m -l -s /bin/sh "$SSH_USER"
+pw() { printf '%s\n' "$SSH_PASSWORD" | "$OPENSSL" passwd -6 "$@" -stdin; }
+hash=$(awk -F: -v u="$SSH_USER" '$1 == u { print $2 }' "$SHADOW")
+case $hash in
+\$6\$*)
+	salt=${hash#???}
+	salt=${salt%%\$*}
+	;;
+*) salt= ;;
+esac
+if [ -z "$salt" ] || [ "$(pw -salt "$salt")" != "$hash" ]; then
+	printf '%s:%s\n' "$SSH_USER" "$(pw)" | "$CHPASSWD" -e
+	echo "entrypoint: set the password of $SSH_USER" >&2
+fi
+
+# The supervision of every service's entry point; the daemon's subshell
+# catches TERM (a no-op, not an ignore, which the daemon would inherit) so
+# that stop's wait lasts until the daemon has finished.
+run() { ( trap : TERM INT; "$@" || :; echo "entrypoint: $1 exited" >&2; kill -USR1 $$ ) & }
+stop() {
+	trap '' TERM INT USR1
+	kill -TERM 0 2>/dev/null || :
+	wait
+	exit "$1"
+}
+trap 'stop 1' USR1     # a daemon died: exit, the kubelet restarts us
+trap 'stop 0' TERM INT # asked to stop
+run "$NGINX_BIN" -c "$NGINX_RUN_DIR/nginx.conf" -e stderr
+run "$SSHD" -D -e -f "$SSHD_CONFIG" -p "$SSH_PORT" "$@"
+wait
+stop 1

@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The nginx container (R6, R7, R8; E5, E6): the repository's
+# srcs/nginx/entrypoint.sh, nginx.conf.in, sshd_config and www/ run under
+# `setsid busybox sh` with Debian's nginx (nginx-light) and sshd on
+# loopback. Substituted, and only these: the listen ports 80, 443 and 22
+# by free ports; the run, TLS and host-key directories by scratch ones;
+# the nginx workers' user nginx by Debian's www-data; the programs and
+# files by the Debian and repository ones (openssl, ssh-keygen, useradd
+# and chpasswd are Debian's under the same names; NGINX_CONF_DIR, for
+# mime.types, is Debian's /etc/nginx, only read). phpMyAdmin is a
+# stand-in: a python http.server answering a page that loads themes/x.css
+# and js/y.js relatively, a 1 MiB script, its request headers and a
+# redirect to its own address.
+#
+# Each start of the entry point runs in a private mount namespace whose
+# /etc, /var, /run and /home are overlays on scratch directories (kept
+# across the starts, as one container's file system): the entry point's
+# useradd and chpasswd, the test's root password and sshd's login records
+# land there, so the system's users and files are never touched, even if
+# the test is killed. "Nothing left" is checked by that namespace: no
+# process of it remains.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/_lib.sh"
+py=/usr/bin/python3
+nginx=/usr/sbin/nginx
+sshd=/usr/sbin/sshd
+src=$FTBOOT_TOP/srcs/nginx
+for p in "$nginx" "$sshd" /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/openssl /usr/bin/curl \
+	/usr/bin/busybox /usr/bin/unshare /usr/sbin/useradd /usr/sbin/chpasswd "$py"; do
+	[ -x "$p" ] || skip_all "$p is missing (tests/deps.sh test installs the stack tier's packages)"
+done
+[ "$(id -u)" = 0 ] || skip_all "needs root: sshd, useradd and the mount namespace"
+id www-data >/dev/null 2>&1 || skip_all "no www-data user (Debian's nginx-light adds it)"
+[ -x "$FTBOOT" ] || skip_all "no ftboot binary at $FTBOOT (make first)"
+
+scratch
+chmod 755 "$tmp" # nginx's workers (www-data) read and write under it
+for d in etc var run home; do
+	mkdir -p "$tmp/ns/$d/up" "$tmp/ns/$d/work"
+done
+# The namespace's /etc/hosts names the stand-in as the cluster would
+# (PHPMYADMIN_HOST keeps its default, phpmyadmin); no DNS server answers.
+{
+	cat /etc/hosts
+	echo "127.0.0.1 phpmyadmin"
+} >"$tmp/ns/etc/up/hosts"
+echo "nameserver 127.0.0.1" >"$tmp/ns/etc/up/resolv.conf"
+cat >"$tmp/ns.sh" <<'EOF'
+#!/bin/sh
+# ns.sh SCRATCH CMD...: overlay /etc /var /run /home, then exec CMD
+set -e
+t=$1
+shift
+for d in etc var run home; do
+	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$t/ns/$d/up,workdir=$t/ns/$d/work" "/$d"
+done
+exec "$@"
+EOF
+chmod 755 "$tmp/ns.sh"
+unshare -m --propagation private "$tmp/ns.sh" "$tmp" /bin/true 2>"$tmp/ns.err" ||
+	skip_all "cannot overlay /etc in a private mount namespace: $(head -c 200 "$tmp/ns.err")"
+
+# Started processes: entry points (their process groups) and the stand-in.
+groups=()
+stand_in=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	local g
+	for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
+	[ -n "$stand_in" ] && kill "$stand_in" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+http_port=$(free_port)
+https_port=$(free_port)
+ssh_port=$(free_port)
+pma_port=$(free_port)
+lb=192.0.2.10
+wp_port=5050
+user=ftbnginx$$
+# Quotes, a dollar, a backslash, spaces (also at the ends) and é.
+password=" a'b\"c\$d\\e é "
+state=$tmp/state
+
+ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
+
+# start NAME [VAR=VALUE...]: the entry point with the stack's environment
+# (VAR= unsets, VAR=VALUE overrides); $ep its pid and group, $ns its mount
+# namespace, log in $tmp/NAME.log.
+start() {
+	local name=$1 i
+	shift
+	local -a env=(PATH=/usr/sbin:/usr/bin:/sbin:/bin
+		"LB_IP=$lb" "WORDPRESS_PORT=$wp_port" "PHPMYADMIN_PORT=$pma_port"
+		"SSH_USER=$user" "SSH_PASSWORD=$password"
+		"NGINX_BIN=$nginx" "SSHD=$sshd" NGINX_USER=www-data
+		"NGINX_TEMPLATE=$src/nginx.conf.in" "NGINX_HTML_DIR=$src/www" "SSHD_CONFIG=$src/sshd_config"
+		"NGINX_RUN_DIR=$tmp/run" "TLS_DIR=$state/tls" "SSH_KEY_PREFIX=$state/ssh"
+		"HTTP_PORT=$http_port" "HTTPS_PORT=$https_port" "SSH_PORT=$ssh_port")
+	local -a unset=()
+	for i in "$@"; do
+		if [ "${i#*=}" = "" ]; then unset+=(-u "${i%=}"); else env+=("$i"); fi
+	done
+	env -i "${env[@]}" env "${unset[@]}" setsid unshare -m --propagation private \
+		"$tmp/ns.sh" "$tmp" busybox sh "$src/entrypoint.sh" >"$tmp/$name.log" 2>&1 &
+	ep=$!
+	groups+=("$ep")
+	local self
+	self=$(readlink /proc/self/ns/mnt)
+	for ((i = 0; i < 100; i++)); do
+		ns=$(readlink "/proc/$ep/ns/mnt" 2>/dev/null) || ns=
+		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
+		alive "$ep" || return 0
+		sleep 0.05
+	done
+}
+
+alive() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
+# wait_exit SECS: until the entry point $ep ends; its status in $ep_rc.
+wait_exit() {
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		alive "$ep" || break
+		sleep 0.05
+	done
+	if alive "$ep"; then
+		echo "# the entry point $ep still runs after $1 s" >&2
+		ep_rc=timeout
+		return 1
+	fi
+	wait "$ep"
+	ep_rc=$?
+}
+
+# ns_procs: the processes still in the namespace $ns.
+ns_procs() {
+	local p
+	[ -n "$ns" ] || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/} $(cat "$p/comm" 2>/dev/null)"
+	done
+}
+
+# gone SECS: no process of the namespace within SECS.
+gone() {
+	local i left
+	for ((i = 0; i < $1 * 20; i++)); do
+		left=$(ns_procs)
+		[ -z "$left" ] && return 0
+		sleep 0.05
+	done
+	echo "# still running in the namespace: $(echo "$left" | tr '\n' ' ')" >&2
+	return 1
+}
+
+wait_ports() {
+	wait_port "$http_port" "$1" && wait_port "$https_port" "$1" && wait_port "$ssh_port" "$1"
+}
+
+status_of() { curl -s -o /dev/null --max-time 10 -w '%{http_code} %{redirect_url}' "$@"; }
+
+# ssh_as USER PASSWORD CMD: a password login to the test's sshd.
+# shellcheck disable=SC2016 # the askpass script expands it
+printf '#!/bin/sh\ncat "$ASKPASS_FILE"\n' >"$tmp/askpass"
+chmod 755 "$tmp/askpass"
+ssh_as() {
+	printf '%s' "$2" >"$tmp/pw"
+	ASKPASS_FILE=$tmp/pw SSH_ASKPASS=$tmp/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none \
+		timeout 30 ssh -F /dev/null -p "$ssh_port" -o UserKnownHostsFile="$tmp/known_hosts" \
+		-o StrictHostKeyChecking=yes -o HostKeyAlgorithms=ssh-ed25519 \
+		-o PreferredAuthentications=password -o PubkeyAuthentication=no \
+		-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 -o LogLevel=ERROR \
+		"$1@127.0.0.1" "$3" </dev/null 2>"$tmp/ssh.err"
+}
+
+# The stand-in phpMyAdmin.
+cat >"$tmp/pma.py" <<'EOF'
+import http.server, json, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+big = b"/*" + b"x" * (1 << 20) + b"*/"
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(log, "a") as f:
+            f.write(self.path + "\n")
+        code, ctype, extra = 200, "text/html", {}
+        if self.path == "/":
+            body = (b'<html><head><link rel="stylesheet" href="themes/x.css">'
+                    b'<script src="js/y.js"></script></head>'
+                    b"<body>stand-in phpMyAdmin login</body></html>")
+        elif self.path == "/themes/x.css":
+            body, ctype = b"body { color: #123456; }", "text/css"
+        elif self.path == "/js/y.js":
+            body, ctype = b"var standIn = 1;", "application/javascript"
+        elif self.path == "/js/big.js":
+            body, ctype = big, "application/javascript"
+        elif self.path == "/headers":
+            body, ctype = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode(), "application/json"
+        elif self.path == "/redir":
+            code, body = 302, b""
+            extra["Location"] = "http://%s:%d/target" % (self.headers["Host"], port)
+        else:
+            code, body = 404, b"not here"
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+EOF
+"$py" "$tmp/pma.py" "$pma_port" "$tmp/pma.log" &
+stand_in=$!
+wait_port "$pma_port" 10 || {
+	echo "Bail out! the stand-in phpMyAdmin did not start"
+	exit 1
+}
+
+# --- The template gives the entry point what it checks.
+mkdir -p "$tmp/render"
+stack_render "$tmp/render"
+ok $? "ftboot render --show-secrets renders the stack"
+"$py" - "$tmp/render/manifests.yaml" <<'EOF' >"$tmp/tpl.out" 2>&1
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "nginx")
+dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "nginx")
+c = dep["spec"]["template"]["spec"]["containers"][0]
+env = {e["name"]: e for e in c["env"]}
+want = {"LB_IP", "WORDPRESS_PORT", "PHPMYADMIN_HOST", "PHPMYADMIN_PORT", "SSH_USER", "SSH_PASSWORD"}
+assert want <= set(env), "env lacks %s" % (want - set(env))
+assert "value" not in env["SSH_PASSWORD"], "SSH_PASSWORD must come from the secret"
+assert env["SSH_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "ssh-password"
+assert svc["spec"]["type"] == "LoadBalancer"
+assert sorted(p["port"] for p in svc["spec"]["ports"]) == [22, 80, 443]
+assert c["name"] == "nginx" and c["imagePullPolicy"] == "Never"
+assert c["livenessProbe"] and c["readinessProbe"]
+assert [m["mountPath"] for m in c["volumeMounts"]] == ["/var/lib/ftboot"]
+print("ok")
+EOF
+is "$(tail -1 "$tmp/tpl.out")" ok "templates/nginx.yaml: Service ports 22/80/443, env from the stack and the secret, probes, the per-pod state volume at the entry point's TLS and host-key directory"
+
+# --- Bad environments: a clear error, non-zero, nothing started or made.
+bad() {
+	local name=$1 want=$2
+	shift 2
+	start "$name" "$@"
+	wait_exit 20
+	[ "$ep_rc" != 0 ] && [ "$ep_rc" != timeout ] && grep -qF -- "$want" "$tmp/$name.log"
+	ok $? "$name: exits non-zero ($ep_rc) saying '$want'"
+	! grep -qE 'exited|generated|\[notice\]|Server listening' "$tmp/$name.log" && gone 5 &&
+		[ ! -e "$state/tls" ] && [ ! -e "$state/ssh" ] && ! grep -q "^$user:" "$tmp/ns/etc/up/passwd" 2>/dev/null
+	ok $? "$name: no daemon started, no certificate, host key or user made"
+}
+bad no-lb-ip "LB_IP is not set" LB_IP=
+bad bad-lb-ip "LB_IP '192.0.2.10;' is not" "LB_IP=192.0.2.10;"
+bad bad-port "WORDPRESS_PORT '65536' is not a port" WORDPRESS_PORT=65536
+bad root-user "SSH_USER may not be root" SSH_USER=root
+bad no-password "SSH_PASSWORD is not set" SSH_PASSWORD=
+bad newline-password "SSH_PASSWORD holds a newline" "SSH_PASSWORD=a
+b"
+
+# --- First start.
+t0=$(ms)
+start first
+wait_ports 60
+ok $? "first start: nginx listens on http and https, sshd on ssh"
+t1=$(ms)
+echo "# first start (certificate, host keys, user) to listening: $(secs "$t0" "$t1") s"
+conf=$tmp/run/nginx.conf
+# In the namespace: its /etc/hosts names phpmyadmin.
+nsenter -t "$ep" -m "$nginx" -t -q -c "$conf" -e stderr 2>"$tmp/nginx-t.err"
+ok $? "nginx -t accepts the rendered configuration $(head -c 300 "$tmp/nginx-t.err")"
+! grep -v '^[[:space:]]*#' "$conf" | grep -q '@[A-Z_]*@'
+ok $? "every @NAME@ of nginx.conf.in is replaced"
+keys=()
+for t in rsa ecdsa ed25519; do keys+=(-h "$state/ssh/etc/ssh/ssh_host_${t}_key"); done
+"$sshd" -t -f "$src/sshd_config" "${keys[@]}" 2>"$tmp/sshd-t.err"
+ok $? "sshd -t accepts srcs/nginx/sshd_config with the generated host keys $(head -c 300 "$tmp/sshd-t.err")"
+[ "$(stat -c %a "$state/tls/key.pem")" = 600 ] &&
+	openssl x509 -in "$state/tls/cert.pem" -noout -ext subjectAltName | grep -q "IP Address:$lb"
+ok $? "the certificate names IP:$lb; its key is 0600"
+
+is "$(status_of "http://127.0.0.1:$http_port/some/path?q=1")" "301 https://$lb/some/path?q=1" \
+	"http: 301 to https://LB_IP with the path and query"
+is "$(status_of -H 'Host: elsewhere.example' "http://127.0.0.1:$http_port/")" "301 https://$lb/" \
+	"http: the redirect names LB_IP whatever Host the client sent"
+body=$(curl -sk --max-time 10 -w '\n%{http_code}' "https://127.0.0.1:$https_port/")
+[ "${body##*$'\n'}" = 200 ] && grep -q '<h1>ft_services</h1>' <<<"$body"
+ok $? "https /: 200 with the stack's index page"
+curl -sk -o /dev/null --max-time 10 -A kube-probe/1.31 "https://127.0.0.1:$https_port/probed"
+curl -sk -o /dev/null --max-time 10 "https://127.0.0.1:$https_port/visited"
+# One worker logs in order: once /visited is there, /probed would be too.
+for ((i = 0; i < 100; i++)); do
+	grep -q '"GET /visited HTTP' "$tmp/first.log" && break
+	sleep 0.05
+done
+grep -q '"GET /visited HTTP' "$tmp/first.log" && ! grep -q '/probed' "$tmp/first.log"
+ok $? "the access log has a client's request, not the kubelet's probe"
+fp() { openssl x509 -noout -fingerprint -sha256 "$@" | cut -d= -f2; }
+served() { openssl s_client -connect "127.0.0.1:$https_port" </dev/null 2>/dev/null | fp; }
+fp0=$(fp -in "$state/tls/cert.pem")
+is "$(served)" "$fp0" "https serves the certificate generated at first start"
+is "$(status_of -k "https://127.0.0.1:$https_port/wordpress")" "307 http://$lb:$wp_port/" \
+	"/wordpress: 307 to http://LB_IP:WORDPRESS_PORT/"
+is "$(status_of -k "https://127.0.0.1:$https_port/wordpress/wp-admin/?a=1&b=%20")" \
+	"307 http://$lb:$wp_port/wp-admin/?a=1&b=%20" "/wordpress/PATH?QUERY: 307 to the same path and query on WordPress's port"
+is "$(status_of -k "https://127.0.0.1:$https_port/wordpress/%0d%0aSet-Cookie:x")" \
+	"307 http://$lb:$wp_port/%0d%0aSet-Cookie:x" "/wordpress: an encoded CR LF stays encoded in Location"
+is "$(status_of -k "https://127.0.0.1:$https_port/wordpressx")" "404 " "/wordpressx is not WordPress"
+is "$(status_of -k "https://127.0.0.1:$https_port/phpmyadmin")" "301 https://$lb/phpmyadmin/" \
+	"/phpmyadmin: 301 to /phpmyadmin/"
+
+: >"$tmp/pma.log"
+page=$(curl -sk --max-time 10 -w '\n%{http_code}' "https://127.0.0.1:$https_port/phpmyadmin/")
+[ "${page##*$'\n'}" = 200 ] && grep -q 'stand-in phpMyAdmin login' <<<"$page"
+ok $? "/phpmyadmin/: the upstream's page through the proxy (PHPMYADMIN_HOST's default, phpmyadmin)"
+mapfile -t assets < <(grep -oE '(href|src)="[^"]*"' <<<"$page" | sed -E 's/^[a-z]+="(.*)"$/\1/')
+is "${assets[*]}" "themes/x.css js/y.js" "the page loads its CSS and JS relatively"
+for a in "${assets[@]}"; do
+	got=$(curl -sk --max-time 10 -w '\n%{http_code} %{content_type}' "https://127.0.0.1:$https_port/phpmyadmin/$a")
+	case $a in *.css) want="text/css" mark="#123456" ;; *) want="application/javascript" mark="standIn" ;; esac
+	[ "${got##*$'\n'}" = "200 $want" ] && grep -q "$mark" <<<"$got"
+	ok $? "/phpmyadmin/$a: 200 $want through the proxy"
+done
+is "$(tr '\n' ' ' <"$tmp/pma.log")" "/ /themes/x.css /js/y.js " \
+	"the upstream saw /, /themes/x.css, /js/y.js: /phpmyadmin/ maps to its root"
+sum=$(curl -sk --max-time 20 "https://127.0.0.1:$https_port/phpmyadmin/js/big.js" | sha256sum)
+want=$("$py" -c 'import hashlib; print(hashlib.sha256(b"/*" + b"x" * (1 << 20) + b"*/").hexdigest())')
+[ "${sum%% *}" = "$want" ]
+ok $? "a 1 MiB asset arrives whole through the proxy"
+hdrs=$(curl -sk --max-time 10 -H 'Host: lb.example' "https://127.0.0.1:$https_port/phpmyadmin/headers")
+"$py" -c 'import json, sys
+h = json.loads(sys.argv[1])
+want = {"host": "lb.example", "x-forwarded-host": "lb.example", "x-forwarded-proto": "https",
+        "x-forwarded-prefix": "/phpmyadmin", "x-forwarded-port": sys.argv[2], "x-real-ip": "127.0.0.1"}
+bad = {k: h.get(k) for k in want if h.get(k) != want[k]}
+assert not bad and "127.0.0.1" in h.get("x-forwarded-for", ""), bad or h
+' "$hdrs" "$https_port" 2>"$tmp/hdrs.err"
+ok $? "the upstream gets Host, X-Forwarded-Host/-Proto https/-Port/-Prefix /phpmyadmin/-For, X-Real-IP $(tail -1 "$tmp/hdrs.err")"
+loc=$(curl -sk --max-time 10 -o /dev/null -w '%{http_code} %header{location}' "https://127.0.0.1:$https_port/phpmyadmin/redir")
+is "$loc" "302 https://$lb/phpmyadmin/target" "a redirect to the upstream's own address stays under /phpmyadmin/"
+
+# SSH (R8, E6): the host key is the generated one (pinned), the password works.
+echo "[127.0.0.1]:$ssh_port $(cut -d' ' -f1,2 "$state/ssh/etc/ssh/ssh_host_ed25519_key.pub")" >"$tmp/known_hosts"
+# shellcheck disable=SC2016 # the remote shell expands it
+out=$(ssh_as "$user" "$password" 'id -un; echo "$HOME"; echo ran')
+is "$out" "$user"$'\n'"/home/$user"$'\n'"ran" "ssh: $user logs in with SSH_PASSWORD (quotes, \$, \\, spaces, é) and runs a command $(head -c 200 "$tmp/ssh.err")"
+! ssh_as "$user" "${password}x" true >/dev/null && grep -q 'Permission denied' "$tmp/ssh.err"
+ok $? "ssh: a wrong password is refused"
+# root gets a password (in the namespace's /etc only): PermitRootLogin no refuses it.
+root_pw=Root-pw-$$
+# shellcheck disable=SC2016 # the inner shell expands it
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin nsenter -t "$ep" -m \
+	sh -c 'echo "root:$(openssl passwd -6 "$1")" | chpasswd -e' sh "$root_pw"
+ok $? "root has a password in the namespace's /etc/shadow"
+! ssh_as root "$root_pw" true >/dev/null && grep -q 'Permission denied' "$tmp/ssh.err"
+ok $? "ssh: root with its right password is refused"
+grep -q "^$user:x:[0-9]*:[0-9]*::/home/$user:/bin/sh$" "$tmp/ns/etc/up/passwd" &&
+	grep -q "^$user:\\\$6\\\$" "$tmp/ns/etc/up/shadow" && ! grep -q "^$user:" /etc/passwd
+ok $? "$user exists in the namespace's /etc (sha512 hash), not in the system's"
+
+# --- TERM: exit 0, nothing left; a second start changes nothing.
+sums() { sha256sum "$state"/tls/* "$state"/ssh/etc/ssh/* "$tmp/ns/etc/up/passwd" "$tmp/ns/etc/up/shadow"; }
+sums >"$tmp/sums.0"
+kill -TERM "$ep"
+t0=$(ms)
+wait_exit 15
+is "$ep_rc" 0 "TERM: the entry point exits 0"
+gone 10
+ok $? "TERM: nothing of it is left (nginx, sshd)"
+echo "# TERM to gone: $(secs "$t0" "$(ms)") s"
+
+t0=$(ms)
+start second
+wait_ports 30
+ok $? "second start: listening again"
+echo "# second start to listening: $(secs "$t0" "$(ms)") s"
+sums >"$tmp/sums.1"
+diff "$tmp/sums.0" "$tmp/sums.1" >"$tmp/sums.diff"
+ok $? "second start: certificate, host keys, passwd and shadow unchanged $(head -c 300 "$tmp/sums.diff")"
+! grep -qE 'generated|set the password' "$tmp/second.log"
+ok $? "second start: nothing generated, no password set"
+is "$(served)" "$fp0" "second start: https serves the same certificate"
+out=$(ssh_as "$user" "$password" 'echo again')
+is "$out" again "second start: ssh login with the same host key and password $(head -c 200 "$tmp/ssh.err")"
+
+# --- A daemon dies: the entry point stops the other and exits non-zero.
+# kill_daemon NAME PID: SIGKILL it, then expect exit 1 and nothing left.
+kill_daemon() {
+	local name=$1 pid=$2 t
+	[ -n "$pid" ] && kill -KILL "$pid"
+	t=$(ms)
+	wait_exit 15
+	[ "$ep_rc" = 1 ] && grep -q "entrypoint: .*$name exited" "$tmp/$log.log"
+	ok $? "$name killed: the entry point says so and exits 1 ($ep_rc)"
+	gone 10
+	ok $? "$name killed: the other daemon is gone too, nothing is left"
+	echo "# $name killed to the entry point's exit and nothing left: $(secs "$t" "$(ms)") s"
+}
+log=second
+kill_daemon nginx "$(cat "$tmp/run/nginx.pid")"
+log=third
+start third
+wait_ports 30
+ok $? "third start: listening again"
+sshd_pid=$(ps -e -o pid=,pgid=,comm= | awk -v g="$ep" '$2 == g && $3 == "sshd" { print $1; exit }')
+kill_daemon sshd "$sshd_pid"
+
+# --- phpMyAdmin's name does not resolve: nginx cannot start, exit non-zero.
+start no-upstream PHPMYADMIN_HOST=nohost.invalid
+wait_exit 20
+[ "$ep_rc" = 1 ] && grep -q 'host not found in upstream "nohost.invalid' "$tmp/no-upstream.log"
+ok $? "an unresolvable PHPMYADMIN_HOST: nginx says so, the entry point exits 1 ($ep_rc)"
+gone 10
+ok $? "an unresolvable PHPMYADMIN_HOST: nothing is left"
+
+done_testing
