@@ -16,6 +16,7 @@
 #   ep_snap                    note the process groups of the entry point and
 #                              of everything it started (php-fpm makes its own)
 #   ep_gone SECONDS            until nothing is left of the groups ep_snap noted
+#   ep_stop WHAT               TERM: asserts exit 0 within 10 s, nothing left
 #   ep_kill_all                kill what is left of every group noted
 #   ep_bad_env START VAR=VALUE...   for each: START LOG VAR=VALUE (a function
 #                              that calls ep_start) fails at once, naming VAR
@@ -121,6 +122,15 @@ ep_gone() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+}
+
+ep_stop() {
+	local t0=$EPOCHREALTIME
+	ep_snap
+	kill -TERM "$ep_pid"
+	ep_exit 10
+	[ "$ep_rc" = 0 ] && ep_gone 10
+	ok $? "$1: TERM stops it with status 0 ($ep_rc, $(ep_since "$t0") s), leaving nothing"
 }
 
 ep_kill_all() {

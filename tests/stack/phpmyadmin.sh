@@ -165,10 +165,7 @@ structure=$(structure_page front "${front[@]}")
 grep -q 'wp_users' <<<"$structure"
 ok $? "front: logged in, the WordPress tables are listed"
 
-ep_snap
-kill -TERM "$ep_pid"
-ep_exit 10 && ep_gone 10
-is "$ep_rc" 0 "TERM stops it with status 0"
+ep_stop phpmyadmin
 
 ep_supervision pma_start "$url/fpm-ping"
 done_testing

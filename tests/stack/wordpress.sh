@@ -91,6 +91,14 @@ ep_exit 20
 ok $? "no MySQL: gives up after DB_WAIT=2 s saying what it waited for ($(ep_since "$t0") s, exit $ep_rc)"
 sed 's/^/#   /' "$tmp/nodb.log" | tail -2
 
+# TERM while it waits for MySQL: stops at once.
+wp_start "$tmp/nodb.log" DB_WAIT=60 "DB_PORT=$(free_port)"
+for _ in $(seq 100); do
+	pgrep -g "$ep_pid" -f wp-install.php >/dev/null && break
+	sleep 0.1
+done
+ep_stop "waiting for MySQL"
+
 mariadb_start "$tmp/db" || { ok 1 "MariaDB starts"; done_testing; }
 mariadb_wordpress wordpress "$db_password" wordpress
 ok $? "the wordpress database and user are created (as the mysql service does)"
@@ -132,10 +140,7 @@ wp_login 127.0.0.1 user2 "$user_password"
 ok $? "user2 logs in with WP_USER_PASSWORD"
 ! wp_login 127.0.0.1 admin "${admin_password% *}"
 ok $? "a wrong password is refused"
-ep_snap
-kill -TERM "$ep_pid"
-ep_exit 10 && ep_gone 10
-is "$ep_rc" 0 "first start: TERM stops it with status 0"
+ep_stop "first start"
 
 # Second start, same environment: nothing changes.
 before=$(wp_state)
@@ -144,9 +149,7 @@ ep_ready "$url/fpm-ping" 60
 ok $? "second start: served again"
 grep -q "installed already" "$tmp/second.log" && ! grep -qE "created|set the|set (siteurl|home)" "$tmp/second.log"
 ok $? "second start: says it is installed and changes nothing"
-ep_snap
-kill -TERM "$ep_pid"
-ep_exit 10 && ep_gone 10
+ep_stop "second start"
 is "$(wp_state)" "$before" "second start: the users, their metadata, the address and the keys are the same"
 
 # A moved LoadBalancer address and a new admin secret follow; a database
@@ -168,9 +171,7 @@ is "$(wp_sql "SELECT COUNT(*) FROM wp_users")" 3 "still three users"
 grep -q "updated the database to WordPress" "$tmp/third.log" &&
 	[ "$(wp_sql "SELECT option_value FROM wp_options WHERE option_name = 'db_version'")" = "$db_version" ]
 ok $? "an older db_version is updated ($((db_version - 1)) to $db_version)"
-ep_snap
-kill -TERM "$ep_pid"
-ep_exit 10 && ep_gone 10
+ep_stop "third start"
 
 # shellcheck disable=SC2317 # called by ep_supervision
 wp_start_again() { wp_start "$1" "WP_ADMIN_PASSWORD=$new_password"; }
