@@ -1,0 +1,86 @@
+#!/bin/sh
+# phpmyadmin: the container's PID 1 (R10, R14). It checks its environment
+# (templates/phpmyadmin.yaml), renders nginx.conf and php-fpm.conf into
+# RUN_DIR with phpMyAdmin's temporary and session directories, then runs
+# nginx and php-fpm in the foreground and exits non-zero as soon as either
+# ends, so that the kubelet restarts the container. TERM or INT stops both
+# and exits 0. phpMyAdmin keeps nothing of its own: MySQL holds the data,
+# so a start needs no MySQL and initialises nothing but RUN_DIR.
+#
+# Every path and program comes from a variable with the image's default,
+# so the stack tier runs this very file with Debian's daemons
+# (tests/stack/phpmyadmin.sh).
+set -eu
+: "${NGINX:=nginx}" "${NGINX_CONF_DIR:=/etc/nginx}" "${NGINX_USER:=nginx}"
+: "${PHP_FPM:=php-fpm83}" "${PHP_FPM_USER:=nobody}"
+: "${PHP_FPM_LISTEN:=127.0.0.1:9000}"
+: "${PHPMYADMIN_DIR:=/usr/share/webapps/phpmyadmin}"
+: "${TEMPLATE_DIR:=/usr/local/share/ftboot}" "${RUN_DIR:=/run/phpmyadmin}"
+
+die() {
+	echo "entrypoint: $*" >&2
+	exit 1
+}
+
+for v in LB_IP PHPMYADMIN_PORT DB_HOST DB_PORT PMA_BLOWFISH_SECRET; do
+	eval "val=\${$v:-}"
+	[ -n "$val" ] || die "$v is not set or empty (templates/phpmyadmin.yaml sets it)"
+done
+number() { # number NAME VALUE MIN MAX
+	case $2 in
+	*[!0-9]* | '') die "$1 must be a number from $3 to $4, not '$2'" ;;
+	esac
+	if [ "${#2}" -gt 5 ] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+		die "$1 must be a number from $3 to $4, not '$2'"
+	fi
+}
+number PHPMYADMIN_PORT "$PHPMYADMIN_PORT" 1 65535
+number DB_PORT "$DB_PORT" 1 65535
+case $LB_IP in
+*[!0-9A-Za-z.:-]*) die "LB_IP must be an address or a host name, not '$LB_IP'" ;;
+esac
+[ -f "$PHPMYADMIN_DIR/index.php" ] || die "no phpMyAdmin in '$PHPMYADMIN_DIR'"
+
+# render TEMPLATE OUT: the template with its @NAME@ placeholders replaced.
+sed_quote() { printf '%s\n' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+render() {
+	sed -e "s|@PORT@|$(sed_quote "$PHPMYADMIN_PORT")|g" \
+		-e "s|@ROOT@|$(sed_quote "$PHPMYADMIN_DIR")|g" \
+		-e "s|@RUN_DIR@|$(sed_quote "$RUN_DIR")|g" \
+		-e "s|@NGINX_CONF_DIR@|$(sed_quote "$NGINX_CONF_DIR")|g" \
+		-e "s|@NGINX_USER@|$(sed_quote "$NGINX_USER")|g" \
+		-e "s|@PHP_FPM_USER@|$(sed_quote "$PHP_FPM_USER")|g" \
+		-e "s|@PHP_FPM_LISTEN@|$(sed_quote "$PHP_FPM_LISTEN")|g" \
+		"$TEMPLATE_DIR/$1" >"$RUN_DIR/$1"
+}
+mkdir -p "$RUN_DIR/nginx" "$RUN_DIR/tmp" "$RUN_DIR/sessions"
+chmod 0700 "$RUN_DIR/tmp" "$RUN_DIR/sessions"
+[ "$(id -u)" != 0 ] || chown "$PHP_FPM_USER" "$RUN_DIR/tmp" "$RUN_DIR/sessions"
+render nginx.conf
+render php-fpm.conf
+
+# nginx reads NGINX from its environment (sockets inherited on upgrade).
+nginx=$NGINX
+unset NGINX
+run() { ( "$@" || :; echo "entrypoint: $1 exited" >&2; kill -USR1 $$ ) & }
+stop() { trap '' TERM INT USR1; kill -TERM 0 2>/dev/null || :; stop_fpm; wait; exit "$1"; }
+# php-fpm makes itself a session of its own (setsid() in fpm_unix.c, even
+# with -F), out of reach of kill 0: stop its group (master and pool, also
+# when the master is gone), and give it 10 s to end.
+fpm_pid=$RUN_DIR/php-fpm.pid
+rm -f "$fpm_pid"
+stop_fpm() {
+	g=$(cat "$fpm_pid" 2>/dev/null) || return 0
+	kill -TERM "-$g" 2>/dev/null || return 0
+	i=0
+	while kill -0 "-$g" 2>/dev/null && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+trap 'stop 1' USR1     # a daemon died: exit, the kubelet restarts us
+trap 'stop 0' TERM INT # asked to stop
+run "$nginx" -e stderr -c "$RUN_DIR/nginx.conf" -g 'daemon off;'
+run "$PHP_FPM" -F -y "$RUN_DIR/php-fpm.conf"
+wait
+stop 1
