@@ -36,6 +36,9 @@ id www-data >/dev/null 2>&1 || skip_all "no www-data user (Debian's nginx-light 
 
 scratch
 chmod 755 "$tmp" # nginx's workers (www-data) read and write under it
+# The page, where www-data can read it (the checkout may sit under a
+# directory it cannot enter, as /root in the fresh-root check).
+cp -r "$src/www" "$tmp/www" && chmod -R a+rX "$tmp/www"
 for d in etc var run home; do
 	mkdir -p "$tmp/ns/$d/up" "$tmp/ns/$d/work"
 done
@@ -98,7 +101,7 @@ start() {
 		"LB_IP=$lb" "WORDPRESS_PORT=$wp_port" "PHPMYADMIN_PORT=$pma_port"
 		"SSH_USER=$user" "SSH_PASSWORD=$password"
 		"NGINX_BIN=$nginx" "SSHD=$sshd" NGINX_USER=www-data
-		"NGINX_TEMPLATE=$src/nginx.conf.in" "NGINX_HTML_DIR=$src/www" "SSHD_CONFIG=$src/sshd_config"
+		"NGINX_TEMPLATE=$src/nginx.conf.in" "NGINX_HTML_DIR=$tmp/www" "SSHD_CONFIG=$src/sshd_config"
 		"NGINX_RUN_DIR=$tmp/run" "TLS_DIR=$state/tls" "SSH_KEY_PREFIX=$state/ssh"
 		"HTTP_PORT=$http_port" "HTTPS_PORT=$https_port" "SSH_PORT=$ssh_port")
 	local -a unset=()
