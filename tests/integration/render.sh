@@ -110,7 +110,7 @@ is "$rc" 0 "the project's stack renders: $errout"
 first=$out
 run_ftboot render
 is "$out" "$first" "two runs print identical bytes"
-kinds=$(printf '%s\n' "$first" | sed -n 's/^kind: //p' | sort | uniq -c | awk '{printf "%s%s %s", NR > 1 ? ", " : "", $1, $2}')
+kinds=$(printf '%s\n' "$first" | sed -n 's/^kind: //p' | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
 is "$kinds" "1 ClusterRoleBinding, 8 Deployment, 2 PersistentVolumeClaim, 1 Role, 1 RoleBinding, 1 Secret, 8 Service, 2 ServiceAccount" \
 	"the manifests: a Deployment per service, a Service per service but telegraf and the dashboard's, the databases' PVCs, the Secret, telegraf's and the dashboard's accounts and bindings"
 for s in nginx wordpress mysql phpmyadmin ftps grafana influxdb telegraf; do
