@@ -96,7 +96,15 @@ trap 'stop 1' USR1     # a daemon died: exit, the kubelet restarts us
 trap 'stop 0' TERM INT # asked to stop
 
 mkdir -p "$MYSQL_DATADIR" "$MYSQL_RUN_DIR"
-[ "$(id -u)" != 0 ] || chown "$MYSQLD_USER" "$MYSQL_DATADIR" "$MYSQL_RUN_DIR"
+# The PVC keeps the files across images: Alpine's mariadb package creates
+# the mysql user with a system uid picked at install time, so a rebuilt
+# image may have another one. Whatever MYSQLD_USER does not own is given
+# to it (nothing on an unchanged image: a second start changes nothing).
+if [ "$(id -u)" = 0 ]; then
+	chown "$MYSQLD_USER" "$MYSQL_RUN_DIR"
+	find "$MYSQL_DATADIR" ! -user "$MYSQLD_USER" -exec chown "$MYSQLD_USER" {} + ||
+		die "cannot give $MYSQL_DATADIR to $MYSQLD_USER"
+fi
 server() { "$MARIADBD" --defaults-file="$MYSQL_CONF" --datadir="$MYSQL_DATADIR" --user="$MYSQLD_USER" "$@"; }
 client() {
 	prog=$1

@@ -89,6 +89,13 @@ set --
 for t in rsa ecdsa ed25519; do
 	set -- "$@" -h "$SSH_KEY_PREFIX/etc/ssh/ssh_host_${t}_key"
 done
+# k3s's ServiceLB masquerades every connection to IP:22, so all clients
+# share one source address: OpenSSH 9.8's per-source penalties would lock
+# every user out after a few failed logins. Off where sshd knows them
+# (older sshds refuse the keyword, hence the test and no sshd_config line).
+if "$SSHD" -t -f "$SSHD_CONFIG" -o PerSourcePenalties=no "$@" 2>/dev/null; then
+	set -- "$@" -o PerSourcePenalties=no
+fi
 
 # The SSH user; its password is set only when the stored hash does not
 # already match it (the password never appears in a command line).
