@@ -149,6 +149,7 @@ int main(void)
 		is_str(p->image.format, "qcow2", "qcow2 image");
 		ok(p->image.sha512_url && !p->image.sha512, "pinned by the published digest");
 		is_str(p->user, "alpine", "user");
+		is_int(p->ssh_port, 2222, "its sshd off port 22, which ServiceLB takes");
 		ok(p->kernel.url == NULL && p->cmdline == NULL, "boots from its disk");
 		ok(strstr(p->user_data, "images/alpine/user-data") != NULL,
 		   "user-data template path");
