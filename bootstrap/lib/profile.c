@@ -190,9 +190,9 @@ static int load_cluster(struct schema *sc, struct profile *p, const struct doc_n
 
 static int load_root(struct schema *sc, struct profile *p, const struct doc_node *root)
 {
-	static const char *const keys[] = {"description", "image", "kernel",       "initrd",
-	                                   "cmdline",     "user",  "boot_timeout", "engine",
-	                                   "cluster",     NULL};
+	static const char *const keys[] = {"description", "image",   "kernel",   "initrd",
+	                                   "cmdline",     "user",    "ssh_port", "boot_timeout",
+	                                   "engine",      "cluster", NULL};
 	const struct doc_node *n;
 	char got[64];
 
@@ -244,6 +244,10 @@ static int load_root(struct schema *sc, struct profile *p, const struct doc_node
 		return schema_fail(sc, n, "user", "expected a user name ([a-z0-9_-]), got %s", got);
 	}
 	p->user = xstrdup(n->text);
+	p->ssh_port = 22;
+	if ((n = doc_map_get(root, "ssh_port")) &&
+	    schema_int(sc, n, "ssh_port", 1, 65535, &p->ssh_port) < 0)
+		return -1;
 	p->boot_timeout = 300;
 	if ((n = doc_map_get(root, "boot_timeout")) &&
 	    schema_int(sc, n, "boot_timeout", 10, 3600, &p->boot_timeout) < 0)

@@ -10,6 +10,10 @@
  *     initrd: {url: …, sha512: HEX}         (with kernel)
  *     cmdline: root=/dev/vda rw console=ttyS0
  *     user: alpine
+ *     ssh_port: 2222                         the port of the VM's own sshd,
+ *                                            where ftboot connects (default
+ *                                            22); the seed templates see it
+ *                                            as ${ssh_port}
  *     boot_timeout: 300                      seconds from start to SSH
  *     engine: {setup: engine.sh, timeout: 120}
  *                                            the script that sets up the
@@ -56,6 +60,7 @@ struct profile {
 	struct profile_artifact initrd;
 	char *cmdline; /* NULL without kernel */
 	char *user;
+	int ssh_port;         /* the VM's sshd port (default 22) */
 	char *user_data;      /* path of the user-data template */
 	char *network_config; /* path of the network-config template, or NULL */
 	int boot_timeout;

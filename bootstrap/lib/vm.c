@@ -492,8 +492,9 @@ static int ensure_pool(struct vm *vm, struct err *err)
 
 /*
  * The variables of the profile's cloud-init templates: who logs in with
- * which key, the pinned host key, and where the VM sits on its network
- * (libvirt's dnsmasq answers DNS on the gateway).
+ * which key and on which port of the VM's sshd, the pinned host key, and
+ * where the VM sits on its network (libvirt's dnsmasq answers DNS on the
+ * gateway).
  */
 static void seed_vars(struct vm *vm, const struct vm_seed_keys *k, struct tmpl_vars *vars)
 {
@@ -504,6 +505,7 @@ static void seed_vars(struct vm *vm, const struct vm_seed_keys *k, struct tmpl_v
 	ipv4_format(s->net + 1, gw);
 	tmpl_vars_set(vars, "hostname", doc_new_str(vm->stack->name));
 	tmpl_vars_set(vars, "user", doc_new_str(vm->profile->user));
+	tmpl_vars_set(vars, "ssh_port", doc_new_int(vm->profile->ssh_port));
 	tmpl_vars_set(vars, "ssh_authorized_key", doc_new_str(k->user_pub));
 	tmpl_vars_set(vars, "host_key_public", doc_new_str(k->host_pub));
 	tmpl_vars_set(vars, "host_key_private", doc_new_str(k->host_priv));
@@ -848,7 +850,8 @@ static int wait_ssh(struct vm *vm, double deadline, struct err *err)
 	double first_hard = 0;
 	int transient;
 
-	step(vm, "ssh %s@%s (host key %s)", vm->profile->user, vm->ip, vm->host_fp);
+	step(vm, "ssh %s@%s:%d (host key %s)", vm->profile->user, vm->ip, vm->profile->ssh_port,
+	     vm->host_fp);
 	for (;;) {
 		/*
 		 * A command must run too: a loaded TCG guest's first login
@@ -1176,7 +1179,7 @@ int vm_ssh(struct vm *vm, int timeout_ms, struct ssh **out, struct err *err)
 	if (vm->profile == NULL && profile_load(vm->stack, &vm->profile, err) < 0)
 		return -1;
 	o.host = vm->ip;
-	o.port = 22;
+	o.port = vm->profile->ssh_port;
 	o.user = vm->profile->user;
 	o.key_file = vm->key_file;
 	o.host_fingerprint = vm->host_fp;

@@ -66,6 +66,7 @@ struct vm_seed_keys {
  * profile's template rendered), meta-data (an instance-id that changes
  * with user-data, the stack's name as local-hostname), and network-config
  * when the profile has that template. The templates see hostname, user,
+ * ssh_port (an integer: the profile's, where the VM's sshd must listen),
  * ssh_authorized_key, host_key_public, host_key_private, stack, vm_ip,
  * lb_ip (the stack's LoadBalancer address), mac, cidr, prefix (an
  * integer), gateway and dns. vm->profile must be

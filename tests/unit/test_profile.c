@@ -91,6 +91,40 @@ static void test_cluster(void)
 	}
 }
 
+static void test_ssh_port(void)
+{
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
+	    {"ssh_port: 0", "images/t/image.yaml:3:11: ssh_port: expected an integer from 1 to "
+	                    "65535, got 0"},
+	    {"ssh_port: 65536", "images/t/image.yaml:3:11: ssh_port: expected an integer from 1 "
+	                        "to 65535, got 65536"},
+	    {"ssh_port: '2222'", "images/t/image.yaml:3:11: ssh_port: expected an integer from 1 "
+	                         "to 65535, got the string '2222' (remove the quotes)"},
+	    {"ssh_port: [22]", "images/t/image.yaml:3:11: ssh_port: expected an integer from 1 to "
+	                       "65535, got a sequence"},
+	    {"ssh_prot: 2222", "images/t/image.yaml:3:1: unknown key 'ssh_prot' in the profile; "
+	                       "did you mean 'ssh_port'?"},
+	};
+	const char *text = PROFILE_BASE "ssh_port: 65535\n";
+	struct profile *p = NULL;
+	struct err err;
+	size_t i;
+
+	ok(profile_parse("t", "images/t", "images/t/image.yaml", text, strlen(text), &p, &err) == 0,
+	   "an ssh_port: %s", p ? "" : err.msg);
+	if (p)
+		is_int(p->ssh_port, 65535, "its value");
+	profile_free(p);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *t = xasprintf(PROFILE_BASE "%s\n", bad[i].yaml);
+
+		is_str(error_of(t), bad[i].want, "refused: %s", bad[i].yaml);
+		free(t);
+	}
+}
+
 int main(void)
 {
 	static const char *const bad_url[][2] = {
@@ -115,6 +149,7 @@ int main(void)
 		is_str(p->image.format, "qcow2", "qcow2 image");
 		ok(p->image.sha512_url && !p->image.sha512, "pinned by the published digest");
 		is_str(p->user, "alpine", "user");
+		is_int(p->ssh_port, 2222, "its sshd off port 22, which ServiceLB takes");
 		ok(p->kernel.url == NULL && p->cmdline == NULL, "boots from its disk");
 		ok(strstr(p->user_data, "images/alpine/user-data") != NULL,
 		   "user-data template path");
@@ -137,6 +172,7 @@ int main(void)
 		is_str(p->cmdline, "root=/dev/vda rw", "cmdline");
 		is_str(p->image.format, "raw", "format defaults to raw");
 		is_int(p->boot_timeout, 60, "boot timeout");
+		is_int(p->ssh_port, 22, "ssh_port defaults to 22");
 		ok(p->engine_setup == NULL, "no engine section: no setup script");
 		is_int(p->engine_timeout, 120, "the engine's timeout defaults to 120 s");
 		ok(p->cluster_kubeconfig == NULL && p->cluster_status == NULL,
@@ -145,6 +181,7 @@ int main(void)
 		is_int(p->cluster_timeout, 300, "the cluster's timeout defaults to 300 s");
 	}
 	test_cluster();
+	test_ssh_port();
 	profile_free(p);
 	p = NULL;
 	{

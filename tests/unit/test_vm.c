@@ -136,7 +136,8 @@ static char *seed_project(const char *network_config)
 	    "image: {url: 'http://127.0.0.1:1/i.raw', sha512: " SHA "}\nuser: deb\n";
 	static const char user_data[] = "hostname: ${hostname}\nusers:\n  - name: ${user}\n"
 	                                "    ssh_authorized_keys:\n      - ${ssh_authorized_key}\n"
-	                                "ssh_keys:\n  ed25519_private: ${host_key_private}\n";
+	                                "ssh_keys:\n  ed25519_private: ${host_key_private}\n"
+	                                "sshd_port: ${ssh_port}\n";
 	char *top = path_join(dir, "seed");
 	struct err err;
 
@@ -253,6 +254,8 @@ static void test_seed(void)
 		       strstr(ud, "name: deb") && strstr(ud, "ssh-ed25519 AAAAuser ftboot") &&
 		       strstr(ud, "BEGIN OPENSSH PRIVATE KEY"),
 		   "user-data: #cloud-config, hostname, user, keys");
+		ok(strstr(ud, "\nsshd_port: 22\n") != NULL,
+		   "a profile without ssh_port: ${ssh_port} is 22, an integer");
 		ok(strncmp(md, "instance-id: ftboot-seedy-", 26) == 0 &&
 		       strstr(md, "\nlocal-hostname: seedy\n"),
 		   "meta-data: instance-id and hostname");
@@ -309,6 +312,58 @@ static void test_seed(void)
 	             "literal '${'; known: cidr, dns, ",
 	             "an unknown variable in network-config is named at its place, with the "
 	             "known ones");
+}
+
+/*
+ * The project's own Alpine profile (images/alpine of FTBOOT_TOP, copied
+ * into a project of its own) renders into a seed: the template's
+ * variables are all ftboot's, and ssh_port and the VM's address reach
+ * the k3s and sshd settings. tests/stack/vm_profile.sh checks the rest.
+ */
+static void test_alpine_seed(void)
+{
+	static const char stack_yaml[] =
+	    "name: alp\nvm: {profile: alpine, cidr: 10.77.5.0/24, address: 10.77.5.9, "
+	    "lb_address: 10.77.5.9}\nservices: {a: {}}\n";
+	static const char *const files[] = {"image.yaml", "user-data", "engine.sh"};
+	const char *argv[] = {"isoinfo", "-d", "-i", "/dev/null", NULL};
+	const char *ftop = getenv("FTBOOT_TOP");
+	char *top, *img, *ud;
+	struct buf text = BUF_INIT(1 << 20);
+	struct err err;
+	size_t i;
+
+	if (run_capture(argv, &text, 1) == 127) {
+		skip("isoinfo is not installed (Debian: genisoimage)");
+		buf_release(&text);
+		return;
+	}
+	top = path_join(dir, "alpine");
+	fs_remove_tree(top, &err);
+	put_in(top, "srcs/stack.yaml", stack_yaml);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *from = xasprintf("%s/images/alpine/%s", ftop ? ftop : ".", files[i]);
+		char *to = xasprintf("images/alpine/%s", files[i]);
+
+		buf_reset(&text);
+		if (fs_read(from, text.limit, &text, &err) == 0)
+			put_in(top, to, buf_cstr(&text));
+		free(from);
+		free(to);
+	}
+	buf_release(&text);
+	img = seed_of(top, &err);
+	ok(img != NULL, "the project's Alpine profile renders into a seed: %s",
+	   img ? "built" : err.msg);
+	if (img) {
+		ud = iso_file(img, "/user-data");
+		ok(strncmp(ud, "#cloud-config\n", 14) == 0 && strstr(ud, "Port 2222\n") &&
+		       strstr(ud, "node-ip: 10.77.5.9\n") && strstr(ud, "- 10.77.5.9\n"),
+		   "its user-data: sshd on the profile's ssh_port, k3s on the VM's address");
+		free(ud);
+		free(img);
+	}
+	free(top);
 }
 
 /*
@@ -427,6 +482,7 @@ int main(void)
 	test_cache_dir();
 	test_names_and_tail();
 	test_seed();
+	test_alpine_seed();
 	test_pin_change();
 	fs_remove_tree(dir, &err);
 	return tap_done();

@@ -2,7 +2,8 @@
 # tests/vm/lib-vm.sh: what the VM tier's tests share (sourced after
 # tests/lib.sh): a private libvirtd in a network namespace of the test's
 # own, the Debian test guest served over loopback HTTP as a qcow2, and a
-# throwaway project whose VM profile points at it.
+# throwaway project whose VM profile points at it (with ssh_port: 2222,
+# as the Alpine profile's: the guest's seed moves its sshd there).
 #
 # Sourcing it re-runs the calling script inside that namespace: the outer
 # run (in the host's namespace) makes the namespace and starts the daemon
@@ -173,6 +174,7 @@ kernel: {url: 'http://127.0.0.1:$http_port/vmlinuz', sha512: $(sum vmlinuz)}
 initrd: {url: 'http://127.0.0.1:$http_port/initrd.img', sha512: $(sum initrd.img)}
 cmdline: root=/dev/vda rw console=ttyS0 net.ifnames=0
 user: ftboot
+ssh_port: 2222
 boot_timeout: 300
 engine: {setup: engine.sh, timeout: 120}
 cluster: {kubeconfig: /etc/rancher/k3s/k3s.yaml, port: 6443, timeout: 300, status: "systemctl status k3s --no-pager; journalctl -u k3s -n 30 --no-pager"}
