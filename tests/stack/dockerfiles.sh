@@ -12,6 +12,13 @@ cd "$FTBOOT_TOP" || exit 1
 pin=$("$py" -c 'import yaml; print(yaml.safe_load(open("images/alpine/versions.yaml"))["container"])')
 release=$("$py" -c 'import yaml; print(yaml.safe_load(open("images/alpine/versions.yaml"))["release"])')
 ok $? "images/alpine/versions.yaml names the release and the container image"
+"$py" - images/alpine/versions.yaml <<'PY'
+import sys, yaml
+pk = yaml.safe_load(open(sys.argv[1]))["packages"]
+bad = [n for n, p in pk.items() if not (isinstance(p, dict) and str(p.get("version") or "").strip() and str(p.get("source") or "").strip())]
+sys.exit("no version or source for: " + ", ".join(bad) if bad else 0)
+PY
+ok $? "every package in versions.yaml has a version (or why it is unknown) and a source"
 [[ $pin =~ ^alpine:${release//./\\.}\.[0-9]+@sha256:[0-9a-f]{64}$ ]]
 ok $? "the container pin is alpine:$release.N with its digest: $pin"
 grep -q "/v$release/" images/alpine/image.yaml
