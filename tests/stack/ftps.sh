@@ -13,9 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/_entry.sh"
-for p in /usr/sbin/vsftpd busybox curl openssl setsid pgrep useradd userdel chpasswd /usr/bin/python3; do
-	command -v "$p" >/dev/null || skip_all "$p is missing (tests/deps.sh test installs the stack's packages)"
-done
+ep_require /usr/sbin/vsftpd curl openssl useradd userdel chpasswd /usr/bin/python3
 [ "$(id -u)" -eq 0 ] || skip_all "vsftpd authenticates real users and chroots: needs root"
 scratch
 chmod 711 "$tmp" # the user's chdir into its home crosses it
@@ -23,7 +21,7 @@ user=ftbt$$r$RANDOM
 pass=$'p \'"$\\ü€ x'
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	entry_kill
+	ep_kill_all
 	getent passwd "$user" >/dev/null && userdel "$user"
 	rm -rf "$tmp"
 }
@@ -91,7 +89,7 @@ EOF
 ok $? "templates/ftps.yaml: the entry point's variables, the password from the secret, every passive port in the Service, probes"
 
 t0=$SECONDS
-entry_start "$tmp/entry1.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
+ep_start "$tmp/entry1.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30
 ok $? "vsftpd answers on 127.0.0.1:$ftp"
 echo "# first start (certificate, user, vsftpd): $((SECONDS - t0)) s"
@@ -147,9 +145,9 @@ grep -q "OK UPLOAD" "$tmp/vsftpd.log"
 ok $? "vsftpd logs to VSFTPD_LOG (the container's stdout)"
 
 sum=$(sha256sum "$cert" "$tmp/data/tls/key.pem")
-entry_stopped "no vsftpd"
+ep_stop vsftpd
 
-entry_start "$tmp/entry2.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
+ep_start "$tmp/entry2.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30
 ok $? "a second start answers again"
 ! grep -qE "generated|created" "$tmp/entry2.log"
@@ -159,7 +157,7 @@ is "$(grep -c "^$user:" /etc/passwd)" 1 "the user exists once"
 ftps -o "$tmp/down2.bin" "ftp://127.0.0.1:$ftp/up.bin" 2>>"$tmp/curl.err" && cmp -s "$tmp/up.bin" "$tmp/down2.bin"
 ok $? "the same password still logs in and the file is still there"
 
-entry_died "$(pgrep -o -x vsftpd -s "$entry")" "$tmp/entry2.log" /usr/sbin/vsftpd
+ep_kill9 vsftpd /usr/sbin/vsftpd "" -o -x vsftpd
 
 # Bad input: a missing variable, a malformed one; nothing started.
 out=$(env -u FTP_PASSWORD busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)

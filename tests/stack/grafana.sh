@@ -6,7 +6,7 @@
 # container; substituted: GRAFANA_DATA (scratch, so the dashboards land
 # in it), the image's paths of grafana.ini, the provisioning directory,
 # the template and dashboards.sh (the repository's files), and GRAFANA,
-# a stand-in (clearly one: tests/stack/_entry.sh) that records the
+# a stand-in (clearly one: tests/stack/_entry.sh's ep_standin) that records the
 # arguments and environment Grafana would get and sleeps like a daemon,
 # for the supervision checks. The test then reads the files as Grafana
 # does: grafana.ini's $__env{VAR}, the provisioning YAML's $VAR expanded
@@ -19,16 +19,13 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/_entry.sh"
-for p in busybox setsid pgrep sha256sum /usr/bin/python3; do
-	command -v "$p" >/dev/null || skip_all "$p is missing (tests/deps.sh test installs the stack's packages)"
-done
+ep_require sha256sum /usr/bin/python3
 /usr/bin/python3 -c 'import tomllib, yaml' 2>/dev/null || skip_all "/usr/bin/python3 lacks tomllib or yaml"
-scratch
-trap 'entry_kill; rm -rf "$tmp"' EXIT
+ep_scratch
 src=$FTBOOT_TOP/srcs/grafana
 ep=$src/entrypoint.sh
 
-standin "$tmp/grafana" "$tmp/standin"
+ep_standin "$tmp/grafana" "$tmp/standin"
 pass=$'g \'"$\\ü€ $INFLUXDB_URL x'
 export GRAFANA=$tmp/grafana GRAFANA_DATA=$tmp/data GRAFANA_INI=$src/grafana.ini
 export GRAFANA_PROVISIONING=$src/provisioning GRAFANA_DASHBOARD_TEMPLATE=$src/dashboard.json
@@ -36,8 +33,8 @@ export GRAFANA_DASHBOARDS_SH=$src/dashboards.sh
 export GRAFANA_PORT=3000 GRAFANA_ADMIN_USER=admin GRAFANA_ADMIN_PASSWORD=$pass LB_IP=192.0.2.10
 export INFLUXDB_URL=http://influxdb:8086 INFLUXDB_DATABASE=telegraf INFLUXDB_USER=telegraf INFLUXDB_PASSWORD=$pass
 
-entry_start "$tmp/entry1.log" "$ep"
-standin_ready "$tmp/standin" 10
+ep_start "$tmp/entry1.log" "$ep"
+ep_standin_ready "$tmp/standin" 10
 ok $? "the entry point starts grafana"
 is "$(tr '\n' ' ' <"$tmp/standin/args")" "server --homepath /usr/share/grafana --config $src/grafana.ini cfg:paths.data=$tmp/data cfg:paths.logs=$tmp/data/log cfg:paths.plugins=$tmp/data/plugins cfg:paths.provisioning=$src/provisioning " \
 	"grafana server gets its home, the stack's grafana.ini and the paths"
@@ -152,12 +149,12 @@ ok "$st" "one dashboard per service ($n), titled and tagged after it, unique uid
 
 sums=$(cd "$tmp/data/dashboards" && sha256sum ./*)
 echo '{}' >"$tmp/data/dashboards/gone.json"
-entry_died "$(pgrep -o -x sleep -s "$entry")" "$tmp/entry1.log" "$tmp/grafana"
+ep_kill9 grafana "$tmp/grafana" "" -o -x sleep
 rm -f "$tmp/standin/args"
-entry_start "$tmp/entry2.log" "$ep"
-standin_ready "$tmp/standin" 10
+ep_start "$tmp/entry2.log" "$ep"
+ep_standin_ready "$tmp/standin" 10
 is "$(cd "$tmp/data/dashboards" && sha256sum ./*)" "$sums" "a second start writes the same dashboards (and only those)"
-entry_stopped "nothing of the entry point"
+ep_stop grafana
 
 stack_render "$tmp/render" &&
 	/usr/bin/python3 - "$tmp/render/manifests.yaml" <<'EOF'

@@ -21,13 +21,12 @@
 # error, nothing started.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
-. "$(dirname "$0")/_entrypoint.sh"
+. "$(dirname "$0")/_entry.sh"
 for p in /usr/bin/influxd /usr/bin/influx busybox setsid curl pgrep /usr/bin/python3; do
 	command -v "$p" >/dev/null || skip_all "$p is missing (tests/deps.sh test installs influxdb, influxdb-client, busybox-static, curl)"
 done
 
-scratch
-trap 'ep_cleanup; rm -rf "$tmp"' EXIT
+ep_scratch
 ep_script=$FTBOOT_TOP/srcs/influxdb/entrypoint.sh
 ep_port=$(free_port)
 port=$ep_port
@@ -109,12 +108,11 @@ state >"$tmp/state.1"
 ok $? "users, grants, retention and databases after the first start"
 
 ep_mark
-kill -TERM "$ep_pid"
-ep_wait_exit 30
+ep_term 30
 is "$ep_rc" 0 "TERM: the entry point exits 0"
 ep_logged "Server shutdown completed"
 ok $? "TERM: influxd's log says 'Server shutdown completed'"
-[ -z "$(pgrep -g "$ep_pid")" ]
+ep_gone 10
 ok $? "TERM: nothing of the entry point is left"
 
 ep_mark
@@ -129,14 +127,15 @@ ok $? "second start: users, grants, retention and databases are the same"
 is "$(q telegraf "SELECT value FROM marker" telegraf | json 'a["results"][0]["series"][0]["values"][0][1]')" \
 	13 "second start: the marker point is there"
 
-ep_kill9 influxd /usr/bin/influxd "Server shutdown completed"
+ep_kill9 influxd /usr/bin/influxd "Server shutdown completed" -x influxd
 ep_up "start after kill -9"
 ok $? "after kill -9: influxd listens again"
 is "$(q telegraf "SELECT value FROM marker" telegraf | json 'a["results"][0]["series"][0]["values"][0][1]')" \
 	13 "after kill -9 and a new start: the marker point is there (R13)"
-kill -TERM "$ep_pid"
-ep_wait_exit 30
+ep_term 30
 is "$ep_rc" 0 "TERM again: exit 0"
+ep_gone 10
+ok $? "TERM again: nothing of the entry point is left"
 
 # An initialisation cut short (the data there, no marker): finished, the
 # admin's password used, nothing else changed.
@@ -151,17 +150,18 @@ diff "$tmp/state.1" "$tmp/state.3" >"$tmp/state.diff"
 ok $? "without the marker: users, grants, retention and databases are the same"
 [ -f "$tmp/data/.ftboot-initialised" ]
 ok $? "without the marker: the marker is written again"
-kill -TERM "$ep_pid"
-ep_wait_exit 30
+ep_term 30
 is "$ep_rc" 0 "TERM: exit 0"
+ep_gone 10
+ok $? "TERM: nothing of the entry point is left (the last start)"
 
 # The same with an admin password that is not the admin's: nothing can
 # be done without it; a clear error, the private influxd stopped.
 rm "$tmp/data/.ftboot-initialised"
 ep_mark
-INFLUXDB_ADMIN_PASSWORD=other ep_start "$ep_script" "$ep_log"
-ep_wait_exit 30
-[ -n "$ep_rc" ] && [ "$ep_rc" -ne 0 ] && ep_logged "cannot create the database and the user as 'admin'" &&
+ep_start "$ep_log" "$ep_script" INFLUXDB_ADMIN_PASSWORD=other
+ep_exit 30
+[ "$ep_rc" != running ] && [ "$ep_rc" -ne 0 ] && ep_logged "cannot create the database and the user as 'admin'" &&
 	ep_logged "Server shutdown completed" && [ ! -f "$tmp/data/.ftboot-initialised" ]
 ok $? "another admin password on unfinished data: exit $ep_rc, a clear error, the private influxd stopped, no marker"
 done_testing

@@ -17,7 +17,7 @@
 # a clean shutdown. A missing variable: a clear error, nothing started.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
-. "$(dirname "$0")/_entrypoint.sh"
+. "$(dirname "$0")/_entry.sh"
 for p in /usr/sbin/mariadbd /usr/bin/mariadb-install-db /usr/bin/mariadb /usr/bin/mariadb-admin \
 	busybox setsid runuser pgrep; do
 	command -v "$p" >/dev/null || skip_all "$p is missing (tests/deps.sh test installs mariadb-server, mariadb-client, busybox-static)"
@@ -25,9 +25,7 @@ done
 [ "$(id -u)" = 0 ] || skip_all "mariadbd runs as the mysql user: the test must run as root"
 id mysql >/dev/null 2>&1 || skip_all "no mysql user (Debian's mariadb-server creates it)"
 
-scratch
-trap 'ep_cleanup; rm -rf "$tmp"' EXIT
-chmod 755 "$tmp" # the mysql user reaches its data directory
+ep_scratch # 0755: the mysql user reaches its data directory
 ep_script=$FTBOOT_TOP/srcs/mysql/entrypoint.sh
 ep_port=$(free_port)
 port=$ep_port
@@ -96,12 +94,11 @@ accounts >"$tmp/accounts.1"
 ok $? "the accounts and grants after the first start"
 
 ep_mark
-kill -TERM "$ep_pid"
-ep_wait_exit 30
+ep_term 30
 is "$ep_rc" 0 "TERM: the entry point exits 0"
 ep_logged "mariadbd: Shutdown complete"
 ok $? "TERM: mariadbd's log says 'Shutdown complete'"
-[ -z "$(pgrep -g "$ep_pid")" ]
+ep_gone 10
 ok $? "TERM: nothing of the entry point is left"
 
 # Second start: the data is found, nothing changes.
@@ -117,13 +114,14 @@ ok $? "second start: the accounts and grants are the same ($(wc -l <"$tmp/accoun
 is "$(as_user 'SELECT v FROM wordpress.marker' 2>&1)" "r13" "second start: the marker row is there"
 
 # kill -9 of the daemon: the entry point exits non-zero; the data survives.
-ep_kill9 mariadbd /usr/sbin/mariadbd "Shutdown complete"
+ep_kill9 mariadbd /usr/sbin/mariadbd "Shutdown complete" -x mariadbd
 ep_up "start after kill -9"
 ok $? "after kill -9: mariadbd listens again"
 is "$(as_user 'SELECT v FROM wordpress.marker' 2>&1)" "r13" "after kill -9 and a new start: the marker row is there (R13)"
-kill -TERM "$ep_pid"
-ep_wait_exit 30
+ep_term 30
 is "$ep_rc" 0 "TERM again: exit 0"
+ep_gone 10
+ok $? "TERM again: nothing of the entry point is left"
 
 # A new Secret with the data kept: the start follows it (root needs no
 # old password: it logs in through its socket).
@@ -135,7 +133,8 @@ is "$(MYSQL_PWD=$new_pw mariadb --no-defaults -h127.0.0.1 -P"$port" -uwordpress 
 got=$(as_user 'SELECT 1' 2>&1)
 [[ $got == *"Access denied"* ]]
 ok $? "a new DB_PASSWORD: the old one is refused"
-kill -TERM "$ep_pid"
-ep_wait_exit 30
+ep_term 30
 is "$ep_rc" 0 "TERM: exit 0"
+ep_gone 10
+ok $? "TERM: nothing of the entry point is left (the last start)"
 done_testing

@@ -22,6 +22,7 @@
 # process of it remains.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
+. "$(dirname "$0")/_entry.sh"
 py=/usr/bin/python3
 nginx=/usr/sbin/nginx
 sshd=/usr/sbin/sshd
@@ -92,8 +93,9 @@ ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
 # start NAME [VAR=VALUE...]: the entry point with the stack's environment
-# (VAR= unsets, VAR=VALUE overrides); $ep its pid and group, $ns its mount
-# namespace, log in $tmp/NAME.log.
+# (VAR= unsets, VAR=VALUE overrides); $ep (and _entry.sh's $ep_pid, for
+# ep_running and ep_exit) its pid and group, $ns its mount namespace, log
+# in $tmp/NAME.log.
 start() {
 	local name=$1 i
 	shift
@@ -111,38 +113,16 @@ start() {
 	env -i "${env[@]}" env "${unset[@]}" setsid unshare -m --propagation private \
 		"$tmp/ns.sh" "$tmp" busybox sh "$src/entrypoint.sh" >"$tmp/$name.log" 2>&1 &
 	ep=$!
+	ep_pid=$ep
 	groups+=("$ep")
 	local self
 	self=$(readlink /proc/self/ns/mnt)
 	for ((i = 0; i < 100; i++)); do
 		ns=$(readlink "/proc/$ep/ns/mnt" 2>/dev/null) || ns=
 		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
-		alive "$ep" || return 0
+		ep_running "$ep" || return 0
 		sleep 0.05
 	done
-}
-
-alive() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	[ "${s%% *}" != Z ]
-}
-
-# wait_exit SECS: until the entry point $ep ends; its status in $ep_rc.
-wait_exit() {
-	local i
-	for ((i = 0; i < $1 * 20; i++)); do
-		alive "$ep" || break
-		sleep 0.05
-	done
-	if alive "$ep"; then
-		echo "# the entry point $ep still runs after $1 s" >&2
-		ep_rc=timeout
-		return 1
-	fi
-	wait "$ep"
-	ep_rc=$?
 }
 
 # ns_procs: the processes still in the namespace $ns.
@@ -260,8 +240,8 @@ bad() {
 	local name=$1 want=$2
 	shift 2
 	start "$name" "$@"
-	wait_exit 20
-	[ "$ep_rc" != 0 ] && [ "$ep_rc" != timeout ] && grep -qF -- "$want" "$tmp/$name.log"
+	ep_exit 20
+	[ "$ep_rc" != 0 ] && [ "$ep_rc" != running ] && grep -qF -- "$want" "$tmp/$name.log"
 	ok $? "$name: exits non-zero ($ep_rc) saying '$want'"
 	! grep -qE 'exited|generated|\[notice\]|Server listening' "$tmp/$name.log" && gone 5 &&
 		[ ! -e "$state/tls" ] && [ ! -e "$state/ssh" ] && ! grep -q "^$user:" "$tmp/ns/etc/up/passwd" 2>/dev/null
@@ -380,7 +360,7 @@ sums() { sha256sum "$state"/tls/* "$state"/ssh/etc/ssh/* "$tmp/ns/etc/up/passwd"
 sums >"$tmp/sums.0"
 kill -TERM "$ep"
 t0=$(ms)
-wait_exit 15
+ep_exit 15
 is "$ep_rc" 0 "TERM: the entry point exits 0"
 gone 10
 ok $? "TERM: nothing of it is left (nginx, sshd)"
@@ -406,7 +386,7 @@ kill_daemon() {
 	local name=$1 pid=$2 t
 	[ -n "$pid" ] && kill -KILL "$pid"
 	t=$(ms)
-	wait_exit 15
+	ep_exit 15
 	[ "$ep_rc" = 1 ] && grep -q "entrypoint: .*$name exited" "$tmp/$log.log"
 	ok $? "$name killed: the entry point says so and exits 1 ($ep_rc)"
 	gone 10
@@ -424,7 +404,7 @@ kill_daemon sshd "$sshd_pid"
 
 # --- phpMyAdmin's name does not resolve: nginx cannot start, exit non-zero.
 start no-upstream PHPMYADMIN_HOST=nohost.invalid
-wait_exit 20
+ep_exit 20
 [ "$ep_rc" = 1 ] && grep -q 'host not found in upstream "nohost.invalid' "$tmp/no-upstream.log"
 ok $? "an unresolvable PHPMYADMIN_HOST: nginx says so, the entry point exits 1 ($ep_rc)"
 gone 10

@@ -24,8 +24,8 @@
 # page's https://LB_IP/phpmyadmin/X URLs to /X here.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
-. "$(dirname "$0")/_webapp.sh"
 . "$(dirname "$0")/_mariadb.sh"
+. "$(dirname "$0")/_entry.sh"
 top=$FTBOOT_TOP
 ep_setup /usr/share/phpmyadmin/index.php /usr/sbin/nginx /usr/sbin/php-fpm8.2
 
@@ -167,5 +167,5 @@ ok $? "front: logged in, the WordPress tables are listed"
 
 ep_stop phpmyadmin
 
-ep_supervision pma_start "$url/fpm-ping"
+ep_supervision pma_start "$url/fpm-ping" /usr/sbin/nginx /usr/sbin/php-fpm8.2
 done_testing

@@ -14,22 +14,19 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/_entry.sh"
-for p in busybox setsid pgrep /usr/bin/python3; do
-	command -v "$p" >/dev/null || skip_all "$p is missing (tests/deps.sh test installs the stack's packages)"
-done
+ep_require /usr/bin/python3
 /usr/bin/python3 -c 'import tomllib, yaml' 2>/dev/null || skip_all "/usr/bin/python3 lacks tomllib or yaml"
-scratch
-trap 'entry_kill; rm -rf "$tmp"' EXIT
+ep_scratch
 ep=$FTBOOT_TOP/srcs/telegraf/entrypoint.sh
 conf=$FTBOOT_TOP/srcs/telegraf/telegraf.conf
 
-standin "$tmp/telegraf" "$tmp/standin"
+ep_standin "$tmp/telegraf" "$tmp/standin"
 pass=$'t \'"$\\ü€ ${INFLUXDB_URL} x'
 export INFLUXDB_URL=http://influxdb:8086 INFLUXDB_DATABASE=telegraf TELEGRAF_USER=telegraf
 export TELEGRAF_PASSWORD=$pass POD_NAMESPACE=ft-ns TELEGRAF=$tmp/telegraf
 
-entry_start "$tmp/entry1.log" "$ep"
-standin_ready "$tmp/standin" 10
+ep_start "$tmp/entry1.log" "$ep"
+ep_standin_ready "$tmp/standin" 10
 ok $? "the entry point starts telegraf"
 is "$(tr '\n' ' ' <"$tmp/standin/args")" "--config /etc/telegraf/telegraf.conf " "telegraf gets the configuration's path in the image"
 grep -qx 'COPY telegraf.conf /etc/telegraf/telegraf.conf' "$FTBOOT_TOP/srcs/telegraf/Dockerfile"
@@ -105,11 +102,11 @@ assert not any(d["kind"] == "Service" and d["metadata"]["name"] == "telegraf" fo
 EOF
 ok $? "templates/telegraf.yaml: the entry point's variables, probes on the health output's port $health, the docker socket, a service account that may list pods, no Service"
 
-entry_died "$(pgrep -o -x sleep -s "$entry")" "$tmp/entry1.log" "$tmp/telegraf"
+ep_kill9 telegraf "$tmp/telegraf" "" -o -x sleep
 rm -f "$tmp/standin/args"
-entry_start "$tmp/entry2.log" "$ep"
-standin_ready "$tmp/standin" 10
-entry_stopped "nothing of the entry point"
+ep_start "$tmp/entry2.log" "$ep"
+ep_standin_ready "$tmp/standin" 10
+ep_stop telegraf
 
 out=$(env -u TELEGRAF_PASSWORD busybox sh "$ep" 2>&1)
 is "$?:$out" "2:entrypoint: TELEGRAF_PASSWORD is not set" "a missing TELEGRAF_PASSWORD is named"

@@ -18,8 +18,8 @@
 #   DB_PORT: free ports, DB_HOST=127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
-. "$(dirname "$0")/_webapp.sh"
 . "$(dirname "$0")/_mariadb.sh"
+. "$(dirname "$0")/_entry.sh"
 top=$FTBOOT_TOP
 ep_setup /usr/share/wordpress/wp-load.php /usr/sbin/nginx php8.2 /usr/sbin/php-fpm8.2
 
@@ -77,9 +77,9 @@ wp_state() {
 
 # Bad environment: each fails at once, naming what is wrong.
 ep_bad_env wp_start "DB_PASSWORD=" "WP_USER_COUNT=two" "WORDPRESS_PORT=99999" "LB_IP=a b"
-wp_start "$tmp/bad.log" "WP_ADMIN_EMAIL=" "WP_ADMIN_PASSWORD="
+wp_start "$tmp/bad-admin.log" "WP_ADMIN_EMAIL=" "WP_ADMIN_PASSWORD="
 ep_exit 10
-[ "$ep_rc" != running ] && [ "$ep_rc" -ne 0 ] && grep -q "WP_ADMIN_PASSWORD is not set" "$tmp/bad.log"
+[ "$ep_rc" != running ] && [ "$ep_rc" -ne 0 ] && grep -q "WP_ADMIN_PASSWORD is not set" "$tmp/bad-admin.log"
 ok $? "an empty WP_ADMIN_PASSWORD fails too (exit $ep_rc)"
 
 # No MySQL yet: the bounded wait says what it waits for, then fails.
@@ -92,7 +92,7 @@ ok $? "no MySQL: gives up after DB_WAIT=2 s saying what it waited for ($(ep_sinc
 sed 's/^/#   /' "$tmp/nodb.log" | tail -2
 
 # TERM while it waits for MySQL: stops at once.
-wp_start "$tmp/nodb.log" DB_WAIT=60 "DB_PORT=$(free_port)"
+wp_start "$tmp/nodb-term.log" DB_WAIT=60 "DB_PORT=$(free_port)"
 for _ in $(seq 100); do
 	pgrep -g "$ep_pid" -f wp-install.php >/dev/null && break
 	sleep 0.1
@@ -175,5 +175,5 @@ ep_stop "third start"
 
 # shellcheck disable=SC2317 # called by ep_supervision
 wp_start_again() { wp_start "$1" "WP_ADMIN_PASSWORD=$new_password"; }
-ep_supervision wp_start_again "$url/fpm-ping"
+ep_supervision wp_start_again "$url/fpm-ping" /usr/sbin/nginx /usr/sbin/php-fpm8.2
 done_testing
