@@ -38,10 +38,23 @@ case $INFLUXDB_PORT in '' | *[!0-9]*) die "INFLUXDB_PORT must be a port number, 
 iql_str() { printf "'%s'" "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")"; }
 iql_name() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"; }
 
-# The supervision of every service's entry point; the daemon's subshell
-# catches TERM (and lets the daemon, which gets it too, shut down) so
-# that stop's wait lasts until the daemon has finished.
-run() { ( trap : TERM INT; "$@" || :; log "$1 exited"; kill -USR1 $$ ) & }
+# Each daemon runs in a child of its own subshell, which waits for it, then
+# tells PID 1 (USR1). stop()'s group kill reaches the daemon itself; a
+# daemon the subshell starts just after that kill did not get it, so the
+# subshell, which did (its trap notes it), passes it on: stop()'s wait
+# cannot outlive a daemon that never heard it.
+run() {
+	(
+		stopping=''
+		trap 'stopping=1' TERM INT
+		"$@" &
+		pid=$!
+		[ -z "$stopping" ] || kill -TERM "$pid" 2>/dev/null || :
+		while kill -0 "$pid" 2>/dev/null; do wait "$pid" || :; done
+		log "$1 exited"
+		kill -USR1 $$
+	) &
+}
 stop() {
 	trap '' TERM INT USR1
 	kill -TERM 0 2>/dev/null || :

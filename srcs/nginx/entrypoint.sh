@@ -114,10 +114,23 @@ if [ -z "$salt" ] || [ "$(pw -salt "$salt")" != "$hash" ]; then
 	echo "entrypoint: set the password of $SSH_USER" >&2
 fi
 
-# The supervision of every service's entry point; the daemon's subshell
-# catches TERM (a no-op, not an ignore, which the daemon would inherit) so
-# that stop's wait lasts until the daemon has finished.
-run() { ( trap : TERM INT; "$@" || :; echo "entrypoint: $1 exited" >&2; kill -USR1 $$ ) & }
+# Each daemon runs in a child of its own subshell, which waits for it, then
+# tells PID 1 (USR1). stop()'s group kill reaches the daemon itself; a
+# daemon the subshell starts just after that kill did not get it, so the
+# subshell, which did (its trap notes it), passes it on: stop()'s wait
+# cannot outlive a daemon that never heard it.
+run() {
+	(
+		stopping=''
+		trap 'stopping=1' TERM INT
+		"$@" &
+		pid=$!
+		[ -z "$stopping" ] || kill -TERM "$pid" 2>/dev/null || :
+		while kill -0 "$pid" 2>/dev/null; do wait "$pid" || :; done
+		echo "entrypoint: $1 exited" >&2
+		kill -USR1 $$
+	) &
+}
 stop() {
 	trap '' TERM INT USR1
 	kill -TERM 0 2>/dev/null || :

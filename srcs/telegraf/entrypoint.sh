@@ -28,14 +28,23 @@ toml_export() {
 val=
 toml_export INFLUXDB_URL INFLUXDB_DATABASE TELEGRAF_USER TELEGRAF_PASSWORD POD_NAMESPACE
 
-run() { (
-	# A no-op handler, not an ignore: the daemon gets the group's TERM, and
-	# this subshell lives until it has ended, so stop() waits for it.
-	trap : TERM INT
-	"$@" || :
-	echo "entrypoint: $1 exited" >&2
-	kill -USR1 $$
-) & }
+# Each daemon runs in a child of its own subshell, which waits for it, then
+# tells PID 1 (USR1). stop()'s group kill reaches the daemon itself; a
+# daemon the subshell starts just after that kill did not get it, so the
+# subshell, which did (its trap notes it), passes it on: stop()'s wait
+# cannot outlive a daemon that never heard it.
+run() {
+	(
+		stopping=''
+		trap 'stopping=1' TERM INT
+		"$@" &
+		pid=$!
+		[ -z "$stopping" ] || kill -TERM "$pid" 2>/dev/null || :
+		while kill -0 "$pid" 2>/dev/null; do wait "$pid" || :; done
+		echo "entrypoint: $1 exited" >&2
+		kill -USR1 $$
+	) &
+}
 stop() {
 	trap '' TERM INT USR1
 	kill -TERM 0 2>/dev/null || :

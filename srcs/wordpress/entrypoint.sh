@@ -64,7 +64,23 @@ render php-fpm.conf
 # nginx reads NGINX from its environment (sockets inherited on upgrade).
 nginx=$NGINX
 unset NGINX
-run() { ( "$@" || :; echo "entrypoint: $1 exited" >&2; kill -USR1 $$ ) & }
+# Each daemon runs in a child of its own subshell, which waits for it, then
+# tells PID 1 (USR1). stop()'s group kill reaches the daemon itself; a
+# daemon the subshell starts just after that kill did not get it, so the
+# subshell, which did (its trap notes it), passes it on: stop()'s wait
+# cannot outlive a daemon that never heard it.
+run() {
+	(
+		stopping=''
+		trap 'stopping=1' TERM INT
+		"$@" &
+		pid=$!
+		[ -z "$stopping" ] || kill -TERM "$pid" 2>/dev/null || :
+		while kill -0 "$pid" 2>/dev/null; do wait "$pid" || :; done
+		echo "entrypoint: $1 exited" >&2
+		kill -USR1 $$
+	) &
+}
 stop() { trap '' TERM INT USR1; kill -TERM 0 2>/dev/null || :; stop_fpm; wait; exit "$1"; }
 # php-fpm makes itself a session of its own (setsid() in fpm_unix.c, even
 # with -F), out of reach of kill 0: stop its group (master and pool, also
