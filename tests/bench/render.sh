@@ -24,10 +24,13 @@ make_big() {
 		sed -n '/^secrets:/,/^services:/p' "$top/srcs/stack.yaml" | sed '$d'
 		echo "services:"
 		for i in $(seq -w 1 100); do
-			for s in nginx wordpress phpmyadmin ftps grafana; do
+			for s in nginx wordpress phpmyadmin grafana; do
 				echo "  $s-$i: {ports: {http: $port, alt: $((port + 1))}}"
 				port=$((port + 2))
 			done
+			# ftps as the stack has it: a control port and a passive range.
+			echo "  ftps-$i: {ports: {ftp: $port, pasv: $((port + 1))-$((port + 5))}}"
+			port=$((port + 6))
 			echo "  mysql-$i: {type: ClusterIP, ports: {mysql: 3306}}"
 			echo "  influxdb-$i: {type: ClusterIP, ports: {http: 8086}}"
 			echo "  telegraf-$i: {type: None}"
@@ -38,7 +41,6 @@ make_big() {
 	for i in $(seq -w 1 100); do
 		for s in nginx wordpress phpmyadmin ftps grafana mysql influxdb telegraf; do
 			sed -e "s/\b\(nginx\|wordpress\|phpmyadmin\|ftps\|grafana\|mysql\|influxdb\|telegraf\)\b/\1-$i/g" \
-				-e 's/port\.ftps-[0-9]*\.pasv\.\(first\|last\)/port.ftps-'"$i"'.alt/' \
 				"$top/templates/$s.yaml" >"$dir/templates/$s-$i.yaml"
 		done
 	done
