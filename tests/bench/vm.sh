@@ -99,7 +99,7 @@ user=$(sed -n 's/^user: *//p' "$proj/images/debian-test/image.yaml")
 if [ ! -s "$sshdir/id_ed25519" ] || [ ! -s "$sshdir/host_ed25519.pub" ]; then
 	bench_fail "no key pair in $sshdir after up"
 fi
-echo "$net.10 $(cut -d' ' -f1-2 "$sshdir/host_ed25519.pub")" >"$tmp/pinned_hosts"
+echo "[$net.10]:$vm_ssh_port $(cut -d' ' -f1-2 "$sshdir/host_ed25519.pub")" >"$tmp/pinned_hosts"
 fp=$(ssh-keygen -lf "$sshdir/host_ed25519.pub" | cut -d' ' -f2)
 grep -qF "(host key $fp)" "$tmp/cold.log" ||
 	bench_fail "ftboot's ssh step did not pin $fp, the host key in $sshdir"
@@ -107,7 +107,7 @@ bare_ssh() {
 	ssh -F /dev/null -i "$sshdir/id_ed25519" -o IdentitiesOnly=yes -o IdentityAgent=none \
 		-o UserKnownHostsFile="$tmp/pinned_hosts" -o GlobalKnownHostsFile=/dev/null \
 		-o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=10 \
-		-o ControlMaster=no -o ControlPath=none "$@" "$user@$net.10" true </dev/null
+		-o ControlMaster=no -o ControlPath=none -p "$vm_ssh_port" "$@" "$user@$net.10" true </dev/null
 }
 # One untimed round of each first (page cache, the guest's user session).
 bare_ssh -v 2>"$tmp/ssh-v.log" || {

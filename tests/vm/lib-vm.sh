@@ -130,6 +130,10 @@ vm_run_id() {
 	echo "${id:0:4}"
 }
 
+# The port of the test guest's sshd (the profile's ssh_port; its seed
+# moves sshd there), for a test that reaches it without ftboot.
+vm_ssh_port=2222
+
 # The first three octets of the run's /24 number SLOT (0-5).
 vm_subnet() {
 	echo "192.168.$((100 + (16#$(vm_run_id) % 25) * 6 + $1))"
@@ -174,7 +178,7 @@ kernel: {url: 'http://127.0.0.1:$http_port/vmlinuz', sha512: $(sum vmlinuz)}
 initrd: {url: 'http://127.0.0.1:$http_port/initrd.img', sha512: $(sum initrd.img)}
 cmdline: root=/dev/vda rw console=ttyS0 net.ifnames=0
 user: ftboot
-ssh_port: 2222
+ssh_port: $vm_ssh_port
 boot_timeout: 300
 engine: {setup: engine.sh, timeout: 120}
 cluster: {kubeconfig: /etc/rancher/k3s/k3s.yaml, port: 6443, timeout: 300, status: "systemctl status k3s --no-pager; journalctl -u k3s -n 30 --no-pager"}
