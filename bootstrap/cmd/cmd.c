@@ -44,17 +44,30 @@ const struct cmd_entry cmd_table[] = {
      .help = "Show what exists of the stack and where each service answers.\n",
      .needs = NEED_STACK},
     {.name = "check",
-     .run = NOT_YET,
+     .run = cmd_check,
      .opts =
          (const struct cmd_opt[]){
-             {"json", 0, NULL, "print the results as JSON"},
+             {"json", 0, NULL, "print the results as one JSON object"},
              {"junit", 0, "FILE", "also write the results to FILE as JUnit XML"},
-             {"destructive", 0, NULL, "also run the checks that break things on purpose"},
+             {"report", 0, "FILE", "also write one self-contained HTML page to FILE"},
+             {"only", 0, "IDS", "run only these checks (comma-separated: E5,E7)"},
+             {"destructive", 0, NULL, "also run the checks that break things (E11, E12)"},
+             {"all", 0, NULL, "every check, the destructive ones included"},
              {"fail-fast", 0, NULL, "stop at the first check that fails"},
+             {"address", 0, "IP", "check the stack at IP instead of its vm.lb_address"},
+             {"jobs", 'j', "N", "checks run side by side (1 to 64, default 8)"},
              {NULL}},
      .summary = "check the stack the way an evaluator would (E1-E13)",
-     .help = "Run every check of the evaluation sheet and report each; exit 1 if any fails.\n",
-     .needs = NEED_STACK | NEED_STATE},
+     .help = "Run the checks of srcs/checks.yaml (the evaluation sheet, E1-E13) against the\n"
+             "running stack and report each: pass, fail (what was expected, what was seen,\n"
+             "and a hint) or skip (why it cannot run here). Targets and credentials come from\n"
+             "the stack and its state; no secret is printed. Independent checks run side by\n"
+             "side; the destructive ones (they kill processes) only with --destructive or\n"
+             "--all, one at a time, after the others.\n"
+             "\n"
+             "Exit status: 0 when every selected check passed, 1 otherwise (a skip is not a\n"
+             "pass), 2 for a usage error.\n",
+     .needs = NEED_STACK},
     {.name = "down",
      .run = cmd_down,
      .opts = (const struct cmd_opt[]){{"purge", 0, NULL, "also empty the download cache"}, {NULL}},

@@ -55,7 +55,7 @@ struct cmd_opt {
 	const char *help;
 };
 
-#define CMD_OPTS_MAX  8  /* options one command may declare */
+#define CMD_OPTS_MAX  12 /* options one command may declare */
 #define CMD_ARGS_MANY -1 /* max_args: no limit */
 
 /*
@@ -194,6 +194,7 @@ int cmd_build(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_apply(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_down(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_status(struct ctx *ctx, const struct cmd_args *args, struct err *err);
+int cmd_check(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_ssh(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_docker_env(struct ctx *ctx, const struct cmd_args *args, struct err *err);
 int cmd_kubeconfig(struct ctx *ctx, const struct cmd_args *args, struct err *err);

@@ -89,7 +89,7 @@ static void service_vars(const struct image_plan *plan, const struct stack_servi
 
 /* render_vars with the stack's images already planned. */
 static int vars_of(const struct stack *stack, const struct image_plan *plan, struct state *state,
-                   struct tmpl_vars *vars, struct err *err)
+                   int peek, struct tmpl_vars *vars, struct err *err)
 {
 	char ip[IPV4_STRLEN];
 	size_t i;
@@ -111,9 +111,11 @@ static int vars_of(const struct stack *stack, const struct image_plan *plan, str
 		const char *name = stack->secrets[i];
 		char *value = NULL;
 
-		if (state == NULL) {
+		if (peek && state && state_secret_peek(state, name, &value, err) < 0)
+			return err_wrap(err, "secret '%s'", name);
+		if (state == NULL || (peek && value == NULL)) {
 			value = xasprintf("<secret:%s>", name);
-		} else if (state_secret(state, name, &value, err) < 0) {
+		} else if (!peek && state_secret(state, name, &value, err) < 0) {
 			return err_wrap(err, "secret '%s'", name);
 		}
 		set_var(vars, doc_new_str(value), "secret.%s", name);
@@ -130,7 +132,20 @@ int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars
 
 	if (image_plan(stack, &plan, err) < 0)
 		return -1;
-	rc = vars_of(stack, &plan, state, vars, err);
+	rc = vars_of(stack, &plan, state, 0, vars, err);
+	image_plan_release(&plan);
+	return rc;
+}
+
+int render_vars_peek(const struct stack *stack, const struct state *state, struct tmpl_vars *vars,
+                     struct err *err)
+{
+	struct image_plan plan = {0};
+	int rc;
+
+	if (image_plan(stack, &plan, err) < 0)
+		return -1;
+	rc = vars_of(stack, &plan, (struct state *)state, 1, vars, err);
 	image_plan_release(&plan);
 	return rc;
 }
@@ -348,7 +363,7 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
 	size_t nfiles = 0, i;
 	int rc = -1;
 
-	if (image_plan(stack, &plan, err) < 0 || vars_of(stack, &plan, NULL, &vars, err) < 0 ||
+	if (image_plan(stack, &plan, err) < 0 || vars_of(stack, &plan, NULL, 0, &vars, err) < 0 ||
 	    list_templates(stack->templates, &files, &nfiles, err) < 0 ||
 	    render_files(stack, &vars, files, nfiles, out, err) < 0)
 		goto out;
@@ -356,7 +371,7 @@ int render_stack(const struct stack *stack, struct state *state, struct render_o
 		render_out_release(out);
 		tmpl_vars_release(&vars);
 		memset(&vars, 0, sizeof(vars));
-		if (vars_of(stack, &plan, state, &vars, err) < 0 ||
+		if (vars_of(stack, &plan, state, 0, &vars, err) < 0 ||
 		    render_files(stack, &vars, files, nfiles, out, err) < 0)
 			goto out;
 	}

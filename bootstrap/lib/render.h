@@ -59,6 +59,14 @@ int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars
                 struct err *err);
 
 /*
+ * render_vars for a stack that is only read (`check`): a secret the state
+ * holds is its value, one it does not hold (or no state, NULL) stays the
+ * placeholder "<secret:NAME>". Nothing is generated.
+ */
+int render_vars_peek(const struct stack *stack, const struct state *state, struct tmpl_vars *vars,
+                     struct err *err);
+
+/*
  * Render every template of stack into out (see render_vars for state).
  * With state, secrets are generated only once every template renders
  * with their placeholders, so a broken template creates none.

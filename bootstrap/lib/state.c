@@ -782,3 +782,21 @@ char *state_lock_field(const char *record, const char *key, size_t max)
 {
 	return state_info_field(record, key, max);
 }
+
+int state_secret_peek(const struct state *st, const char *name, char **value, struct err *err)
+{
+	char *path;
+	int r;
+
+	*value = NULL;
+	if (!state_name_ok(name, STATE_SECRET_NAME_MAX, '_'))
+		return err_set(err, ERR_FAIL,
+		               "invalid secret name: use 1 to %d characters of a-z, 0-9 and '_'",
+		               STATE_SECRET_NAME_MAX);
+	if (!state_exists(st))
+		return 0;
+	path = xasprintf("%s/secrets/%s", st->dir, name);
+	r = state_value_read(path, "secret", value, err);
+	free(path);
+	return r;
+}

@@ -49,6 +49,13 @@ void state_close(struct state *st);
  */
 int state_secret(struct state *st, const char *name, char **value, struct err *err);
 
+/*
+ * The value of secret name if the state holds it (1, *value set; caller
+ * owns it), 0 (*value NULL) when it is not generated yet. Never creates
+ * anything: for `check`, which reads a stack without changing it.
+ */
+int state_secret_peek(const struct state *st, const char *name, char **value, struct err *err);
+
 #define STATE_UUID_LEN 36 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
 
 /*

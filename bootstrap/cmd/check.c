@@ -1,0 +1,128 @@
+/*
+ * check: `ftboot check`: run srcs/checks.yaml (check.h) against the
+ * running stack and report each check. Takes no lock and creates
+ * nothing, like status: the state's secrets and keys are only read.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cmd.h"
+#include "fs.h"
+#include "mono.h"
+#include "render.h"
+#include "text.h"
+#include "xmem.h"
+
+/* Live lines on stderr while a terminal watches (begin and end of each check). */
+static void live_begin(void *ctx, const struct check_def *def)
+{
+	(void)ctx;
+	(void)def;
+}
+
+static void live_end(void *ctx, const struct check_result *res)
+{
+	(void)ctx;
+	fprintf(stderr, "  %-4s %s\n", res->def->id, check_status_name(res->status));
+}
+
+/* Write b to path (0644: results hold no secret), naming the option on failure. */
+static int write_out(const char *opt, const char *path, const struct buf *b, struct err *err)
+{
+	if (fs_write_atomic(path, b->data ? b->data : "", b->len, 0644, 0, err) < 0)
+		return err_wrap(err, "%s", opt);
+	return 0;
+}
+
+int cmd_check(struct ctx *ctx, const struct cmd_args *args, struct err *err)
+{
+	struct state st = {0};
+	struct journal j = {0};
+	struct run run = {0};
+	struct tmpl_vars vars = {0};
+	struct checklist cl = {0};
+	struct check_env env = {0};
+	struct check_select sel = {0};
+	struct check_result *res = NULL;
+	struct check_summary sum;
+	struct check_progress live = {NULL, live_begin, live_end};
+	struct buf out = BUF_INIT(64u << 20);
+	const char *junit = cmd_args_get(args, "junit"), *report = cmd_args_get(args, "report");
+	char *path = NULL;
+	size_t n = 0;
+	double t0;
+	int rc = -1, jobs = 0, json = cmd_args_has(args, "json");
+
+	if (cmd_jobs(ctx, args, &jobs, err) < 0)
+		return -1;
+	sel.jobs = jobs;
+	sel.only = cmd_args_get(args, "only");
+	sel.fail_fast = cmd_args_has(args, "fail-fast");
+	sel.destructive = cmd_args_has(args, "destructive") || cmd_args_has(args, "all");
+	if (sel.only && cmd_args_has(args, "all"))
+		return cmd_usage(ctx, err, "--only and --all do not go together");
+	if (cmd_ready(ctx, err) < 0)
+		return -1;
+	if (cmd_peek_state(ctx, 0, &st, &j, &run, err) < 0)
+		goto out;
+	if (check_env_open(&env, &run, cmd_args_get(args, "address"), err) < 0)
+		goto out;
+	if (render_vars_peek(ctx->stack, state_exists(&st) ? &st : NULL, &vars, err) < 0)
+		goto out;
+	/* The checks target the address checked. */
+	tmpl_vars_set(&vars, "lb_ip", doc_new_str(env.address));
+	{
+		/* Beside the stack file, named as it is (relative to here when below). */
+		char *dir = path_dir(ctx->stack->path);
+
+		path = path_join(dir, "checks.yaml");
+		free(dir);
+	}
+	if (checklist_load(path, ctx->stack, &vars, &cl, err) < 0)
+		goto out;
+	t0 = mono_now();
+	if (check_run_all(&env, &cl, &sel, !json && !ctx->quiet && isatty(2) ? &live : NULL, &res,
+	                  &n, err) < 0)
+		goto out;
+	check_summarize(res, n, mono_now() - t0, &sum);
+	if (json        ? check_out_json(&env, res, n, &sum, &out, err) < 0
+	    : isatty(1) ? check_out_table(&env, res, n, &sum, 1, &out, err) < 0
+	                : check_out_plain(&env, res, n, &sum, &out, err) < 0)
+		goto out;
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	fflush(stdout);
+	if (junit) {
+		buf_reset(&out);
+		if (check_out_junit(&env, res, n, &sum, &out, err) < 0 ||
+		    write_out("--junit", junit, &out, err) < 0)
+			goto out;
+	}
+	if (report) {
+		buf_reset(&out);
+		if (check_out_html(&env, res, n, &sum, &out, err) < 0 ||
+		    write_out("--report", report, &out, err) < 0)
+			goto out;
+	}
+	if (sum.failed || sum.skipped || sum.notrun) {
+		err_set(err, ERR_FAIL,
+		        "%zu of %zu checks did not pass (%zu failed, %zu skipped, %zu not run)",
+		        sum.failed + sum.skipped + sum.notrun, n, sum.failed, sum.skipped,
+		        sum.notrun);
+		goto out;
+	}
+	rc = 0;
+out:
+	check_results_free(res, n);
+	checklist_release(&cl);
+	check_env_release(&env);
+	tmpl_vars_release(&vars);
+	buf_release(&out);
+	free(path);
+	journal_close(&j);
+	state_close(&st);
+	return rc;
+}
