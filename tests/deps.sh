@@ -21,12 +21,14 @@ test_pkgs=(clang libclang-rt-14-dev clang-format cppcheck shellcheck time git
 	dnsmasq-base iproute2 iptables e2fsprogs util-linux procps
 	docker.io busybox-static libarchive-tools tar gzip openssl curl
 	mariadb-server mariadb-client php8.2-fpm php8.2-cli php8.2-mysql wordpress phpmyadmin
-	influxdb influxdb-client vsftpd)
+	influxdb influxdb-client vsftpd lftp chromium)
 # The stack tier (tests/stack/) runs the stack's own configuration under
 # these daemons; the tests start them themselves, on loopback. Installing
 # must not start the system's copies (mariadb on 3306, vsftpd on 21, ...):
 # policy-rc.d says no to every start while apt-get runs, as in Debian's
 # container images; phpmyadmin is told not to set up a database of its own.
+# `ftboot check`'s tests open its HTML report in headless chromium; its
+# bench compares with a shell script of curl, lftp, ssh and mysql.
 
 case $profile in
 build) want=("${build_pkgs[@]}") ;;
