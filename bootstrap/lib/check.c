@@ -123,7 +123,7 @@ static int parse_check(struct schema *sc, const struct doc_node *node, size_t in
 		char q[80];
 		size_t m;
 
-		for (m = 0; kinds[m] && m < 32; m++)
+		for (m = 0; m < 32 && kinds[m]; m++)
 			names[m] = kinds[m]->name;
 		near = text_nearest(n->text, names, m);
 		text_quote(n->text, n->len, q, sizeof(q));
