@@ -193,6 +193,7 @@ def parse_range(v, now):
 class Api(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "grafana-test-double"
+    disable_nagle_algorithm = True  # headers and body go out at once: no delayed-ACK stall
 
     def log_message(self, fmt, *args):
         pass
