@@ -35,39 +35,18 @@ mkdir -p "$hd/www" "$hd/run" "$tmp/proj"
 kube_start "$kd" --auto-ready || skip_all "the API test double does not start"
 
 # The LB stand-in: httpd.sh's nginx, its configuration made TLS-only with a
-# certificate nobody pinned (as the dashboard's own, made at its start).
+# certificate nobody pinned (as the dashboard's own, made at its start), and
+# a second log of each request's Authorization and Cookie headers.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kubernetes-dashboard \
 	-keyout "$hd/key.pem" -out "$hd/cert.pem" >/dev/null 2>&1 || skip_all "openssl cannot make a certificate"
 echo '<!doctype html><title>Kubernetes Dashboard</title>' >"$hd/www/index.html"
+eval "$(declare -f httpd_conf | sed '1s/^httpd_conf/httpd_conf_plain/')"
 # shellcheck disable=SC2317 # called by httpd_start
-httpd_conf() {
-	local root=$1 run=$2 port=$3 user=""
-
-	[ "$(id -u)" -eq 0 ] && user="user $(id -un) $(id -gn);"
-	cat >"$run/nginx.conf" <<EOF
-$user
-daemon off;
-worker_processes 1;
-pid $run/nginx.pid;
-error_log $run/error.log notice;
-events { worker_connections 64; }
-http {
-	log_format ftboot '"\$request" \$status auth=[\$http_authorization] cookie=[\$http_cookie]';
-	access_log $run/access.log ftboot;
-	client_body_temp_path $run/tmp/body;
-	proxy_temp_path $run/tmp/proxy;
-	fastcgi_temp_path $run/tmp/fastcgi;
-	uwsgi_temp_path $run/tmp/uwsgi;
-	scgi_temp_path $run/tmp/scgi;
-	server {
-		listen 127.0.0.1:$port ssl;
-		ssl_certificate $hd/cert.pem;
-		ssl_certificate_key $hd/key.pem;
-		root $root;
-		location / { }
-	}
-}
-EOF
+httpd_conf() { # httpd_conf ROOT RUN PORT: httpd.sh's, over TLS
+	httpd_conf_plain "$@" &&
+		sed -i -e "s|listen 127.0.0.1:$3;|listen 127.0.0.1:$3 ssl; ssl_certificate $hd/cert.pem; ssl_certificate_key $hd/key.pem;|" \
+			-e "s|^\(\s*access_log .*\)$|\1\n\tlog_format auth '\"\$request\" auth=[\$http_authorization] cookie=[\$http_cookie]';\n\taccess_log $2/auth.log auth;|" \
+			"$2/nginx.conf"
 }
 httpd_start "$hd/www" "$hd/run" || skip_all "nginx cannot start with TLS (tests/servers/httpd.sh)"
 lb_port=$httpd_port
@@ -127,8 +106,8 @@ ok $? "  and that the login API gave a jweToken and no errors"
 is "$(grep -c 'eyJ' <<<"$out$errout")" 0 "  no token in the JSON output"
 check
 is "$(grep -c 'eyJ' <<<"$out$errout")" 0 "  nor in the plain output"
-n=$(grep -c . "$hd/run/access.log")
-[ "$n" -gt 0 ] && [ "$(grep -c 'auth=\[-\] cookie=\[-\]' "$hd/run/access.log")" -eq "$n" ]
+n=$(grep -c . "$hd/run/auth.log")
+[ "$n" -gt 0 ] && [ "$(grep -c 'auth=\[-\] cookie=\[-\]' "$hd/run/auth.log")" -eq "$n" ]
 ok $? "the LB requests ($n) carried no Authorization and no cookie"
 login=$($py - "$kd/requests.log" "$ns" <<'EOF'
 import json, sys

@@ -78,26 +78,19 @@ log = json.load(sys.stdin)
 print(len(log), sorted({(r["user"], r["status"]) for r in log}))')
 is "$calls" "38 [('$user', 200)]" "  38 API calls (two runs of 19), each with basic auth as '$user', each 200"
 
-# Fail: the data source unhealthy.
-grafana_ctl "$gd" POST /control '{"healthy": false}' >/dev/null
-check
-is "$rc" 1 "the data source unhealthy: E10 fails"
-like_out "expected: data source health OK" && like_out "seen: 400 ERROR: error performing influxQL query"
-ok $? "  saying so: $(head -c 500 <<<"$out")"
-
-# Fail: a service's dashboard missing.
-grafana_ctl "$gd" POST /control '{"healthy": true, "drop": ["ft-ftps"]}' >/dev/null
-check
-is "$rc" 1 "the ftps dashboard missing: E10 fails"
-like_out "expected: one dashboard per service" && like_out "seen: ftps"
-ok $? "  naming the service: $(head -c 500 <<<"$out")"
-
-# Fail: the queries return no point.
-grafana_ctl "$gd" POST /control '{"drop": [], "points": false}' >/dev/null
-check
-is "$rc" 1 "no points: E10 fails"
-like_out "expected: at least one point over the last hour" && like_out "seen: no point"
-ok $? "  saying so: $(head -c 500 <<<"$out")"
+variant() { # variant CONTROL NAME EXPECTED SEEN: the double set so, E10 fails saying so
+	grafana_ctl "$gd" POST /control "$1" >/dev/null
+	check
+	is "$rc" 1 "$2: E10 fails"
+	like_out "expected: $3" && like_out "seen: $4"
+	ok $? "  saying so: $(head -c 500 <<<"$out")"
+}
+variant '{"healthy": false}' "the data source unhealthy" "data source health OK" \
+	"400 ERROR: error performing influxQL query"
+variant '{"healthy": true, "drop": ["ft-ftps"]}' "the ftps dashboard missing" \
+	"one dashboard per service" "ftps"
+variant '{"drop": [], "points": false}' "no points" "at least one point over the last hour" \
+	"no point"
 grafana_ctl "$gd" POST /control '{"points": true}' >/dev/null
 check
 is "$rc" 0 "the controls back: E10 passes again"
