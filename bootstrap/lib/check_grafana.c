@@ -134,6 +134,15 @@ static const char *gf_message(const struct doc_node *j)
 	return m && m->type == DOC_STR ? m->text : "";
 }
 
+/* What a failing answer showed: "404 Dashboard not found". Returns out. */
+static const char *gf_seen(long status, const struct doc_node *j, char *out, size_t size)
+{
+	const char *m = gf_message(j);
+
+	snprintf(out, size, "%ld%s%s", status, *m ? " " : "", m);
+	return out;
+}
+
 /*
  * METHOD base+path with the credentials and body (JSON, or NULL). 0 when
  * Grafana answered: *status, and *out its JSON (NULL when the body is
@@ -146,7 +155,7 @@ static int gf_call(struct gf *g, const char *method, const char *path, const str
 	struct http_req req = {0};
 	struct http_resp resp = HTTP_RESP_INIT(GF_BODY_MAX);
 	struct buf b = BUF_INIT(1u << 20);
-	struct err jerr = {0};
+	struct err jerr = {0}; /* a body that is not JSON: *out stays NULL */
 	char *url = xasprintf("%s%s", g->base, path);
 	double t0 = mono_now();
 	int rc = -1;
@@ -345,8 +354,10 @@ static int gf_dashboard_data(struct gf *g, const char *svc, const struct doc_nod
 	}
 	check_evidence(cr, "GET %s%s -> %ld (%.0f ms)", g->base, path, st, s * 1000);
 	if (st != 200) {
-		check_fail(cr, "the dashboard's JSON (200)", "", "GET %s%s answered %ld %s",
-		           g->base, path, st, gf_message(dash));
+		char seen[600];
+
+		check_fail(cr, "the dashboard's JSON (200)", gf_seen(st, dash, seen, sizeof(seen)),
+		           "GET %s%s (service %s's dashboard)", g->base, path, svc);
 		goto out;
 	}
 	if ((q = gf_panel_query(dash, ds_uid, &ptitle, &why)) == NULL) {
@@ -366,7 +377,10 @@ static int gf_dashboard_data(struct gf *g, const char *svc, const struct doc_nod
 	if (st != 200 || qerr) {
 		char seen[600];
 
-		snprintf(seen, sizeof(seen), "%ld %s", st, qerr ? qerr : gf_message(ans));
+		if (qerr)
+			snprintf(seen, sizeof(seen), "%ld %s", st, qerr);
+		else
+			gf_seen(st, ans, seen, sizeof(seen));
 		check_fail(cr, "the panel's query answered (200)", seen,
 		           "panel '%s' of dashboard '%s': is the data source's InfluxDB reachable "
 		           "from Grafana?",
@@ -434,8 +448,11 @@ static int grafana_run(struct check_run *cr)
 		goto out;
 	}
 	if (st != 200 || dss == NULL || dss->type != DOC_SEQ) {
-		check_fail(cr, "the data sources (200, a list)", gf_message(dss),
-		           "GET %s/api/datasources answered %ld", g.base, st);
+		char seen[600];
+
+		check_fail(cr, "the data sources (200, a list)",
+		           gf_seen(st, dss, seen, sizeof(seen)),
+		           "GET %s/api/datasources: is it Grafana on that port?", g.base);
 		goto out;
 	}
 	check_evidence(cr, "login as '%s': accepted", user);
@@ -487,8 +504,11 @@ static int grafana_run(struct check_run *cr)
 	               g.base, st, hits && hits->type == DOC_SEQ ? hits->n : 0,
 	               hits && hits->type == DOC_SEQ && hits->n == 1 ? "" : "s", s * 1000);
 	if (st != 200 || hits == NULL || hits->type != DOC_SEQ) {
-		check_fail(cr, "the dashboards (200, a list)", gf_message(hits),
-		           "GET %s/api/search?type=dash-db answered %ld", g.base, st);
+		char seen[600];
+
+		check_fail(cr, "the dashboards (200, a list)",
+		           gf_seen(st, hits, seen, sizeof(seen)), "GET %s/api/search?type=dash-db",
+		           g.base);
 		goto out;
 	}
 	nsvc = gf_services(cr, &svcs);
