@@ -250,8 +250,8 @@ class Api(http.server.BaseHTTPRequestHandler):
         m = re.fullmatch(r"/api/datasources/uid/([^/]+)/health", p)
         if method == "GET" and m:
             ds = next((d for d in dss if d["uid"] == m.group(1)), None)
-            if ds is None:
-                return self.reply(404, {"message": "Data source not found"})
+            if ds is None:  # Grafana 10/11: any lookup failure but "access denied"
+                return self.reply(500, {"message": "Unable to load datasource metadata"})
             if not healthy:
                 return self.reply(400, {"status": "ERROR", "message":
                                         "error performing influxQL query: Get \"%s/query\": "
@@ -326,8 +326,7 @@ class Api(http.server.BaseHTTPRequestHandler):
             uid = (qq.get("datasource") or {}).get("uid", "")
             ds = next((d for d in self.cfg["datasources"] if d["uid"] == uid), None)
             if ds is None:
-                return self.reply(400, {"message": "Query data error", "messageId":
-                                        "query.data-source-not-found"})
+                return self.reply(404, {"message": "Data source not found"})
             if not healthy:
                 results[ref] = {"error": "error performing influxQL query: connection refused",
                                 "errorSource": "downstream", "status": 500, "frames": []}
