@@ -574,6 +574,10 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 	}
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (req->insecure) {
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	if (req->ca.file || req->ca.pem) {
 		http_set_pem(curl, CURLOPT_CAINFO, CURLOPT_CAINFO_BLOB, &req->ca);
 		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL); /* this CA only */

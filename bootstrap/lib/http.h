@@ -97,6 +97,14 @@ struct http_req {
 	 */
 	int (*cancel_fn)(void *ctx);
 	void *cancel_ctx;
+
+	/*
+	 * 1: do NOT verify the server's certificate nor its name. Only for a
+	 * peer whose certificate nothing can know in advance (the Kubernetes
+	 * dashboard's, generated in memory at its start): such a request
+	 * must carry no credential, and its caller says it was unverified.
+	 */
+	int insecure;
 };
 
 struct http_resp {

@@ -2861,5 +2861,71 @@ def main():
     return 0
 
 
+# ---------------------------------------------------------------- dashboard behind the proxy
+# Part of this test double: the API server's service proxy to the
+# Kubernetes dashboard, answered as kubernetes/dashboard v2.7.0's login API
+# would (there is no dashboard behind it):
+#   POST /api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/api/v1/login
+#        {"token": T}
+# for a Service NS/NAME that exists (else the API's 404 Status). A token
+# this double issued through TokenRequest, unexpired, whose service account
+# still exists (the dashboard checks a token by calling the API server with
+# it) gets 200 {"jweToken": "<a JWE as JSON text>", "errors": []}; any
+# other token 401 text/plain "MSG_LOGIN_UNAUTHORIZED_ERROR" (the
+# dashboard's own refusal, passed through by the proxy). Other proxied
+# paths: GET / (200, an HTML page), else 404. Simplified: no endpoints or
+# pods are looked at; proxying needs an authenticated user other than
+# "view" (the real one: the services/proxy RBAC verb).
+_route_api = Api.route
+
+
+def _route_with_proxy(self):
+    r = self.req
+    m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/services/([^/]+)/proxy(/.*)?", r.path)
+    if m is None:
+        return _route_api(self)
+    ns, ref, sub = m.group(1), m.group(2), m.group(3) or "/"
+    parts = ref.split(":")
+    name = parts[1] if len(parts) >= 2 and parts[0] in ("http", "https") else parts[0]
+    st = self.store
+    svcs = st.by_plural("services")
+    with st.lock:
+        svc = st.get(svcs, ns, name)
+    if svc is None:
+        raise not_found(svcs, name)
+    if r.user == "view":
+        self.forbid("create", svcs, ns, name, "proxy")
+    if sub.rstrip("/") == "/api/v1/login" and r.method == "POST":
+        try:
+            tok = json.loads(r.body or b"{}").get("token", "")
+        except (ValueError, AttributeError):
+            return self.reply(400, "invalid character in the login request\n",
+                              "text/plain; charset=utf-8")
+        ok = False
+        with st.lock:
+            t = st.tokens.get(tok) if isinstance(tok, str) and tok else None
+            if t is not None and t[2] > time.time():
+                _, sa_ns, sa_name = t[0].rsplit(":", 2)
+                sa = st.get(st.by_plural("serviceaccounts"), sa_ns, sa_name)
+                ok = sa is not None and sa["metadata"]["uid"] == t[3]
+        if not ok:
+            return self.reply(401, "MSG_LOGIN_UNAUTHORIZED_ERROR\n", "text/plain; charset=utf-8")
+        b64 = lambda d: base64.urlsafe_b64encode(d).decode().rstrip("=")
+        jwe = json.dumps({"protected": b64(b'{"alg":"RSA-OAEP-256","enc":"A256GCM"}'),
+                          "aad": b64(secrets.token_bytes(48)),
+                          "encrypted_key": b64(secrets.token_bytes(256)),
+                          "iv": b64(secrets.token_bytes(12)),
+                          "ciphertext": b64(secrets.token_bytes(96)),
+                          "tag": b64(secrets.token_bytes(16))}, separators=(",", ":"))
+        return self.reply(200, {"jweToken": jwe, "errors": []})
+    if sub == "/" and r.method == "GET":
+        return self.reply(200, "<!doctype html><title>Kubernetes Dashboard</title>\n",
+                          "text/html; charset=utf-8")
+    return self.reply(404, "404 page not found\n", "text/plain; charset=utf-8")
+
+
+Api.route = _route_with_proxy
+
+
 if __name__ == "__main__":
     sys.exit(main())
