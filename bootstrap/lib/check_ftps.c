@@ -55,9 +55,11 @@ static int ftps_validate(struct schema *sc, const struct doc_node *check, const 
 	}
 	lo = doc_map_get(check, "pasv_min");
 	hi = doc_map_get(check, "pasv_max");
-	if (!lo != !hi)
-		return schema_fail(sc, lo ? lo : hi, where,
+	if (!lo != !hi) {
+		snprintf(what, sizeof(what), "%s.%s", where, lo ? "pasv_min" : "pasv_max");
+		return schema_fail(sc, lo ? lo : hi, what,
 		                   "pasv_min and pasv_max go together (the passive port range)");
+	}
 	if (lo && lo->i > hi->i) {
 		snprintf(what, sizeof(what), "%s.pasv_max", where);
 		return schema_fail(sc, hi, what, "%lld is below pasv_min %lld", hi->i, lo->i);

@@ -121,6 +121,19 @@ comment() {
 }
 diag() { head -20 <<<"$out" | comment; }
 
+# --- The kinds' keys are validated, with positions.
+cp "$tmp/proj/srcs/checks.yaml" "$tmp/checks.yaml.orig"
+sed -i -e 's/^    command: echo ftboot-check$/    command: 42/' "$tmp/proj/srcs/checks.yaml"
+check E6
+[ "$rc" != 0 ] && grep -qE 'checks\.yaml:[0-9]+:14: checks\[[0-9]+\]\.command: expected a string' <<<"$out"
+ok $? "a command that is not a string: a positioned error" || diag
+cp "$tmp/checks.yaml.orig" "$tmp/proj/srcs/checks.yaml"
+sed -i -e '/^    pasv_max: /d' "$tmp/proj/srcs/checks.yaml"
+check E7
+[ "$rc" != 0 ] && grep -qE 'checks\.yaml:[0-9]+:[0-9]+: checks\[[0-9]+\]\.pasv_min: pasv_min and pasv_max go together' <<<"$out"
+ok $? "pasv_min without pasv_max: a positioned error" || diag
+cp "$tmp/checks.yaml.orig" "$tmp/proj/srcs/checks.yaml"
+
 # --- sshd: srcs/nginx/sshd_config, the state's host key, the user.
 cat >"$tmp/sshd-run.sh" <<'EOF'
 #!/bin/sh
