@@ -266,7 +266,14 @@ cleanup:
 	if (cr->res->status == CHECK_FAIL)
 		goto out;
 
-	/* Plain FTP, no TLS at all: the login must be refused. */
+	/*
+	 * Plain FTP, no TLS at all: the login must be refused. With the real
+	 * credentials, as an evaluator tries it: a wrong password would be
+	 * refused by a server that allows plain logins too. vsftpd with
+	 * force_local_logins_ssl refuses USER already (530), before any
+	 * password is sent; a server that asks for it is the failure this
+	 * check exists to find.
+	 */
 	http_free(h);
 	h = http_new();
 	req.op = HTTP_FTP_LOGIN;
