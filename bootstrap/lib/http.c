@@ -1154,3 +1154,274 @@ out:
 	free(part);
 	return rc;
 }
+
+/* ---- FTP and FTPS ---------------------------------------------------------
+ *
+ * Kept apart from the HTTP transfers above: its own callbacks and
+ * options, curl's error codes translated for FTP (a refused login, a
+ * refused AUTH TLS), the general ones through http_curl_fail.
+ */
+
+#define HTTP_FTP_TOTAL_DEFAULT 30000UL /* ms */
+
+struct http_ftp_xfer {
+	const struct http_ftp_req *req;
+	struct http_ftp_resp *resp;
+	size_t sent;  /* upload: bytes handed to curl */
+	int over_cap; /* a download passed resp->body's limit */
+};
+
+void http_ftp_resp_release(struct http_ftp_resp *resp)
+{
+	buf_release(&resp->body);
+	buf_release(&resp->replies);
+}
+
+/* The line without its CR LF, control characters as '?', into out. */
+static void http_ftp_line(const char *data, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	for (i = 0; i < len && o + 1 < size; i++)
+		out[o++] = ((unsigned char)data[i] < 0x20 || data[i] == 0x7f) ? '?' : data[i];
+	out[o] = '\0';
+}
+
+/*
+ * "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)": the announced
+ * address and port into resp.
+ */
+static void http_ftp_pasv(const char *line, struct http_ftp_resp *resp)
+{
+	unsigned v[6];
+	const char *p = strchr(line, '(');
+	int i;
+
+	if (!p || sscanf(p, "(%u,%u,%u,%u,%u,%u)", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+		return;
+	for (i = 0; i < 6; i++)
+		if (v[i] > 255)
+			return;
+	snprintf(resp->pasv_host, sizeof(resp->pasv_host), "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+	resp->pasv_port = (int)(v[4] * 256 + v[5]);
+}
+
+/* For FTP, curl hands the server's reply lines to the header callback. */
+static size_t http_ftp_on_reply(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_ftp_xfer *x = userp;
+	size_t len = size * nmemb;
+	char line[256];
+
+	http_ftp_line(data, len, line, sizeof(line));
+	buf_addf(&x->resp->replies, "%s\n", line);
+	if (len >= 4 && data[0] >= '1' && data[0] <= '5' && data[3] == ' ')
+		snprintf(x->resp->last, sizeof(x->resp->last), "%s", line);
+	if (strncmp(line, "227 ", 4) == 0)
+		http_ftp_pasv(line, x->resp);
+	return len;
+}
+
+/*
+ * curl's own remarks (CURLINFO_TEXT only: what the client sends, the
+ * password among it, is never looked at): the TLS version once up.
+ */
+static int http_ftp_on_debug(CURL *curl, curl_infotype type, char *data, size_t len, void *userp)
+{
+	struct http_ftp_xfer *x = userp;
+	static const char tag[] = "SSL connection using ";
+
+	(void)curl;
+	if (type == CURLINFO_TEXT && len > sizeof(tag) - 1 && !x->resp->tls[0] &&
+	    memcmp(data, tag, sizeof(tag) - 1) == 0)
+		http_ftp_line(data + sizeof(tag) - 1, len - (sizeof(tag) - 1), x->resp->tls,
+		              sizeof(x->resp->tls));
+	return 0;
+}
+
+static size_t http_ftp_on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_ftp_xfer *x = userp;
+	size_t len = size * nmemb;
+
+	if (buf_add(&x->resp->body, data, len) < 0) {
+		x->over_cap = 1;
+		return 0;
+	}
+	return len;
+}
+
+static size_t http_ftp_on_read(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_ftp_xfer *x = userp;
+	size_t n = x->req->len - x->sent;
+
+	if (n > size * nmemb)
+		n = size * nmemb;
+	memcpy(data, (const char *)x->req->data + x->sent, n);
+	x->sent += n;
+	return n;
+}
+
+static int http_ftp_on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+                                curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct http_ftp_xfer *x = userp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return x->req->cancel_fn && x->req->cancel_fn(x->req->cancel_ctx);
+}
+
+/*
+ * curl before 8.9 may cut an FTPS upload over TLS 1.3 short: it closes
+ * the data connection before reading the server's last TLS records
+ * (session tickets), and vsftpd answers the transfer with 426 (curl
+ * issue 13556, fixed by pull 13904 in 8.9.0). Such a curl keeps FTPS at
+ * TLS 1.2.
+ */
+static int http_ftp_tls13_ok(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	return v->version_num >= 0x080900;
+}
+
+static const char *http_ftp_opname(enum http_ftp_op op)
+{
+	static const char *const names[] = {"LOGIN", "UPLOAD", "DOWNLOAD", "DELETE"};
+
+	return (unsigned)op < 4 ? names[op] : "?";
+}
+
+int http_ftp(struct http *h, const struct http_ftp_req *req, struct http_ftp_resp *resp,
+             struct err *err)
+{
+	struct http_ftp_xfer x = {.req = req, .resp = resp};
+	struct http_xfer hx = {.curl = h->curl};
+	struct http_req hreq = {0};
+	struct http_bounds lim = {.total_ms =
+	                              req->total_ms ? req->total_ms : HTTP_FTP_TOTAL_DEFAULT};
+	struct curl_slist *quote = NULL;
+	CURL *curl = h->curl;
+	const char *scheme = req->tls ? "FTPS" : "FTP";
+	const char *path = req->path ? req->path : "";
+	char *url = NULL, *dele = NULL;
+	CURLcode res;
+	int rc = -1;
+
+	resp->code = 0;
+	resp->last[0] = resp->tls[0] = resp->pasv_host[0] = '\0';
+	resp->pasv_port = 0;
+	buf_reset(&resp->body);
+	buf_reset(&resp->replies);
+	url = xasprintf("ftp://%s:%d/%s", req->host, req->port,
+	                req->op == HTTP_FTP_UPLOAD || req->op == HTTP_FTP_DOWNLOAD ? path : "");
+	if (http_init(err) < 0)
+		goto out;
+	if (req->op != HTTP_FTP_LOGIN &&
+	    (!*path || strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                            "0123456789._-") != strlen(path))) {
+		err_setk(err, ERRK_INVALID, "bad file name '%s': use A-Z, a-z, 0-9, '.', '_', '-'",
+		         path);
+		goto out;
+	}
+	curl_easy_reset(curl);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "ftp");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_USERNAME, req->user);
+	curl_easy_setopt(curl, CURLOPT_PASSWORD, req->password);
+	curl_easy_setopt(curl, CURLOPT_FTP_USE_EPSV, 0L);
+	curl_easy_setopt(curl, CURLOPT_FTP_SKIP_PASV_IP, 1L);
+	curl_easy_setopt(curl, CURLOPT_FTP_FILEMETHOD, (long)CURLFTPMETHOD_NOCWD);
+	if (req->tls) {
+		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		curl_easy_setopt(curl, CURLOPT_FTPSSLAUTH, (long)CURLFTPAUTH_TLS);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+		/* The certificate is pinned: its names need not be the address. */
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+		if (req->ca_file) {
+			curl_easy_setopt(curl, CURLOPT_CAINFO, req->ca_file);
+			curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+		}
+		if (!http_ftp_tls13_ok())
+			curl_easy_setopt(
+			    curl, CURLOPT_SSLVERSION,
+			    (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	} else {
+		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+	}
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)lim.total_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)lim.total_ms);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_ftp_on_reply);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, http_ftp_on_debug);
+	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &x);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_ftp_on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_ftp_on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
+	switch (req->op) {
+	case HTTP_FTP_UPLOAD:
+		curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->len);
+		curl_easy_setopt(curl, CURLOPT_READFUNCTION, http_ftp_on_read);
+		curl_easy_setopt(curl, CURLOPT_READDATA, &x);
+		break;
+	case HTTP_FTP_DOWNLOAD:
+		break;
+	case HTTP_FTP_DELETE:
+		dele = xasprintf("DELE %s", path);
+		quote = curl_slist_append(quote, dele);
+		curl_easy_setopt(curl, CURLOPT_QUOTE, quote);
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		break;
+	case HTTP_FTP_LOGIN:
+	default:
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		break;
+	}
+	res = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->code);
+	if (res == CURLE_OK) {
+		rc = 0;
+	} else if (x.over_cap) {
+		err_setk(err, ERRK_INVALID, "the file is larger than %zu bytes", resp->body.limit);
+	} else if (res == CURLE_ABORTED_BY_CALLBACK) {
+		err_setk(err, ERRK_OTHER, "cancelled");
+	} else if (res == CURLE_LOGIN_DENIED) {
+		err_setk(err, ERRK_DENIED, "the server refused the login of '%s': %s", req->user,
+		         resp->last[0] ? resp->last : h->errbuf);
+	} else if (res == CURLE_USE_SSL_FAILED) {
+		err_setk(err, ERRK_UNSUPPORTED, "the server refused AUTH TLS: %s",
+		         resp->last[0] ? resp->last : h->errbuf);
+	} else if (res == CURLE_QUOTE_ERROR || res == CURLE_UPLOAD_FAILED ||
+	           res == CURLE_REMOTE_FILE_NOT_FOUND || res == CURLE_REMOTE_ACCESS_DENIED ||
+	           res == CURLE_FTP_COULDNT_RETR_FILE || res == CURLE_PARTIAL_FILE) {
+		err_setk(err, ERRK_OTHER, "%s%s%s",
+		         h->errbuf[0] ? h->errbuf : curl_easy_strerror(res),
+		         resp->last[0] ? "; the server said: " : "", resp->last);
+	} else {
+		hreq.url = url;
+		hreq.ca.file = req->ca_file;
+		hx.req = &hreq;
+		http_curl_fail(&hx, res, h->errbuf, &lim, err);
+	}
+	if (rc < 0)
+		err_wrap(err, "%s %s %s", scheme, http_ftp_opname(req->op), url);
+out:
+	curl_easy_setopt(curl, CURLOPT_QUOTE, NULL);
+	curl_slist_free_all(quote);
+	free(dele);
+	free(url);
+	return rc;
+}

@@ -218,4 +218,76 @@ void http_set_stall_timeout(unsigned seconds);
  */
 int http_get(const char *url, struct buf *out, struct err *err);
 
+/* ---- FTP and FTPS (E7) ----------------------------------------------------
+ *
+ * One operation per call through a client's handle (its control
+ * connection is reused by the next call with the same login and TLS
+ * settings). Passive mode only, PASV rather than EPSV so that the
+ * address the server announces is seen (it must be the one the client
+ * reached); the data connection goes to the control connection's
+ * address whatever is announced.
+ */
+enum http_ftp_op {
+	HTTP_FTP_LOGIN,    /* log in, nothing else */
+	HTTP_FTP_UPLOAD,   /* STOR data[0..len) as path */
+	HTTP_FTP_DOWNLOAD, /* RETR path into resp->body */
+	HTTP_FTP_DELETE,   /* DELE path */
+};
+
+struct http_ftp_req {
+	enum http_ftp_op op;
+	const char *host; /* IPv4 address or name */
+	int port;
+	const char *user;
+	const char *password; /* never in a message */
+	/*
+	 * 1: explicit TLS (AUTH TLS) required for the login and the data
+	 * (PROT P); 0: plain FTP, no TLS at all.
+	 */
+	int tls;
+	/*
+	 * With tls: trust only this certificate (PEM file), whose names are
+	 * not checked (the address reached may be another name for it).
+	 */
+	const char *ca_file;
+	const char *path; /* a name in the login directory: [A-Za-z0-9._-]+ */
+	const void *data; /* HTTP_FTP_UPLOAD's bytes */
+	size_t len;
+	unsigned long total_ms; /* the whole operation (0: 30 s) */
+	int (*cancel_fn)(void *ctx);
+	void *cancel_ctx;
+};
+
+struct http_ftp_resp {
+	long code;          /* the server's last reply code (226, 530, ...); 0 if none */
+	char last[256];     /* that reply's line, control characters as '?' */
+	struct buf body;    /* HTTP_FTP_DOWNLOAD's bytes, within the limit */
+	struct buf replies; /* every reply line of the server, within its limit */
+	char tls[64];       /* "TLSv1.2 / ECDHE-..." once TLS is up on the control connection */
+	char pasv_host[48]; /* the last 227 answer's address, "" if none */
+	int pasv_port;      /* ... and port */
+};
+
+#define HTTP_FTP_RESP_INIT(limit)                                                                  \
+	{                                                                                          \
+		0, "", BUF_INIT(limit), BUF_INIT(64 * 1024), "", "", 0                             \
+	}
+
+void http_ftp_resp_release(struct http_ftp_resp *resp);
+
+/*
+ * Run req through h. 0 when it was done; -1 with err set, the message
+ * starting "FTP(S) LOGIN|UPLOAD|DOWNLOAD|DELETE ftp://HOST:PORT/PATH: ",
+ * of kind:
+ *   ERRK_DENIED      the login was refused (resp->code, resp->last say
+ *                    how: 530 ...), or the certificate is not ca_file
+ *   ERRK_UNSUPPORTED the server refused AUTH TLS
+ *   ERRK_TRANSIENT   refused or lost connections
+ *   ERRK_TIMEOUT     total_ms ran out
+ *   ERRK_INVALID     a download larger than resp->body's limit, a bad path
+ *   ERRK_OTHER       the server refused the command (resp->last says why)
+ */
+int http_ftp(struct http *h, const struct http_ftp_req *req, struct http_ftp_resp *resp,
+             struct err *err);
+
 #endif

@@ -1,7 +1,7 @@
 /*
  * ssh: the libssh2 module, and the only file that includes libssh2. Owns
  * the TCP connection to the VM, the pinned host key check, publickey
- * login, remote commands, SFTP transfers and the interactive shell relay.
+ * or password login, remote commands, SFTP transfers and the interactive shell relay.
  *
  * libssh2 runs non-blocking. A call that returns LIBSSH2_ERROR_EAGAIN is
  * made again after poll() on the socket in the directions libssh2 says it
@@ -47,12 +47,13 @@ struct ssh {
 	int broken;     /* a timeout left the session mid-operation */
 	LIBSSH2_CHANNEL *orphans[SSH_ORPHANS];
 	int norphans;
-	int op_timeout_ms; /* exec, upload, download; always > 0 */
-	int sftp_known;    /* sftp_probe has run: no_sftp is the answer */
-	int no_sftp;       /* the server has no working SFTP: copy through the shell */
-	char *where;       /* "host:port", for messages */
-	char *who;         /* "ssh user@host:port", for messages */
-	char signal[32];   /* what killed the last command; "" if it exited */
+	int op_timeout_ms;        /* exec, upload, download; always > 0 */
+	int sftp_known;           /* sftp_probe has run: no_sftp is the answer */
+	int no_sftp;              /* the server has no working SFTP: copy through the shell */
+	char *where;              /* "host:port", for messages */
+	char *who;                /* "ssh user@host:port", for messages */
+	char signal[32];          /* what killed the last command; "" if it exited */
+	const char *kbd_password; /* borrowed while keyboard-interactive runs */
 };
 
 /* A deadline and the timeout it came from (for messages). */
@@ -429,6 +430,116 @@ out:
 }
 
 /*
+ * keyboard-interactive: every prompt is answered with the password
+ * (sshd's PAM asks "Password: " once). The answers are freed by
+ * libssh2 with its allocator, the default one: malloc's.
+ */
+static void ssh_kbd_answer(const char *name, int name_len, const char *instruction,
+                           int instruction_len, int num_prompts,
+                           const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
+                           LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
+{
+	struct ssh *s = *abstract;
+	int i;
+
+	(void)name;
+	(void)name_len;
+	(void)instruction;
+	(void)instruction_len;
+	(void)prompts;
+	for (i = 0; i < num_prompts; i++) {
+		const char *pw = s && s->kbd_password ? s->kbd_password : "";
+
+		responses[i].text = strdup(pw);
+		responses[i].length = responses[i].text ? (unsigned)strlen(pw) : 0;
+	}
+}
+
+/* 1 if the comma-separated method list has name. */
+static int ssh_has_method(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (list && *list) {
+		size_t w = strcspn(list, ",");
+
+		if (w == n && strncmp(list, name, n) == 0)
+			return 1;
+		list += w;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/*
+ * Password login: "password" when the server offers it, else
+ * "keyboard-interactive" with the password as every answer. A refusal
+ * is denied; the password is in no message.
+ */
+static int ssh_auth_password(struct ssh *s, const struct ssh_opts *o, const struct ssh_limit *lim,
+                             struct err *err)
+{
+	char *what = xasprintf("log in as '%s' on %s", o->user, s->where);
+	unsigned ulen = (unsigned)strlen(o->user);
+	const char *methods;
+	char *offered = NULL;
+	int rc, ret = -1;
+
+	while ((methods = libssh2_userauth_list(s->session, o->user, ulen)) == NULL) {
+		if (libssh2_userauth_authenticated(s->session)) {
+			ret = 0; /* "none" was accepted */
+			goto out;
+		}
+		if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {
+			ssh_fail(s, what, err);
+			goto out;
+		}
+		if (ssh_again(s, lim, what, err) < 0)
+			goto out;
+	}
+	offered = xstrdup(methods);
+	if (ssh_has_method(offered, "password")) {
+		while ((rc = libssh2_userauth_password_ex(s->session, o->user, ulen, o->password,
+		                                          (unsigned)strlen(o->password), NULL)) ==
+		       LIBSSH2_ERROR_EAGAIN)
+			if (ssh_again(s, lim, what, err) < 0)
+				goto out;
+	} else if (ssh_has_method(offered, "keyboard-interactive")) {
+		s->kbd_password = o->password;
+		while ((rc = libssh2_userauth_keyboard_interactive_ex(
+		            s->session, o->user, ulen, ssh_kbd_answer)) == LIBSSH2_ERROR_EAGAIN)
+			if (ssh_again(s, lim, what, err) < 0)
+				goto out;
+	} else {
+		err_setk(err, ERRK_DENIED,
+		         "%s: the server offers no password login (only '%s'): is "
+		         "PasswordAuthentication on in its sshd_config?",
+		         what, offered);
+		if (o->login_refused)
+			*o->login_refused = 1;
+		goto out;
+	}
+	if (rc == 0) {
+		ret = 0;
+		goto out;
+	}
+	ssh_fail(s, what, err);
+	if (err->kind != ERRK_TRANSIENT && err->kind != ERRK_TIMEOUT) {
+		err->kind = ERRK_DENIED;
+		err_suffix(err, " (with a password): the server refuses it: is it the user's "
+		                "password?");
+		if (o->login_refused)
+			*o->login_refused = 1;
+	}
+out:
+	s->kbd_password = NULL;
+	free(offered);
+	free(what);
+	return ret;
+}
+
+/*
  * Publickey login. A connection cut or stalled meanwhile keeps its kind
  * (transient, timeout); a key file libssh2 cannot use is invalid; any
  * other failure is the server refusing the key: denied.
@@ -439,6 +550,10 @@ static int ssh_auth(struct ssh *s, const struct ssh_opts *o, const struct ssh_li
 	char *what = xasprintf("log in as '%s' on %s", o->user, s->where);
 	int rc, ret = -1;
 
+	if (!o->key_file) {
+		free(what);
+		return ssh_auth_password(s, o, lim, err);
+	}
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(
 	            s->session, o->user, (unsigned)strlen(o->user), NULL, o->key_file, NULL)) ==
 	       LIBSSH2_ERROR_EAGAIN)
@@ -458,6 +573,8 @@ static int ssh_auth(struct ssh *s, const struct ssh_opts *o, const struct ssh_li
 		           " (with key '%s'): the server does not accept this key: is its public "
 		           "key in the user's authorized_keys?",
 		           o->key_file);
+		if (o->login_refused)
+			*o->login_refused = 1;
 	}
 out:
 	free(what);
@@ -533,8 +650,11 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, struct err *err)
 	int fd, rc, ret = -1;
 
 	*out = NULL;
-	if (!o->host || !*o->host || !o->user || !*o->user || !o->key_file) {
-		err_setk(err, ERRK_INVALID, "cannot connect: host, user and key file are required");
+	if (o->login_refused)
+		*o->login_refused = 0;
+	if (!o->host || !*o->host || !o->user || !*o->user || (!o->key_file && !o->password)) {
+		err_setk(err, ERRK_INVALID,
+		         "cannot connect: host, user and a key file or password are required");
 		goto out;
 	}
 	if (port < 1 || port > 65535) {
@@ -549,12 +669,14 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, struct err *err)
 		goto out;
 	}
 	/* A missing key is not worth retrying: say so before connecting. */
-	fd = open(o->key_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_sys(err, errno, "cannot read SSH key '%s'", o->key_file);
-		goto out;
+	if (o->key_file) {
+		fd = open(o->key_file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err_sys(err, errno, "cannot read SSH key '%s'", o->key_file);
+			goto out;
+		}
+		close(fd);
 	}
-	close(fd);
 	if (ssh_lib_init(err) < 0)
 		goto out;
 
@@ -568,7 +690,8 @@ int ssh_connect(const struct ssh_opts *o, struct ssh **out, struct err *err)
 	if (ssh_tcp(s, o->host, port, &lim, err) < 0)
 		goto out;
 
-	s->session = libssh2_session_init();
+	/* s is the abstract pointer keyboard-interactive's callback gets. */
+	s->session = libssh2_session_init_ex(NULL, NULL, NULL, s);
 	if (!s->session) {
 		err_set(err, ERR_FAIL, "cannot connect to %s: cannot create an SSH session",
 		        s->where);

@@ -25,13 +25,25 @@
 struct ssh;
 
 struct ssh_opts {
-	const char *host;             /* address or name of the server */
-	int port;                     /* 1..65535; 0 means 22 */
-	const char *user;             /* user to log in as */
-	const char *key_file;         /* OpenSSH private key, unencrypted (ed25519) */
+	const char *host;     /* address or name of the server */
+	int port;             /* 1..65535; 0 means 22 */
+	const char *user;     /* user to log in as */
+	const char *key_file; /* OpenSSH private key, unencrypted (ed25519) */
+	/*
+	 * Without key_file: log in with this password ("password", or
+	 * "keyboard-interactive" answering each prompt with it when the
+	 * server offers only that). Never copied into a message.
+	 */
+	const char *password;
 	const char *host_fingerprint; /* pinned "SHA256:<base64>" of the host key; required */
 	int timeout_ms;               /* connect + handshake + auth; <= 0: 10 s */
 	int op_timeout_ms;            /* each exec, upload, download; <= 0: 60 s */
+	/*
+	 * When not NULL: set to 1 when the host key matched but the server
+	 * refused the login (the key or the password), 0 otherwise; tells a
+	 * refused login from a host key mismatch, both ERRK_DENIED.
+	 */
+	int *login_refused;
 };
 
 /* libssh2's version ("1.10.0"). Static. */
@@ -42,7 +54,7 @@ const char *ssh_version(void);
  * TCP connect, SSH handshake, then the server's host key is checked
  * against o->host_fingerprint BEFORE any authentication is tried (a
  * mismatch is a hard error that names both fingerprints), then publickey
- * authentication with o->key_file. A handshake past the timeout says
+ * authentication with o->key_file (or, without one, o->password). A handshake past the timeout says
  * what it waited for: "ssh USER@HOST:PORT: no SSH banner within 10 s"
  * (the port accepts but nothing speaks), or "... no answer to the key
  * exchange within 10 s" (a banner, then silence). The server's ed25519 host key is
@@ -55,7 +67,8 @@ const char *ssh_version(void);
  *                   the handshake; a name that does not resolve yet
  *   ERRK_TIMEOUT    o->timeout_ms ran out (TCP connect, no banner, no
  *                   answer to the key exchange, no answer to the login)
- *   ERRK_DENIED     host key mismatch, the key refused by the server
+ *   ERRK_DENIED     host key mismatch, the key or password refused by the
+ *                   server (o->login_refused tells which)
  *   ERRK_NOTFOUND   the key file or the host name does not exist
  *   ERRK_INVALID    bad options, a key file that is no usable key
  * and ERRK_OTHER for the rest. err->errnum is the socket's errno where

@@ -8,6 +8,17 @@
 #                           into DIR/manifests.yaml; state under DIR/state
 #   free_port               print a TCP port free on 127.0.0.1
 #   wait_port PORT SECONDS  until 127.0.0.1:PORT accepts, or fail (status 1)
+#   ns_overlay DIR          DIR/ns/{etc,var,run,home}/{up,work} and DIR/ns.sh:
+#                           `unshare -m --propagation private DIR/ns.sh DIR
+#                           CMD...` overlays /etc, /var, /run and /home on
+#                           them, then execs CMD (users and passwords made
+#                           there never touch the system's); skip_all unless
+#                           that works here
+#   pasv_range              print "FIRST LAST": three consecutive ports free
+#                           on 127.0.0.1 (vsftpd's passive range)
+#   adduser_standin PATH    write PATH, a stand-in for busybox's `adduser -D
+#                           -H -h HOME -s SHELL USER` (Debian's busybox has
+#                           no adduser applet): the same user through useradd
 stack_top=$FTBOOT_TOP
 
 stack_render() {
@@ -32,4 +43,61 @@ wait_port() {
 	done
 	echo "# nothing answered on 127.0.0.1:$port within $secs s" >&2
 	return 1
+}
+
+ns_overlay() {
+	local dir=$1 d
+	for d in etc var run home; do
+		mkdir -p "$dir/ns/$d/up" "$dir/ns/$d/work"
+	done
+	cat >"$dir/ns.sh" <<'EOF'
+#!/bin/sh
+# ns.sh SCRATCH CMD...: overlay /etc /var /run /home, then exec CMD
+set -e
+t=$1
+shift
+for d in etc var run home; do
+	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$t/ns/$d/up,workdir=$t/ns/$d/work" "/$d"
+done
+exec "$@"
+EOF
+	chmod 755 "$dir/ns.sh"
+	unshare -m --propagation private "$dir/ns.sh" "$dir" /bin/true 2>"$dir/ns.err" ||
+		skip_all "cannot overlay /etc in a private mount namespace: $(head -c 200 "$dir/ns.err")"
+}
+
+pasv_range() {
+	/usr/bin/python3 -c 'import socket, random
+for _ in range(200):
+    b = random.randrange(20000, 60000)
+    try:
+        ss = [socket.socket() for _ in range(3)]
+        for i, s in enumerate(ss):
+            s.bind(("127.0.0.1", b + i))
+    except OSError:
+        continue
+    finally:
+        for s in ss:
+            s.close()
+    print(b, b + 2)
+    break'
+}
+
+adduser_standin() {
+	cat >"$1" <<'EOF'
+#!/bin/sh
+# Stand-in for busybox `adduser -D -H -h HOME -s SHELL USER` (Debian's
+# busybox has no adduser applet): the same user through useradd.
+home= shell=
+while [ $# -gt 1 ]; do
+	case $1 in
+	-D | -H) shift ;;
+	-h) home=$2 && shift 2 ;;
+	-s) shell=$2 && shift 2 ;;
+	*) echo "adduser stand-in: unexpected '$1'" >&2 && exit 1 ;;
+	esac
+done
+exec useradd -M -U -d "$home" -s "$shell" "$1"
+EOF
+	chmod 755 "$1"
 }

@@ -28,38 +28,10 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$tmp/bin" "$tmp/empty" "$tmp/data"
-cat >"$tmp/bin/adduser" <<'EOF'
-#!/bin/sh
-# Stand-in for busybox `adduser -D -H -h HOME -s SHELL USER` (Debian's
-# busybox has no adduser applet): the same user through useradd.
-home= shell=
-while [ $# -gt 1 ]; do
-	case $1 in
-	-D | -H) shift ;;
-	-h) home=$2 && shift 2 ;;
-	-s) shell=$2 && shift 2 ;;
-	*) echo "adduser stand-in: unexpected '$1'" >&2 && exit 1 ;;
-	esac
-done
-exec useradd -M -U -d "$home" -s "$shell" "$1"
-EOF
-chmod 755 "$tmp/bin/adduser"
+adduser_standin "$tmp/bin/adduser"
 
 ftp=$(free_port)
-read -r pmin pmax < <(/usr/bin/python3 -c 'import socket, random
-for _ in range(200):
-    b = random.randrange(20000, 60000)
-    try:
-        ss = [socket.socket() for _ in range(3)]
-        for i, s in enumerate(ss):
-            s.bind(("127.0.0.1", b + i))
-    except OSError:
-        continue
-    finally:
-        for s in ss:
-            s.close()
-    print(b, b + 2)
-    break')
+read -r pmin pmax < <(pasv_range)
 export FTP_PORT=$ftp PASV_MIN=$pmin PASV_MAX=$pmax LB_IP=127.0.0.1 FTP_USER=$user FTP_PASSWORD=$pass
 export VSFTPD=/usr/sbin/vsftpd VSFTPD_CONF=$FTBOOT_TOP/srcs/ftps/vsftpd.conf VSFTPD_LISTEN_ADDRESS=127.0.0.1
 export VSFTPD_EMPTY_DIR=$tmp/empty VSFTPD_LOG=$tmp/vsftpd.log FTP_DATA=$tmp/data

@@ -40,9 +40,7 @@ chmod 755 "$tmp" # nginx's workers (www-data) read and write under it
 # The page, where www-data can read it (the checkout may sit under a
 # directory it cannot enter, as /root in the fresh-root check).
 cp -r "$src/www" "$tmp/www" && chmod -R a+rX "$tmp/www"
-for d in etc var run home; do
-	mkdir -p "$tmp/ns/$d/up" "$tmp/ns/$d/work"
-done
+ns_overlay "$tmp"
 # The namespace's /etc/hosts names the stand-in as the cluster would
 # (PHPMYADMIN_HOST keeps its default, phpmyadmin); no DNS server answers.
 {
@@ -50,20 +48,6 @@ done
 	echo "127.0.0.1 phpmyadmin"
 } >"$tmp/ns/etc/up/hosts"
 echo "nameserver 127.0.0.1" >"$tmp/ns/etc/up/resolv.conf"
-cat >"$tmp/ns.sh" <<'EOF'
-#!/bin/sh
-# ns.sh SCRATCH CMD...: overlay /etc /var /run /home, then exec CMD
-set -e
-t=$1
-shift
-for d in etc var run home; do
-	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$t/ns/$d/up,workdir=$t/ns/$d/work" "/$d"
-done
-exec "$@"
-EOF
-chmod 755 "$tmp/ns.sh"
-unshare -m --propagation private "$tmp/ns.sh" "$tmp" /bin/true 2>"$tmp/ns.err" ||
-	skip_all "cannot overlay /etc in a private mount namespace: $(head -c 200 "$tmp/ns.err")"
 
 # Started processes: entry points (their process groups) and the stand-in.
 groups=()

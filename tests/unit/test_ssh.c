@@ -726,6 +726,48 @@ int main(void)
 	kind_is(&err, ERRK_INVALID, "... of kind invalid");
 	o.key_file = key;
 
+	/*
+	 * ---- password logins (key_file NULL) ----
+	 * This sshd offers publickey only; a password login that succeeds
+	 * is covered by tests/integration/check_ssh_ftps.sh (a user with a
+	 * password needs a private /etc).
+	 */
+	{
+		int refused = -1;
+
+		o.key_file = NULL;
+		o.password = NULL;
+		rc = ssh_connect(&o, &s, &err);
+		ok(rc < 0 && strstr(err.msg, "a key file or password are required"),
+		   "neither key nor password: %s", err.msg);
+		kind_is(&err, ERRK_INVALID, "... of kind invalid");
+		o.password = "not-a-real-pw-4711";
+		o.login_refused = &refused;
+		off = log_size();
+		rc = ssh_connect(&o, &s, &err);
+		ok(rc < 0 && !s && strstr(err.msg, "the server offers no password login") &&
+		       strstr(err.msg, "publickey") && strstr(err.msg, "PasswordAuthentication"),
+		   "a password to a server without password logins: %s", err.msg);
+		kind_is(&err, ERRK_DENIED, "... of kind denied");
+		is_int(refused, 1, "... a refused login (the host key matched)");
+		ok(!strstr(err.msg, "not-a-real-pw-4711"), "... the password in no message");
+		log_since(off, &log);
+		ok(!strstr(buf_cstr(&log), "password for"), "... and never sent");
+		o.host_fingerprint = other_fp;
+		rc = ssh_connect(&o, &s, &err);
+		ok(rc < 0 && err.kind == ERRK_DENIED && refused == 0 &&
+		       strstr(err.msg, "host key mismatch"),
+		   "a host key mismatch is denied but no refused login: %s", err.msg);
+		o.host_fingerprint = fp;
+		o.password = NULL;
+		o.key_file = path_in("other");
+		rc = ssh_connect(&o, &s, &err);
+		ok(rc < 0 && err.kind == ERRK_DENIED && refused == 1,
+		   "a refused key is a refused login");
+		o.key_file = key;
+		o.login_refused = NULL;
+	}
+
 	/* ---- nobody there ---- */
 	ok(loopback(0, &lport) == -2, "a closed port found (%d)", lport);
 	o.port = lport;
