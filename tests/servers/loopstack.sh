@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# tests/servers/loopstack.sh: one set of loopback servers for the whole
+# non-destructive checklist of srcs/checks.yaml, each started by the piece
+# its own check test uses (no second copy of any), all configured from one
+# stack copy and one FTBOOT_STATE_DIR:
+#
+#   E6      sshd with srcs/nginx/sshd_config, the state's host key
+#           (tests/stack/_sshftps.sh: sshd_up)
+#   E7      srcs/ftps/entrypoint.sh with Debian's vsftpd, the state's
+#           certificate (tests/stack/_sshftps.sh: ftps_up)
+#   E10     the Grafana test double started by srcs/grafana/entrypoint.sh
+#           (tests/servers/grafana.sh), the state's admin password
+#   E3 E4   the Kubernetes API test double (tests/servers/kube.sh,
+#           --auto-ready --lb-ip $loopstack_lb) as the stack's cluster,
+#           the stack copy applied to it with `ftboot apply` (less the
+#           dashboard's remote manifest: no internet)
+#   E13     the dashboard's namespace, Service and account in the double,
+#           and its LoadBalancer stand-in (tests/stack/_dashboard.sh)
+#   E1 E2   the stack copy itself
+# The stack copy ($loopstack_stack: srcs/, templates/, setup.sh) has free
+# ports and the test's users; FTBOOT_STATE_DIR=$tmp/state holds the secrets
+# (`ftboot render --show-secrets`) and the service keys (render's once the
+# svckeys branch is merged, else _sshftps.sh's svckeys_standin).
+#
+# Sourced (after tests/lib.sh, with $tmp a scratch directory):
+#   loopstack_require   status 1 with the reason in $loopstack_why unless
+#                       the daemons and tools are here (call it before any
+#                       assertion: the caller skips)
+#   loopstack_up        start everything; status 1 with $loopstack_why
+#   loopstack_down      stop everything (bounded waits)
+#   loopstack_stop_ftps stop vsftpd only (a failing run of E7)
+# and it sets loopstack_stack, loopstack_lb, loopstack_ids (the checks it
+# serves, comma-separated), ssh_port, ssh_user, ftp_port, ftp_user, pmin,
+# pmax, grafana_port, grafana_user, lb_port, kube_dir, st (the state's
+# stack directory), svc (its service keys).
+# Run: tests/servers/loopstack.sh up DIR (prints DIR/env, sourceable; the
+# daemons stay) and tests/servers/loopstack.sh down DIR.
+loopstack_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${FTBOOT_TOP:=$(cd "$loopstack_here/../.." && pwd)}"
+: "${FTBOOT:=$FTBOOT_TOP/ftboot}"
+# shellcheck source=../stack/_lib.sh
+. "$FTBOOT_TOP/tests/stack/_lib.sh"
+# shellcheck source=../stack/_sshftps.sh
+. "$FTBOOT_TOP/tests/stack/_sshftps.sh"
+# shellcheck source=kube.sh
+. "$loopstack_here/kube.sh"
+# shellcheck source=httpd.sh
+. "$loopstack_here/httpd.sh"
+# shellcheck source=grafana.sh
+. "$loopstack_here/grafana.sh"
+# shellcheck source=../stack/_dashboard.sh
+. "$FTBOOT_TOP/tests/stack/_dashboard.sh"
+loopstack_py=/usr/bin/python3
+# The address the double gives every LoadBalancer Service: E4 refuses
+# 127.0.0.1, so E4 is run with --address this (it only reads the API).
+loopstack_lb=192.168.61.10
+loopstack_ids=E1,E2,E3,E6,E7,E10,E13
+groups=()
+
+loopstack_require() {
+	local p
+	loopstack_why=
+	for p in /usr/sbin/sshd /usr/sbin/vsftpd /usr/sbin/nginx /usr/bin/ssh-keygen /usr/bin/openssl \
+		/usr/bin/busybox /usr/bin/unshare /usr/bin/setsid /usr/sbin/useradd /usr/sbin/chpasswd \
+		/usr/bin/curl "$loopstack_py"; do
+		[ -x "$p" ] || { loopstack_why="$p is missing (tests/deps.sh test installs the stack tier's packages)"; return 1; }
+	done
+	[ "$(id -u)" = 0 ] || { loopstack_why="needs root: sshd, vsftpd's chroot and the mount namespaces"; return 1; }
+	$loopstack_py -c 'import yaml' 2>/dev/null || { loopstack_why="needs python3-yaml (tests/deps.sh test)"; return 1; }
+	[ -x "$FTBOOT" ] || { loopstack_why="no ftboot binary at $FTBOOT (make first)"; return 1; }
+}
+
+# loopstack_fail WHY: record why, status 1.
+loopstack_fail() {
+	loopstack_why=$1
+	return 1
+}
+
+loopstack_up() {
+	local stack ns account
+	chmod 711 "$tmp" # vsftpd's user crosses it into its home
+	ns_overlay "$tmp"
+	ssh_port=$(free_port)
+	ftp_port=$(free_port)
+	read -r pmin pmax < <(pasv_range)
+	ssh_user=ftbs$$
+	ftp_user=ftbf$$
+	export FTBOOT_STATE_DIR=$tmp/state FTBOOT_CACHE_DIR=$tmp/cache
+
+	kube_start "$tmp/kube" --auto-ready --lb-ip "$loopstack_lb" 2>"$tmp/kube.err" ||
+		loopstack_fail "the Kubernetes API double does not start: $(head -c 200 "$tmp/kube.err")" || return 1
+	dashlb_start "$tmp/lb" 2>"$tmp/lb.err" || loopstack_fail "$(head -c 200 "$tmp/lb.err")" || return 1
+
+	# The stack copy: free ports, the test's users, the double as cluster,
+	# no remote manifest (no internet) and so no templates/dashboard.yaml
+	# (its namespace comes with that manifest: dash_objects makes it).
+	mkdir -p "$tmp/proj"
+	cp -r "$FTBOOT_TOP/srcs" "$FTBOOT_TOP/templates" "$FTBOOT_TOP/setup.sh" "$tmp/proj/"
+	rm -f "$tmp/proj/templates/dashboard.yaml"
+	stack=$tmp/proj/srcs/stack.yaml
+	loopstack_stack=$stack
+	$loopstack_py - "$stack" "$tmp/kube/kubeconfig" "$ssh_port" "$ftp_port" "$pmin" "$pmax" \
+		"$ssh_user" "$ftp_user" "$lb_port" <<'EOP' || loopstack_fail "cannot edit the stack copy" || return 1
+import re, sys
+p, kc, ssh, ftp, pmin, pmax, su, fu, lb = sys.argv[1:]
+s = open(p).read()
+subs = [(r"ports: \{http: 80, https: 443, ssh: 22\}", "ports: {http: 80, https: 443, ssh: %s}" % ssh),
+        (r"ports: \{ftp: 21, pasv: 30020-30024\}", "ports: {ftp: %s, pasv: %s-%s}" % (ftp, pmin, pmax)),
+        (r"(?m)^  ftp_user: .*", "  ftp_user: " + fu), (r"(?m)^  ssh_user: .*", "  ssh_user: " + su),
+        (r"(?m)^  dashboard_port: \d+", "  dashboard_port: " + lb),
+        (r"(?ms)^manifests:\n(?:  .*?\n|    .*?\n)*", "")]
+for a, b in subs:
+    s, n = re.subn(a, b, s, count=1)
+    assert n == 1, a
+s += "\ncluster: {kubeconfig: '%s', timeout: 30}\n" % kc
+open(p, "w").write(s)
+EOP
+	"$FTBOOT" -f "$stack" render --show-secrets >"$tmp/manifests.yaml" 2>"$tmp/render.err" ||
+		loopstack_fail "ftboot render: $(head -c 200 "$tmp/render.err")" || return 1
+	st=
+	for st in "$tmp"/state/*/secrets; do st=${st%/secrets}; done
+	[ -s "$st/secrets/ssh_password" ] || loopstack_fail "the state has no secrets ($tmp/state)" || return 1
+	svc=$st/service
+	svckeys_standin "$svc" || loopstack_fail "cannot make the service keys" || return 1
+	(umask 077 && cp "$st/secrets/ssh_password" "$tmp/ssh_pw")
+	ftp_pw=$(cat "$st/secrets/ftp_password")
+
+	# Grafana: its port is known once it listens.
+	grafana_user=$($loopstack_py -c 'import re,sys; print(re.search(r"(?m)^  grafana_admin_user: (\S+)", open(sys.argv[1]).read()).group(1))' "$stack")
+	GRAFANA_ADMIN_USER=$grafana_user GRAFANA_ADMIN_PASSWORD=$(cat "$st/secrets/grafana_admin_password") \
+		grafana_start "$tmp/grafana" "$tmp/proj/srcs/grafana" 2>"$tmp/grafana.err" ||
+		loopstack_fail "the Grafana double does not start: $(head -c 200 "$tmp/grafana.err")" || return 1
+	sed -i -e "s/^    ports: {http: 3000}$/    ports: {http: $grafana_port}/" "$stack"
+	grep -q "{http: $grafana_port}" "$stack" || loopstack_fail "cannot set Grafana's port in the stack copy" || return 1
+
+	# The cluster: the stack applied, then the dashboard's objects.
+	(cd "$tmp/proj" && "$FTBOOT" apply) >"$tmp/apply.out" 2>&1 ||
+		loopstack_fail "ftboot apply to the double: $(tail -c 300 "$tmp/apply.out")" || return 1
+	read -r ns account < <($loopstack_py -c '
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1])).get("dashboard") or {}
+print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin"))' "$stack")
+	dash_objects "$ns" "$account" || loopstack_fail "the dashboard's objects in the double" || return 1
+
+	sshd_up "$FTBOOT_TOP/srcs/nginx/sshd_config" "$svc/ssh_host_ed25519_key" >"$tmp/sshd.err" ||
+		loopstack_fail "sshd does not listen: $(head -c 200 "$tmp/sshd.err")" || return 1
+	mkdir -p "$tmp/ftpdata/tls" && chmod 700 "$tmp/ftpdata/tls"
+	cp "$svc/tls-cert.pem" "$tmp/ftpdata/tls/cert.pem" && cp "$svc/tls-key.pem" "$tmp/ftpdata/tls/key.pem"
+	ftps_up "$tmp/ftpdata" "$FTBOOT_TOP/srcs/ftps/vsftpd.conf" >"$tmp/ftps.err" ||
+		loopstack_fail "vsftpd does not listen: $(head -c 200 "$tmp/ftps.err")" || return 1
+}
+
+loopstack_stop_ftps() {
+	stop_group "$ftps_pid" "$ftp_port"
+}
+
+loopstack_down() {
+	local g
+	for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
+	grafana_stop "$tmp/grafana" >/dev/null 2>&1
+	dashlb_stop "$tmp/lb" >/dev/null 2>&1
+	kube_stop "$tmp/kube" >/dev/null 2>&1
+	for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
+	groups=()
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	case ${1:-}:${2:-} in
+	up:?*)
+		tmp=$(mkdir -p "$2" && cd "$2" && pwd) || exit 1
+		skip_all() { echo "loopstack: $*" >&2; exit 77; }
+		loopstack_require || { echo "loopstack: $loopstack_why" >&2; exit 77; }
+		loopstack_up || { echo "loopstack: $loopstack_why" >&2; loopstack_down; exit 1; }
+		printf '%s\n' "${groups[@]}" >"$tmp/groups"
+		for v in FTBOOT_STATE_DIR loopstack_stack loopstack_lb loopstack_ids ssh_port ssh_user ftp_port \
+			ftp_user pmin pmax grafana_port grafana_user lb_port st svc; do
+			printf '%s=%q\n' "$v" "${!v}"
+		done >"$tmp/env"
+		cat "$tmp/env"
+		;;
+	down:?*)
+		tmp=$2
+		mapfile -t groups <"$tmp/groups" 2>/dev/null
+		loopstack_down
+		;;
+	*) echo "usage: loopstack.sh up|down DIR" >&2; exit 2 ;;
+	esac
+fi
