@@ -13,8 +13,9 @@
 # multi-stage Dockerfile on a local stage and on another service's image,
 # with a BOM, CRLF line ends, a parser directive and an ARG, passes; a
 # FIFO named Dockerfile under srcs/ fails E2 at once, and as a service's
-# Dockerfile stops the command at once naming it. timeout(1) turns a hang
-# into exit 124, which fails the test.
+# Dockerfile stops the command at once naming it; bad keys of the layout,
+# dockerfiles and kube kinds are refused where they are written.
+# timeout(1) turns a hang into exit 124, which fails the test.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 scratch
@@ -85,6 +86,15 @@ printf '%s kubectl port-forward x\n' "$(printf 'x%.0s' {1..100})" >"$proj/srcs/x
 chk
 like "$(result E1)" "^  seen: srcs/x/entrypoint.sh:1:110: \.\.\.x* kubectl port-forward\$" \
 	"a hit after 100 characters: its column, and the line's end shown: $(seen "$(result E1)")"
+# Read 64 KiB at a time: a hit across two reads is still one.
+{
+	printf 'one\n'
+	head -c 65526 /dev/zero | tr '\0' y
+	printf ' port-forward\n'
+} >"$proj/srcs/x/entrypoint.sh"
+chk
+like "$(result E1)" "^  seen: srcs/x/entrypoint.sh:2:65528: \.\.\.y* port-forward\$" \
+	"a hit across the 64 KiB reads: found, line 2, column 65528: $(seen "$(result E1)")"
 echo 'kubectl port-forward svc/grafana 3000' >>"$proj/setup.sh"
 chk
 r=$(result E1)
@@ -154,5 +164,31 @@ mkfifo "$proj/srcs/nginx/Dockerfile"
 chk
 is "$rc" 1 "nginx's Dockerfile a FIFO: exit 1, not a hang (124)"
 like "$errout" "srcs/nginx/Dockerfile.*a FIFO, not a regular file" "... naming it (the stack's images are planned before the checks run): $errout"
+
+# The kinds' keys, validated with positioned errors before anything runs.
+# badlist KEYS...: a checklist of one check with these lines; sets out, errout, rc.
+badlist() {
+	copy
+	{
+		echo 'checks:'
+		echo '  - id: E1'
+		echo '    title: t'
+		printf '    %s\n' "$@"
+	} >"$proj/srcs/checks.yaml"
+	chk
+}
+badlist 'kind: layout' 'files: [/etc/passwd]'
+is "$errout" "ftboot: srcs/checks.yaml:5:13: checks[0].files[0]: a path relative to the repository (the parent of srcs/), without '..', like srcs/nginx" \
+	"layout: an absolute path is refused where it is written"
+badlist 'kind: layout' 'forbid: {in: [srcs]}'
+like "$errout" "^ftboot: srcs/checks.yaml:5:13: checks\[0\].forbid: a forbid rule needs text:" "layout: a forbid rule without text is refused"
+badlist 'kind: layout'
+like "$errout" "^ftboot: srcs/checks.yaml:2:5: checks\[0\]: a layout check needs files:" "layout: a check with none of its keys is refused"
+badlist 'kind: dockerfiles' 'allow: [alpine:3.20]'
+like "$errout" "^ftboot: srcs/checks.yaml:5:13: checks\[0\].allow\[0\]: a repository without a tag" "dockerfiles: allow names repositories"
+badlist 'kind: kube' 'expect: name'
+like "$errout" "^ftboot: srcs/checks.yaml:5:13: checks\[0\].expect: expected names or services, got 'name'" "kube: expect is names or services"
+badlist 'kind: kube'
+like "$errout" "^ftboot: srcs/checks.yaml:2:5: checks\[0\]: a kube check needs expect:" "kube: expect is needed"
 
 done_testing
