@@ -121,7 +121,7 @@ static int pod_ready(const struct doc_node *pod, char *why, size_t size)
 	const struct doc_node *conds = kube_at(pod, "status.conditions");
 	const struct doc_node *cs = kube_at(pod, "status.containerStatuses");
 	const char *phase = str_of(pod, "status.phase");
-	char qr[80], qm[80];
+	char qr[80], qm[80], qp[80];
 	size_t i;
 
 	for (i = 0; conds && conds->type == DOC_SEQ && i < conds->n; i++) {
@@ -151,8 +151,24 @@ static int pod_ready(const struct doc_node *pod, char *why, size_t size)
 	}
 	if (str_of(pod, "status.reason"))
 		phase = str_of(pod, "status.reason");
-	snprintf(why, size, "%s, not Ready",
-	         phase ? text_quote(phase, strlen(phase), qr, sizeof(qr)) : "no status yet");
+	text_quote(phase ? phase : "no status yet", strlen(phase ? phase : "no status yet"), qp,
+	           sizeof(qp));
+	/* Not scheduled, or running but not ready (a readiness probe): the condition says. */
+	for (i = 0; conds && conds->type == DOC_SEQ && i < conds->n; i++) {
+		const char *t = str_of(conds->items[i], "type"),
+		           *s = str_of(conds->items[i], "status");
+		const char *r = str_of(conds->items[i], "reason");
+		const char *m = str_of(conds->items[i], "message");
+
+		if (t == NULL || s == NULL || strcmp(s, "False") != 0 || r == NULL ||
+		    (strcmp(t, "PodScheduled") != 0 && strcmp(t, "Ready") != 0))
+			continue;
+		snprintf(why, size, "%s, not Ready: %s%s%s%s", qp,
+		         text_quote(r, strlen(r), qr, sizeof(qr)), m ? " (" : "",
+		         m ? text_quote(m, strlen(m), qm, sizeof(qm)) : "", m ? ")" : "");
+		return 0;
+	}
+	snprintf(why, size, "%s, not Ready", qp);
 	return 0;
 }
 
@@ -264,7 +280,17 @@ static int check_names(struct check_run *cr, struct kube *k, const char *label)
 		           "no pod of the stack's Deployments or label",
 		           "ftboot apply (ftboot status shows what the cluster runs)");
 	for (i = 0; i < pods.n; i++) {
+		const char *phase = str_of(pods.v[i], "status.phase");
+
 		kube_what(pods.v[i], what, sizeof(what));
+		/* Going (a rollout's old pod) or done (a Job's): not one that should be Ready. */
+		if (kube_meta(pods.v[i], "deletionTimestamp") ||
+		    (phase && strcmp(phase, "Succeeded") == 0)) {
+			check_evidence(cr, "%s: %s, not counted", what,
+			               phase && strcmp(phase, "Succeeded") == 0 ? "Succeeded"
+			                                                        : "Terminating");
+			continue;
+		}
 		if (pod_ready(pods.v[i], why, sizeof(why))) {
 			check_evidence(cr, "%s: Ready", what);
 			continue;

@@ -172,7 +172,7 @@ static int open_at_top(const char *top, const char *rel, int flags, struct stat 
 	return fd;
 }
 
-/* What rel is, for "seen": "a FIFO", "missing" ... */
+/* rel is what want says (a regular file, an executable one, a directory), else fail saying what it is. */
 static void layout_entry(struct check_run *cr, const char *rel, const char *want)
 {
 	struct stat sb;

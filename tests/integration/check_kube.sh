@@ -9,9 +9,10 @@
 # the double cannot hold here: the dashboard's remote manifest (no
 # internet) and so templates/dashboard.yaml (its namespace comes with
 # that manifest). Checked: the stack as it is passes both; a pod stuck
-# pulling its image fails E3 naming the pod and the reason; a Deployment
-# named otherwise fails E3 naming what it looked for; a LoadBalancer on
-# another address, or on 127.0.0.1, fails E4 naming the Service; a
+# pulling its image, crashing, not scheduled or still starting fails E3
+# naming the pod and the reason; a Deployment or a container named
+# otherwise fails E3 naming what it looked for; a LoadBalancer on another
+# address, on 127.0.0.1, .0 or .255 fails E4 naming the Service; a
 # NodePort Service in a template fails E4; a cluster that is not set up
 # fails with the hint to run ftboot up. Relies on the double's
 # simplification that controllers act at once (no wait between a change
@@ -83,6 +84,15 @@ r=$(result E3)
 like "$r" '^E3 fail' "a pod stuck pulling: E3 fails"
 like "$r" 'seen: Pod/wordpress-[a-z0-9-]*: \(ErrImagePull\|ImagePullBackOff\)' "... naming the pod and its waiting reason: $(grep seen: <<<"$r")"
 like "$(result E4)" '^E4 pass' "... E4 still passes"
+kube_ctl "$kd" POST /state '{"kind": "Deployment", "name": "wordpress", "state": "crash"}' >/dev/null
+check
+like "$(result E3)" 'seen: Pod/wordpress-[a-z0-9-]*: CrashLoopBackOff' "a pod crashing: E3 fails naming the reason: $(grep seen: <<<"$(result E3)")"
+kube_ctl "$kd" POST /state '{"kind": "Deployment", "name": "wordpress", "state": "pending"}' >/dev/null
+check
+like "$(result E3)" 'seen: Pod/wordpress-[a-z0-9-]*: Pending, not Ready: Unschedulable (0/1 nodes' "a pod not scheduled: E3 fails saying why: $(grep seen: <<<"$(result E3)")"
+kube_ctl "$kd" POST /state '{"kind": "Deployment", "name": "wordpress", "state": "progressing"}' >/dev/null
+check
+like "$(result E3)" 'seen: Pod/wordpress-[a-z0-9-]*: ' "a pod still starting: E3 fails naming it: $(grep seen: <<<"$(result E3)")"
 kube_ctl "$kd" POST /state '{"kind": "Deployment", "name": "wordpress", "state": "ready"}' >/dev/null
 check
 is "$rc" 0 "the pod ready again: pass"
