@@ -14,7 +14,8 @@
 # otherwise fails E3 naming what it looked for; a LoadBalancer on another
 # address, on 127.0.0.1, .0 or .255 fails E4 naming the Service; a
 # NodePort Service in a template fails E4; a cluster that is not set up
-# fails with the hint to run ftboot up. Relies on the double's
+# fails with the hint to run ftboot up; the VM's own cluster (a
+# kubeconfig in the state, the same double) wants vm.lb_address. Relies on the double's
 # simplification that controllers act at once (no wait between a change
 # and the check).
 # shellcheck source=../lib.sh
@@ -46,6 +47,17 @@ p, kc = sys.argv[1], sys.argv[2]
 s = yaml.safe_load(open(p))
 s.pop("manifests", None)
 s["cluster"] = {"kubeconfig": kc, "timeout": 30}
+yaml.safe_dump(s, open(p, "w"), sort_keys=False)
+EOF
+}
+# novm DIR: a copy of the stack on the VM's own cluster (no cluster:).
+novm() {
+	copy "$1"
+	$py - "$1/srcs/stack.yaml" <<'EOF'
+import sys, yaml
+p = sys.argv[1]
+s = yaml.safe_load(open(p))
+s.pop("cluster")
 yaml.safe_dump(s, open(p, "w"), sort_keys=False)
 EOF
 }
@@ -117,6 +129,36 @@ kube_ctl "$kd" POST /lb "{\"name\": \"grafana\", \"ip\": \"$LB\"}" >/dev/null
 check
 is "$rc" 0 "grafana back on the shared address: pass"
 
+# The VM's own cluster (its kubeconfig in the state, context ftboot-ft),
+# played by the same double: its LB address must be the stack's
+# vm.lb_address.
+mkdir -p "$tmp/vmstate/ft" # FTBOOT_STATE_DIR/<stack>
+$py - "$kd/kubeconfig" "$tmp/vmstate/ft/kubeconfig" <<'EOF'
+import sys, yaml
+k = yaml.safe_load(open(sys.argv[1]))
+for c in k["contexts"]:
+    c["name"] = "ftboot-ft"
+k["current-context"] = "ftboot-ft"
+yaml.safe_dump(k, open(sys.argv[2], "w"))
+EOF
+chmod 700 "$tmp/vmstate" "$tmp/vmstate/ft"
+chmod 600 "$tmp/vmstate/ft/kubeconfig"
+novm "$tmp/vm"
+proj=$tmp/vm FTBOOT_STATE_DIR=$tmp/vmstate check
+is "$rc" 0 "the VM's cluster, its LoadBalancers on vm.lb_address $LB: pass: $(tail -c 300 <<<"$out$errout")"
+for s in nginx wordpress phpmyadmin ftps grafana; do
+	kube_ctl "$kd" POST /lb "{\"name\": \"$s\", \"ip\": \"192.168.61.20\"}" >/dev/null
+done
+proj=$tmp/vm FTBOOT_STATE_DIR=$tmp/vmstate check
+r=$(result E4)
+like "$r" "^  expected: the stack's vm.lb_address $LB\$" "the VM's cluster, every LoadBalancer on 192.168.61.20: E4 fails: $(tr '\n' ' ' <<<"$r")"
+like "$r" '^  seen: the LoadBalancer Services on 192.168.61.20$' "... saying the address they share"
+check
+is "$rc" 0 "... while on the external cluster one shared address is enough"
+for s in nginx wordpress phpmyadmin ftps grafana; do
+	kube_ctl "$kd" POST /lb "{\"name\": \"$s\", \"ip\": \"$LB\"}" >/dev/null
+done
+
 # A NodePort Service in a template.
 # shellcheck disable=SC2016 # the template's own ${type.phpmyadmin}
 sed -i 's/^  type: \${type.phpmyadmin}$/  type: NodePort/' "$proj/templates/phpmyadmin.yaml"
@@ -160,14 +202,7 @@ r=$(result E3)
 like "$r" 'seen: Deployment/ftps: containers vsftpd' "a container named otherwise: E3 fails naming it: $(grep seen: <<<"$r")"
 
 # A cluster that is not set up: the VM's own, before ftboot up.
-copy "$tmp/novm"
-$py - "$tmp/novm/srcs/stack.yaml" <<'EOF'
-import sys, yaml
-p = sys.argv[1]
-s = yaml.safe_load(open(p))
-s.pop("cluster")
-yaml.safe_dump(s, open(p, "w"), sort_keys=False)
-EOF
+novm "$tmp/novm"
 proj=$tmp/novm FTBOOT_STATE_DIR=$tmp/novm-state check
 r=$(result E3)
 like "$r" '^E3 fail' "the VM's cluster not set up: E3 fails"
