@@ -15,7 +15,8 @@
 # address, on 127.0.0.1, .0 or .255 fails E4 naming the Service; a
 # NodePort Service in a template fails E4; a cluster that is not set up
 # fails with the hint to run ftboot up; the VM's own cluster (a
-# kubeconfig in the state, the same double) wants vm.lb_address. Relies on the double's
+# kubeconfig in the state, the same double) wants vm.lb_address; the API
+# server gone fails both at once, naming what they could not list. Relies on the double's
 # simplification that controllers act at once (no wait between a change
 # and the check).
 # shellcheck source=../lib.sh
@@ -208,5 +209,14 @@ r=$(result E3)
 like "$r" '^E3 fail' "the VM's cluster not set up: E3 fails"
 like "$r" 'hint: set it up with ftboot up' "... with the hint: $(tr '\n' ' ' <<<"$r")"
 like "$(result E4)" '^E4 fail' "... and E4 too"
+
+# The cluster gone: each check fails at once naming what it could not list.
+kube_stop "$kd"
+proj=$tmp/proj
+check
+r=$(result E3)
+like "$r" '^  expected: the stack.s Deployments listed$' "the API server stopped: E3 fails: $(tr '\n' ' ' <<<"$r")"
+like "$r" '^  hint: is the cluster up? ftboot status says$' "... with a hint"
+like "$(result E4)" '^  expected: the stack.s Services listed$' "... and E4"
 
 done_testing
