@@ -16,9 +16,9 @@
 # NodePort Service in a template fails E4; a cluster that is not set up
 # fails with the hint to run ftboot up; the VM's own cluster (a
 # kubeconfig in the state, the same double) wants vm.lb_address; the API
-# server gone fails both at once, naming what they could not list. Relies on the double's
-# simplification that controllers act at once (no wait between a change
-# and the check).
+# server gone fails both at once, naming what they could not list.
+# Relies on the double's simplification that controllers act at once (no
+# wait between a change and the check).
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../servers/kube.sh
