@@ -447,11 +447,7 @@ static size_t utf8_char(const unsigned char *s)
 	return n;
 }
 
-/*
- * s scrubbed and made safe for a terminal: control characters (C0 but
- * for none, DEL, C1) and bytes that are not UTF-8 become '?'. Not cut.
- */
-static char *clean(const struct check_env *env, const char *s)
+char *check_clean(const struct check_env *env, const char *s)
 {
 	char *sc = check_scrub(env, s), *q;
 	const unsigned char *p;
@@ -499,9 +495,9 @@ int check_fail(struct check_run *cr, const char *expected, const char *seen, con
 	r->status = CHECK_FAIL;
 	free(r->reason);
 	r->reason = NULL;
-	r->expected = clean(cr->env, expected ? expected : "");
-	r->seen = clean(cr->env, seen ? seen : "");
-	r->hint = hint ? clean(cr->env, hint) : NULL;
+	r->expected = check_clean(cr->env, expected ? expected : "");
+	r->seen = check_clean(cr->env, seen ? seen : "");
+	r->hint = hint ? check_clean(cr->env, hint) : NULL;
 	free(hint);
 	return -1;
 }
@@ -525,7 +521,7 @@ int check_skip(struct check_run *cr, const char *fmt, ...)
 	va_end(ap);
 	r->status = CHECK_SKIP;
 	free(r->reason);
-	r->reason = clean(cr->env, s);
+	r->reason = check_clean(cr->env, s);
 	free(s);
 	return 0;
 }
@@ -538,7 +534,7 @@ void check_evidence(struct check_run *cr, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	c = clean(cr->env, s);
+	c = check_clean(cr->env, s);
 	if (buf_addstr(&cr->res->evidence, c) == 0)
 		buf_addch(&cr->res->evidence, '\n');
 	free(c);
@@ -550,7 +546,7 @@ void check_metric(struct check_run *cr, const char *label, double seconds)
 	struct check_result *r = cr->res;
 
 	r->metrics = xreallocarray(r->metrics, r->nmetrics + 1, sizeof(*r->metrics));
-	r->metrics[r->nmetrics].label = clean(cr->env, label);
+	r->metrics[r->nmetrics].label = check_clean(cr->env, label);
 	r->metrics[r->nmetrics].seconds = seconds;
 	r->nmetrics++;
 }

@@ -150,6 +150,12 @@ void check_env_release(struct check_env *env);
  * string (s NULL: NULL).
  */
 char *check_scrub(const struct check_env *env, const char *s);
+/*
+ * s scrubbed and made safe for a terminal: control characters (C0,
+ * DEL, C1) and bytes that are not UTF-8 become '?'. Not cut. A new
+ * string (s NULL: NULL).
+ */
+char *check_clean(const struct check_env *env, const char *s);
 
 /* ---- what a kind does ---------------------------------------------------- */
 
