@@ -185,6 +185,12 @@ struct check_kind {
 /* Every kind, ended by {NULL}. */
 extern const struct check_kind check_kinds[];
 const struct check_kind *check_kind_find(const char *name);
+/*
+ * Unit tests only (test_check): one more kind, found after the table's,
+ * so the runner can be seen to pass, wait and run side by side without
+ * a real peer. NULL in ftboot.
+ */
+extern const struct check_kind *check_kind_test;
 
 /*
  * Record a failure: what was expected, what was seen, and a hint (may be
