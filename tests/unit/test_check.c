@@ -148,6 +148,10 @@ static void test_parse_hostile(void)
 	FAILS("checks:\n  - id: E1\n    title: x\n    kind: \"la\\x1byout\"\n",
 	      "c.yaml:4:11: checks[0].kind: unknown check kind 'la?yout'; did you mean 'layout'?",
 	      "an escaped control character is quoted in the message");
+	FAILS("checks:\n  - {id: E1, title: \"${\\tx}\", kind: layout}\n",
+	      "c.yaml:2:22: bad character '?' in a placeholder; names are letters, digits, '_', "
+	      "'.' and '-' (write $${ for a literal '${')",
+	      "a tab in a placeholder is quoted in the message (found by fuzz_checks)");
 	FAILS("checks:\n  - id: E1\n    title: x\n    kind: la\xffyout\n",
 	      "c.yaml:4:13: invalid leading UTF-8 octet (#xFF)", "a byte that is not UTF-8");
 	/* Columns count characters: é is 2 bytes, € 3. */
