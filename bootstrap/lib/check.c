@@ -69,7 +69,7 @@ static int id_ok(const char *s)
 		if (i == j)
 			return 0;
 	}
-	return s[i] == '\0' && i <= 32;
+	return i <= 32 && s[i] == '\0';
 }
 
 /* The keys of check allowed for its kind: the common ones and the kind's. */
@@ -122,12 +122,13 @@ static int parse_check(struct schema *sc, const struct doc_node *node, size_t in
 	if (schema_str(sc, n, what) < 0)
 		return -1;
 	if ((k = check_kind_find(n->text)) == NULL) {
-		const char *names[32];
+		/* kinds[] ends in NULL: one name per kind, and room to spare. */
+		const char *names[sizeof(kinds) / sizeof(kinds[0])];
 		const char *near;
 		char q[80];
 		size_t m;
 
-		for (m = 0; kinds[m] && m < 32; m++)
+		for (m = 0; kinds[m]; m++)
 			names[m] = kinds[m]->name;
 		near = text_nearest(n->text, names, m);
 		text_quote(n->text, n->len, q, sizeof(q));
