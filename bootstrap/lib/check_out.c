@@ -74,6 +74,19 @@ static struct doc_node *str_clean(const struct check_env *env, const char *s)
 	return n;
 }
 
+/* A float node of f, written as doc_float_text writes it. */
+static struct doc_node *float_node(double f)
+{
+	struct doc_node *n = doc_new(DOC_FLOAT);
+	char ft[DOC_FLOAT_TEXT_MAX];
+
+	n->f = f;
+	free(n->text); /* doc_new's "0.0" */
+	n->text = xstrdup(doc_float_text(f, ft));
+	n->len = strlen(n->text);
+	return n;
+}
+
 int check_out_json(const struct check_env *env, const struct check_result *v, size_t n,
                    const struct check_summary *s, struct buf *out, struct err *err)
 {
@@ -86,8 +99,6 @@ int check_out_json(const struct check_env *env, const struct check_result *v, si
 		struct doc_node *o = doc_new(DOC_MAP), *ev = doc_new(DOC_SEQ),
 		                *ms = doc_new(DOC_SEQ);
 		const char *p = r->evidence.data ? r->evidence.data : "";
-		struct doc_node *f = doc_new(DOC_FLOAT);
-		char ft[DOC_FLOAT_TEXT_MAX];
 
 		doc_map_set(o, "id", doc_new_str(r->def->id));
 		doc_map_set(o, "title", str_clean(env, r->def->title));
@@ -95,10 +106,7 @@ int check_out_json(const struct check_env *env, const struct check_result *v, si
 		doc_map_set(o, "destructive", doc_new_bool(r->def->destructive));
 		doc_map_set(o, "status", doc_new_str(check_status_name(r->status)));
 		doc_map_set(o, "ran", doc_new_bool(r->ran));
-		f->f = r->seconds;
-		f->text = xstrdup(doc_float_text(r->seconds, ft));
-		f->len = strlen(f->text);
-		doc_map_set(o, "seconds", f);
+		doc_map_set(o, "seconds", float_node(r->seconds));
 		if (r->status == CHECK_FAIL) {
 			doc_map_set(o, "expected", str_clean(env, r->expected));
 			doc_map_set(o, "seen", str_clean(env, r->seen));
@@ -119,13 +127,10 @@ int check_out_json(const struct check_env *env, const struct check_result *v, si
 		}
 		doc_map_set(o, "evidence", ev);
 		for (j = 0; j < r->nmetrics; j++) {
-			struct doc_node *m = doc_new(DOC_MAP), *sec = doc_new(DOC_FLOAT);
+			struct doc_node *m = doc_new(DOC_MAP);
 
 			doc_map_set(m, "label", str_clean(env, r->metrics[j].label));
-			sec->f = r->metrics[j].seconds;
-			sec->text = xstrdup(doc_float_text(sec->f, ft));
-			sec->len = strlen(sec->text);
-			doc_map_set(m, "seconds", sec);
+			doc_map_set(m, "seconds", float_node(r->metrics[j].seconds));
 			doc_seq_push(ms, m);
 		}
 		doc_map_set(o, "metrics", ms);
@@ -135,15 +140,7 @@ int check_out_json(const struct check_env *env, const struct check_result *v, si
 	doc_map_set(sum, "failed", doc_new_int((long long)s->failed));
 	doc_map_set(sum, "skipped", doc_new_int((long long)s->skipped));
 	doc_map_set(sum, "not_run", doc_new_int((long long)s->notrun));
-	{
-		struct doc_node *sec = doc_new(DOC_FLOAT);
-		char ft[DOC_FLOAT_TEXT_MAX];
-
-		sec->f = s->seconds;
-		sec->text = xstrdup(doc_float_text(s->seconds, ft));
-		sec->len = strlen(sec->text);
-		doc_map_set(sum, "seconds", sec);
-	}
+	doc_map_set(sum, "seconds", float_node(s->seconds));
 	doc_map_set(root, "stack", doc_new_str(env->stack->name));
 	doc_map_set(root, "address", doc_new_str(env->address));
 	doc_map_set(root, "checks", list);
