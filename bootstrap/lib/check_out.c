@@ -431,7 +431,7 @@ static void w_chart(const struct check_env *env, struct w *w, const struct check
 	w_f(w,
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%d\" height=\"%zu\" "
 	    "aria-label=\"recovery time of each process, in seconds\">\n",
-	    label_w + plot_w + 90, rows * (size_t)bar + 10);
+	    label_w + plot_w + 130, rows * (size_t)bar + 10);
 	y = 5;
 	for (i = 0; i < n; i++)
 		for (j = 0; j < v[i].nmetrics; j++) {
@@ -475,7 +475,8 @@ int check_out_html(const struct check_env *env, const struct check_result *v, si
 	      "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}\n"
 	      "table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;"
 	      "border-bottom:1px solid #ddd;vertical-align:top}\n"
-	      ".pass{color:#17702a}.fail{color:#b3141b}.skip{color:#8a6100}\n"
+	      "td.pass,span.pass{color:#17702a}td.fail,span.fail{color:#b3141b}"
+	      "td.skip,span.skip{color:#8a6100}\n"
 	      "section{border-left:4px solid #ccc;padding:.1em 1em;margin:1.2em 0}\n"
 	      "section.pass{border-color:#17702a}section.fail{border-color:#b3141b}"
 	      "section.skip{border-color:#c99400}\nsection h3{color:#222}\n"
