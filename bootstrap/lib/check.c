@@ -34,6 +34,8 @@ static const struct check_kind *const kinds[] = {&check_kind_layout,      &check
                                                  &check_kind_persistence, &check_kind_restart,
                                                  &check_kind_dashboard,   NULL};
 
+const struct check_kind *check_kind_test;
+
 const struct check_kind *check_kind_find(const char *name)
 {
 	size_t i;
@@ -41,6 +43,8 @@ const struct check_kind *check_kind_find(const char *name)
 	for (i = 0; kinds[i]; i++)
 		if (strcmp(kinds[i]->name, name) == 0)
 			return kinds[i];
+	if (check_kind_test && strcmp(check_kind_test->name, name) == 0)
+		return check_kind_test;
 	return NULL;
 }
 
@@ -118,6 +122,7 @@ static int parse_check(struct schema *sc, const struct doc_node *node, size_t in
 	if (schema_str(sc, n, what) < 0)
 		return -1;
 	if ((k = check_kind_find(n->text)) == NULL) {
+		/* kinds[] ends in NULL: one name per kind, and room to spare. */
 		const char *names[sizeof(kinds) / sizeof(kinds[0])];
 		const char *near;
 		char q[80];
@@ -207,10 +212,14 @@ int checklist_parse(const char *path, const char *text, size_t len, const struct
 		if (parse_check(&sc, list->items[i], i, &out->v[i]) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
-			if (strcmp(out->v[j].id, out->v[i].id) == 0)
-				return schema_fail(&sc, doc_map_get(list->items[i], "id"), "id",
+			if (strcmp(out->v[j].id, out->v[i].id) == 0) {
+				char what[48];
+
+				snprintf(what, sizeof(what), "checks[%zu].id", i);
+				return schema_fail(&sc, doc_map_get(list->items[i], "id"), what,
 				                   "check %s again (the first is at line %u)",
 				                   out->v[i].id, out->v[j].mark.line);
+			}
 	}
 	return 0;
 }
@@ -447,11 +456,7 @@ static size_t utf8_char(const unsigned char *s)
 	return n;
 }
 
-/*
- * s scrubbed and made safe for a terminal: control characters (C0 but
- * for none, DEL, C1) and bytes that are not UTF-8 become '?'. Not cut.
- */
-static char *clean(const struct check_env *env, const char *s)
+char *check_clean(const struct check_env *env, const char *s)
 {
 	char *sc = check_scrub(env, s), *q;
 	const unsigned char *p;
@@ -499,9 +504,9 @@ int check_fail(struct check_run *cr, const char *expected, const char *seen, con
 	r->status = CHECK_FAIL;
 	free(r->reason);
 	r->reason = NULL;
-	r->expected = clean(cr->env, expected ? expected : "");
-	r->seen = clean(cr->env, seen ? seen : "");
-	r->hint = hint ? clean(cr->env, hint) : NULL;
+	r->expected = check_clean(cr->env, expected ? expected : "");
+	r->seen = check_clean(cr->env, seen ? seen : "");
+	r->hint = hint ? check_clean(cr->env, hint) : NULL;
 	free(hint);
 	return -1;
 }
@@ -525,7 +530,7 @@ int check_skip(struct check_run *cr, const char *fmt, ...)
 	va_end(ap);
 	r->status = CHECK_SKIP;
 	free(r->reason);
-	r->reason = clean(cr->env, s);
+	r->reason = check_clean(cr->env, s);
 	free(s);
 	return 0;
 }
@@ -538,7 +543,7 @@ void check_evidence(struct check_run *cr, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	c = clean(cr->env, s);
+	c = check_clean(cr->env, s);
 	if (buf_addstr(&cr->res->evidence, c) == 0)
 		buf_addch(&cr->res->evidence, '\n');
 	free(c);
@@ -550,7 +555,7 @@ void check_metric(struct check_run *cr, const char *label, double seconds)
 	struct check_result *r = cr->res;
 
 	r->metrics = xreallocarray(r->metrics, r->nmetrics + 1, sizeof(*r->metrics));
-	r->metrics[r->nmetrics].label = clean(cr->env, label);
+	r->metrics[r->nmetrics].label = check_clean(cr->env, label);
 	r->metrics[r->nmetrics].seconds = seconds;
 	r->nmetrics++;
 }

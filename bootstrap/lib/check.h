@@ -150,6 +150,12 @@ void check_env_release(struct check_env *env);
  * string (s NULL: NULL).
  */
 char *check_scrub(const struct check_env *env, const char *s);
+/*
+ * s scrubbed and made safe for a terminal: control characters (C0,
+ * DEL, C1) and bytes that are not UTF-8 become '?'. Not cut. A new
+ * string (s NULL: NULL).
+ */
+char *check_clean(const struct check_env *env, const char *s);
 
 /* ---- what a kind does ---------------------------------------------------- */
 
@@ -179,6 +185,12 @@ struct check_kind {
 /* Every kind, ended by {NULL}. */
 extern const struct check_kind check_kinds[];
 const struct check_kind *check_kind_find(const char *name);
+/*
+ * Unit tests only (test_check): one more kind, found after the table's,
+ * so the runner can be seen to pass, wait and run side by side without
+ * a real peer. NULL in ftboot.
+ */
+extern const struct check_kind *check_kind_test;
 
 /*
  * Record a failure: what was expected, what was seen, and a hint (may be

@@ -240,12 +240,16 @@ static int subst_scalar(struct renderer *r, struct doc_node *node, int is_key,
 				fail_at(r, node, "${", i,
 				        "placeholder name longer than %d characters",
 				        TMPL_NAME_MAX);
-			else if (j < len && s[j] != '}')
+			else if (j < len && s[j] != '}') {
+				/* Quoted: a tab or an escaped control character is no text to print. */
+				char q[16];
+
+				text_quote(s + j, utf8_len(s + j, len - j), q, sizeof(q));
 				fail_at(r, node, "${", i,
-				        "bad character '%.*s' in a placeholder; names are letters, "
+				        "bad character '%s' in a placeholder; names are letters, "
 				        "digits, '_', '.' and '-' (write $${ for a literal '${')",
-				        (int)utf8_len(s + j, len - j), s + j);
-			else
+				        q);
+			} else
 				fail_at(r, node, "${", i,
 				        "unterminated placeholder: '${' without '}' (write $${ for "
 				        "a literal '${')");
