@@ -11,10 +11,6 @@
 #
 # What cannot run in that one invocation, and why (never dropped silently:
 # each is run on its own or named below with its reason):
-# - E4 refuses 127.0.0.1 as the shared LoadBalancer address and wants it
-#   to be the address checked: it runs in a second invocation with
-#   --address $loopstack_lb, the address the Kubernetes double gives the
-#   LoadBalancer Services (E4 only reads the API).
 # - E2.images needs the stack's own images built into an engine, from
 #   Dockerfiles FROM alpine: no registry here (no internet). `--only E2`
 #   selects its part E2.images too, so E2 runs in a third invocation where
@@ -44,13 +40,13 @@ print(",".join(c["id"] for c in yaml.safe_load(open(sys.argv[1]))["checks"] if n
 	"$FTBOOT_TOP/srcs/checks.yaml")
 main=$loopstack_ids
 for id in ${all//,/ }; do
-	case ,$main,E4,E2,E2.images, in
+	case ,$main,E2,E2.images, in
 	*,"$id",*) ;;
 	*) echo "# not run here: $id (${loopstack_missing[$id]:-no server for it in tests/servers/loopstack.sh})" ;;
 	esac
 done
 # Each id in one place only.
-is "$(tr , '\n' <<<"$main,E4,E2" | sort | uniq -d | tr '\n' ' ')" "" "the selections do not overlap ($main; E4; E2)"
+is "$(tr , '\n' <<<"$main,E2" | sort | uniq -d | tr '\n' ' ')" "" "the selections do not overlap ($main; E2)"
 
 # check ADDRESS IDS [FLAGS]: ftboot check; $out, $errout, $rc.
 check() {
@@ -78,8 +74,6 @@ is "$rc" 0 "ftboot check --address 127.0.0.1 --only $main: exit 0" || diag
 is "$(statuses)" "$(want "$main" pass)" "  every one of the $n checks passes" || diag
 echo "# the non-destructive checklist: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s ($n checks, one invocation)"
 
-check "$loopstack_lb" E4
-is "$rc $(statuses)" "0 E4 pass" "E4 against the double's LoadBalancer address $loopstack_lb passes" || diag
 check 127.0.0.1 E2
 is "$(statuses | grep -c '^E2 pass$') $(statuses | grep -c '^E2\.images pass$')" "1 0" \
 	"E2 passes; E2.images does not (no engine with the stack's images here)" || diag
@@ -100,6 +94,12 @@ bad = [c.get("name") for c in r.iter("testcase") if c.find("failure") is not Non
 print(len(list(r.iter("testcase"))), "bad:", bad)' "$tmp/junit.xml" 2>&1)" "$n bad: []" \
 	"  the JUnit XML parses: $n test cases, none failed or skipped"
 
+# The bench's baseline (tests/bench/check-baseline.sh: the same checks
+# with curl, lftp, ssh, kubectl) passes here, and fails on E7 below.
+loopstack_env "$tmp/env"
+base=$("$FTBOOT_TOP/tests/bench/check-baseline.sh" "$tmp/env" "$main" 2>&1)
+is "$?" 0 "the bench's baseline passes on the same servers: $(head -c 300 <<<"$base")"
+
 # One daemon down: exactly its check fails.
 loopstack_stop_ftps
 check 127.0.0.1 "$main"
@@ -107,4 +107,7 @@ is "$rc" 1 "vsftpd stopped: exit 1" || diag
 is "$(statuses)" "$(want "${main/,E7/}" pass E7 fail)" "  E7 fails, the other $((n - 1)) pass" || diag
 grep -A3 '^E7 fail' <<<"$out" | grep -q "127.0.0.1.*$ftp_port\|port $ftp_port"
 ok $? "  E7 names the port it could not reach ($ftp_port): $(grep -A2 '^E7 fail' <<<"$out" | tr '\n' ' ' | head -c 300)"
+base=$("$FTBOOT_TOP/tests/bench/check-baseline.sh" "$tmp/env" "$main" 2>&1)
+[ $? = 1 ] && grep -q '^baseline: E7: ' <<<"$base"
+ok $? "  and the baseline fails on E7: $(head -c 300 <<<"$base")"
 done_testing

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# tests/bench/check-baseline.sh ENV IDS: the checks of `ftboot check --only
+# IDS` done the way public ft_services test scripts do them: one after the
+# other, with curl, lftp, ssh, the mysql client, kubectl and docker, and
+# grep. The baseline of tests/bench/check.sh, run against the same servers
+# (tests/servers/loopstack.sh: ENV is the file `loopstack.sh up` writes).
+# It checks the same things as the checks (see each section) and exits 1
+# at the first that fails, saying which: it is not a stand-in that always
+# passes.
+set -u
+[ $# -eq 2 ] || { echo "usage: check-baseline.sh ENV IDS" >&2; exit 2; }
+# shellcheck disable=SC1090 # loopstack's variables
+. "$1"
+ids=,$2,
+addr=127.0.0.1
+py=/usr/bin/python3
+proj=$(dirname "$(dirname "$loopstack_stack")")
+export KUBECONFIG=$kube_dir/kubeconfig
+work=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-baseline.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail() {
+	echo "baseline: $*" >&2
+	exit 1
+}
+sel() { [[ $ids == *",$1,"* ]]; }
+secret() { cat "$st/secrets/$1"; }
+# The stack's services and their types, from srcs/stack.yaml.
+services() { $py -c 'import sys, yaml
+for n, s in yaml.safe_load(open(sys.argv[1]))["services"].items():
+    print(n, (s or {}).get("type", "LoadBalancer"))' "$loopstack_stack"; }
+
+if sel E1; then # setup.sh executable at the root, srcs/ a directory, no port-forward
+	[ -f "$proj/setup.sh" ] && [ -x "$proj/setup.sh" ] || fail "E1: no executable setup.sh"
+	[ -d "$proj/srcs" ] || fail "E1: no srcs/"
+	! grep -rqF "port-forward" "$proj/setup.sh" "$proj/srcs" || fail "E1: port-forward in the sources"
+fi
+if sel E2; then # every Dockerfile's FROM: alpine with a tag (pinned), or an image built here
+	for f in "$proj"/srcs/*/Dockerfile; do
+		while read -r _ img _; do
+			case $img in
+			alpine:latest | alpine) fail "E2: $f: $img is not pinned" ;;
+			alpine:*) ;;
+			*) [ -d "$proj/srcs/${img%%:*}" ] || fail "E2: $f: FROM $img" ;;
+			esac
+		done < <(grep -i '^FROM ' "$f")
+	done
+fi
+if sel E3; then # a Deployment per service, its containers named so, ready; every pod Ready
+	while read -r s type; do
+		[ "$type" = None ] && [ ! -d "$proj/srcs/$s" ] && continue
+		r=$(kubectl get deployment "$s" -o jsonpath='{.spec.template.spec.containers[*].name} {.status.readyReplicas}/{.spec.replicas}') ||
+			fail "E3: no Deployment $s"
+		[[ " $r " == *" $s "* ]] || fail "E3: Deployment $s has no container $s: $r"
+		[[ ${r##* } =~ ^([0-9]+)/([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] ||
+			fail "E3: Deployment $s not ready: ${r##* }"
+	done < <(services)
+	kubectl get pods -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' >"$work/pods" ||
+		fail "E3: kubectl get pods"
+	[ -s "$work/pods" ] || fail "E3: no pod"
+	! grep -qv ' True$' "$work/pods" || fail "E3: pods not Ready: $(grep -v ' True$' "$work/pods")"
+fi
+if sel E4; then # Service types as the stack says; the LoadBalancers share one address, not 127.0.0.1
+	shared=
+	while read -r s type; do
+		[ "$type" = None ] && continue
+		t=$(kubectl get service "$s" -o jsonpath='{.spec.type} {.status.loadBalancer.ingress[0].ip}') ||
+			fail "E4: no Service $s"
+		[ "${t%% *}" = "$type" ] || fail "E4: Service $s is ${t%% *}, not $type"
+		[ "$type" = LoadBalancer ] || continue
+		ip=${t#* }
+		[[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && [ "$ip" != 127.0.0.1 ] &&
+			[[ $ip != *.0 ]] && [[ $ip != *.255 ]] || fail "E4: Service $s LB address '$ip'"
+		[ -z "$shared" ] || [ "$ip" = "$shared" ] || fail "E4: Service $s on $ip, not $shared"
+		shared=$ip
+	done < <(services)
+	! kubectl get services -A -o jsonpath='{.items[*].spec.type}' | grep -qw NodePort || fail "E4: a NodePort Service"
+fi
+if sel E6; then # password login to nginx's sshd, its host key pinned, a command's output
+	echo "[$addr]:$ssh_port $(cut -d' ' -f1,2 "$svc/ssh_host_ed25519_key.pub")" >"$work/known_hosts"
+	printf '#!/bin/sh\ncat %q\n' "$st/secrets/ssh_password" >"$work/askpass" && chmod 700 "$work/askpass"
+	o=$(SSH_ASKPASS=$work/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none setsid -w ssh -p "$ssh_port" \
+		-o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes -o BatchMode=no \
+		-o PreferredAuthentications=password,keyboard-interactive -o PubkeyAuthentication=no \
+		-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 "$ssh_user@$addr" echo ftboot-check </dev/null 2>"$work/ssh.err") ||
+		fail "E6: ssh: $(tail -1 "$work/ssh.err")"
+	[ "$o" = ftboot-check ] || fail "E6: the command said '$o'"
+fi
+if sel E7; then # FTPS (AUTH TLS, the stack's certificate): upload, download, same bytes, delete; plain refused
+	head -c 65536 /dev/urandom >"$work/up.bin"
+	# lftp reads its commands from a file (-f): the password is in no
+	# command line.
+	lftp_run() { # lftp_run SETTINGS COMMANDS: one session, its output in $work/lftp.out
+		printf 'set ssl:ca-file "%s"; set ssl:check-hostname no; set net:max-retries 1; set net:timeout 10; %s\nopen -u "%s","%s" -p %s %s\n%s\n' \
+			"$svc/tls-cert.pem" "$1" "$ftp_user" "$(secret ftp_password)" "$ftp_port" "$addr" "$2" >"$work/lftp.cmds"
+		lftp -f "$work/lftp.cmds" >"$work/lftp.out" 2>&1
+	}
+	lftp_run "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ftp:passive-mode true" \
+		"put $work/up.bin -o ftboot-baseline.bin; get ftboot-baseline.bin -o $work/down.bin; rm ftboot-baseline.bin" ||
+		fail "E7: lftp over TLS: $(tail -1 "$work/lftp.out")"
+	cmp -s "$work/up.bin" "$work/down.bin" || fail "E7: the downloaded bytes differ"
+	if lftp_run "set ftp:ssl-allow false" "ls"; then
+		fail "E7: a plain FTP login was accepted"
+	fi
+	mv "$work/lftp.out" "$work/plain.out"
+	grep -q '530' "$work/plain.out" || fail "E7: plain FTP not refused with 530: $(tail -1 "$work/plain.out")"
+fi
+if sel E10; then # Grafana: basic auth, the InfluxDB data source healthy, a dashboard per service with points
+	g=(curl -sS --fail --max-time 10 -u "$grafana_user:$(secret grafana_admin_password)")
+	gu=http://$addr:$grafana_port
+	"${g[@]}" "$gu/api/datasources" >"$work/ds.json" || fail "E10: login refused"
+	uid=$($py -c 'import json,sys; print([d["uid"] for d in json.load(sys.stdin) if d["name"] == "InfluxDB"][0])' <"$work/ds.json") ||
+		fail "E10: no data source InfluxDB"
+	"${g[@]}" "$gu/api/datasources/uid/$uid/health" | grep -q '"status": *"OK"' || fail "E10: the data source is not healthy"
+	"${g[@]}" "$gu/api/search?type=dash-db" >"$work/search.json" || fail "E10: search"
+	while read -r s _; do
+		[ -d "$proj/srcs/$s" ] || continue
+		duid=$($py -c 'import json,sys; print([d["uid"] for d in json.load(sys.stdin) if sys.argv[1] in d.get("tags", []) or d["title"] == sys.argv[1]][0])' \
+			"$s" <"$work/search.json") || fail "E10: no dashboard for $s"
+		"${g[@]}" "$gu/api/dashboards/uid/$duid" | $py -c 'import json,sys
+t = json.load(sys.stdin)["dashboard"]["panels"][0]["targets"][0]
+print(json.dumps({"queries": [dict(t, intervalMs=60000, maxDataPoints=100)], "from": "now-1h", "to": "now"}))' >"$work/q.json" ||
+			fail "E10: dashboard $duid"
+		"${g[@]}" -H 'Content-Type: application/json' --data-binary @"$work/q.json" "$gu/api/ds/query" |
+			$py -c 'import json,sys
+r = json.load(sys.stdin)["results"]
+sys.exit(0 if any(f["data"]["values"] and f["data"]["values"][0] for v in r.values() for f in v.get("frames", [])) else 1)' ||
+			fail "E10: dashboard $duid: no point over the last hour"
+	done < <(services)
+fi
+if sel E13; then # the dashboard over HTTPS (unverified, no credential); a token of the account accepted by its login API
+	read -r ns account < <($py -c 'import sys, yaml
+d = yaml.safe_load(open(sys.argv[1])).get("dashboard") or {}
+print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin"))' "$loopstack_stack")
+	[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://$addr:$lb_port/")" = 200 ] ||
+		fail "E13: the dashboard does not answer on https://$addr:$lb_port/"
+	token=$(kubectl create token "$account" -n "$ns" 2>"$work/token.err") || fail "E13: no token: $(cat "$work/token.err")"
+	server=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
+	kubectl config view --raw -o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$work/c.pem"
+	kubectl config view --raw -o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$work/k.pem"
+	kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$work/ca.pem"
+	printf '{"token":"%s"}' "$token" >"$work/login.json"
+	curl -sS --fail --max-time 10 --cacert "$work/ca.pem" --cert "$work/c.pem" --key "$work/k.pem" \
+		-H 'Content-Type: application/json' --data-binary @"$work/login.json" \
+		"$server/api/v1/namespaces/$ns/services/https:kubernetes-dashboard:443/proxy/api/v1/login" >"$work/login.out" ||
+		fail "E13: the login API refused the token"
+	grep -q '"jweToken": *"[^"]' "$work/login.out" || fail "E13: no jweToken"
+fi
