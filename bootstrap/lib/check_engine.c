@@ -240,18 +240,15 @@ static int v_persistence(struct schema *sc, const struct doc_node *check, const 
 			if (!doc_map_get(e, needed[j]))
 				return schema_fail(sc, e, w, "a database needs %s: [command]",
 				                   needed[j]);
-		for (j = 0; j < 2; j++) {
-			size_t k;
-
-			n = doc_map_get(e, j == 0 ? "write" : "read");
-			for (k = 0, marked = 0; k < n->n; k++)
-				marked |= strstr(n->items[k]->text, MARKER) != NULL;
-			if (!marked)
-				return schema_fail(sc, n, w,
-				                   "the %s command must hold " MARKER
-				                   " (where the marker goes)",
-				                   j == 0 ? "write" : "read");
-		}
+		n = doc_map_get(e, "write");
+		for (j = 0; j < n->n; j++)
+			marked |= strstr(n->items[j]->text, MARKER) != NULL;
+		snprintf(w, sizeof(w), "%s.databases[%zu].write", where, i);
+		if (!marked)
+			return schema_fail(sc, n, w,
+			                   "the write command must hold " MARKER
+			                   " (where the marker goes; the read command's output "
+			                   "must show it)");
 	}
 	return 0;
 }
@@ -449,7 +446,7 @@ static int kill_and_wait(struct check_run *cr, struct docker *d, const struct ta
 	const char *argv[] = {"sh", "-c", kill_script, "sh", t->process, NULL};
 	struct docker_container_run before = {0}, r = {0};
 	struct buf out = BUF_INIT(ENGINE_OUT_MAX);
-	char what[160], eline[256];
+	char what[160], eline[256], seen[600] = "it did not come back";
 	struct err err = {0};
 	int code = -1, rc = -1, found;
 
@@ -462,6 +459,8 @@ static int kill_and_wait(struct check_run *cr, struct docker *d, const struct ta
 	if (run_in(d, c->id, argv, &out, eline, sizeof(eline), &code, &err) < 0) {
 		/* The container may go down under the exec: its restart says whether it worked. */
 		check_evidence(cr, "%s: the kill's exec ended early (%s)", what, err.msg);
+		snprintf(seen, sizeof(seen), "it did not come back (the kill's exec: %.500s)",
+		         err.msg);
 	} else if (code == ENGINE_KILL_NONE) {
 		check_fail(cr, "a process to kill", "no process of that name runs in the container",
 		           "no process '%s' in the container of %s (%.12s): is the name the one in "
@@ -511,8 +510,7 @@ static int kill_and_wait(struct check_run *cr, struct docker *d, const struct ta
 			container_release(now);
 		if (now_ms() >= t->deadline) {
 			check_fail(
-			    cr, "the container restarted after its process was killed",
-			    "it did not come back",
+			    cr, "the container restarted after its process was killed", seen,
 			    "%s did not recover: no container of %s ran again within the "
 			    "bound after %s was killed; a PID 1 that exits when a child dies, "
 			    "or a liveness probe (R14), makes it restart",
@@ -673,7 +671,28 @@ static long long deadline_of(const struct check_run *cr)
 	                      cr, (unsigned long)check_int(cr, "timeout", ENGINE_WAIT_S) * 1000UL);
 }
 
-/* The running container of svc into *c; 0, or -1 failed (check_fail called). */
+/*
+ * 1 when the stack's cluster is its own and none of the engine's
+ * containers is a Kubernetes one: the cluster runs them elsewhere
+ * (containerd), and exec through this engine cannot reach them.
+ */
+static int pods_elsewhere(struct check_run *cr, struct docker *d)
+{
+	const char *labels[] = {"io.kubernetes.pod.namespace", NULL};
+	struct docker_container *v = NULL;
+	struct err err = {0};
+	size_t n = 0;
+
+	if (!cluster_external(cr->env->stack) || docker_container_list(d, labels, &v, &n, &err) < 0)
+		return 0;
+	docker_containers_free(v, n);
+	return n == 0;
+}
+
+/*
+ * The running container of svc into *c; 0, 1 when the check cannot run
+ * here (check_skip called), or -1 failed (check_fail called).
+ */
 static int container_of(struct check_run *cr, struct docker *d, const char *svc,
                         struct docker_container *c)
 {
@@ -682,6 +701,12 @@ static int container_of(struct check_run *cr, struct docker *d, const char *svc,
 
 	if (found < 0)
 		return check_fail_err(cr, "the service's containers", &err, NULL);
+	if (found == 0 && pods_elsewhere(cr, d)) {
+		check_skip(cr, "the stack's cluster is its own (cluster.kubeconfig) and its "
+		               "containers are not in the stack's engine: exec through the engine "
+		               "cannot reach them");
+		return 1;
+	}
 	if (found == 0)
 		return check_fail(cr, "a running container of the service", "none runs",
 		                  "no running container of %s (labelled io.kubernetes.container."
@@ -717,7 +742,9 @@ static int run_restart(struct check_run *cr)
 			               t.svc);
 			continue;
 		}
-		if (container_of(cr, d, t.svc, &c) < 0) {
+		if ((rc = container_of(cr, d, t.svc, &c)) != 0) {
+			if (rc > 0)
+				break;
 			check_metric(cr, label, -1);
 			continue;
 		}
@@ -787,7 +814,7 @@ static int db_cmd(struct docker *d, const struct doc_node *e, const char *key, c
 	return rc;
 }
 
-/* One database of E11; 0 or -1 (check_fail called). */
+/* One database of E11; 0, 1 skipped (check_skip called) or -1 (check_fail called). */
 static int persist_one(struct check_run *cr, struct docker *d, const struct doc_node *e)
 {
 	const char *data = doc_map_get(e, "data") ? doc_map_get(e, "data")->text : NULL;
@@ -800,8 +827,11 @@ static int persist_one(struct check_run *cr, struct docker *d, const struct doc_
 	double t0;
 
 	new_marker(marker);
-	if (container_of(cr, d, t.svc, &c) < 0)
+	if ((rc = container_of(cr, d, t.svc, &c)) != 0) {
+		rc = rc > 0 ? 1 : -1;
 		goto out;
+	}
+	rc = -1;
 	if (db_cmd(d, e, "write", c.id, marker, &out, seen, sizeof(seen)) < 0) {
 		check_fail(cr, "the marker written", seen,
 		           "cannot write into %s: does the write command log in inside its "
@@ -873,7 +903,8 @@ static int run_persistence(struct check_run *cr)
 			check_evidence(cr, "%s: not in the stack: not checked", svc);
 			continue;
 		}
-		persist_one(cr, d, list->items[i]);
+		if (persist_one(cr, d, list->items[i]) > 0)
+			break;
 	}
 	docker_close(d);
 	return cr->res->status == CHECK_FAIL ? -1 : 0;
