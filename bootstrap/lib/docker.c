@@ -995,6 +995,18 @@ const char *docker_image_label(const struct docker_image *img, const char *key)
 	return NULL;
 }
 
+/* GET path: the engine's answer, a list, into *root (caller frees). */
+static int docker_get_list(struct docker *d, const char *path, struct doc_node **root,
+                           struct err *err)
+{
+	if (docker_call(d, "GET", path, NULL, 0, root, err) < 0)
+		return -1;
+	if ((*root)->type != DOC_SEQ)
+		return err_setk(err, ERRK_INVALID, "the engine's answer is %s, not a list",
+		                doc_type_name((*root)->type));
+	return 0;
+}
+
 int docker_image_list(struct docker *d, const char *label, struct docker_image **out, size_t *n,
                       struct err *err)
 {
@@ -1020,13 +1032,8 @@ int docker_image_list(struct docker *d, const char *label, struct docker_image *
 	} else {
 		path = xstrdup("/images/json");
 	}
-	if (docker_call(d, "GET", path, NULL, 0, &root, err) < 0)
+	if (docker_get_list(d, path, &root, err) < 0)
 		goto fail;
-	if (root->type != DOC_SEQ) {
-		err_setk(err, ERRK_INVALID, "the engine's answer is %s, not a list",
-		         doc_type_name(root->type));
-		goto fail;
-	}
 	v = xcalloc(root->n + 1, sizeof(*v));
 	for (i = 0; i < root->n; i++, k++)
 		if (docker_image_of(root->items[i], &v[k], err) < 0)
@@ -1367,13 +1374,8 @@ int docker_container_list(struct docker *d, const char *const *labels,
 	*out = NULL;
 	*n = 0;
 	if (docker_label_query(labels, "/containers/json?all=1", &path, err) < 0 ||
-	    docker_call(d, "GET", path, NULL, 0, &root, err) < 0)
+	    docker_get_list(d, path, &root, err) < 0)
 		goto fail;
-	if (root->type != DOC_SEQ) {
-		err_setk(err, ERRK_INVALID, "the engine's answer is %s, not a list",
-		         doc_type_name(root->type));
-		goto fail;
-	}
 	v = xcalloc(root->n + 1, sizeof(*v));
 	for (i = 0; i < root->n; i++, k++)
 		if (docker_container_of(root->items[i], &v[k], err) < 0)
