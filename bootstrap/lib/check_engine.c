@@ -458,7 +458,10 @@ static int kill_and_wait(struct check_run *cr, struct docker *d, const struct ta
 	}
 	if (run_in(d, c->id, argv, &out, eline, sizeof(eline), &code, &err) < 0) {
 		/* The container may go down under the exec: its restart says whether it worked. */
-		check_evidence(cr, "%s: the kill's exec ended early (%s)", what, err.msg);
+		check_evidence(cr,
+		               "%s: killed the processes named %s in container %.12s; the exec "
+		               "ended early, the container going down with them? (%s)",
+		               what, t->process, c->id, err.msg);
 		snprintf(seen, sizeof(seen), "it did not come back (the kill's exec: %.500s)",
 		         err.msg);
 	} else if (code == ENGINE_KILL_NONE) {

@@ -98,7 +98,8 @@ cp "$FTBOOT_TOP/setup.sh" . 2>/dev/null || :
 
 o=$(timeout "$BOUND" "$FTBOOT" build 2>&1)
 rc=$?
-[ "$rc" -eq 0 ] || skip_all "ftboot build cannot build the fixtures here: $(printf '%s\n' "$o" | tail -1)"
+is "$rc" 0 "ftboot build builds the fixtures' images: $(printf '%s\n' "$o" | tail -1)"
+[ "$rc" -eq 0 ] || done_testing
 tag_of() { dk images --format '{{.Repository}}:{{.Tag}}' "ftboot/$1" | grep -v ':latest$' | head -1; }
 
 # ---- the fixture containers ---------------------------------------------------
@@ -313,8 +314,9 @@ printf '%s\n' "$m" | awk '$2 < 0 || $2 > 30 { bad = 1 } END { exit bad }'
 ok $? "each between 0 and the bound (30 s): $(printf '%s\n' "$m" | paste -sd' ')"
 ok "$([ $((t1 - t0)) -lt 60 ] && echo 0 || echo 1)" "E12 took $((t1 - t0)) s (under 60)"
 ev=$(field E12 evidence)
-printf '%s\n' "$ev" | grep -q "^web/nginx: killed [0-9]* process(es) named nginx in container "
-ok $? "the evidence says what was killed"
+# (The exec may end with the container it killed in: then without the count.)
+printf '%s\n' "$ev" | grep -Eq "^web/nginx: killed ([0-9]+ process\(es\) named|the processes named) nginx in container [0-9a-f]{12}"
+ok $? "the evidence says what was killed: $(printf '%s\n' "$ev" | grep '^web/nginx: killed')"
 printf '%s\n' "$ev" | grep -q "^web/sshd: container [0-9a-f]\{12\} restarted (RestartCount [0-9]* -> [0-9]*)$"
 ok $? "and that the same container restarted, with its RestartCount"
 
