@@ -407,6 +407,25 @@ case $errout in
 *"srcs/checks.yaml:6:9: checks[0].processes[0]: an entry says how its service answers again"*) ok 0 "with its position" ;;
 *) ok 1 "with its position (got: $errout)" ;;
 esac
+# refused KIND "ENTRIES-KEY: [ENTRY]" EXTRA WANT: the check is refused, WANT in the error.
+refused() {
+	printf 'checks:\n  - id: E12\n    title: t\n    kind: %s\n    %s\n%s' "$1" "$2" "$3" >srcs/checks.yaml
+	run_ftboot check --only E12 --destructive
+	case $rc:$errout in
+	1:*"$4"*) ok 0 "refused: $4" ;;
+	*) ok 1 "refused: $4 (rc $rc: $errout)" ;;
+	esac
+}
+refused restart 'processes: [{service: web, process: a-name-of-16-chr, exec: [echo]}]' '' \
+	"srcs/checks.yaml:5:41: checks[0].processes[0].process: a process name as the kernel keeps it"
+refused restart 'processes: [{service: web, process: nginx, tcp: "localhost:80"}]' '' \
+	"checks[0].processes[0].tcp: expected IPV4:PORT"
+refused restart 'processes: [{service: web, process: nginx, tcp: "127.0.0.1:80"}]' '    timeout: 0
+' "checks[0].timeout: "
+refused persistence 'databases: [{service: db, process: m, write: [echo], ready: [echo], read: [echo]}]' '' \
+	"checks[0].databases[0].write: the write command must hold @MARKER@"
+refused persistence 'databases: [{service: db, process: m, write: [x], read: [echo]}]' '' \
+	"checks[0].databases[0]: a database needs ready: [command]"
 cp "$tmp/checks.good" srcs/checks.yaml
 
 done_testing
