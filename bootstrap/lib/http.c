@@ -46,6 +46,7 @@ static CURLcode http_init_rc;
 struct http {
 	CURL *curl; /* kept between requests: its connections are reused */
 	char errbuf[CURL_ERROR_SIZE];
+	int cookies; /* http_cookies: curl's in-memory cookie engine is on */
 };
 
 /* The bounds of one transfer: 0 is "none". */
@@ -114,6 +115,7 @@ struct http *http_new(void)
 		abort();
 	}
 	h->errbuf[0] = '\0';
+	h->cookies = 0;
 	return h;
 }
 
@@ -568,6 +570,8 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_URL, req->url);
+	if (h->cookies)
+		curl_easy_setopt(curl, CURLOPT_COOKIEFILE, ""); /* on again after the reset */
 	if (req->follow_redirects) {
 		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(curl, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
@@ -1149,4 +1153,25 @@ out:
 	free(stamp);
 	free(part);
 	return rc;
+}
+
+void http_cookies(struct http *h, int on)
+{
+	if (on) {
+		h->cookies = 1;
+		return;
+	}
+	if (!h->cookies)
+		return;
+	/*
+	 * curl_easy_reset keeps the cookies and the engine that records
+	 * them: only a new handle forgets both (and the connections).
+	 */
+	curl_easy_cleanup(h->curl);
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		fprintf(stderr, "ftboot: cannot create a libcurl handle\n");
+		abort();
+	}
+	h->cookies = 0;
 }

@@ -210,4 +210,13 @@ void http_set_stall_timeout(unsigned seconds);
  */
 int http_get(const char *url, struct buf *out, struct err *err);
 
+/*
+ * Cookies (on: 1), kept in memory by the client h as a browser keeps
+ * them: every Set-Cookie of an answer is stored (domain, path, expiry),
+ * and sent again with the later requests through h that match it, until
+ * http_free. Off (0): every cookie is forgotten (the client's
+ * connections too) and none is kept or sent any more. Off by default.
+ */
+void http_cookies(struct http *h, int on);
+
 #endif
