@@ -570,8 +570,6 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_URL, req->url);
-	if (h->cookies)
-		curl_easy_setopt(curl, CURLOPT_COOKIEFILE, ""); /* on again after the reset */
 	if (req->follow_redirects) {
 		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(curl, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
@@ -1158,6 +1156,16 @@ out:
 void http_cookies(struct http *h, int on)
 {
 	if (on) {
+		/*
+		 * Started at once by a cookie line that adds nothing (an empty
+		 * one), the engine and its cookies outlive the curl_easy_reset
+		 * of each request. Not CURLOPT_COOKIEFILE "": a reset forgets
+		 * the file list it keeps without freeing it (libcurl 7.88 leaks
+		 * it), and the engine it starts waits for the next transfer,
+		 * after the reset.
+		 */
+		if (!h->cookies)
+			curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "");
 		h->cookies = 1;
 		return;
 	}
