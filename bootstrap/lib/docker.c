@@ -995,6 +995,18 @@ const char *docker_image_label(const struct docker_image *img, const char *key)
 	return NULL;
 }
 
+/* GET path: the engine's answer, a list, into *root (caller frees). */
+static int docker_get_list(struct docker *d, const char *path, struct doc_node **root,
+                           struct err *err)
+{
+	if (docker_call(d, "GET", path, NULL, 0, root, err) < 0)
+		return -1;
+	if ((*root)->type != DOC_SEQ)
+		return err_setk(err, ERRK_INVALID, "the engine's answer is %s, not a list",
+		                doc_type_name((*root)->type));
+	return 0;
+}
+
 int docker_image_list(struct docker *d, const char *label, struct docker_image **out, size_t *n,
                       struct err *err)
 {
@@ -1020,13 +1032,8 @@ int docker_image_list(struct docker *d, const char *label, struct docker_image *
 	} else {
 		path = xstrdup("/images/json");
 	}
-	if (docker_call(d, "GET", path, NULL, 0, &root, err) < 0)
+	if (docker_get_list(d, path, &root, err) < 0)
 		goto fail;
-	if (root->type != DOC_SEQ) {
-		err_setk(err, ERRK_INVALID, "the engine's answer is %s, not a list",
-		         doc_type_name(root->type));
-		goto fail;
-	}
 	v = xcalloc(root->n + 1, sizeof(*v));
 	for (i = 0; i < root->n; i++, k++)
 		if (docker_image_of(root->items[i], &v[k], err) < 0)
@@ -1301,4 +1308,181 @@ out:
 	free(path);
 	free(id);
 	return rc;
+}
+
+/* ---- containers -------------------------------------------------------- */
+
+/* "?all=1&filters={"label":[...]}" for labels (NULL-terminated, may be NULL). */
+static int docker_label_query(const char *const *labels, const char *base, char **path,
+                              struct err *err)
+{
+	struct doc_node *filters = doc_new(DOC_MAP), *seq = doc_new(DOC_SEQ);
+	struct buf json = BUF_INIT(DOCKER_LINE_MAX);
+	char *enc;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; labels && labels[i]; i++)
+		doc_seq_push(seq, doc_new_str(labels[i]));
+	doc_map_set(filters, "label", seq);
+	if (i == 0) {
+		*path = xstrdup(base);
+		rc = 0;
+	} else if (doc_emit_json(filters, &json, err) == 0) {
+		enc = text_url_encode(buf_cstr(&json), NULL);
+		*path = xasprintf("%s&filters=%s", base, enc);
+		free(enc);
+		rc = 0;
+	}
+	doc_free(filters);
+	buf_release(&json);
+	return rc;
+}
+
+/* A container from the list's object. */
+static int docker_container_of(const struct doc_node *n, struct docker_container *c,
+                               struct err *err)
+{
+	const struct doc_node *created = doc_map_get(n, "Created");
+	const char *id = docker_str(n, "Id"), *state = docker_str(n, "State");
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	if (!id)
+		return err_setk(err, ERRK_INVALID,
+		                "a container without an Id in the engine's answer");
+	c->id = xstrdup(id);
+	c->state = xstrdup(state ? state : "");
+	c->names = docker_strv(doc_map_get(n, "Names"));
+	for (i = 0; c->names[i]; i++)
+		if (c->names[i][0] == '/')
+			memmove(c->names[i], c->names[i] + 1, strlen(c->names[i]));
+	c->labels = docker_strv(doc_map_get(n, "Labels"));
+	c->created = created && created->type == DOC_INT ? created->i : 0;
+	return 0;
+}
+
+int docker_container_list(struct docker *d, const char *const *labels,
+                          struct docker_container **out, size_t *n, struct err *err)
+{
+	struct doc_node *root = NULL;
+	struct docker_container *v = NULL;
+	char *path = NULL;
+	size_t i, k = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (docker_label_query(labels, "/containers/json?all=1", &path, err) < 0 ||
+	    docker_get_list(d, path, &root, err) < 0)
+		goto fail;
+	v = xcalloc(root->n + 1, sizeof(*v));
+	for (i = 0; i < root->n; i++, k++)
+		if (docker_container_of(root->items[i], &v[k], err) < 0)
+			goto fail;
+	*out = v;
+	*n = k;
+	v = NULL;
+	rc = 0;
+	goto out;
+fail:
+	if (labels && labels[0]) {
+		char q[80];
+
+		text_quote(labels[0], strlen(labels[0]), q, sizeof(q));
+		err_wrap(err, "list containers labelled '%s'%s", q, labels[1] ? " ..." : "");
+	} else {
+		err_wrap(err, "list containers");
+	}
+out:
+	docker_containers_free(v, k);
+	doc_free(root);
+	free(path);
+	return rc;
+}
+
+const char *docker_container_label(const struct docker_container *c, const char *key)
+{
+	size_t i;
+
+	for (i = 0; c->labels && c->labels[i] && c->labels[i + 1]; i += 2)
+		if (strcmp(c->labels[i], key) == 0)
+			return c->labels[i + 1];
+	return NULL;
+}
+
+void docker_containers_free(struct docker_container *v, size_t n)
+{
+	size_t i, j;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].state);
+		for (j = 0; v[i].names && v[i].names[j]; j++)
+			free(v[i].names[j]);
+		free(v[i].names);
+		for (j = 0; v[i].labels && v[i].labels[j]; j++)
+			free(v[i].labels[j]);
+		free(v[i].labels);
+	}
+	free(v);
+}
+
+int docker_container_inspect(struct docker *d, const char *container,
+                             struct docker_container_run *out, struct err *err)
+{
+	struct doc_node *root = NULL;
+	const struct doc_node *st, *v;
+	char *enc = text_url_encode(container, NULL), *path = NULL, q[80];
+	const char *s;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	text_quote(container, strlen(container), q, sizeof(q));
+	if (!*container) {
+		err_setk(err, ERRK_INVALID, "inspect container '': no container named");
+		goto out;
+	}
+	path = xasprintf("/containers/%s/json", enc);
+	if (docker_call(d, "GET", path, NULL, 0, &root, err) < 0) {
+		err_wrap(err, "inspect container '%s'", q);
+		goto out;
+	}
+	s = docker_str(root, "Id");
+	st = doc_map_get(root, "State");
+	if (!s || !st || st->type != DOC_MAP) {
+		err_setk(err, ERRK_INVALID,
+		         "inspect container '%s': the engine's answer has no Id or State", q);
+		goto out;
+	}
+	out->id = xstrdup(s);
+	v = doc_map_get(st, "Running");
+	out->running = v && v->type == DOC_BOOL && v->b;
+	v = doc_map_get(root, "RestartCount");
+	out->restarts = v && v->type == DOC_INT ? v->i : 0;
+	s = docker_str(st, "StartedAt");
+	out->started_at = xstrdup(s ? s : "");
+	v = doc_map_get(st, "Pid");
+	out->pid = v && v->type == DOC_INT ? v->i : 0;
+	v = doc_map_get(st, "ExitCode");
+	out->exit_code = v && v->type == DOC_INT ? v->i : 0;
+	rc = 0;
+out:
+	if (rc < 0)
+		docker_container_run_release(out);
+	doc_free(root);
+	free(enc);
+	free(path);
+	return rc;
+}
+
+void docker_container_run_release(struct docker_container_run *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->started_at);
+	memset(r, 0, sizeof(*r));
 }

@@ -178,4 +178,43 @@ void docker_demux_init(struct docker_demux *m, struct buf *out, struct buf *erro
 /* -1 with err set when a buffer's limit is passed or a frame type is unknown. */
 int docker_demux_feed(struct docker_demux *m, const char *data, size_t len, struct err *err);
 
+/* ---- containers -------------------------------------------------------- */
+
+struct docker_container {
+	char *id;          /* 64 hex digits */
+	char **names;      /* Names without their leading '/', NULL-terminated */
+	char *state;       /* "running", "exited", "restarting", ... */
+	char **labels;     /* "key", "value", ..., NULL */
+	long long created; /* Unix time */
+};
+
+/*
+ * GET /containers/json?all=1 with filters={"label":[labels...]}: the
+ * containers, running or not, that carry every one of labels ("key" or
+ * "key=value", NULL-terminated; NULL or empty: every container).
+ */
+int docker_container_list(struct docker *d, const char *const *labels,
+                          struct docker_container **out, size_t *n, struct err *err);
+
+/* The value of label key of c, or NULL. Borrowed. */
+const char *docker_container_label(const struct docker_container *c, const char *key);
+
+void docker_containers_free(struct docker_container *v, size_t n);
+
+/* What GET /containers/C/json says of a container's run. */
+struct docker_container_run {
+	char *id;
+	int running;         /* State.Running */
+	long long restarts;  /* RestartCount: restarts by the engine's restart policy */
+	char *started_at;    /* State.StartedAt, as given ("2026-12-02T02:50:00.1Z") */
+	long long pid;       /* State.Pid (0 when not running) */
+	long long exit_code; /* State.ExitCode */
+};
+
+/* GET /containers/C/json. ERRK_NOTFOUND when there is no such container. */
+int docker_container_inspect(struct docker *d, const char *container,
+                             struct docker_container_run *out, struct err *err);
+
+void docker_container_run_release(struct docker_container_run *r);
+
 #endif

@@ -46,6 +46,7 @@ static CURLcode http_init_rc;
 struct http {
 	CURL *curl; /* kept between requests: its connections are reused */
 	char errbuf[CURL_ERROR_SIZE];
+	int cookies; /* http_cookies: curl's in-memory cookie engine is on */
 };
 
 /* The bounds of one transfer: 0 is "none". */
@@ -114,6 +115,7 @@ struct http *http_new(void)
 		abort();
 	}
 	h->errbuf[0] = '\0';
+	h->cookies = 0;
 	return h;
 }
 
@@ -1424,4 +1426,35 @@ out:
 	free(dele);
 	free(url);
 	return rc;
+}
+
+void http_cookies(struct http *h, int on)
+{
+	if (on) {
+		/*
+		 * Started at once by a cookie line that adds nothing (an empty
+		 * one), the engine and its cookies outlive the curl_easy_reset
+		 * of each request. Not CURLOPT_COOKIEFILE "": a reset forgets
+		 * the file list it keeps without freeing it (libcurl 7.88 leaks
+		 * it), and the engine it starts waits for the next transfer,
+		 * after the reset.
+		 */
+		if (!h->cookies)
+			curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, "");
+		h->cookies = 1;
+		return;
+	}
+	if (!h->cookies)
+		return;
+	/*
+	 * curl_easy_reset keeps the cookies and the engine that records
+	 * them: only a new handle forgets both (and the connections).
+	 */
+	curl_easy_cleanup(h->curl);
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		fprintf(stderr, "ftboot: cannot create a libcurl handle\n");
+		abort();
+	}
+	h->cookies = 0;
 }

@@ -290,4 +290,13 @@ void http_ftp_resp_release(struct http_ftp_resp *resp);
 int http_ftp(struct http *h, const struct http_ftp_req *req, struct http_ftp_resp *resp,
              struct err *err);
 
+/*
+ * Cookies (on: 1), kept in memory by the client h as a browser keeps
+ * them: every Set-Cookie of an answer is stored (domain, path, expiry),
+ * and sent again with the later requests through h that match it, until
+ * http_free. Off (0): every cookie is forgotten (the client's
+ * connections too) and none is kept or sent any more. Off by default.
+ */
+void http_cookies(struct http *h, int on);
+
 #endif

@@ -10,7 +10,7 @@
 #   NGINX=/usr/sbin/nginx (Debian's nginx-light), NGINX_USER=www-data,
 #   PHP_FPM=php-fpm8.2, PHP_FPM_USER=www-data (Alpine: php-fpm83, nginx,
 #   nobody), PHP_FPM_LISTEN=127.0.0.1:<free port>,
-#   TEMPLATE_DIR=srcs/phpmyadmin, RUN_DIR=<scratch>/run,
+#   TEMPLATE_DIR=srcs/phpmyadmin, RUN_DIR=<scratch>/pma-run,
 #   PHPMYADMIN_DIR=<scratch>/phpmyadmin: a copy of Debian's /usr/share/phpmyadmin
 #     (5.2.1, its links to /usr/share/javascript followed) laid out as
 #     Alpine's package is: config.inc.php in the code's
@@ -26,32 +26,16 @@
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/_mariadb.sh"
 . "$(dirname "$0")/_entry.sh"
-top=$FTBOOT_TOP
+. "$(dirname "$0")/_phpmyadmin.sh"
 ep_setup /usr/share/phpmyadmin/index.php /usr/sbin/nginx /usr/sbin/php-fpm8.2
 
 db_password=$'d\'b "pa$s\\ wörd €'
 blowfish=$'b\'f "s$e\\ crét'
 lb=192.0.2.10
 
-cp -rL /usr/share/phpmyadmin "$tmp/phpmyadmin" # Debian links its JavaScript libraries in
-vc=$tmp/phpmyadmin/libraries/vendor_config.php
-sed -i "s|'configFile' => .*|'configFile' => ROOT_PATH . 'config.inc.php',|" "$vc"
-grep -q "'configFile' => ROOT_PATH . 'config.inc.php'," "$vc"
+pma_prepare
 ok $? "the copy of Debian's phpMyAdmin reads config.inc.php from its directory, as Alpine's does"
-cp "$top/srcs/phpmyadmin/config.inc.php" "$tmp/phpmyadmin/config.inc.php"
-pma_port=$(free_port)
-fpm_port=$(free_port)
-url=http://127.0.0.1:$pma_port
-
-pma_start() {
-	local log=$1
-	shift
-	ep_start "$log" "$top/srcs/phpmyadmin/entrypoint.sh" NGINX=/usr/sbin/nginx NGINX_USER=www-data \
-		PHP_FPM=/usr/sbin/php-fpm8.2 PHP_FPM_USER=www-data "PHP_FPM_LISTEN=127.0.0.1:$fpm_port" \
-		"PHPMYADMIN_DIR=$tmp/phpmyadmin" "TEMPLATE_DIR=$top/srcs/phpmyadmin" "RUN_DIR=$tmp/run" \
-		"LB_IP=$lb" "PHPMYADMIN_PORT=$pma_port" DB_HOST=127.0.0.1 "DB_PORT=${db_port:-1}" \
-		"PMA_BLOWFISH_SECRET=$blowfish" "$@"
-}
+url=$pma_url
 
 # Bad environment: each fails at once, naming what is wrong.
 ep_bad_env pma_start "PMA_BLOWFISH_SECRET=" "DB_HOST=" "PHPMYADMIN_PORT=0" "DB_PORT=x" "LB_IP=a/b"

@@ -20,7 +20,7 @@
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/_mariadb.sh"
 . "$(dirname "$0")/_entry.sh"
-top=$FTBOOT_TOP
+. "$(dirname "$0")/_wordpress.sh"
 ep_setup /usr/share/wordpress/wp-load.php /usr/sbin/nginx php8.2 /usr/sbin/php-fpm8.2
 
 # Passwords with quotes, a dollar, a backslash, spaces and multi-byte characters.
@@ -28,44 +28,9 @@ db_password=$'d\'b "pa$s\\ wörd €'
 admin_password=$'a\'dm "i$n\\ pässwörd'
 user_password=$'u\'se "r$s\\ ñ pass'
 
-cp -a /usr/share/wordpress "$tmp/wordpress"
-rm -f "$tmp/wordpress/wp-config.php"
-cp "$top/srcs/wordpress/wp-config.php" "$tmp/wordpress/wp-config.php"
-wp_port=$(free_port)
-fpm_port=$(free_port)
-url=http://127.0.0.1:$wp_port
+wp_prepare
+url=$wp_url
 
-wp_env() {
-	echo NGINX=/usr/sbin/nginx NGINX_USER=www-data PHP=php8.2 PHP_FPM=/usr/sbin/php-fpm8.2 \
-		PHP_FPM_USER=www-data "PHP_FPM_LISTEN=127.0.0.1:$fpm_port" \
-		"WORDPRESS_DIR=$tmp/wordpress" "TEMPLATE_DIR=$top/srcs/wordpress" "RUN_DIR=$tmp/run" \
-		LB_IP=127.0.0.1 "WORDPRESS_PORT=$wp_port" DB_HOST=127.0.0.1 "DB_PORT=${db_port:-1}" \
-		DB_NAME=wordpress DB_USER=wordpress WP_ADMIN_USER=admin WP_ADMIN_EMAIL=admin@ft.local \
-		WP_USER_COUNT=2 DB_WAIT=20
-}
-# wp_start LOG [VAR=VALUE...]: the entry point with the environment above.
-wp_start() {
-	local log=$1
-	shift
-	# shellcheck disable=SC2046 # wp_env's words hold no spaces
-	ep_start "$log" "$top/srcs/wordpress/entrypoint.sh" $(wp_env) \
-		"DB_PASSWORD=$db_password" "WP_ADMIN_PASSWORD=$admin_password" \
-		"WP_USER_PASSWORD=$user_password" "$@"
-}
-wp_sql() {
-	mariadb_sql -N -B wordpress -e "$1"
-}
-# wp_login HOST USER PASSWORD: wp-login.php as a browser posts it; 0 if
-# WordPress lets USER in (302 to wp-admin with its logged-in cookie).
-wp_login() {
-	local base=http://$1:$wp_port jar=$tmp/jar-$2 hdr
-	rm -f "$jar"
-	curl -s -o /dev/null -c "$jar" "$base/wp-login.php" || return 1
-	hdr=$(curl -s -o /dev/null -D - -b "$jar" -c "$jar" --data-urlencode "log=$2" \
-		--data-urlencode "pwd=$3" -d wp-submit=Log+In -d testcookie=1 \
-		--data-urlencode "redirect_to=$base/wp-admin/profile.php" "$base/wp-login.php")
-	grep -qiE "^location: $base/wp-admin/profile.php" <<<"$hdr" && grep -q wordpress_logged_in "$jar"
-}
 # Users, their metadata and the address: what a second start must not change.
 wp_state() {
 	wp_sql "SELECT ID, user_login, user_pass, user_email FROM wp_users ORDER BY ID;

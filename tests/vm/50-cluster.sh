@@ -224,6 +224,21 @@ if [ "$have_apply" = 1 ]; then
 	is "$got" "LoadBalancer $ip" "the Service has the stack's LoadBalancer address"
 	got=$(api /apis/apps/v1/namespaces/default/deployments/web | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["status"].get("availableReplicas"), d["spec"]["template"]["spec"]["containers"][0]["image"])' 2>&1)
 	printf '%s\n' "$got" | grep -qE "^1 ftboot/web:[0-9a-f]{12}$"; ok $? "the Deployment rolled out with the image built in the guest: $got"
+	# ftboot check against the VM's own engine (mutual TLS) and cluster:
+	# the image built there with ftboot's labels (E2.images), the
+	# Deployment and container named after the service with its pods Ready
+	# (E3), the Service's type and the one LoadBalancer address, which on
+	# the VM's cluster must be vm.lb_address (E4).
+	cat >srcs/checks.yaml <<'EOC'
+checks:
+  - {id: E2.images, title: the service image in the VM's engine, kind: images}
+  - {id: E3, title: named after the service and Ready, kind: kube, expect: names}
+  - {id: E4, title: types and the LoadBalancer address, kind: kube, expect: services}
+EOC
+	run_ftboot check --json
+	is "$rc" 0 "ftboot check E2.images, E3, E4 against the VM: $(tail -n 2 <<<"$errout")"
+	got=$(/usr/bin/python3 -c 'import json, sys; print(" ".join(c["id"] + "=" + c["status"] for c in json.loads(sys.argv[1])["checks"]))' "$out" 2>&1)
+	is "$got" "E2.images=pass E3=pass E4=pass" "each check passed"
 else
 	skip "the apply step is not in this tree yet: nothing applied"
 fi
