@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154,SC2015 # the variables come from ENV (loopstack_env); A && B || fail: fail ends the script
 # tests/bench/check-baseline.sh ENV IDS: the checks of `ftboot check --only
 # IDS` done the way public ft_services test scripts do them: one after the
 # other, with curl, lftp, ssh, the mysql client, kubectl and docker, and
-# grep. The baseline of tests/bench/check.sh, run against the same servers
+# grep (and the mysql client). The baseline of tests/bench/check.sh, run against the same servers
 # (tests/servers/loopstack.sh: ENV is the file `loopstack.sh up` writes).
 # It checks the same things as the checks (see each section) and exits 1
 # at the first that fails, saying which: it is not a stand-in that always
@@ -23,6 +24,15 @@ fail() {
 	exit 1
 }
 sel() { [[ $ids == *",$1,"* ]]; }
+# An id without a section here would pass unchecked: refused.
+for id in ${2//,/ }; do
+	case $id in
+	E1 | E2 | E3 | E4 | E6 | E7 | E8 | E9 | E10 | E13) ;;
+	*) echo "baseline: no section for $id" >&2 && exit 2 ;;
+	esac
+done
+# value NAME: values.NAME of the stack.
+value() { $py -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["values"][sys.argv[2]])' "$loopstack_stack" "$1"; }
 secret() { cat "$st/secrets/$1"; }
 # The stack's services and their types, from srcs/stack.yaml.
 services() { $py -c 'import sys, yaml
@@ -103,6 +113,45 @@ if sel E7; then # FTPS (AUTH TLS, the stack's certificate): upload, download, sa
 	fi
 	mv "$work/lftp.out" "$work/plain.out"
 	grep -q '530' "$work/plain.out" || fail "E7: plain FTP not refused with 530: $(tail -1 "$work/plain.out")"
+fi
+if sel E8; then # WordPress: the administrator's login (302 to wp-admin), then its users through the REST API
+	wp=http://$addr:$wp_port
+	admin=$(value wp_admin_user)
+	min=$(value wp_user_count)
+	jar=$work/wp.jar
+	curl -sS --fail --max-time 10 -o /dev/null -c "$jar" "$wp/wp-login.php" || fail "E8: GET $wp/wp-login.php"
+	loc=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' -b "$jar" -c "$jar" \
+		--data-urlencode "log=$admin" --data-urlencode "pwd=$(secret wp_admin_password)" \
+		-d wp-submit=Log+In -d testcookie=1 "$wp/wp-login.php")
+	[ "$loc" = "302 $wp/wp-admin/" ] && grep -q wordpress_logged_in "$jar" || fail "E8: the login of $admin: $loc"
+	nonce=$(curl -sS --fail --max-time 10 -b "$jar" "$wp/wp-admin/admin-ajax.php?action=rest-nonce") ||
+		fail "E8: no REST nonce"
+	total=$(curl -sS --fail --max-time 10 -o /dev/null -D - -b "$jar" -H "X-WP-Nonce: $nonce" \
+		"$wp/?rest_route=/wp/v2/users&context=edit&per_page=1" | tr -d '\r' | awk 'tolower($1) == "x-wp-total:" { print $2 }')
+	[ -n "$total" ] && [ "$total" -ge $((min + 1)) ] || fail "E8: $total users, want the administrator and $min more"
+fi
+if sel E9; then # phpMyAdmin's cookie login as the database user, the WordPress tables listed; and by the mysql client
+	pma=http://$addr:$pma_port
+	jar=$work/pma.jar
+	want=(wp_users wp_usermeta wp_posts wp_postmeta wp_options wp_comments)
+	curl -sS --fail --max-time 10 -c "$jar" "$pma/" >"$work/pma.html" || fail "E9: GET $pma/"
+	token=$(grep -o 'name="token" value="[^"]*"' "$work/pma.html" | head -1 | sed 's/.*value="//; s/"$//')
+	session=$(grep -o 'name="set_session" value="[^"]*"' "$work/pma.html" | head -1 | sed 's/.*value="//; s/"$//')
+	[ -n "$token" ] || fail "E9: no login form with a token"
+	code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" --data-urlencode pma_username=wordpress \
+		--data-urlencode "pma_password=$(secret wp_db_password)" -d server=1 -d "token=$token" \
+		-d "set_session=$session" -d route=/ "$pma/index.php?route=/")
+	[ "$code" = 302 ] || fail "E9: the login answered $code"
+	curl -sS --fail --max-time 10 -b "$jar" "$pma/index.php?route=/database/structure&db=wordpress&server=1" |
+		tr '\n' ' ' | grep -o 'name="selected_tbl\[\]" *class="checkall" *value="[^"]*"' | sed 's/.*value="//; s/"$//' >"$work/tables"
+	for t in "${want[@]}"; do
+		grep -qx "$t" "$work/tables" || fail "E9: phpMyAdmin does not list $t ($(wc -l <"$work/tables") tables)"
+	done
+	MYSQL_PWD=$(secret wp_db_password) mysql --no-defaults -h "$addr" -P "$db_port" -u wordpress -N -B wordpress \
+		-e 'SHOW TABLES' >"$work/mtables" 2>"$work/mysql.err" || fail "E9: mysql: $(cat "$work/mysql.err")"
+	for t in "${want[@]}"; do
+		grep -qx "$t" "$work/mtables" || fail "E9: no table $t in wordpress (mysql)"
+	done
 fi
 if sel E10; then # Grafana: basic auth, the InfluxDB data source healthy, a dashboard per service with points
 	g=(curl -sS --fail --max-time 10 -u "$grafana_user:$(secret grafana_admin_password)")

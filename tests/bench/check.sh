@@ -8,7 +8,7 @@
 #       side, each with its own clients in the process)
 #   (b) tests/bench/check-baseline.sh: the same checks the way public
 #       ft_services test scripts do them, sequentially, with curl, lftp,
-#       ssh, kubectl and grep
+#       ssh, kubectl, the mysql client and grep
 #
 # Prints the median wall time of each and the ratio baseline / ftboot.
 # Either failing ends the bench with its output (they check the same
@@ -27,6 +27,9 @@ skip_all() {
 # shellcheck source-path=SCRIPTDIR source=../servers/loopstack.sh
 . "$top/tests/servers/loopstack.sh"
 loopstack_require || skip_all "$loopstack_why"
+for p in /usr/bin/lftp /usr/bin/ssh /usr/bin/mysql /usr/bin/kubectl; do
+	[ -x "$p" ] || skip_all "the baseline needs $p (tests/deps.sh test; kubectl: the machine's)"
+done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ftboot-bench-check.XXXXXX")
 trap 'loopstack_down; rm -rf "$tmp"' EXIT
 loopstack_up || skip_all "a server of the loopback stack does not start: $loopstack_why"
@@ -50,5 +53,5 @@ done
 a=$(median <"$tmp/a")
 b=$(median <"$tmp/b")
 echo "check: the non-destructive checklist ($ids) against loopback servers, median of $runs runs each"
-printf '  %-50s %7d ms\n' "ftboot check" "$a" "baseline (curl, lftp, ssh, kubectl; sequential)" "$b"
+printf '  %-50s %7d ms\n' "ftboot check" "$a" "baseline (curl, lftp, ssh, mysql, kubectl; sequential)" "$b"
 awk -v a="$a" -v b="$b" 'BEGIN { printf "  ratio baseline / ftboot: %.1fx\n", (a > 0 ? b / a : 0) }'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2034 # its variables are for the caller
 # tests/servers/loopstack.sh: one set of loopback servers for the whole
 # non-destructive checklist of srcs/checks.yaml, each started by the piece
 # its own check test uses (no second copy of any), all configured from one
@@ -17,6 +17,10 @@
 #           dashboard's remote manifest: no internet)
 #   E13     the dashboard's namespace, Service and account in the double,
 #           and its LoadBalancer stand-in (tests/stack/_dashboard.sh)
+#   E8 E9   MariaDB, srcs/wordpress/entrypoint.sh and srcs/phpmyadmin/
+#           entrypoint.sh under Debian's nginx, php-fpm, WordPress and
+#           phpMyAdmin (tests/stack/_mariadb.sh, _wordpress.sh,
+#           _phpmyadmin.sh, as check_web.sh runs them), the state's secrets
 #   E1 E2   the stack copy itself
 # The stack copy ($loopstack_stack: srcs/, templates/, setup.sh) has free
 # ports and the test's users; FTBOOT_STATE_DIR=$tmp/state holds the secrets
@@ -52,18 +56,24 @@ loopstack_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$loopstack_here/grafana.sh"
 # shellcheck source=../stack/_dashboard.sh
 . "$FTBOOT_TOP/tests/stack/_dashboard.sh"
+# shellcheck source=../stack/_mariadb.sh
+. "$FTBOOT_TOP/tests/stack/_mariadb.sh"
+# shellcheck source=../stack/_entry.sh
+. "$FTBOOT_TOP/tests/stack/_entry.sh"
+# shellcheck source=../stack/_wordpress.sh
+. "$FTBOOT_TOP/tests/stack/_wordpress.sh"
+# shellcheck source=../stack/_phpmyadmin.sh
+. "$FTBOOT_TOP/tests/stack/_phpmyadmin.sh"
 loopstack_py=/usr/bin/python3
 # The address the double gives every LoadBalancer Service (E4 notes that
 # it is not the address checked; it refuses 127.0.0.1 there).
 loopstack_lb=192.168.61.10
-loopstack_ids=E1,E3,E4,E6,E7,E10,E13
+loopstack_ids=E1,E3,E4,E6,E7,E8,E9,E10,E13
 groups=()
 # The checks of the checklist it cannot serve yet, and why (check_all.sh
 # names them).
 declare -A loopstack_missing=(
 	[E5]="nginx (tests/stack/_nginx.sh) is not started yet"
-	[E8]="WordPress and MariaDB are not started yet"
-	[E9]="phpMyAdmin and MariaDB are not started yet"
 )
 
 loopstack_require() {
@@ -71,11 +81,14 @@ loopstack_require() {
 	loopstack_why=
 	for p in /usr/sbin/sshd /usr/sbin/vsftpd /usr/sbin/nginx /usr/bin/ssh-keygen /usr/bin/openssl \
 		/usr/bin/busybox /usr/bin/unshare /usr/bin/setsid /usr/sbin/useradd /usr/sbin/chpasswd \
-		/usr/bin/curl "$loopstack_py"; do
-		[ -x "$p" ] || { loopstack_why="$p is missing (tests/deps.sh test installs the stack tier's packages)"; return 1; }
+		/usr/bin/curl /usr/bin/pgrep /usr/sbin/php-fpm8.2 /usr/share/wordpress/wp-load.php \
+		/usr/share/phpmyadmin/index.php "$loopstack_py"; do
+		[ -e "$p" ] || { loopstack_why="$p is missing (tests/deps.sh test installs the stack tier's packages)"; return 1; }
 	done
 	[ "$(id -u)" = 0 ] || { loopstack_why="needs root: sshd, vsftpd's chroot and the mount namespaces"; return 1; }
 	$loopstack_py -c 'import yaml' 2>/dev/null || { loopstack_why="needs python3-yaml (tests/deps.sh test)"; return 1; }
+	p=$(mariadb_missing) && { loopstack_why="$p is missing (tests/deps.sh test installs mariadb-server)"; return 1; }
+	id www-data >/dev/null 2>&1 || { loopstack_why="no user www-data (Debian's nginx adds it)"; return 1; }
 	[ -x "$FTBOOT" ] || { loopstack_why="no ftboot binary at $FTBOOT (make first)"; return 1; }
 }
 
@@ -87,7 +100,7 @@ loopstack_fail() {
 
 loopstack_up() {
 	local stack ns account
-	chmod 711 "$tmp" # vsftpd's user crosses it into its home
+	chmod 755 "$tmp" # vsftpd's user crosses it, the web daemons' users read it
 	ns_overlay "$tmp"
 	ssh_port=$(free_port)
 	ftp_port=$(free_port)
@@ -95,6 +108,8 @@ loopstack_up() {
 	ssh_user=ftbs$$
 	ftp_user=ftbf$$
 	export FTBOOT_STATE_DIR=$tmp/state FTBOOT_CACHE_DIR=$tmp/cache
+	wp_prepare || loopstack_fail "cannot copy Debian's WordPress" || return 1
+	pma_prepare || loopstack_fail "cannot copy Debian's phpMyAdmin as Alpine lays it out" || return 1
 
 	kube_start "$tmp/kube" --auto-ready --lb-ip "$loopstack_lb" 2>"$tmp/kube.err" ||
 		loopstack_fail "the Kubernetes API double does not start: $(head -c 200 "$tmp/kube.err")" || return 1
@@ -109,14 +124,16 @@ loopstack_up() {
 	stack=$tmp/proj/srcs/stack.yaml
 	loopstack_stack=$stack
 	$loopstack_py - "$stack" "$tmp/kube/kubeconfig" "$ssh_port" "$ftp_port" "$pmin" "$pmax" \
-		"$ssh_user" "$ftp_user" "$lb_port" <<'EOP' || loopstack_fail "cannot edit the stack copy" || return 1
+		"$ssh_user" "$ftp_user" "$lb_port" "$wp_port" "$pma_port" <<'EOP' || loopstack_fail "cannot edit the stack copy" || return 1
 import re, sys
-p, kc, ssh, ftp, pmin, pmax, su, fu, lb = sys.argv[1:]
+p, kc, ssh, ftp, pmin, pmax, su, fu, lb, wp, pma = sys.argv[1:]
 s = open(p).read()
 subs = [(r"ports: \{http: 80, https: 443, ssh: 22\}", "ports: {http: 80, https: 443, ssh: %s}" % ssh),
         (r"ports: \{ftp: 21, pasv: 30020-30024\}", "ports: {ftp: %s, pasv: %s-%s}" % (ftp, pmin, pmax)),
         (r"(?m)^  ftp_user: .*", "  ftp_user: " + fu), (r"(?m)^  ssh_user: .*", "  ssh_user: " + su),
         (r"(?m)^  dashboard_port: \d+", "  dashboard_port: " + lb),
+        (r"(?m)^(  wordpress:\n    ports: \{http: )5050\}", r"\g<1>%s}" % wp),
+        (r"(?m)^(  phpmyadmin:\n    ports: \{http: )5000\}", r"\g<1>%s}" % pma),
         (r"(?ms)^manifests:\n(?:  .*?\n|    .*?\n)*", "")]
 for a, b in subs:
     s, n = re.subn(a, b, s, count=1)
@@ -151,6 +168,22 @@ d = yaml.safe_load(open(sys.argv[1])).get("dashboard") or {}
 print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin"))' "$stack")
 	dash_objects "$ns" "$account" || loopstack_fail "the dashboard's objects in the double" || return 1
 
+	# WordPress and phpMyAdmin on their MariaDB, with the state's secrets.
+	db_password=$(cat "$st/secrets/wp_db_password")
+	admin_password=$(cat "$st/secrets/wp_admin_password")
+	user_password=$(cat "$st/secrets/wp_user_password")
+	blowfish=$(cat "$st/secrets/pma_blowfish_secret")
+	lb=127.0.0.1
+	mariadb_start "$tmp/db" >"$tmp/db.out" || loopstack_fail "MariaDB: $(tail -c 300 "$tmp/db.out")" || return 1
+	mariadb_wordpress wordpress "$db_password" wordpress ||
+		loopstack_fail "MariaDB: cannot make the wordpress database" || return 1
+	wp_start "$tmp/wp.log"
+	ep_ready "$wp_url/fpm-ping" 60 >"$tmp/wp.out" ||
+		loopstack_fail "WordPress: $(tail -c 300 "$tmp/wp.out"; tail -3 "$tmp/wp.log")" || return 1
+	pma_start "$tmp/pma.log"
+	ep_ready "$pma_url/fpm-ping" 30 >"$tmp/pma.out" ||
+		loopstack_fail "phpMyAdmin: $(tail -c 300 "$tmp/pma.out"; tail -3 "$tmp/pma.log")" || return 1
+
 	sshd_up "$FTBOOT_TOP/srcs/nginx/sshd_config" "$svc/ssh_host_ed25519_key" >"$tmp/sshd.err" ||
 		loopstack_fail "sshd does not listen: $(head -c 200 "$tmp/sshd.err")" || return 1
 	mkdir -p "$tmp/ftpdata/tls" && chmod 700 "$tmp/ftpdata/tls"
@@ -163,7 +196,7 @@ print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin
 loopstack_env() {
 	local v
 	for v in FTBOOT_STATE_DIR loopstack_stack loopstack_lb loopstack_ids ssh_port ssh_user ftp_port \
-		ftp_user pmin pmax grafana_port grafana_user lb_port kube_dir st svc; do
+		ftp_user pmin pmax grafana_port grafana_user lb_port kube_dir wp_port pma_port db_port db_sock st svc; do
 		printf '%s=%q\n' "$v" "${!v}"
 	done >"$1"
 }
@@ -175,6 +208,8 @@ loopstack_stop_ftps() {
 loopstack_down() {
 	local g
 	for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
+	ep_kill_all
+	mariadb_stop
 	grafana_stop "$tmp/grafana" >/dev/null 2>&1
 	dashlb_stop "$tmp/lb" >/dev/null 2>&1
 	kube_stop "$tmp/kube" >/dev/null 2>&1
@@ -191,12 +226,16 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		loopstack_require || { echo "loopstack: $loopstack_why" >&2; exit 77; }
 		loopstack_up || { echo "loopstack: $loopstack_why" >&2; loopstack_down; exit 1; }
 		printf '%s\n' "${groups[@]}" >"$tmp/groups"
+		printf '%s\n' "${ep_groups[@]}" >"$tmp/ep_groups"
+		echo "$db_pid" >"$tmp/db_pid"
 		loopstack_env "$tmp/env"
 		cat "$tmp/env"
 		;;
 	down:?*)
 		tmp=$2
 		mapfile -t groups <"$tmp/groups" 2>/dev/null
+		mapfile -t ep_groups <"$tmp/ep_groups" 2>/dev/null
+		db_pid=$(cat "$tmp/db_pid" 2>/dev/null)
 		loopstack_down
 		;;
 	*) echo "usage: loopstack.sh up|down DIR" >&2; exit 2 ;;

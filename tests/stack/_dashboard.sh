@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154 # lb_port: for the caller; httpd_port, kube_dir, kube_url: httpd.sh and kube.sh set them
 # tests/stack/_dashboard.sh: what the dashboard check (E13) needs besides
 # the Kubernetes API double, for tests/integration/check_dashboard.sh and
 # tests/servers/loopstack.sh (sourced after tests/servers/kube.sh and
