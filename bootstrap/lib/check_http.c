@@ -9,7 +9,3 @@ static int not_built(struct check_run *cr)
 }
 
 const struct check_kind check_kind_http = {"http", NULL, NULL, not_built};
-
-const struct check_kind check_kind_wordpress = {"wordpress", NULL, NULL, not_built};
-
-const struct check_kind check_kind_phpmyadmin = {"phpmyadmin", NULL, NULL, not_built};
