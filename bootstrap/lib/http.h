@@ -97,6 +97,21 @@ struct http_req {
 	 */
 	int (*cancel_fn)(void *ctx);
 	void *cancel_ctx;
+
+	/*
+	 * TLS for a server whose certificate is known in advance: trust
+	 * exactly the certificate in this PEM file (self-signed; ca is not
+	 * used) and its public key (pinned), and not its name, which need
+	 * not be the URL's host (the stack's certificate names the LB
+	 * address, a test reaches it at 127.0.0.1).
+	 */
+	const char *pinned_cert;
+	/*
+	 * 1: no verification of the server's certificate at all (the
+	 * channel is encrypted, not authenticated). For the callers that
+	 * were told so explicitly, never with a secret to send.
+	 */
+	int tls_unverified;
 };
 
 struct http_resp {
@@ -209,5 +224,13 @@ void http_set_stall_timeout(unsigned seconds);
  * was and err names the URL.
  */
 int http_get(const char *url, struct buf *out, struct err *err);
+
+/*
+ * The absolute URL of ref (as an HTML page's href or src holds it: an
+ * absolute URL, //host/path, /path, or relative) against base, as a
+ * browser resolves it ("../x" and "./" removed). A new string, or NULL
+ * when either does not parse or the result is not http or https.
+ */
+char *http_url_resolve(const char *base, const char *ref);
 
 #endif
