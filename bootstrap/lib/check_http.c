@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "check.h"
+#include "check_http.h"
 #include "http.h"
 #include "mono.h"
 #include "text.h"
@@ -603,13 +604,6 @@ static int e_headers(struct hc *c, const struct doc_node *want, const struct htt
 
 /* ---- assets ---------------------------------------------------------------- */
 
-enum asset_kind { ASSET_CSS, ASSET_JS };
-
-struct asset {
-	char *url;
-	enum asset_kind kind;
-};
-
 /* HTML's few entities a URL holds (&amp; above all); others kept as written. */
 static char *unescape(const char *s, size_t len)
 {
@@ -714,62 +708,63 @@ static int same_origin(const char *a, const char *b)
 	return l > 0 && l == origin_len(b) && strncasecmp(a, b, l) == 0;
 }
 
-static void asset_add(struct asset **v, size_t *n, const char *page, const char *ref,
-                      enum asset_kind kind, struct check_run *cr)
+/* Add the link ref of page to v (n of at most max), resolved, once. */
+static void link_add(struct check_http_link *v, size_t *n, size_t max, const char *page,
+                     const char *ref, enum check_http_asset kind)
 {
 	char *url = http_url_resolve(page, ref);
 	size_t i;
 
-	if (url == NULL || !same_origin(url, page)) {
-		if (url)
-			check_evidence(cr, "  %s: another origin, not fetched", url);
-		free(url);
+	if (url == NULL)
 		return;
-	}
 	for (i = 0; i < *n; i++)
-		if (strcmp((*v)[i].url, url) == 0) {
+		if (strcmp(v[i].url, url) == 0) {
 			free(url);
 			return;
 		}
-	if (*n >= HTTP_CHECK_ASSETS) {
+	if (*n >= max) {
 		free(url);
 		return;
 	}
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[*n].url = url;
-	(*v)[*n].kind = kind;
+	v[*n].url = url;
+	v[*n].kind = kind;
+	v[*n].same_origin = same_origin(url, page);
 	(*n)++;
 }
 
-/*
- * The stylesheets (<link rel=stylesheet href> or an href ending in .css)
- * and scripts (<script src>) the HTML page at url links, resolved
- * against url, of its origin only, each once, comments skipped.
- */
-static void assets_of(const char *html, const char *url, struct asset **v, size_t *n,
-                      struct check_run *cr)
+size_t check_http_links(const char *html, const char *page_url, size_t max,
+                        struct check_http_link **out)
 {
+	struct check_http_link *v = xcalloc(max ? max : 1, sizeof(*v));
 	const char *p = html;
+	size_t n = 0;
 
 	while ((p = strchr(p, '<'))) {
+		const char *e;
 		char *x, *y;
 
 		if (strncmp(p, "<!--", 4) == 0) {
-			const char *e = strstr(p + 4, "-->");
-
-			if (e == NULL)
-				return;
+			if ((e = strstr(p + 4, "-->")) == NULL)
+				break;
 			p = e + 3;
 			continue;
 		}
-		if (strncasecmp(p, "<link", 5) == 0 && strchr(" \t\r\n", p[5])) {
+		if (strncasecmp(p, "<link", 5) == 0 && p[5] && strchr(" \t\r\n", p[5])) {
 			p = tag_attrs(p + 5, "href", &x, "rel", &y);
 			if (x && *x && ((y && strcasestr(y, "stylesheet")) || path_ends(x, ".css")))
-				asset_add(v, n, url, x, ASSET_CSS, cr);
-		} else if (strncasecmp(p, "<script", 7) == 0 && strchr(" \t\r\n", p[7])) {
+				link_add(v, &n, max, page_url, x, CHECK_HTTP_CSS);
+		} else if (strncasecmp(p, "<script", 7) == 0 && p[7] && strchr(" \t\r\n>", p[7])) {
 			p = tag_attrs(p + 7, "src", &x, "type", &y);
 			if (x && *x)
-				asset_add(v, n, url, x, ASSET_JS, cr);
+				link_add(v, &n, max, page_url, x, CHECK_HTTP_JS);
+			/*
+			 * A script's text is not HTML: "<script src=...>" in a
+			 * string is no link. Unclosed, it runs to the end.
+			 */
+			if (*p && (e = strcasestr(p, "</script")) == NULL)
+				p += strlen(p);
+			else if (*p)
+				p = e;
 		} else {
 			p++;
 			continue;
@@ -777,14 +772,25 @@ static void assets_of(const char *html, const char *url, struct asset **v, size_
 		free(x);
 		free(y);
 	}
+	*out = v;
+	return n;
+}
+
+void check_http_links_free(struct check_http_link *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i].url);
+	free(v);
 }
 
 /* The Content-Type an asset of kind may have (none said is fine). */
-static int type_ok(enum asset_kind kind, const char *ctype)
+static int type_ok(enum check_http_asset kind, const char *ctype)
 {
 	if (ctype == NULL || *ctype == '\0')
 		return 1;
-	if (kind == ASSET_CSS)
+	if (kind == CHECK_HTTP_CSS)
 		return strncasecmp(ctype, "text/css", 8) == 0;
 	return strcasestr(ctype, "javascript") || strcasestr(ctype, "ecmascript");
 }
@@ -796,12 +802,17 @@ static const char asset_hint[] =
 
 static int e_assets(struct hc *c, const char *url, const struct http_resp *page)
 {
-	struct asset *v = NULL;
-	size_t n = 0, i;
+	struct check_http_link *v = NULL;
+	size_t n, i, fetched = 0;
 	int rc = 0;
 
-	assets_of(buf_cstr(&page->body), url, &v, &n, c->cr);
-	if (n == 0) {
+	n = check_http_links(buf_cstr(&page->body), url, HTTP_CHECK_ASSETS, &v);
+	for (i = 0; i < n; i++)
+		if (v[i].same_origin)
+			fetched++;
+		else
+			check_evidence(c->cr, "  %s: another origin, not fetched", v[i].url);
+	if (fetched == 0) {
 		char *exp = xasprintf(
 		    "%s links its CSS and JS (<link href=...css>, <script src=...>)", url);
 
@@ -816,6 +827,8 @@ static int e_assets(struct hc *c, const char *url, const struct http_resp *page)
 
 		if (check_cancelled(c->cr))
 			break;
+		if (!v[i].same_origin)
+			continue;
 		if (hc_send(c, NULL, v[i].url, NULL, NULL, &resp, &ms, &err) < 0) {
 			check_evidence(c->cr, "  GET %s -> %s", v[i].url, err.msg);
 			rc = hc_transport_fail(c, v[i].url, &err);
@@ -827,7 +840,7 @@ static int e_assets(struct hc *c, const char *url, const struct http_resp *page)
 		check_evidence(c->cr, "  GET %s -> %s, %s, %zu bytes (%.0f ms)", v[i].url, st,
 		               ctype ? ctype : "no Content-Type", resp.body.len, ms);
 		exp = xasprintf("%s -> 200 (%s)", v[i].url,
-		                v[i].kind == ASSET_CSS ? "text/css" : "JavaScript");
+		                v[i].kind == CHECK_HTTP_CSS ? "text/css" : "JavaScript");
 		if (resp.status != 200) {
 			rc = hc_fail(c, exp, st, asset_hint);
 		} else if (!type_ok(v[i].kind, ctype)) {
@@ -841,9 +854,7 @@ static int e_assets(struct hc *c, const char *url, const struct http_resp *page)
 		free(st);
 		http_resp_release(&resp);
 	}
-	for (i = 0; i < n; i++)
-		free(v[i].url);
-	free(v);
+	check_http_links_free(v, n);
 	return rc;
 }
 
