@@ -595,7 +595,7 @@ static int dashboard_lb(struct check_run *cr, const char *url)
 	req.url = url;
 	req.total_ms = check_timeout(cr, 10000);
 	req.idle_ms = req.total_ms;
-	req.insecure = 1; /* the dashboard's own certificate, made at its start */
+	req.tls_unverified = 1; /* the dashboard's own certificate, made at its start */
 	req.cancel_fn = run_cancelled;
 	req.cancel_ctx = cr;
 	if (http_request(h, &req, &resp, &err) < 0) {

@@ -907,3 +907,28 @@ const char *crypto_version(void)
 {
 	return OpenSSL_version(OPENSSL_VERSION);
 }
+
+int crypto_cert_pubkey_pin(const char *cert_pem, char **out, struct err *err)
+{
+	unsigned char *der = NULL, md[32];
+	X509 *x;
+	char *b64;
+	int len;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((x = crypto_x509_of(cert_pem, "the certificate", err)) == NULL)
+		return -1;
+	len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	X509_free(x);
+	if (len <= 0)
+		return crypto_fail(err, ERRK_INVALID,
+		                   "the certificate's public key does not encode");
+	if (EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) != 1)
+		crypto_die("sha256");
+	OPENSSL_free(der);
+	b64 = text_base64(md, sizeof(md), 0);
+	*out = xasprintf("sha256//%s", b64);
+	free(b64);
+	return 0;
+}

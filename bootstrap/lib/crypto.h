@@ -121,6 +121,12 @@ int crypto_cert_signed_by(const char *cert_pem, const char *ca_pem, struct err *
 /* 0 if cert_pem's public key is key_pem's; else -1, ERRK_INVALID. */
 int crypto_cert_matches_key(const char *cert_pem, const char *key_pem, struct err *err);
 
+/*
+ * The pin of cert_pem's public key as curl takes it: "sha256//" and the
+ * base64 of the SHA-256 of its DER SubjectPublicKeyInfo. Caller frees *out.
+ */
+int crypto_cert_pubkey_pin(const char *cert_pem, char **out, struct err *err);
+
 /* libcrypto's version ("OpenSSL 3.0.x ..."). Static. */
 const char *crypto_version(void);
 

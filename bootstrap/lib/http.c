@@ -333,6 +333,10 @@ static int http_tls_untrusted(CURL *curl, const struct http_req *req, const char
 	long verify = 0;
 
 	curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &verify);
+	if (req && req->pinned_cert)
+		return err_setk(err, ERRK_DENIED,
+		                "the TLS certificate of %s is not the one pinned ('%s'): %s", host,
+		                req->pinned_cert, detail);
 	/* X509_V_ERR_*: 2, 18, 19, 20, 21 are "no path to a trusted CA". */
 	if (verify == 2 || (verify >= 18 && verify <= 21)) {
 		if (ca && req->ca.file)
@@ -438,6 +442,12 @@ static int http_curl_fail(struct http_xfer *x, CURLcode res, const char *errbuf,
 	case CURLE_PEER_FAILED_VERIFICATION:
 		http_tls_untrusted(x->curl, x->req, host, detail, err);
 		break;
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		err_setk(err, ERRK_DENIED, "the TLS key of %s is not the pinned one%s%s%s", host,
+		         x->req && x->req->pinned_cert ? " ('" : "",
+		         x->req && x->req->pinned_cert ? x->req->pinned_cert : "",
+		         x->req && x->req->pinned_cert ? "')" : "");
+		break;
 	case CURLE_SSL_CACERT_BADFILE:
 		if (x->req && x->req->ca.file)
 			err_setk(err, ERRK_INVALID, "cannot use the CA certificate '%s': %s",
@@ -539,6 +549,33 @@ static struct curl_slist *http_set_method(CURL *curl, const struct http_req *req
 }
 
 /*
+ * Trust exactly the certificate in the PEM file path: the only trust
+ * anchor, its public key pinned, its name not checked (see http.h).
+ */
+static int http_set_pinned(CURL *curl, const char *path, struct err *err)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+	char *pin = NULL;
+	int rc = -1;
+
+	if (fs_read(path, b.limit, &b, err) < 0 ||
+	    crypto_cert_pubkey_pin(buf_cstr(&b), &pin, err) < 0) {
+		err_wrap(err, "cannot use the pinned certificate '%s'", path);
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_CAINFO, path);
+	curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, pin);
+	rc = 0;
+out:
+	free(pin);
+	buf_release(&b);
+	return rc;
+}
+
+/*
  * Run one transfer of req through h with the bounds lim, the answer into
  * resp. 0 when an answer came (any status) or write_fn stopped it; -1
  * with err set (not wrapped) otherwise.
@@ -576,10 +613,6 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 	}
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (req->insecure) {
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
 	if (req->ca.file || req->ca.pem) {
 		http_set_pem(curl, CURLOPT_CAINFO, CURLOPT_CAINFO_BLOB, &req->ca);
 		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL); /* this CA only */
@@ -595,6 +628,12 @@ static int http_perform(struct http *h, const struct http_req *req, struct http_
 		curl_easy_setopt(curl, CURLOPT_SSLVERSION,
 		                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
 	http_set_pem(curl, CURLOPT_SSLKEY, CURLOPT_SSLKEY_BLOB, &req->key);
+	if (req->pinned_cert && http_set_pinned(curl, req->pinned_cert, err) < 0)
+		return -1;
+	if (req->tls_unverified) {
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	if (req->unix_socket)
 		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
 
@@ -1457,4 +1496,25 @@ void http_cookies(struct http *h, int on)
 		abort();
 	}
 	h->cookies = 0;
+}
+
+char *http_url_resolve(const char *base, const char *ref)
+{
+	CURLU *u = curl_url();
+	char *out = NULL, *scheme = NULL, *res = NULL;
+
+	if (u == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+		goto done;
+	res = xstrdup(out);
+done:
+	curl_free(out);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return res;
 }

@@ -99,12 +99,19 @@ struct http_req {
 	void *cancel_ctx;
 
 	/*
-	 * 1: do NOT verify the server's certificate nor its name. Only for a
-	 * peer whose certificate nothing can know in advance (the Kubernetes
-	 * dashboard's, generated in memory at its start): such a request
-	 * must carry no credential, and its caller says it was unverified.
+	 * TLS for a server whose certificate is known in advance: trust
+	 * exactly the certificate in this PEM file (self-signed; ca is not
+	 * used) and its public key (pinned), and not its name, which need
+	 * not be the URL's host (the stack's certificate names the LB
+	 * address, a test reaches it at 127.0.0.1).
 	 */
-	int insecure;
+	const char *pinned_cert;
+	/*
+	 * 1: no verification of the server's certificate at all (the
+	 * channel is encrypted, not authenticated). For the callers that
+	 * were told so explicitly, never with a secret to send.
+	 */
+	int tls_unverified;
 };
 
 struct http_resp {
@@ -298,5 +305,13 @@ int http_ftp(struct http *h, const struct http_ftp_req *req, struct http_ftp_res
  * connections too) and none is kept or sent any more. Off by default.
  */
 void http_cookies(struct http *h, int on);
+
+/*
+ * The absolute URL of ref (as an HTML page's href or src holds it: an
+ * absolute URL, //host/path, /path, or relative) against base, as a
+ * browser resolves it ("../x" and "./" removed). A new string, or NULL
+ * when either does not parse or the result is not http or https.
+ */
+char *http_url_resolve(const char *base, const char *ref);
 
 #endif

@@ -77,7 +77,7 @@ is "$rc" 2 "a usage error before a broken stack file is read"
 # needs: [nosuch]: a skip whatever the kind, on any branch.
 cat >"$cl" <<'EOF'
 checks:
-  - {id: E1, title: the first, kind: layout, needs: [nosuch]}
+  - {id: E1, title: the first, kind: layout, files: [setup.sh], needs: [nosuch]}
   - {id: E2, title: the second, kind: dockerfiles, needs: [nosuch]}
   - {id: E2.images, title: the images, kind: images, needs: [nginx, nosuch]}
 EOF
@@ -106,10 +106,10 @@ printf 'checks:\n  - id: E1\n    title: x\n    kind: layuot\n' >"$cl"
 check
 is "$rc" 1 "an invalid checks.yaml: exit 1"
 is "$errout" "ftboot: $cl:4:11: checks[0].kind: unknown check kind 'layuot'; did you mean 'layout'?" "a positioned error naming the key"
-printf 'checks:\n  - {id: E1, title: "\\x1b[2J${lb_ipp}", kind: layout}\n' >"$cl"
+printf 'checks:\n  - {id: E1, title: "\\x1b[2J${lb_ipp}", kind: layout, files: [setup.sh]}\n' >"$cl"
 check
 is "$errout" "ftboot: $cl:2:29: unknown variable 'lb_ipp'; did you mean 'lb_ip'?" "an unknown variable at its position"
-printf '\xef\xbb\xbfchecks:\r\n  - {id: E1, title: \xc3\xa9\xc3\xa9, kind: layout, destructive: 2}\r\n' >"$cl"
+printf '\xef\xbb\xbfchecks:\r\n  - {id: E1, title: \xc3\xa9\xc3\xa9, kind: layout, destructive: 2, files: [setup.sh]}\r\n' >"$cl"
 check
 is "$errout" "ftboot: $cl:2:52: checks[0].destructive: expected true or false, got 2" "BOM, CRLF and multi-byte text: columns in characters"
 head -c 2000000 /dev/zero | tr '\0' a >"$cl"
@@ -152,9 +152,9 @@ done
 	i=0
 	for s in "${names[@]}"; do
 		i=$((i + 1))
-		printf '  - {id: S%d, title: "uses ${secret.%s} here", kind: layout, needs: [nosuch]}\n' "$i" "$s"
+		printf '  - {id: S%d, title: "uses ${secret.%s} here", kind: layout, files: [setup.sh], needs: [nosuch]}\n' "$i" "$s"
 	done
-	printf '  - {id: T1, title: "all: %s", kind: layout, needs: [nosuch]}\n' \
+	printf '  - {id: T1, title: "all: %s", kind: layout, files: [setup.sh], needs: [nosuch]}\n' \
 		"$(for s in "${names[@]}"; do printf '${secret.%s} ' "$s"; done)"
 } >"$cl"
 ids=$(sed -n 's/^  - {id: \([A-Z0-9.]*\),.*/\1/p' "$cl")
@@ -253,9 +253,9 @@ fi
 # A state without secrets: a check using one fails (run ftboot up first).
 cat >"$cl" <<'EOF'
 checks:
-  - {id: F1, title: "needs ${secret.ssh_password}", kind: layout}
-  - {id: F2, title: the second, kind: layout, needs: [nosuch]}
-  - {id: F3, title: the third, kind: layout, needs: [nosuch]}
+  - {id: F1, title: "needs ${secret.ssh_password}", kind: layout, files: [setup.sh]}
+  - {id: F2, title: the second, kind: layout, files: [setup.sh], needs: [nosuch]}
+  - {id: F3, title: the third, kind: layout, files: [setup.sh], needs: [nosuch]}
 EOF
 FTBOOT_STATE_DIR=$tmp/empty run_ftboot_t -f "$stack" check --address 127.0.0.1 --fail-fast --jobs 1
 is "$rc" 1 "--fail-fast: exit 1"

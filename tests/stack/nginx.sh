@@ -23,49 +23,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/_entry.sh"
-py=/usr/bin/python3
-nginx=/usr/sbin/nginx
-sshd=/usr/sbin/sshd
-src=$FTBOOT_TOP/srcs/nginx
-for p in "$nginx" "$sshd" /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/openssl /usr/bin/curl \
-	/usr/bin/busybox /usr/bin/unshare /usr/sbin/useradd /usr/sbin/chpasswd "$py"; do
-	[ -x "$p" ] || skip_all "$p is missing (tests/deps.sh test installs the stack tier's packages)"
-done
-[ "$(id -u)" = 0 ] || skip_all "needs root: sshd, useradd and the mount namespace"
-id www-data >/dev/null 2>&1 || skip_all "no www-data user (Debian's nginx-light adds it)"
-[ -x "$FTBOOT" ] || skip_all "no ftboot binary at $FTBOOT (make first)"
-
-scratch
-chmod 755 "$tmp" # nginx's workers (www-data) read and write under it
-# The page, where www-data can read it (the checkout may sit under a
-# directory it cannot enter, as /root in the fresh-root check).
-cp -r "$src/www" "$tmp/www" && chmod -R a+rX "$tmp/www"
-ns_overlay "$tmp"
-# The namespace's /etc/hosts names the stand-in as the cluster would
-# (PHPMYADMIN_HOST keeps its default, phpmyadmin); no DNS server answers.
-{
-	cat /etc/hosts
-	echo "127.0.0.1 phpmyadmin"
-} >"$tmp/ns/etc/up/hosts"
-echo "nameserver 127.0.0.1" >"$tmp/ns/etc/up/resolv.conf"
-
-# Started processes: entry points (their process groups) and the stand-in.
-groups=()
-stand_in=
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-	local g
-	for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
-	[ -n "$stand_in" ] && kill "$stand_in" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-http_port=$(free_port)
-https_port=$(free_port)
-ssh_port=$(free_port)
-pma_port=$(free_port)
+. "$(dirname "$0")/_nginx.sh"
+nginx_require
+nginx_scratch
 lb=192.0.2.10
 wp_port=5050
 user=ftbnginx$$
@@ -75,64 +35,6 @@ state=$tmp/state
 
 ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
-
-# start NAME [VAR=VALUE...]: the entry point with the stack's environment
-# (VAR= unsets, VAR=VALUE overrides); $ep (and _entry.sh's $ep_pid, for
-# ep_running and ep_exit) its pid and group, $ns its mount namespace, log
-# in $tmp/NAME.log.
-start() {
-	local name=$1 i
-	shift
-	local -a env=(PATH=/usr/sbin:/usr/bin:/sbin:/bin
-		"LB_IP=$lb" "WORDPRESS_PORT=$wp_port" "PHPMYADMIN_PORT=$pma_port"
-		"SSH_USER=$user" "SSH_PASSWORD=$password"
-		"NGINX_BIN=$nginx" "SSHD=$sshd" NGINX_USER=www-data
-		"NGINX_TEMPLATE=$src/nginx.conf.in" "NGINX_HTML_DIR=$tmp/www" "SSHD_CONFIG=$src/sshd_config"
-		"NGINX_RUN_DIR=$tmp/run" "TLS_DIR=$state/tls" "SSH_KEY_PREFIX=$state/ssh"
-		"HTTP_PORT=$http_port" "HTTPS_PORT=$https_port" "SSH_PORT=$ssh_port")
-	local -a unset=()
-	for i in "$@"; do
-		if [ "${i#*=}" = "" ]; then unset+=(-u "${i%=}"); else env+=("$i"); fi
-	done
-	env -i "${env[@]}" env "${unset[@]}" setsid unshare -m --propagation private \
-		"$tmp/ns.sh" "$tmp" busybox sh "$src/entrypoint.sh" >"$tmp/$name.log" 2>&1 &
-	ep=$!
-	ep_pid=$ep
-	groups+=("$ep")
-	local self
-	self=$(readlink /proc/self/ns/mnt)
-	for ((i = 0; i < 100; i++)); do
-		ns=$(readlink "/proc/$ep/ns/mnt" 2>/dev/null) || ns=
-		[ -n "$ns" ] && [ "$ns" != "$self" ] && return 0
-		ep_running "$ep" || return 0
-		sleep 0.05
-	done
-}
-
-# ns_procs: the processes still in the namespace $ns.
-ns_procs() {
-	local p
-	[ -n "$ns" ] || return 0
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/} $(cat "$p/comm" 2>/dev/null)"
-	done
-}
-
-# gone SECS: no process of the namespace within SECS.
-gone() {
-	local i left
-	for ((i = 0; i < $1 * 20; i++)); do
-		left=$(ns_procs)
-		[ -z "$left" ] && return 0
-		sleep 0.05
-	done
-	echo "# still running in the namespace: $(echo "$left" | tr '\n' ' ')" >&2
-	return 1
-}
-
-wait_ports() {
-	wait_port "$http_port" "$1" && wait_port "$https_port" "$1" && wait_port "$ssh_port" "$1"
-}
 
 status_of() { curl -s -o /dev/null --max-time 10 -w '%{http_code} %{redirect_url}' "$@"; }
 
@@ -151,46 +53,7 @@ ssh_as() {
 }
 
 # The stand-in phpMyAdmin.
-cat >"$tmp/pma.py" <<'EOF'
-import http.server, json, sys
-port, log = int(sys.argv[1]), sys.argv[2]
-big = b"/*" + b"x" * (1 << 20) + b"*/"
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(log, "a") as f:
-            f.write(self.path + "\n")
-        code, ctype, extra = 200, "text/html", {}
-        if self.path == "/":
-            body = (b'<html><head><link rel="stylesheet" href="themes/x.css">'
-                    b'<script src="js/y.js"></script></head>'
-                    b"<body>stand-in phpMyAdmin login</body></html>")
-        elif self.path == "/themes/x.css":
-            body, ctype = b"body { color: #123456; }", "text/css"
-        elif self.path == "/js/y.js":
-            body, ctype = b"var standIn = 1;", "application/javascript"
-        elif self.path == "/js/big.js":
-            body, ctype = big, "application/javascript"
-        elif self.path == "/headers":
-            body, ctype = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode(), "application/json"
-        elif self.path == "/redir":
-            code, body = 302, b""
-            extra["Location"] = "http://%s:%d/target" % (self.headers["Host"], port)
-        else:
-            code, body = 404, b"not here"
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in extra.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-EOF
-"$py" "$tmp/pma.py" "$pma_port" "$tmp/pma.log" &
-stand_in=$!
-wait_port "$pma_port" 10 || {
+nginx_standin "$pma_port" "$tmp/pma.log" || {
 	echo "Bail out! the stand-in phpMyAdmin did not start"
 	exit 1
 }
