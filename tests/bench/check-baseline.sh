@@ -3,7 +3,7 @@
 # tests/bench/check-baseline.sh ENV IDS: the checks of `ftboot check --only
 # IDS` done the way public ft_services test scripts do them: one after the
 # other, with curl, lftp, ssh, the mysql client, kubectl and docker, and
-# grep (and the mysql client). The baseline of tests/bench/check.sh, run against the same servers
+# grep (and the mysql client and openssl). The baseline of tests/bench/check.sh, run against the same servers
 # (tests/servers/loopstack.sh: ENV is the file `loopstack.sh up` writes).
 # It checks the same things as the checks (see each section) and exits 1
 # at the first that fails, saying which: it is not a stand-in that always
@@ -27,7 +27,7 @@ sel() { [[ $ids == *",$1,"* ]]; }
 # An id without a section here would pass unchecked: refused.
 for id in ${2//,/ }; do
 	case $id in
-	E1 | E2 | E3 | E4 | E6 | E7 | E8 | E9 | E10 | E13) ;;
+	E1 | E2 | E3 | E4 | E5 | E6 | E7 | E8 | E9 | E10 | E13) ;;
 	*) echo "baseline: no section for $id" >&2 && exit 2 ;;
 	esac
 done
@@ -84,6 +84,36 @@ if sel E4; then # Service types as the stack says; the LoadBalancers share one a
 		shared=$ip
 	done < <(services)
 	! kubectl get services -A -o jsonpath='{.items[*].spec.type}' | grep -qw NodePort || fail "E4: a NodePort Service"
+fi
+if sel E5; then # nginx: 301 to https, https with the stack's certificate pinned, 307 to WordPress, /phpmyadmin/ and its CSS/JS
+	pin=sha256//$(openssl x509 -in "$svc/tls-cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64)
+	# -k: the certificate names the stack's LB address; the pin is checked all the same.
+	c=(curl -sS -k --pinnedpubkey "$pin" --max-time 10)
+	hs=https://$addr:$https_port
+	r=$("${c[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' "http://$addr:$http_port/")
+	[[ $r == "301 https://$addr/"* ]] || fail "E5: http://$addr:$http_port/ answered $r"
+	r=$("${c[@]}" -o /dev/null -w '%{http_code}' "$hs/") || fail "E5: $hs/ (the pinned certificate)"
+	[[ $r == [23]?? ]] || fail "E5: $hs/ answered $r"
+	r=$("${c[@]}" -o /dev/null -w '%{http_code} %{redirect_url}' "$hs/wordpress")
+	[[ $r == "307 http://$addr:$wp_port/"* ]] || fail "E5: $hs/wordpress answered $r"
+	"${c[@]}" --fail -o "$work/pma-proxy.html" "$hs/phpmyadmin/" || fail "E5: $hs/phpmyadmin/"
+	grep -q phpMyAdmin "$work/pma-proxy.html" || fail "E5: $hs/phpmyadmin/ is not phpMyAdmin's page"
+	# Its stylesheets and scripts, relative to /phpmyadmin/, each through the proxy.
+	{
+		tr '\n' ' ' <"$work/pma-proxy.html" | grep -oE '<link [^>]*>' | grep 'rel="stylesheet"' | grep -oE 'href="[^"]*"'
+		tr '\n' ' ' <"$work/pma-proxy.html" | grep -oE '<script [^>]*src="[^"]*"' | grep -oE 'src="[^"]*"'
+	} | sed -E 's/^(href|src)="//; s/"$//; s/&amp;/\&/g' >"$work/assets"
+	[ -s "$work/assets" ] || fail "E5: no CSS or JS in $hs/phpmyadmin/"
+	while read -r a; do
+		case $a in
+		http*://*) u=$a ;;
+		/*) u=$hs$a ;;
+		*) u=$hs/phpmyadmin/$a ;;
+		esac
+		r=$("${c[@]}" -o /dev/null -w '%{http_code}' "$u")
+		[ "$r" = 200 ] || fail "E5: $u answered $r"
+	done <"$work/assets"
 fi
 if sel E6; then # password login to nginx's sshd, its host key pinned, a command's output
 	echo "[$addr]:$ssh_port $(cut -d' ' -f1,2 "$svc/ssh_host_ed25519_key.pub")" >"$work/known_hosts"

@@ -5,8 +5,11 @@
 # its own check test uses (no second copy of any), all configured from one
 # stack copy and one FTBOOT_STATE_DIR:
 #
-#   E6      sshd with srcs/nginx/sshd_config, the state's host key
-#           (tests/stack/_sshftps.sh: sshd_up)
+#   E5 E6   srcs/nginx/entrypoint.sh under Debian's nginx and sshd
+#           (tests/stack/_nginx.sh, as check_http.sh runs it) serving the
+#           state's certificate and host key, sending /wordpress to the
+#           WordPress below and proxying /phpmyadmin/ to the phpMyAdmin
+#           below
 #   E7      srcs/ftps/entrypoint.sh with Debian's vsftpd, the state's
 #           certificate (tests/stack/_sshftps.sh: ftps_up)
 #   E10     the Grafana test double started by srcs/grafana/entrypoint.sh
@@ -60,6 +63,8 @@ loopstack_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$FTBOOT_TOP/tests/stack/_mariadb.sh"
 # shellcheck source=../stack/_entry.sh
 . "$FTBOOT_TOP/tests/stack/_entry.sh"
+# shellcheck source=../stack/_nginx.sh
+. "$FTBOOT_TOP/tests/stack/_nginx.sh"
 # shellcheck source=../stack/_wordpress.sh
 . "$FTBOOT_TOP/tests/stack/_wordpress.sh"
 # shellcheck source=../stack/_phpmyadmin.sh
@@ -68,13 +73,8 @@ loopstack_py=/usr/bin/python3
 # The address the double gives every LoadBalancer Service (E4 notes that
 # it is not the address checked; it refuses 127.0.0.1 there).
 loopstack_lb=192.168.61.10
-loopstack_ids=E1,E3,E4,E6,E7,E8,E9,E10,E13
+loopstack_ids=E1,E3,E4,E5,E6,E7,E8,E9,E10,E13
 groups=()
-# The checks of the checklist it cannot serve yet, and why (check_all.sh
-# names them).
-declare -A loopstack_missing=(
-	[E5]="nginx (tests/stack/_nginx.sh) is not started yet"
-)
 
 loopstack_require() {
 	local p
@@ -100,8 +100,9 @@ loopstack_fail() {
 
 loopstack_up() {
 	local stack ns account
-	chmod 755 "$tmp" # vsftpd's user crosses it, the web daemons' users read it
-	ns_overlay "$tmp"
+	nginx_prepare # 0755 (the daemons' users read it), the namespaces' overlays
+	http_port=$(free_port)
+	https_port=$(free_port)
 	ssh_port=$(free_port)
 	ftp_port=$(free_port)
 	read -r pmin pmax < <(pasv_range)
@@ -124,11 +125,11 @@ loopstack_up() {
 	stack=$tmp/proj/srcs/stack.yaml
 	loopstack_stack=$stack
 	$loopstack_py - "$stack" "$tmp/kube/kubeconfig" "$ssh_port" "$ftp_port" "$pmin" "$pmax" \
-		"$ssh_user" "$ftp_user" "$lb_port" "$wp_port" "$pma_port" <<'EOP' || loopstack_fail "cannot edit the stack copy" || return 1
+		"$ssh_user" "$ftp_user" "$lb_port" "$wp_port" "$pma_port" "$http_port" "$https_port" <<'EOP' || loopstack_fail "cannot edit the stack copy" || return 1
 import re, sys
-p, kc, ssh, ftp, pmin, pmax, su, fu, lb, wp, pma = sys.argv[1:]
+p, kc, ssh, ftp, pmin, pmax, su, fu, lb, wp, pma, http, https = sys.argv[1:]
 s = open(p).read()
-subs = [(r"ports: \{http: 80, https: 443, ssh: 22\}", "ports: {http: 80, https: 443, ssh: %s}" % ssh),
+subs = [(r"ports: \{http: 80, https: 443, ssh: 22\}", "ports: {http: %s, https: %s, ssh: %s}" % (http, https, ssh)),
         (r"ports: \{ftp: 21, pasv: 30020-30024\}", "ports: {ftp: %s, pasv: %s-%s}" % (ftp, pmin, pmax)),
         (r"(?m)^  ftp_user: .*", "  ftp_user: " + fu), (r"(?m)^  ssh_user: .*", "  ssh_user: " + su),
         (r"(?m)^  dashboard_port: \d+", "  dashboard_port: " + lb),
@@ -184,8 +185,15 @@ print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin
 	ep_ready "$pma_url/fpm-ping" 30 >"$tmp/pma.out" ||
 		loopstack_fail "phpMyAdmin: $(tail -c 300 "$tmp/pma.out"; tail -3 "$tmp/pma.log")" || return 1
 
-	sshd_up "$FTBOOT_TOP/srcs/nginx/sshd_config" "$svc/ssh_host_ed25519_key" >"$tmp/sshd.err" ||
-		loopstack_fail "sshd does not listen: $(head -c 200 "$tmp/sshd.err")" || return 1
+	# nginx and its sshd: the state's certificate and host key where the
+	# entry point keeps the pod's (it makes only what is missing).
+	state=$tmp/pod lb=127.0.0.1 user=$ssh_user password=$(cat "$tmp/ssh_pw")
+	mkdir -p "$state/tls" "$state/ssh/etc/ssh" && chmod 700 "$state/tls"
+	cp "$svc/tls-cert.pem" "$state/tls/cert.pem" && cp "$svc/tls-key.pem" "$state/tls/key.pem"
+	cp "$svc/ssh_host_ed25519_key" "$svc/ssh_host_ed25519_key.pub" "$state/ssh/etc/ssh/"
+	start nginx
+	wait_ports 60 >"$tmp/nginx.err" 2>&1 ||
+		loopstack_fail "nginx does not listen: $(tail -c 300 "$tmp/nginx.err"; tail -3 "$tmp/nginx.log")" || return 1
 	mkdir -p "$tmp/ftpdata/tls" && chmod 700 "$tmp/ftpdata/tls"
 	cp "$svc/tls-cert.pem" "$tmp/ftpdata/tls/cert.pem" && cp "$svc/tls-key.pem" "$tmp/ftpdata/tls/key.pem"
 	ftps_up "$tmp/ftpdata" "$FTBOOT_TOP/srcs/ftps/vsftpd.conf" >"$tmp/ftps.err" ||
@@ -196,7 +204,7 @@ print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin
 loopstack_env() {
 	local v
 	for v in FTBOOT_STATE_DIR loopstack_stack loopstack_lb loopstack_ids ssh_port ssh_user ftp_port \
-		ftp_user pmin pmax grafana_port grafana_user lb_port kube_dir wp_port pma_port db_port db_sock st svc; do
+		ftp_user pmin pmax http_port https_port grafana_port grafana_user lb_port kube_dir wp_port pma_port db_port db_sock st svc; do
 		printf '%s=%q\n' "$v" "${!v}"
 	done >"$1"
 }
