@@ -53,5 +53,5 @@ done
 a=$(median <"$tmp/a")
 b=$(median <"$tmp/b")
 echo "check: the non-destructive checklist ($ids) against loopback servers, median of $runs runs each"
-printf '  %-50s %7d ms\n' "ftboot check" "$a" "baseline (curl, lftp, ssh, mysql, kubectl; sequential)" "$b"
+printf '  %-56s %7d ms\n' "ftboot check" "$a" "baseline (curl, lftp, ssh, mysql, kubectl; sequential)" "$b"
 awk -v a="$a" -v b="$b" 'BEGIN { printf "  ratio baseline / ftboot: %.1fx\n", (a > 0 ? b / a : 0) }'

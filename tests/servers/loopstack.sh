@@ -25,6 +25,10 @@
 #           phpMyAdmin (tests/stack/_mariadb.sh, _wordpress.sh,
 #           _phpmyadmin.sh, as check_web.sh runs them), the state's secrets
 #   E1 E2   the stack copy itself
+# No engine: E2.images wants the stack's own images, built from
+# Dockerfiles FROM alpine, which no registry here can give (no internet);
+# with a test dockerd it would fail instead of skipping, proving nothing
+# more. The destructive E11 and E12 are not served.
 # The stack copy ($loopstack_stack: srcs/, templates/, setup.sh) has free
 # ports and the test's users; FTBOOT_STATE_DIR=$tmp/state holds the secrets
 # (`ftboot render --show-secrets`) and the service keys (render's once the
@@ -39,8 +43,9 @@
 #   loopstack_stop_ftps stop vsftpd only (a failing run of E7)
 #   loopstack_env FILE  its variables, sourceable (tests/bench/check-baseline.sh)
 # and it sets loopstack_stack, loopstack_lb, loopstack_ids (the checks it
-# serves, comma-separated), ssh_port, ssh_user, ftp_port, ftp_user, pmin,
-# pmax, grafana_port, grafana_user, lb_port, kube_dir, st (the state's
+# serves, comma-separated), http_port, https_port, ssh_port, ssh_user,
+# ftp_port, ftp_user, pmin, pmax, wp_port, pma_port, db_port, grafana_port,
+# grafana_user, lb_port, kube_dir, st (the state's
 # stack directory), svc (its service keys).
 # Run: tests/servers/loopstack.sh up DIR (prints DIR/env, sourceable; the
 # daemons stay) and tests/servers/loopstack.sh down DIR.
