@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "check.h"
 #include "crypto.h"
 #include "fs.h"
 #include "run.h"
 #include "scratch.h"
+#include "stack.h"
+#include "step.h"
 #include "svckeys.h"
 #include "tap.h"
 #include "xmem.h"
@@ -357,6 +360,58 @@ static void test_public_of(void)
 	crypto_keypair_release(&kp);
 }
 
+/* check_env_open: the pins from the state, and the private keys scrubbed like secrets. */
+static void test_check_env(void)
+{
+	struct check_env env = {0};
+	struct svckeys k = {0};
+	struct snap a = {0};
+	struct stack *stack = NULL;
+	struct run run = {0};
+	struct err err;
+	char *path, *text, *scrubbed, *fp = NULL, *pubkey = NULL;
+	int rc;
+
+	fresh();
+	scratch_put(tmp, "proj/srcs/stack.yaml",
+	            "name: t\nsecrets: [pw]\n"
+	            "services: {a: {ports: {h: 80}}}\n");
+	path = path_join(tmp, "proj/srcs/stack.yaml");
+	if (stack_load(path, &stack, &err) < 0) {
+		diag("stack_load: %s", err.msg);
+		ok(0, "a stack to open the check's environment with");
+		free(path);
+		return;
+	}
+	ensure(&k, LB, 0, &err);
+	snap_take(&a, &k);
+	run.stack = stack;
+	run.state = &st;
+	rc = check_env_open(&env, &run, NULL, &err);
+	ok(rc == 0 && env.tls_cert && strcmp(env.tls_cert, k.tls_cert) == 0,
+	   "check_env_open pins the state's certificate: %s", rc ? err.msg : "ok");
+	pubkey = a.pub ? xstrdup(a.pub) : xstrdup("");
+	pubkey[strcspn(pubkey, "\n")] = '\0';
+	ok(crypto_fingerprint_line(pubkey, &fp, &err) == 0 && env.ssh_host_fp &&
+	       strcmp(env.ssh_host_fp, fp) == 0,
+	   "  and the host key's fingerprint %s", env.ssh_host_fp ? env.ssh_host_fp : "(none)");
+	text = xasprintf("seen: %s and %s and %s", a.key ? a.key : "", a.host ? a.host : "",
+	                 a.cert ? a.cert : "");
+	scrubbed = check_scrub(&env, text);
+	ok(scrubbed && !strstr(scrubbed, "PRIVATE KEY") && strstr(scrubbed, "<secret:tls.key>") &&
+	       strstr(scrubbed, "<secret:ssh_host_key>") && strstr(scrubbed, "BEGIN CERTIFICATE"),
+	   "check_scrub hides the TLS key and the host key, not the (public) certificate");
+	free(scrubbed);
+	free(text);
+	free(fp);
+	free(pubkey);
+	check_env_release(&env);
+	snap_release(&a);
+	svckeys_release(&k);
+	stack_free(stack);
+	free(path);
+}
+
 int main(void)
 {
 	tmp = scratch_open("svckeys");
@@ -366,6 +421,7 @@ int main(void)
 	test_in_the_way();
 	test_read();
 	test_public_of();
+	test_check_env();
 	free(st.dir);
 	scratch_close(tmp);
 	return tap_done();
