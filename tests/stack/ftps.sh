@@ -202,10 +202,10 @@ wrong=$(openssl x509 -in "$tmp/first-cert.pem" -noout -pubkey | openssl pkey -pu
 	"ftp://127.0.0.1:$ftp/up.bin" 2>"$tmp/curl4.err" && grep -qi 'pinned' "$tmp/curl4.err"
 ok $? "and pinned to the first start's key instead, the same client refuses it: $(head -c 120 "$tmp/curl4.err")"
 ep_stop "vsftpd with the stack's certificate"
-out=$(TLS_CERT_FILE=$tmp/mnt/tls.crt busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)
+out=$(TLS_CERT_FILE=$tmp/mnt/tls.crt timeout 10 busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)
 is "$?:$out" "2:entrypoint: TLS_KEY_FILE is not set but its pair is: templates/ftps.yaml sets both" \
 	"TLS_CERT_FILE without TLS_KEY_FILE is refused"
-out=$(TLS_CERT_FILE=$tmp/none TLS_KEY_FILE=$tmp/mnt/tls.key FTP_DATA=$tmp/none busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)
+out=$(TLS_CERT_FILE=$tmp/none TLS_KEY_FILE=$tmp/mnt/tls.key FTP_DATA=$tmp/none timeout 10 busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)
 rc=$?
 [ "$rc" = 2 ] && [[ $out == *"TLS_CERT_FILE='$tmp/none' is missing or empty"* ]] && [ ! -e "$tmp/none" ]
 ok $? "a missing TLS_CERT_FILE is named and nothing is made: $rc $out"
