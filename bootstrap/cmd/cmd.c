@@ -101,6 +101,9 @@ const struct cmd_entry cmd_table[] = {
              "  ${type.SVC} ${secret.NAME} ${values.NAME}\n"
              "  ${dashboard.namespace} ${dashboard.service} ${dashboard.account}\n"
              "                            the stack's dashboard: section (or its defaults)\n"
+             "  ${tls.cert} ${tls.key} ${ssh_host_key} ${ssh_host_key_pub}\n"
+             "                            the stack's TLS certificate and sshd host key (PEM,\n"
+             "                            OpenSSH), kept in the state like the secrets\n"
              "A plain value that is one placeholder takes the variable's type; anything else\n"
              "is a string. Write $${ for a literal ${.\n",
      .needs = NEED_STACK},

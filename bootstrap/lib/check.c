@@ -342,6 +342,29 @@ static char *top_of(const struct stack *st)
 	return path_dir(st->dir);
 }
 
+/*
+ * A service private key (svckeys.h) among the secrets to scrub: its whole
+ * text, without the final newline, so that no check's output can show it.
+ */
+static void env_add_key(struct check_env *env, const char *name, const char *path)
+{
+	struct buf b = BUF_INIT(64u << 10);
+	struct err e2;
+
+	if (fs_read(path, b.limit, &b, &e2) == 0 && b.len > 0) {
+		char *v = buf_detach(&b, NULL);
+		size_t l = strlen(v);
+
+		while (l > 0 && (v[l - 1] == '\n' || v[l - 1] == '\r'))
+			v[--l] = '\0';
+		env->secret_names[env->nsecrets] = xstrdup(name);
+		env->secret_values[env->nsecrets] = v;
+		env->nsecrets++;
+	}
+	buf_reset(&b);
+	buf_release(&b);
+}
+
 int check_env_open(struct check_env *env, struct run *run, const char *address, struct err *err)
 {
 	const struct stack *st = run->stack;
@@ -368,8 +391,9 @@ int check_env_open(struct check_env *env, struct run *run, const char *address, 
 		env->address = xstrdup(ipv4_format(st->vm.lb_address, ip));
 	}
 	env->have_state = run->state && state_exists(run->state);
-	env->secret_names = xcalloc(st->nsecrets + 1, sizeof(char *));
-	env->secret_values = xcalloc(st->nsecrets + 1, sizeof(char *));
+	/* + the two private keys' texts (below) */
+	env->secret_names = xcalloc(st->nsecrets + 3, sizeof(char *));
+	env->secret_values = xcalloc(st->nsecrets + 3, sizeof(char *));
 	if (!env->have_state)
 		return 0;
 	for (i = 0; i < st->nsecrets; i++) {
@@ -389,6 +413,8 @@ int check_env_open(struct check_env *env, struct run *run, const char *address, 
 		free(path);
 	}
 	svckeys_paths(&k, run->state);
+	env_add_key(env, "tls.key", k.tls_key);
+	env_add_key(env, "ssh_host_key", k.ssh_host_key);
 	if (fs_exists(k.tls_cert))
 		env->tls_cert = xstrdup(k.tls_cert);
 	{

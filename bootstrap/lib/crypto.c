@@ -435,6 +435,84 @@ out:
 	return rc;
 }
 
+/* The SSH string at *p (of *left bytes): its bytes and length; advances. -1 if short. */
+static int crypto_get_string(const unsigned char **p, size_t *left, const unsigned char **s,
+                             size_t *len)
+{
+	uint32_t n;
+
+	if (*left < 4)
+		return -1;
+	n = (uint32_t)(*p)[0] << 24 | (uint32_t)(*p)[1] << 16 | (uint32_t)(*p)[2] << 8 | (*p)[3];
+	if (*left - 4 < n)
+		return -1;
+	*s = *p + 4;
+	*len = n;
+	*p += 4 + n;
+	*left -= 4 + n;
+	return 0;
+}
+
+int crypto_openssh_public(const char *private_pem, char **public_line, struct err *err)
+{
+	static const char magic[] = "openssh-key-v1"; /* with its NUL */
+	const char *b = strstr(private_pem, "-----BEGIN OPENSSH PRIVATE KEY-----");
+	const char *e = b ? strstr(b, "-----END OPENSSH PRIVATE KEY-----") : NULL;
+	const unsigned char *p, *s, *blob = NULL, *type;
+	size_t left, len, blob_len = 0, type_len, n = 0, key_len = 0, i;
+	unsigned char *key = NULL;
+	char *b64 = NULL, *body;
+	int k, rc = -1;
+
+	*public_line = NULL;
+	if (b == NULL || e == NULL)
+		return err_setk(err, ERRK_INVALID,
+		                "not an OpenSSH private key (no BEGIN/END lines)");
+	b += strlen("-----BEGIN OPENSSH PRIVATE KEY-----");
+	body = xmalloc((size_t)(e - b) + 1);
+	for (; b < e; b++)
+		if (*b != '\n' && *b != '\r' && *b != ' ' && *b != '\t')
+			body[n++] = *b;
+	k = crypto_unbase64(body, n, &key, &key_len);
+	OPENSSL_cleanse(body, n);
+	free(body);
+	if (k < 0)
+		return err_setk(err, ERRK_INVALID, "not an OpenSSH private key (bad base64)");
+	p = key;
+	left = key_len;
+	if (left < sizeof(magic) || memcmp(p, magic, sizeof(magic)) != 0)
+		goto bad;
+	p += sizeof(magic);
+	left -= sizeof(magic);
+	for (i = 0; i < 3; i++) /* ciphername, kdfname, kdfoptions */
+		if (crypto_get_string(&p, &left, &s, &len) < 0)
+			goto bad;
+	if (left < 4 || (p[0] | p[1] | p[2] | p[3]) == 0)
+		goto bad;
+	p += 4; /* the number of keys: the first one's public blob follows */
+	left -= 4;
+	if (crypto_get_string(&p, &left, &blob, &blob_len) < 0)
+		goto bad;
+	p = blob;
+	left = blob_len;
+	if (crypto_get_string(&p, &left, &type, &type_len) < 0 || type_len == 0)
+		goto bad;
+	for (i = 0; i < type_len; i++)
+		if (type[i] <= ' ' || type[i] > '~')
+			goto bad;
+	b64 = text_base64(blob, blob_len, 0);
+	*public_line = xasprintf("%.*s %s", (int)type_len, (const char *)type, b64);
+	rc = 0;
+	goto out;
+bad:
+	err_setk(err, ERRK_INVALID, "not an OpenSSH private key (openssh-key-v1) ftboot can read");
+out:
+	free(b64);
+	OPENSSL_cleanse(key, key_len);
+	free(key);
+	return rc;
+}
+
 /* ---- X.509 ------------------------------------------------------------ */
 
 #define CRYPTO_SERIAL_BITS 128

@@ -68,6 +68,13 @@ char *crypto_fingerprint(const void *blob, size_t len);
 int crypto_fingerprint_line(const char *line, char **out, struct err *err);
 
 /*
+ * The public line "TYPE BASE64" (no comment) of an unencrypted OpenSSH
+ * private key (its public half is stored beside the private one). Caller
+ * owns *public_line. ERRK_INVALID if private_pem is not such a key.
+ */
+int crypto_openssh_public(const char *private_pem, char **public_line, struct err *err);
+
+/*
  * A new ECDSA P-256 private key, PEM (PKCS#8, "-----BEGIN PRIVATE KEY-----",
  * unencrypted). Caller frees it with crypto_key_free.
  */

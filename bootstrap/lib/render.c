@@ -12,6 +12,7 @@
 #include "image.h"
 #include "ipv4.h"
 #include "render.h"
+#include "svckeys.h"
 #include "text.h"
 #include "xmem.h"
 
@@ -87,6 +88,51 @@ static void service_vars(const struct image_plan *plan, const struct stack_servi
 	set_var(vars, cp, "container_ports.%s", svc->name);
 }
 
+/* A service key's variable: its text, or the placeholder "<secret:NAME>". */
+static void key_var(struct tmpl_vars *vars, const char *name, const char *text)
+{
+	char *ph = NULL;
+
+	if (text == NULL)
+		ph = xasprintf("<secret:%s>", name);
+	tmpl_vars_set(vars, name, doc_new_str(text ? text : ph));
+	free(ph);
+}
+
+/*
+ * The service keys (svckeys.h): ${tls.cert}, ${tls.key}, ${ssh_host_key},
+ * ${ssh_host_key_pub}. With state they are made (or renewed) for the LB
+ * address, unless peek, which only reads what is there; without state,
+ * or a key peek does not find, the placeholders.
+ */
+static int key_vars(const struct stack *stack, struct state *state, int peek,
+                    struct tmpl_vars *vars, struct err *err)
+{
+	struct svckeys_text t = {0};
+	struct svckeys k = {0};
+	char ip[IPV4_STRLEN];
+	int rc = -1;
+
+	if (state && peek) {
+		svckeys_paths(&k, state);
+		if (svckeys_read(&k, &t, err) < 0)
+			goto out;
+	} else if (state) {
+		if (svckeys_ensure(&k, state, ipv4_format(stack->vm.lb_address, ip), 0, err) < 0 ||
+		    svckeys_read(&k, &t, err) < 0)
+			goto out;
+	}
+	key_var(vars, "tls.cert", t.tls_cert);
+	key_var(vars, "tls.key", t.tls_key);
+	key_var(vars, "ssh_host_key", t.ssh_host_key);
+	key_var(vars, "ssh_host_key_pub", t.ssh_host_pub);
+	rc = 0;
+out:
+	svckeys_text_release(&t);
+	svckeys_release(&k);
+	return rc;
+}
+
 /* render_vars with the stack's images already planned. */
 static int vars_of(const struct stack *stack, const struct image_plan *plan, struct state *state,
                    int peek, struct tmpl_vars *vars, struct err *err)
@@ -121,7 +167,7 @@ static int vars_of(const struct stack *stack, const struct image_plan *plan, str
 		set_var(vars, doc_new_str(value), "secret.%s", name);
 		free(value);
 	}
-	return 0;
+	return key_vars(stack, state, peek, vars, err);
 }
 
 int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars *vars,

@@ -19,6 +19,10 @@
  *                              (image.h); a missing context is an error
  *   ${secret.NAME}             a generated secret (see state.h)
  *   ${values.NAME}             a value from the stack's values:
+ *   ${tls.cert} ${tls.key}     the stack's TLS certificate and its key (PEM),
+ *   ${ssh_host_key}            nginx sshd's host key (OpenSSH private key)
+ *   ${ssh_host_key_pub}        and its public line (svckeys.h): like the
+ *                              secrets, "<secret:NAME>" without a state
  */
 #ifndef FTBOOT_RENDER_H
 #define FTBOOT_RENDER_H
@@ -53,7 +57,8 @@ struct render_out {
  * The template variables of stack (its images planned, see image.h:
  * every service's context must exist). With state, secrets are the real
  * values (generated on first use); without, each is the placeholder
- * "<secret:NAME>" so output can be shown safely.
+ * "<secret:NAME>" so output can be shown safely. Likewise the service
+ * keys, made or renewed (svckeys_ensure) for the LB address with state.
  */
 int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars *vars,
                 struct err *err);
@@ -61,7 +66,8 @@ int render_vars(const struct stack *stack, struct state *state, struct tmpl_vars
 /*
  * render_vars for a stack that is only read (`check`): a secret the state
  * holds is its value, one it does not hold (or no state, NULL) stays the
- * placeholder "<secret:NAME>". Nothing is generated.
+ * placeholder "<secret:NAME>"; the same for the service keys (read,
+ * never made nor renewed). Nothing is generated.
  */
 int render_vars_peek(const struct stack *stack, const struct state *state, struct tmpl_vars *vars,
                      struct err *err);

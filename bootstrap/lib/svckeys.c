@@ -17,6 +17,7 @@
 #define SVCKEYS_FILE_MAX (64u << 10)
 #define SVCKEYS_DAYS     (3 * 365)
 #define SVCKEYS_RENEW    (30 * 86400LL)
+#define SVCKEYS_COMMENT  "ftboot-service"
 
 void svckeys_paths(struct svckeys *k, const struct state *st)
 {
@@ -39,9 +40,10 @@ void svckeys_release(struct svckeys *k)
 
 /*
  * path's contents into *out (NULL when missing); anything but a regular
- * file where it goes is an error naming it.
+ * file where it goes is an error naming it. With fix, a file that is not
+ * 0600 is made so.
  */
-static int load(const char *path, char **out, struct err *err)
+static int load(const char *path, char **out, int fix, struct err *err)
 {
 	struct buf b = BUF_INIT(SVCKEYS_FILE_MAX);
 	struct stat sb;
@@ -57,7 +59,7 @@ static int load(const char *path, char **out, struct err *err)
 		                "cannot use '%s': it is %s where ftboot keeps a service key; "
 		                "remove it and run again (ftboot makes the file)",
 		                path, fs_kind(sb.st_mode));
-	if ((sb.st_mode & 07777) != 0600 && chmod(path, 0600) < 0)
+	if (fix && (sb.st_mode & 07777) != 0600 && chmod(path, 0600) < 0)
 		return err_sys(err, errno, "cannot make '%s' private (0600)", path);
 	if (fs_read(path, SVCKEYS_FILE_MAX, &b, err) < 0) {
 		buf_reset(&b);
@@ -117,7 +119,7 @@ static int make_host_key(const struct svckeys *k, struct err *err)
 	char *line = NULL;
 	int rc = -1;
 
-	if (crypto_ed25519_generate("ftboot-service", &kp, err) < 0)
+	if (crypto_ed25519_generate(SVCKEYS_COMMENT, &kp, err) < 0)
 		goto out;
 	line = xasprintf("%s\n", kp.public_line);
 	if (fs_write_atomic(k->ssh_host_key, kp.private_pem, strlen(kp.private_pem), 0600, 0, err) <
@@ -128,6 +130,39 @@ static int make_host_key(const struct svckeys *k, struct err *err)
 out:
 	free(line);
 	crypto_keypair_release(&kp);
+	return rc;
+}
+
+/*
+ * The host key is kept: its public line, if missing or not its own, is
+ * written again from the private key (which holds it), never a new key.
+ */
+static int host_pub(const struct svckeys *k, const char *host, const char *pub, struct err *err)
+{
+	char *line = NULL, *text = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (crypto_openssh_public(host, &line, err) < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%.200s", err->msg);
+		err_setk(err, ERRK_INVALID,
+		         "cannot use '%s': %s; remove it and run again (ftboot makes a new host "
+		         "key, which clients must then learn again)",
+		         k->ssh_host_key, why);
+		goto out;
+	}
+	n = strlen(line);
+	if (pub && strncmp(pub, line, n) == 0 && (pub[n] == ' ' || pub[n] == '\n'))
+		rc = 0;
+	else {
+		text = xasprintf("%s %s\n", line, SVCKEYS_COMMENT);
+		rc = fs_write_atomic(k->ssh_host_pub, text, strlen(text), 0600, 0, err);
+	}
+out:
+	free(line);
+	free(text);
 	return rc;
 }
 
@@ -146,12 +181,12 @@ int svckeys_ensure(struct svckeys *k, const struct state *st, const char *lb_ip,
 		err_sys(err, errno, "cannot make directory '%s' private (0700)", k->dir);
 		goto out;
 	}
-	if (load(k->tls_cert, &cert, err) < 0 || load(k->tls_key, &key, err) < 0 ||
-	    load(k->ssh_host_key, &host, err) < 0 || load(k->ssh_host_pub, &pub, err) < 0)
+	if (load(k->tls_cert, &cert, 1, err) < 0 || load(k->tls_key, &key, 1, err) < 0 ||
+	    load(k->ssh_host_key, &host, 1, err) < 0 || load(k->ssh_host_pub, &pub, 1, err) < 0)
 		goto out;
 	if (!cert_ok(cert, key, lb_ip, now) && make_tls(k, lb_ip, now, err) < 0)
 		goto out;
-	if ((host == NULL || pub == NULL) && make_host_key(k, err) < 0)
+	if (host == NULL ? make_host_key(k, err) < 0 : host_pub(k, host, pub, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -162,4 +197,26 @@ out:
 	if (rc < 0)
 		err_wrap(err, "the stack's service keys in '%s'", k->dir);
 	return rc;
+}
+
+int svckeys_read(const struct svckeys *k, struct svckeys_text *t, struct err *err)
+{
+	memset(t, 0, sizeof(*t));
+	if (load(k->tls_cert, &t->tls_cert, 0, err) < 0 ||
+	    load(k->tls_key, &t->tls_key, 0, err) < 0 ||
+	    load(k->ssh_host_key, &t->ssh_host_key, 0, err) < 0 ||
+	    load(k->ssh_host_pub, &t->ssh_host_pub, 0, err) < 0) {
+		svckeys_text_release(t);
+		return err_wrap(err, "the stack's service keys in '%s'", k->dir);
+	}
+	return 0;
+}
+
+void svckeys_text_release(struct svckeys_text *t)
+{
+	free(t->tls_cert);
+	crypto_key_free(t->tls_key);
+	crypto_key_free(t->ssh_host_key);
+	free(t->ssh_host_pub);
+	memset(t, 0, sizeof(*t));
 }

@@ -44,4 +44,22 @@ int svckeys_ensure(struct svckeys *k, const struct state *st, const char *lb_ip,
 
 void svckeys_release(struct svckeys *k);
 
+/* The files' contents, as render hands them to the templates. */
+struct svckeys_text {
+	char *tls_cert;     /* PEM certificate, or NULL when missing */
+	char *tls_key;      /* PEM private key (secret), or NULL */
+	char *ssh_host_key; /* OpenSSH private key (secret), or NULL */
+	char *ssh_host_pub; /* "ssh-ed25519 AAAA... COMMENT\n", or NULL */
+};
+
+/*
+ * Read what k's files hold into t, without making or changing anything
+ * (check, render_vars_peek): a missing file is NULL; anything but a
+ * regular file where one goes is an error naming it. Release t with
+ * svckeys_text_release, which wipes the private keys.
+ */
+int svckeys_read(const struct svckeys *k, struct svckeys_text *t, struct err *err);
+
+void svckeys_text_release(struct svckeys_text *t);
+
 #endif

@@ -2,9 +2,13 @@
 # ftps (R11, E7, R14): vsftpd with explicit FTPS on FTP_PORT, one local
 # user FTP_USER (password FTP_PASSWORD) chrooted to its home, passive
 # ports PASV_MIN..PASV_MAX announced on LB_IP.
-# First start (idempotent): a self-signed certificate for LB_IP and the
-# user, both kept on the FTP_DATA volume / in /etc/passwd; a second start
-# changes neither. Then vsftpd runs in the foreground; when it ends this
+# The certificate: the stack's own (ftboot's, the one nginx serves and
+# `ftboot check` pins) when TLS_CERT_FILE and TLS_KEY_FILE name it
+# (templates/ftps.yaml mounts them from the Secret ${stack}-tls), copied
+# in at every start; only without them (a standalone run) a self-signed
+# one for LB_IP, made at first start.
+# First start (idempotent): that certificate and the user, both kept on
+# the FTP_DATA volume / in /etc/passwd; a second start changes neither. Then vsftpd runs in the foreground; when it ends this
 # PID 1 exits non-zero and the kubelet restarts the container.
 set -eu
 : "${VSFTPD:=vsftpd}" "${VSFTPD_CONF:=/etc/vsftpd/vsftpd.conf}"
@@ -33,18 +37,38 @@ case $FTP_USER in
 esac
 case $FTP_PASSWORD in *[[:cntrl:]]*) fail "FTP_PASSWORD holds a control character" ;; esac
 
+# The stack's certificate, when given, is checked before anything is made.
+if [ -n "${TLS_CERT_FILE:-}${TLS_KEY_FILE:-}" ]; then
+	for v in TLS_CERT_FILE TLS_KEY_FILE; do
+		eval "p=\${$v:-}"
+		[ -n "$p" ] || fail "$v is not set but its pair is: templates/ftps.yaml sets both"
+		{ [ -f "$p" ] && [ -s "$p" ]; } ||
+			fail "$v='$p' is missing or empty: templates/ftps.yaml mounts it from the stack's Secret (ftboot apply makes it)"
+	done
+fi
+
 tls=$FTP_DATA/tls
 home=$FTP_DATA/home/$FTP_USER
 mkdir -p "$tls" "$FTP_DATA/home"
 chmod 700 "$tls"
-if [ ! -s "$tls/cert.pem" ] || [ ! -s "$tls/key.pem" ]; then
+if [ -n "${TLS_CERT_FILE:-}" ]; then
+	# 0600 copies: the mounted Secret is read-only, vsftpd reads them as root.
+	(umask 077 && cp "$TLS_CERT_FILE" "$tls/cert.pem.new" && cp "$TLS_KEY_FILE" "$tls/key.pem.new" &&
+		chmod 600 "$tls/cert.pem.new" "$tls/key.pem.new") ||
+		fail "cannot copy the stack's certificate into $tls"
+	mv "$tls/key.pem.new" "$tls/key.pem"
+	mv "$tls/cert.pem.new" "$tls/cert.pem"
+	echo "entrypoint: serving the stack's TLS certificate from $TLS_CERT_FILE" >&2
+elif [ -s "$tls/cert.pem" ] && [ -s "$tls/key.pem" ]; then
+	echo "entrypoint: no TLS_CERT_FILE: serving the certificate kept in $tls" >&2
+else
 	(umask 077 && "$OPENSSL" req -x509 -newkey rsa:2048 -nodes -days 3650 \
 		-subj "/CN=$LB_IP" -addext "subjectAltName=IP:$LB_IP" \
 		-keyout "$tls/key.pem.new" -out "$tls/cert.pem.new" 2>/dev/null) ||
 		fail "cannot generate the TLS certificate in $tls"
 	mv "$tls/key.pem.new" "$tls/key.pem"
 	mv "$tls/cert.pem.new" "$tls/cert.pem"
-	echo "entrypoint: TLS certificate for $LB_IP generated" >&2
+	echo "entrypoint: no TLS_CERT_FILE: TLS certificate for $LB_IP generated" >&2
 fi
 if ! id -u "$FTP_USER" >/dev/null 2>&1; then
 	"$ADDUSER" -D -H -h "$home" -s /sbin/nologin "$FTP_USER" ||

@@ -9,7 +9,12 @@
 #
 # Environment (templates/nginx.yaml): LB_IP, WORDPRESS_PORT,
 # PHPMYADMIN_HOST (default phpmyadmin), PHPMYADMIN_PORT, SSH_USER,
-# SSH_PASSWORD. Programs and paths below default to Alpine's (NGINX_BIN,
+# SSH_PASSWORD; TLS_CERT_FILE, TLS_KEY_FILE and SSH_HOST_KEY_FILE, the
+# stack's own certificate, its key and sshd's host key (ftboot's, mounted
+# from the Secrets ${stack}-tls and ${stack}-ssh-host-key, which `ftboot
+# check` pins): when they are set, those are served, copied in at every
+# start; only when they are not (a standalone run) are the certificate and
+# host keys made here, once. Programs and paths below default to Alpine's (NGINX_BIN,
 # not NGINX: nginx takes an exported NGINX for inherited sockets).
 set -eu
 
@@ -57,6 +62,37 @@ done
 case $SSH_PASSWORD in *'
 '*) die "SSH_PASSWORD holds a newline" ;; esac
 
+# mounted VAR: the file $VAR names is there and not empty, or die.
+mounted() {
+	eval "v=\${$1-}"
+	[ -n "$v" ] || die "$1 is not set but its pair is: templates/nginx.yaml sets both"
+	{ [ -f "$v" ] && [ -s "$v" ]; } || die "$1 '$v' is missing or empty: templates/nginx.yaml mounts it from the stack's Secret (ftboot apply makes it)"
+}
+# private SRC DST: DST becomes a 0600 copy of SRC (the mounted Secret is
+# read-only and sshd wants its key private).
+private() {
+	(
+		umask 077
+		mkdir -p "${2%/*}"
+		cp "$1" "$2.new"
+		chmod 600 "$2.new"
+	)
+	mv "$2.new" "$2"
+}
+
+# The stack's keys, when given, are checked before anything is made.
+if [ -n "${TLS_CERT_FILE-}${TLS_KEY_FILE-}" ]; then
+	mounted TLS_CERT_FILE
+	mounted TLS_KEY_FILE
+fi
+if [ -n "${SSH_HOST_KEY_FILE-}" ]; then
+	mounted SSH_HOST_KEY_FILE
+	fp=$("$SSH_KEYGEN" -l -f "$SSH_HOST_KEY_FILE" 2>&1) ||
+		die "SSH_HOST_KEY_FILE '$SSH_HOST_KEY_FILE' is not an SSH private key ssh-keygen reads: $fp"
+	fp=${fp#* }
+	fp=${fp%% *}
+fi
+
 mkdir -p "$NGINX_RUN_DIR"
 # shellcheck disable=SC2153 # PHPMYADMIN_PORT is from the environment, checked above
 sed -e "s|@LB_IP@|$LB_IP|g" -e "s|@WORDPRESS_PORT@|$WORDPRESS_PORT|g" \
@@ -67,8 +103,15 @@ sed -e "s|@LB_IP@|$LB_IP|g" -e "s|@WORDPRESS_PORT@|$WORDPRESS_PORT|g" \
 	-e "s|@TLS_DIR@|$TLS_DIR|g" "$NGINX_TEMPLATE" >"$NGINX_RUN_DIR/nginx.conf.new"
 mv "$NGINX_RUN_DIR/nginx.conf.new" "$NGINX_RUN_DIR/nginx.conf"
 
-# The certificate names the LoadBalancer address (R6: self-signed).
-if [ ! -s "$TLS_DIR/cert.pem" ] || [ ! -s "$TLS_DIR/key.pem" ]; then
+# The certificate names the LoadBalancer address (R6: self-signed): the
+# stack's when mounted, else one made here at first start.
+if [ -n "${TLS_CERT_FILE-}" ]; then
+	private "$TLS_CERT_FILE" "$TLS_DIR/cert.pem"
+	private "$TLS_KEY_FILE" "$TLS_DIR/key.pem"
+	echo "entrypoint: serving the stack's TLS certificate from $TLS_CERT_FILE" >&2
+elif [ -s "$TLS_DIR/cert.pem" ] && [ -s "$TLS_DIR/key.pem" ]; then
+	echo "entrypoint: no TLS_CERT_FILE: serving the certificate kept in $TLS_DIR" >&2
+else
 	case $LB_IP in *[!0-9.]*) san=DNS:$LB_IP ;; *) san=IP:$LB_IP ;; esac
 	(
 		umask 077
@@ -79,16 +122,33 @@ if [ ! -s "$TLS_DIR/cert.pem" ] || [ ! -s "$TLS_DIR/key.pem" ]; then
 	)
 	mv "$TLS_DIR/key.pem.new" "$TLS_DIR/key.pem"
 	mv "$TLS_DIR/cert.pem.new" "$TLS_DIR/cert.pem"
-	echo "entrypoint: generated the TLS certificate for $LB_IP" >&2
+	echo "entrypoint: no TLS_CERT_FILE: generated a TLS certificate for $LB_IP" >&2
 fi
 
-# ssh-keygen -A makes only the missing keys, under PREFIX/etc/ssh.
-mkdir -p "$SSH_KEY_PREFIX/etc/ssh"
-"$SSH_KEYGEN" -A -f "$SSH_KEY_PREFIX"
+# The host key: the stack's when mounted, and then only it (a client
+# offered another type would see a key nobody pinned); else ssh-keygen -A,
+# which makes only the missing keys, under PREFIX/etc/ssh.
 set --
-for t in rsa ecdsa ed25519; do
-	set -- "$@" -h "$SSH_KEY_PREFIX/etc/ssh/ssh_host_${t}_key"
-done
+if [ -n "${SSH_HOST_KEY_FILE-}" ]; then
+	key=$SSH_KEY_PREFIX/etc/ssh/ssh_host_ed25519_key
+	private "$SSH_HOST_KEY_FILE" "$key"
+	rm -f "$key.pub" # a standalone start's, of another key
+	set -- -h "$key"
+	echo "entrypoint: offering the stack's SSH host key from $SSH_HOST_KEY_FILE ($fp)" >&2
+else
+	mkdir -p "$SSH_KEY_PREFIX/etc/ssh"
+	made=generated
+	[ ! -s "$SSH_KEY_PREFIX/etc/ssh/ssh_host_ed25519_key" ] || made=kept
+	"$SSH_KEYGEN" -A -f "$SSH_KEY_PREFIX"
+	for t in rsa ecdsa ed25519; do
+		set -- "$@" -h "$SSH_KEY_PREFIX/etc/ssh/ssh_host_${t}_key"
+	done
+	if [ "$made" = generated ]; then
+		echo "entrypoint: no SSH_HOST_KEY_FILE: generated the SSH host keys" >&2
+	else
+		echo "entrypoint: no SSH_HOST_KEY_FILE: offering the SSH host keys kept in $SSH_KEY_PREFIX" >&2
+	fi
+fi
 # k3s's ServiceLB masquerades every connection to IP:22, so all clients
 # share one source address: OpenSSH 9.8's per-source penalties would lock
 # every user out after a few failed logins. Off where sshd knows them

@@ -86,6 +86,8 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: "${nope}
 grep -q "30-bad.yaml:4:.*nope" "$tmp/e"; ok $? "the broken template is named: $(cat "$tmp/e")"
 is "$(find "$tmp/state-broken" -path '*/secrets/*' 2>/dev/null | wc -l)" 0 \
 	"no secret was generated for a render that failed"
+is "$(find "$tmp/state-broken" -path '*/service*' 2>/dev/null | wc -l)" 0 \
+	"nor a service key (certificate, host key)"
 
 # --out DIR: one file per template, private.
 run_ftboot render --out "$tmp/out"
@@ -111,8 +113,8 @@ first=$out
 run_ftboot render
 is "$out" "$first" "two runs print identical bytes"
 kinds=$(printf '%s\n' "$first" | sed -n 's/^kind: //p' | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
-is "$kinds" "1 ClusterRoleBinding, 8 Deployment, 2 PersistentVolumeClaim, 1 Role, 1 RoleBinding, 1 Secret, 8 Service, 2 ServiceAccount" \
-	"the manifests: a Deployment per service, a Service per service but telegraf and the dashboard's, the databases' PVCs, the Secret, telegraf's and the dashboard's accounts and bindings"
+is "$kinds" "1 ClusterRoleBinding, 8 Deployment, 2 PersistentVolumeClaim, 1 Role, 1 RoleBinding, 3 Secret, 8 Service, 2 ServiceAccount" \
+	"the manifests: a Deployment per service, a Service per service but telegraf and the dashboard's, the databases' PVCs, the Secrets (generated secrets, TLS, SSH host key), telegraf's and the dashboard's accounts and bindings"
 for s in nginx wordpress mysql phpmyadmin ftps grafana influxdb telegraf; do
 	printf '%s\n' "$first" | grep -q "^  name: $s\$"; ok $? "R2: manifests for $s"
 done
@@ -124,6 +126,46 @@ diff -q "$tmp/f" <(printf '%s\n' "$first") >/dev/null; ok $? "same output with -
 for s in nginx wordpress mysql phpmyadmin ftps grafana influxdb telegraf; do
 	printf '%s\n' "$first" | grep -Eq "^ +image: ftboot/$s:[0-9a-f]{12}\$"; ok $? "the $s container runs ftboot/$s:<hash12>"
 done
+# The service keys (svckeys.h): placeholders without --show-secrets, the
+# state's own texts with it, made once for the stack's LB address.
+keys_of() { # MANIFESTS STATE_SERVICE_DIR: one line per key, "NAME same|placeholder|other"
+	$py - "$1" "$2" <<'EOF'
+import os, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+sec = {d["metadata"]["name"]: d.get("stringData") or {} for d in docs if d["kind"] == "Secret"}
+for s, k, f in (("ft-tls", "tls.crt", "tls-cert.pem"), ("ft-tls", "tls.key", "tls-key.pem"),
+                ("ft-ssh-host-key", "ssh_host_ed25519_key", "ssh_host_ed25519_key"),
+                ("ft-ssh-host-key", "ssh_host_ed25519_key.pub", "ssh_host_ed25519_key.pub")):
+    v = sec[s][k]
+    p = os.path.join(sys.argv[2], f)
+    same = os.path.exists(p) and open(p).read() == v
+    print(k, "same" if same else "placeholder:" + v if v.startswith("<secret:") else "other")
+EOF
+}
+printf '%s\n' "$first" >"$tmp/plain.yaml"
+is "$(keys_of "$tmp/plain.yaml" "$tmp/none" | tr '\n' ' ')" \
+	"tls.crt placeholder:<secret:tls.cert> tls.key placeholder:<secret:tls.key> ssh_host_ed25519_key placeholder:<secret:ssh_host_key> ssh_host_ed25519_key.pub placeholder:<secret:ssh_host_key_pub> " \
+	"render without --show-secrets: the service keys are placeholders"
+! grep -qE 'BEGIN|ssh-ed25519' "$tmp/plain.yaml"; ok $? "  no PEM block nor key line anywhere in its output"
+sdir=$tmp/state-proj
+(FTBOOT_STATE_DIR=$sdir "$FTBOOT" render --show-secrets >"$tmp/shown.yaml" 2>"$tmp/e"); is $? 0 "render --show-secrets of the project's stack"
+svc=$sdir/ft/service
+is "$(keys_of "$tmp/shown.yaml" "$svc" | tr '\n' ' ')" \
+	"tls.crt same tls.key same ssh_host_ed25519_key same ssh_host_ed25519_key.pub same " \
+	"  the Secrets hold the state's certificate, key, host key and its public line"
+is "$(stat -c %a "$svc" "$svc"/* | sort -u | tr '\n' ' ')" "600 700 " "  in a 0700 directory, 0600 files"
+lb=$(sed -n 's/^ *lb_address: *\([0-9.]*\).*/\1/p' srcs/stack.yaml)
+openssl x509 -in "$svc/tls-cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$lb\$"
+ok $? "  the certificate names the stack's LB address $lb"
+! grep -q 'PRIVATE KEY' "$tmp/e"; ok $? "  nothing of a key on stderr"
+(FTBOOT_STATE_DIR=$sdir "$FTBOOT" render --show-secrets >"$tmp/shown2.yaml" 2>/dev/null)
+cmp -s "$tmp/shown.yaml" "$tmp/shown2.yaml"; ok $? "a second --show-secrets: the same bytes (the keys are kept)"
+(FTBOOT_STATE_DIR=$sdir "$FTBOOT" render >"$tmp/plain2.yaml" 2>/dev/null)
+is "$(keys_of "$tmp/plain2.yaml" "$svc" | cut -d: -f1 | tr '\n' ' ')" \
+	"tls.crt placeholder tls.key placeholder ssh_host_ed25519_key placeholder ssh_host_ed25519_key.pub placeholder " \
+	"render without --show-secrets, the keys made: still placeholders"
+! grep -qE 'BEGIN|ssh-ed25519' "$tmp/plain2.yaml"; ok $? "  and still no key in its output"
+
 (cd "$tmp" && "$FTBOOT" render 2>"$tmp/e"); is $? 1 "no stack found: exit 1"
 grep -q "no stack found: looked for srcs/stack.yaml in '$tmp' and its parents" "$tmp/e"; ok $? "and says where it looked"
 

@@ -6,6 +6,12 @@
 #
 #   stack_render DIR        render the repository's stack (secrets shown)
 #                           into DIR/manifests.yaml; state under DIR/state
+#   stack_secret_files FILE SECRET DIR
+#                           write each stringData key of the Secret SECRET
+#                           of the rendered manifests FILE as DIR/KEY
+#                           (0400, DIR 0500), as the kubelet mounts it
+#   stack_service DIR       print the state's service-key directory of a
+#                           stack_render DIR (svckeys.h: tls-cert.pem ...)
 #   free_port               print a TCP port free on 127.0.0.1
 #   wait_port PORT SECONDS  until 127.0.0.1:PORT accepts, or fail (status 1)
 #   ns_overlay DIR          DIR/ns/{etc,var,run,home}/{up,work} and DIR/ns.sh:
@@ -25,6 +31,28 @@ stack_render() {
 	local dir=$1
 	mkdir -p "$dir/state"
 	(cd "$stack_top" && FTBOOT_STATE_DIR="$dir/state" "$FTBOOT" render --show-secrets) >"$dir/manifests.yaml"
+}
+
+stack_secret_files() {
+	mkdir -p "$3" &&
+		/usr/bin/python3 - "$1" "$2" "$3" <<'EOF' &&
+import os, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+sec = next(d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == sys.argv[2])
+for k, v in sec["stringData"].items():
+    path = os.path.join(sys.argv[3], k)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400), "w") as f:
+        f.write(v)
+EOF
+		chmod 500 "$3"
+}
+
+stack_service() {
+	local d
+	for d in "$1"/state/*/service; do
+		[ -d "$d" ] && echo "$d" && return 0
+	done
+	return 1
 }
 
 free_port() {

@@ -43,30 +43,43 @@ ftps() { curl -sS --ssl-reqd --cacert "$cert" -u "$user:$pass" "$@"; }
 
 # The template gives the entry point what it reads, and the Service
 # every passive port vsftpd may announce.
-stack_render "$tmp/render" &&
-	/usr/bin/python3 - "$tmp/render/manifests.yaml" <<'EOF'
-import sys, yaml
+stack_render "$tmp/render" && svc_dir=$(stack_service "$tmp/render") &&
+	/usr/bin/python3 - "$tmp/render/manifests.yaml" "$svc_dir" <<'EOF'
+import os, sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "ftps")
 dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "ftps")
 c = dep["spec"]["template"]["spec"]["containers"][0]
 env = {e["name"]: e.get("value", e.get("valueFrom")) for e in c["env"]}
-assert set(env) == {"LB_IP", "FTP_PORT", "FTP_USER", "FTP_PASSWORD", "PASV_MIN", "PASV_MAX"}, env
+assert set(env) == {"LB_IP", "FTP_PORT", "FTP_USER", "FTP_PASSWORD", "PASV_MIN", "PASV_MAX",
+                    "TLS_CERT_FILE", "TLS_KEY_FILE"}, env
+# The certificate and key: files of a read-only mount of the Secret that
+# holds exactly the state's (the one nginx serves too).
+mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+secrets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
+for var, state_file in (("TLS_CERT_FILE", "tls-cert.pem"), ("TLS_KEY_FILE", "tls-key.pem")):
+    m = mounts[os.path.dirname(env[var])]
+    assert m.get("readOnly") is True, m
+    sec = secrets[vols[m["name"]]["secret"]["secretName"]]
+    assert sec["type"] == "kubernetes.io/tls", sec["type"]
+    assert sec["stringData"][os.path.basename(env[var])] == \
+        open(os.path.join(sys.argv[2], state_file)).read(), var
 assert env["FTP_PASSWORD"]["secretKeyRef"]["key"] == "ftp-password", env
 ports = {p["port"] for p in svc["spec"]["ports"]}
 pasv = set(range(int(env["PASV_MIN"]), int(env["PASV_MAX"]) + 1))
 assert int(env["FTP_PORT"]) in ports and pasv <= ports, (ports, pasv)
 assert c["livenessProbe"] and c["readinessProbe"] and c["resources"]["limits"], c
 EOF
-ok $? "templates/ftps.yaml: the entry point's variables, the password from the secret, every passive port in the Service, probes"
+ok $? "templates/ftps.yaml: the entry point's variables, the password from the secret, every passive port in the Service, probes, the state's certificate and key from the Secret ft-tls mounted read-only where TLS_CERT_FILE and TLS_KEY_FILE point"
 
 t0=$SECONDS
 ep_start "$tmp/entry1.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh"
 wait_port "$ftp" 30
 ok $? "vsftpd answers on 127.0.0.1:$ftp"
 echo "# first start (certificate, user, vsftpd): $((SECONDS - t0)) s"
-grep -q "TLS certificate for 127.0.0.1 generated" "$tmp/entry1.log" && grep -q "user '$user' created" "$tmp/entry1.log"
-ok $? "first start generates the certificate and creates the user"
+grep -q "no TLS_CERT_FILE: TLS certificate for 127.0.0.1 generated" "$tmp/entry1.log" && grep -q "user '$user' created" "$tmp/entry1.log"
+ok $? "first start without TLS_CERT_FILE (standalone) generates the certificate, says so, and creates the user"
 is "$(getent passwd "$user" | cut -d: -f6)" "$tmp/data/home/$user" "the user's home is on FTP_DATA"
 openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null | grep -q 'IP Address:127.0.0.1'
 ok $? "the certificate names LB_IP"
@@ -124,12 +137,50 @@ wait_port "$ftp" 30
 ok $? "a second start answers again"
 ! grep -qE "generated|created" "$tmp/entry2.log"
 ok $? "a second start generates nothing and creates no user"
+grep -q "no TLS_CERT_FILE: serving the certificate kept in $tmp/data/tls" "$tmp/entry2.log"
+ok $? "a second start says it serves the kept certificate"
 is "$(sha256sum "$cert" "$tmp/data/tls/key.pem")" "$sum" "the certificate and key are unchanged"
 is "$(grep -c "^$user:" /etc/passwd)" 1 "the user exists once"
 ftps -o "$tmp/down2.bin" "ftp://127.0.0.1:$ftp/up.bin" 2>>"$tmp/curl.err" && cmp -s "$tmp/up.bin" "$tmp/down2.bin"
 ok $? "the same password still logs in and the file is still there"
 
 ep_kill9 vsftpd /usr/sbin/vsftpd "" -o -x vsftpd
+
+# The stack's certificate (ftboot's state, through the Secret's files as
+# the kubelet mounts them): served instead of the generated one, exactly it.
+fp() { openssl x509 -noout -fingerprint -sha256 "$@" | cut -d= -f2; }
+gen_fp=$(fp -in "$cert")
+cp "$cert" "$tmp/first-cert.pem"
+stack_secret_files "$tmp/render/manifests.yaml" ft-tls "$tmp/mnt"
+ok $? "the rendered Secret ft-tls, as mounted files"
+ep_start "$tmp/entry3.log" "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" \
+	"TLS_CERT_FILE=$tmp/mnt/tls.crt" "TLS_KEY_FILE=$tmp/mnt/tls.key"
+wait_port "$ftp" 30
+ok $? "with TLS_CERT_FILE and TLS_KEY_FILE: vsftpd answers again"
+grep -q "entrypoint: serving the stack's TLS certificate from $tmp/mnt/tls.crt" "$tmp/entry3.log" &&
+	! grep -q generated "$tmp/entry3.log"
+ok $? "the log says the stack's certificate is served, nothing generated"
+served=$(openssl s_client -connect "127.0.0.1:$ftp" -starttls ftp </dev/null 2>/dev/null | fp)
+is "$served" "$(fp -in "$svc_dir/tls-cert.pem")" "AUTH TLS serves exactly the state's certificate (SHA-256 fingerprint)"
+[ "$served" != "$gen_fp" ] && cmp -s "$svc_dir/tls-key.pem" "$tmp/data/tls/key.pem" &&
+	is_600=$(stat -c %a "$tmp/data/tls/cert.pem" "$tmp/data/tls/key.pem" | sort -u) && [ "$is_600" = 600 ]
+ok $? "not the generated one any more; the entry point's copies are the state's, 0600"
+pin=$(openssl x509 -in "$svc_dir/tls-cert.pem" -noout -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+curl -sS --ssl-reqd -k --pinnedpubkey "sha256//$pin" -u "$user:$pass" -o "$tmp/down3.bin" \
+	"ftp://127.0.0.1:$ftp/up.bin" 2>"$tmp/curl3.err" && cmp -s "$tmp/up.bin" "$tmp/down3.bin"
+ok $? "login and download over TLS pinned to the state's key (vsftpd with its ECDSA certificate) $(head -c 200 "$tmp/curl3.err")"
+wrong=$(openssl x509 -in "$tmp/first-cert.pem" -noout -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+! curl -sS --ssl-reqd -k --pinnedpubkey "sha256//$wrong" -u "$user:$pass" -o /dev/null \
+	"ftp://127.0.0.1:$ftp/up.bin" 2>"$tmp/curl4.err" && grep -qi 'pinned' "$tmp/curl4.err"
+ok $? "and pinned to the first start's key instead, the same client refuses it: $(head -c 120 "$tmp/curl4.err")"
+ep_stop "vsftpd with the stack's certificate"
+out=$(TLS_CERT_FILE=$tmp/mnt/tls.crt timeout 10 busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)
+is "$?:$out" "2:entrypoint: TLS_KEY_FILE is not set but its pair is: templates/ftps.yaml sets both" \
+	"TLS_CERT_FILE without TLS_KEY_FILE is refused"
+out=$(TLS_CERT_FILE=$tmp/none TLS_KEY_FILE=$tmp/mnt/tls.key FTP_DATA=$tmp/none timeout 10 busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)
+rc=$?
+[ "$rc" = 2 ] && [[ $out == *"TLS_CERT_FILE='$tmp/none' is missing or empty"* ]] && [ ! -e "$tmp/none" ]
+ok $? "a missing TLS_CERT_FILE is named and nothing is made: $rc $out"
 
 # Bad input: a missing variable, a malformed one; nothing started.
 out=$(env -u FTP_PASSWORD busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" 2>&1)

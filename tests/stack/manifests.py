@@ -296,6 +296,56 @@ class Lint:
         self.say(bad or not vals, "R16: no secret value in any file under srcs/ (the images)",
                  bad)
 
+    def service_keys(self):  # R6, R8, R11: the stack's own keys, pinned by `ftboot check`
+        tls, host = self.find("Secret", self.name + "-tls"), self.find("Secret",
+                                                                       self.name + "-ssh-host-key")
+        bad = []
+        want = [(tls, "kubernetes.io/tls", "tls.crt", "-----BEGIN CERTIFICATE-----"),
+                (tls, "kubernetes.io/tls", "tls.key", "-----BEGIN PRIVATE KEY-----"),
+                (host, "Opaque", "ssh_host_ed25519_key", "-----BEGIN OPENSSH PRIVATE KEY-----")]
+        for sec, typ, key, head in want:
+            if sec is None:
+                bad.append("no Secret for %s" % key)
+                continue
+            if sec.get("type") != typ:
+                bad.append("%s is of type %s, not %s" % (what(sec), sec.get("type"), typ))
+            if not str((sec.get("stringData") or {}).get(key, "")).startswith(head):
+                bad.append("%s key %s is not a PEM %s" % (what(sec), key, head))
+        self.say(bad, "R6 R8: the Secrets %s-tls (kubernetes.io/tls) and %s-ssh-host-key hold "
+                 "a certificate, its key and the host key (PEM, not placeholders)" % (self.name, self.name),
+                 bad)
+        uses = {"nginx": ("TLS_CERT_FILE", "TLS_KEY_FILE", "SSH_HOST_KEY_FILE"),
+                "ftps": ("TLS_CERT_FILE", "TLS_KEY_FILE")}
+        for svc, vars_ in uses.items():
+            w = self.find("Deployment", svc)
+            if w is None:
+                continue
+            bad = []
+            vols = {v.get("name"): v for v in self.pod(w).get("volumes") or []}
+            c = next((c for c in self.containers(w) if c.get("name") == svc), {})
+            env = {e.get("name"): e.get("value") for e in c.get("env") or []}
+            mounts = {m.get("mountPath"): m for m in c.get("volumeMounts") or []}
+            for var in vars_:
+                path = str(env.get(var) or "")
+                m = mounts.get(os.path.dirname(path))
+                vol = (vols.get((m or {}).get("name")) or {}).get("secret")
+                if not path:
+                    bad.append("container %s has no env %s" % (svc, var))
+                elif m is None or vol is None:
+                    bad.append("%s=%s is in no Secret volume's mount" % (var, path))
+                else:
+                    items = {i.get("path"): i.get("key") for i in vol.get("items") or []}
+                    key = items.get(os.path.basename(path), os.path.basename(path))
+                    sec = self.find("Secret", vol.get("secretName"),
+                                    (w.get("metadata") or {}).get("namespace"))
+                    if not m.get("readOnly"):
+                        bad.append("the mount %s of %s is not readOnly" % (m.get("mountPath"), var))
+                    if key not in ((sec or {}).get("stringData") or {}):
+                        bad.append("%s=%s: Secret %s has no key %s"
+                                   % (var, path, vol.get("secretName"), key))
+            self.say(bad, "R6 %s: %s read from read-only mounts of those Secrets"
+                     % (svc, ", ".join(vars_)), ["%s: %s" % (what(w), b) for b in bad])
+
     def storage(self):  # R13
         pvcs = {(d.get("metadata") or {}).get("name") for d in self.kinds("PersistentVolumeClaim")}
         for svc, w in self.stack_workloads():
@@ -374,7 +424,7 @@ class Lint:
     def run(self):
         for check in (self.names, self.types, self.probes, self.resources, self.images,
                       self.lb_ports, self.ftps, self.secret_refs, self.secrets_complete,
-                      self.secret_leaks, self.storage, self.selectors, self.dashboard):
+                      self.secret_leaks, self.service_keys, self.storage, self.selectors, self.dashboard):
             check()
         return self.out
 
@@ -386,6 +436,17 @@ def model(stack):
     docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name + "-secrets"},
                  "stringData": data})
     key = next(iter(data))
+    docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name + "-tls"},
+                 "type": "kubernetes.io/tls",
+                 "stringData": {"tls.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n",
+                                "tls.key": "-----BEGIN PRIVATE KEY-----\nMIGH\n"}})
+    docs.append({"apiVersion": "v1", "kind": "Secret",
+                 "metadata": {"name": name + "-ssh-host-key"}, "type": "Opaque",
+                 "stringData": {"ssh_host_ed25519_key":
+                                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n"}})
+    keys = {"nginx": [("TLS_CERT_FILE", "tls", "tls.crt"), ("TLS_KEY_FILE", "tls", "tls.key"),
+                      ("SSH_HOST_KEY_FILE", "ssh-host-key", "ssh_host_ed25519_key")],
+            "ftps": [("TLS_CERT_FILE", "tls", "tls.crt"), ("TLS_KEY_FILE", "tls", "tls.key")]}
     for svc, conf in stack["services"].items():
         conf = conf or {}
         ports = []
@@ -406,11 +467,18 @@ def model(stack):
             c["env"] += [{"name": "PASV_MIN", "value": str(pasv[0])},
                          {"name": "PASV_MAX", "value": str(pasv[-1])}]
         spec = {"containers": [c]}
+        for var, vol, k in keys.get(svc, []):
+            c["env"].append({"name": var, "value": "/run/keys/%s/%s" % (vol, k)})
+            if not any(m["name"] == vol for m in c.setdefault("volumeMounts", [])):
+                c["volumeMounts"].append({"name": vol, "mountPath": "/run/keys/" + vol,
+                                          "readOnly": True})
+                spec.setdefault("volumes", []).append(
+                    {"name": vol, "secret": {"secretName": "%s-%s" % (name, vol)}})
         dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": svc},
                "spec": {"selector": {"matchLabels": {"app": svc}},
                         "template": {"metadata": {"labels": {"app": svc}}, "spec": spec}}}
         if svc in DATABASES:
-            spec["volumes"] = [{"name": "data", "persistentVolumeClaim": {
+            spec["volumes"] = spec.get("volumes", []) + [{"name": "data", "persistentVolumeClaim": {
                 "claimName": svc + "-data"}}]
             dep["spec"]["strategy"] = {"type": "Recreate"}
             docs.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
@@ -493,7 +561,25 @@ def breakages(stack):
         get(docs, "Deployment", "telegraf")["spec"]["template"]["spec"]["containers"][0][
             "name"] = "agent"
 
-    return [("a NodePort Service", "R15: no NodePort", nodeport),
+    def no_host_key_mount(docs):
+        c = get(docs, "Deployment", "nginx")["spec"]["template"]["spec"]["containers"][0]
+        c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "ssh-host-key"]
+
+    def writable_tls(docs):
+        c = get(docs, "Deployment", "ftps")["spec"]["template"]["spec"]["containers"][0]
+        next(m for m in c["volumeMounts"] if m["name"] == "tls")["readOnly"] = False
+
+    def opaque_tls(docs):
+        get(docs, "Secret", stack["name"] + "-tls")["type"] = "Opaque"
+
+    def placeholder_key(docs):
+        get(docs, "Secret", stack["name"] + "-tls")["stringData"]["tls.key"] = "<secret:tls.key>"
+
+    return [("nginx's host key not mounted", "R6 nginx:", no_host_key_mount),
+            ("ftps's certificate mount writable", "R6 ftps:", writable_tls),
+            ("the TLS Secret not of type kubernetes.io/tls", "R6 R8:", opaque_tls),
+            ("a placeholder for the TLS key", "R6 R8:", placeholder_key),
+            ("a NodePort Service", "R15: no NodePort", nodeport),
             ("a container without a readinessProbe", "R14 nginx:", no_probe),
             ("a secret in a ConfigMap", "R16: no secret value in a ConfigMap", cm_secret),
             ("a passive port missing from the ftps Service", "R11 ftps:", no_pasv),

@@ -9,7 +9,10 @@
 # passive range (R11), every secretKeyRef resolving, every generated secret
 # in ${stack}-secrets, no secret value in a ConfigMap, env value,
 # annotation or any file under srcs/ (R16), PVCs with Recreate (R13),
-# selectors that match, the dashboard's objects (R4). Substituted: nothing
+# selectors that match, the dashboard's objects (R4), the stack's own
+# certificate and host key (the state's) in the Secrets ${stack}-tls and
+# ${stack}-ssh-host-key, read by nginx and ftps from read-only mounts of
+# them. Substituted: nothing
 # but the state directory. Then the lint's self-test: a model render that
 # passes every check, and broken copies of it that must each fail theirs.
 . "$(dirname "$0")/../lib.sh"

@@ -62,14 +62,19 @@ nginx_standin "$pma_port" "$tmp/pma.log" || {
 mkdir -p "$tmp/render"
 stack_render "$tmp/render"
 ok $? "ftboot render --show-secrets renders the stack"
-"$py" - "$tmp/render/manifests.yaml" <<'EOF' >"$tmp/tpl.out" 2>&1
-import sys, yaml
+svc_dir=$(stack_service "$tmp/render")
+ok $? "the render made the stack's service keys in its state (${svc_dir:-none})"
+"$py" - "$tmp/render/manifests.yaml" "$svc_dir" <<'EOF' >"$tmp/tpl.out" 2>&1
+import os, sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+def state(name):
+    return open(os.path.join(sys.argv[2], name)).read()
 svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "nginx")
 dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "nginx")
 c = dep["spec"]["template"]["spec"]["containers"][0]
 env = {e["name"]: e for e in c["env"]}
-want = {"LB_IP", "WORDPRESS_PORT", "PHPMYADMIN_HOST", "PHPMYADMIN_PORT", "SSH_USER", "SSH_PASSWORD"}
+want = {"LB_IP", "WORDPRESS_PORT", "PHPMYADMIN_HOST", "PHPMYADMIN_PORT", "SSH_USER", "SSH_PASSWORD",
+        "TLS_CERT_FILE", "TLS_KEY_FILE", "SSH_HOST_KEY_FILE"}
 assert want <= set(env), "env lacks %s" % (want - set(env))
 assert "value" not in env["SSH_PASSWORD"], "SSH_PASSWORD must come from the secret"
 assert env["SSH_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "ssh-password"
@@ -77,10 +82,35 @@ assert svc["spec"]["type"] == "LoadBalancer"
 assert sorted(p["port"] for p in svc["spec"]["ports"]) == [22, 80, 443]
 assert c["name"] == "nginx" and c["imagePullPolicy"] == "Never"
 assert c["livenessProbe"] and c["readinessProbe"]
-assert [m["mountPath"] for m in c["volumeMounts"]] == ["/var/lib/ftboot"]
+mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+assert set(mounts) == {"/var/lib/ftboot", "/run/secrets/ftboot/tls", "/run/secrets/ftboot/ssh"}, mounts
+vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+secrets = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Secret"}
+# Each key file the entry point reads is in a read-only mount of a Secret
+# volume that holds exactly the state's file.
+for var, state_file in (("TLS_CERT_FILE", "tls-cert.pem"), ("TLS_KEY_FILE", "tls-key.pem"),
+                        ("SSH_HOST_KEY_FILE", "ssh_host_ed25519_key")):
+    path = env[var]["value"]
+    m = mounts[os.path.dirname(path)]
+    assert m.get("readOnly") is True, m
+    sec = secrets[vols[m["name"]]["secret"]["secretName"]]
+    items = {i["path"]: i["key"] for i in vols[m["name"]]["secret"].get("items") or []}
+    key = items.get(os.path.basename(path), os.path.basename(path))
+    assert sec["stringData"][key] == state(state_file), "%s: %s key %s is not the state's %s" % (
+        var, sec["metadata"]["name"], key, state_file)
+assert secrets["ft-tls"]["type"] == "kubernetes.io/tls"
 print("ok")
 EOF
-is "$(tail -1 "$tmp/tpl.out")" ok "templates/nginx.yaml: Service ports 22/80/443, env from the stack and the secret, probes, the per-pod state volume at the entry point's TLS and host-key directory"
+is "$(tail -1 "$tmp/tpl.out")" ok "templates/nginx.yaml: Service ports 22/80/443, env from the stack and the secret, probes, the per-pod state volume, the state's certificate, key and host key from Secrets mounted read-only where TLS_CERT_FILE, TLS_KEY_FILE and SSH_HOST_KEY_FILE point"
+sed 's/^/#   /' "$tmp/tpl.out" | grep -v '^#   ok$' | tail -3
+
+# The Secrets' files as the kubelet mounts them (read-only, root's).
+stack_secret_files "$tmp/render/manifests.yaml" ft-tls "$tmp/mnt/tls" &&
+	stack_secret_files "$tmp/render/manifests.yaml" ft-ssh-host-key "$tmp/mnt/ssh"
+ok $? "the rendered Secrets ft-tls and ft-ssh-host-key, as mounted files"
+mounted=("TLS_CERT_FILE=$tmp/mnt/tls/tls.crt" "TLS_KEY_FILE=$tmp/mnt/tls/tls.key"
+	"SSH_HOST_KEY_FILE=$tmp/mnt/ssh/ssh_host_ed25519_key")
+echo "not a key" >"$tmp/garbage"
 
 # --- Bad environments: a clear error, non-zero, nothing started or made.
 bad() {
@@ -101,6 +131,12 @@ bad root-user "SSH_USER may not be root" SSH_USER=root
 bad no-password "SSH_PASSWORD is not set" SSH_PASSWORD=
 bad newline-password "SSH_PASSWORD holds a newline" "SSH_PASSWORD=a
 b"
+bad half-tls "TLS_KEY_FILE is not set but its pair is" "${mounted[0]}"
+bad no-mounted-cert "TLS_CERT_FILE '$tmp/mnt/none' is missing or empty" \
+	"TLS_CERT_FILE=$tmp/mnt/none" "${mounted[1]}"
+bad no-mounted-host-key "SSH_HOST_KEY_FILE '$tmp/mnt/none' is missing or empty" \
+	"${mounted[0]}" "${mounted[1]}" "SSH_HOST_KEY_FILE=$tmp/mnt/none"
+bad bad-host-key "SSH_HOST_KEY_FILE '$tmp/garbage' is not an SSH private key" "SSH_HOST_KEY_FILE=$tmp/garbage"
 
 # --- First start.
 t0=$(ms)
@@ -122,6 +158,9 @@ ok $? "sshd -t accepts srcs/nginx/sshd_config with the generated host keys $(hea
 [ "$(stat -c %a "$state/tls/key.pem")" = 600 ] &&
 	openssl x509 -in "$state/tls/cert.pem" -noout -ext subjectAltName | grep -q "IP Address:$lb"
 ok $? "the certificate names IP:$lb; its key is 0600"
+grep -q "entrypoint: no TLS_CERT_FILE: generated a TLS certificate for $lb" "$tmp/first.log" &&
+	grep -q "entrypoint: no SSH_HOST_KEY_FILE: generated the SSH host keys" "$tmp/first.log"
+ok $? "without the stack's keys (a standalone run) the log says the certificate and host keys were generated"
 
 is "$(status_of "http://127.0.0.1:$http_port/some/path?q=1")" "301 https://$lb/some/path?q=1" \
 	"http: 301 to https://LB_IP with the path and query"
@@ -223,6 +262,9 @@ diff "$tmp/sums.0" "$tmp/sums.1" >"$tmp/sums.diff"
 ok $? "second start: certificate, host keys, passwd and shadow unchanged $(head -c 300 "$tmp/sums.diff")"
 ! grep -qE 'generated|set the password' "$tmp/second.log"
 ok $? "second start: nothing generated, no password set"
+grep -q "entrypoint: no TLS_CERT_FILE: serving the certificate kept in $state/tls" "$tmp/second.log" &&
+	grep -q "entrypoint: no SSH_HOST_KEY_FILE: offering the SSH host keys kept in $state/ssh" "$tmp/second.log"
+ok $? "second start: the log says the kept certificate and host keys are used"
 is "$(served)" "$fp0" "second start: https serves the same certificate"
 out=$(ssh_as "$user" "$password" 'echo again')
 is "$out" again "second start: ssh login with the same host key and password $(head -c 200 "$tmp/ssh.err")"
@@ -248,6 +290,39 @@ wait_ports 30
 ok $? "third start: listening again"
 sshd_pid=$(ps -e -o pid=,pgid=,comm= | awk -v g="$ep" '$2 == g && $3 == "sshd" { print $1; exit }')
 kill_daemon sshd "$sshd_pid"
+
+# --- The stack's keys (ftboot's state, through the Secrets' files): served
+# instead of what the first start made, exactly those (what check pins).
+log=stack
+t0=$(ms)
+start stack "${mounted[@]}"
+wait_ports 30
+ok $? "with TLS_CERT_FILE, TLS_KEY_FILE, SSH_HOST_KEY_FILE: listening again"
+echo "# start with the stack's keys to listening: $(secs "$t0" "$(ms)") s"
+grep -q "entrypoint: serving the stack's TLS certificate from $tmp/mnt/tls/tls.crt" "$tmp/stack.log" &&
+	grep -q "entrypoint: offering the stack's SSH host key from $tmp/mnt/ssh/ssh_host_ed25519_key (SHA256:" "$tmp/stack.log" &&
+	! grep -q generated "$tmp/stack.log"
+ok $? "the log says the stack's certificate and host key are used, nothing generated"
+state_fp=$(fp -in "$svc_dir/tls-cert.pem")
+is "$(served)" "$state_fp" "https serves exactly the state's certificate (SHA-256 fingerprint), not the first start's"
+stack_lb=$(openssl x509 -in "$svc_dir/tls-cert.pem" -noout -ext subjectAltName | grep -o 'IP Address:[0-9.]*' | cut -d: -f2)
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$svc_dir/tls-cert.pem" \
+	--resolve "$stack_lb:$https_port:127.0.0.1" "https://$stack_lb:$https_port/")" 200 \
+	"https verifies against the state's certificate alone, for the stack's LB address $stack_lb"
+cmp -s "$svc_dir/tls-key.pem" "$state/tls/key.pem" && cmp -s "$svc_dir/ssh_host_ed25519_key" "$state/ssh/etc/ssh/ssh_host_ed25519_key" &&
+	[ "$(stat -c %a "$state/tls/key.pem" "$state/ssh/etc/ssh/ssh_host_ed25519_key" | sort -u)" = 600 ]
+ok $? "the entry point's copies of the key and host key are the state's, 0600"
+scanned=$(ssh-keyscan -p "$ssh_port" -t rsa,ecdsa,ed25519 127.0.0.1 2>/dev/null | ssh-keygen -l -f - | awk '{ print $2 }')
+is "$scanned" "$(ssh-keygen -l -f "$svc_dir/ssh_host_ed25519_key.pub" | awk '{ print $2 }')" \
+	"sshd offers exactly one host key, of any type asked: the state's (ssh-keyscan fingerprint)"
+echo "[127.0.0.1]:$ssh_port $(cut -d' ' -f1,2 "$svc_dir/ssh_host_ed25519_key.pub")" >"$tmp/known_hosts"
+is "$(ssh_as "$user" "$password" 'echo pinned')" pinned \
+	"ssh: a login with only the state's host key known (StrictHostKeyChecking yes) $(head -c 200 "$tmp/ssh.err")"
+kill -TERM "$ep"
+ep_exit 15
+is "$ep_rc" 0 "TERM: the entry point exits 0"
+gone 10
+ok $? "TERM: nothing of it is left"
 
 # --- phpMyAdmin's name does not resolve: nginx cannot start, exit non-zero.
 start no-upstream PHPMYADMIN_HOST=nohost.invalid

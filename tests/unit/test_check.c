@@ -44,7 +44,7 @@ static void fails(const char *text, size_t len, const char *want, const char *na
 #define FAILS(text, want, name) fails(text, sizeof(text) - 1, want, name)
 
 /* A check's lines, for the cases that differ in one key. */
-#define CHECK1 "checks:\n  - id: E1\n    title: x\n    kind: layout\n"
+#define CHECK1 "checks:\n  - id: E1\n    title: x\n    kind: images\n"
 
 static void test_parse_errors(void)
 {
@@ -65,27 +65,27 @@ static void test_parse_errors(void)
 	FAILS("checks:\n  - 3\n",
 	      "c.yaml:2:5: checks[0]: expected a mapping (key: value lines), got 3",
 	      "a check not a mapping");
-	FAILS("checks:\n  - title: x\n    kind: layout\n",
+	FAILS("checks:\n  - title: x\n    kind: images\n",
 	      "c.yaml:2:5: checks[0]: a check needs an id (E1, E2, ...)", "no id");
-	FAILS("checks:\n  - id: E1\n    kind: layout\n",
+	FAILS("checks:\n  - id: E1\n    kind: images\n",
 	      "c.yaml:2:5: checks[0]: check E1 needs a title", "no title");
 	FAILS("checks:\n  - id: E1\n    title: x\n", "c.yaml:2:5: checks[0]: check E1 needs a kind",
 	      "no kind");
-	FAILS("checks:\n  - id: e1\n    title: x\n    kind: layout\n",
+	FAILS("checks:\n  - id: e1\n    title: x\n    kind: images\n",
 	      "c.yaml:2:9: checks[0].id: an id is a capital letter, then capitals or digits, then "
 	      "optionally a part after a dot, at most 32 (E1, E12, E2.images)",
 	      "bad id");
-	FAILS("checks:\n  - id: E1.\n    title: x\n    kind: layout\n",
+	FAILS("checks:\n  - id: E1.\n    title: x\n    kind: images\n",
 	      "c.yaml:2:9: checks[0].id: an id is a capital letter, then capitals or digits, then "
 	      "optionally a part after a dot, at most 32 (E1, E12, E2.images)",
 	      "an id with an empty part");
 	FAILS(
-	    "checks:\n  - id: E123456789012345678901234567890123\n    title: x\n    kind: layout\n",
+	    "checks:\n  - id: E123456789012345678901234567890123\n    title: x\n    kind: images\n",
 	    "c.yaml:2:9: checks[0].id: an id is a capital letter, then capitals or digits, then "
 	    "optionally a part after a dot, at most 32 (E1, E12, E2.images)",
 	    "an id of 34 characters");
-	FAILS(CHECK1 "  - id: E2\n    title: y\n    kind: layout\n"
-	             "  - id: E1\n    title: z\n    kind: layout\n",
+	FAILS(CHECK1 "  - id: E2\n    title: y\n    kind: images\n"
+	             "  - id: E1\n    title: z\n    kind: images\n",
 	      "c.yaml:8:9: checks[2].id: check E1 again (the first is at line 2)",
 	      "duplicate id, the first's line named");
 	FAILS("checks:\n  - id: E1\n    title: x\n    kind: layuot\n",
@@ -107,15 +107,15 @@ static void test_parse_errors(void)
 	      "c.yaml:5:13: checks[0].needs[0]: expected a string, got 3 (quote it to make it a "
 	      "string)",
 	      "needs holds a number");
-	/* layout takes no key of its own (NULL keys): every own key is unknown. */
+	/* images takes one key of its own (services): any other is unknown. */
 	FAILS(CHECK1 "    nosuchkey: 1\n",
 	      "c.yaml:5:5: unknown key 'nosuchkey' in checks[0] (expected one of: id, title, kind, "
-	      "needs, destructive)",
+	      "needs, destructive, services)",
 	      "a key the kind does not take");
 	FAILS(CHECK1 "    tilte: y\n",
 	      "c.yaml:5:5: unknown key 'tilte' in checks[0]; did you mean 'title'?",
 	      "a misspelt common key, nearest suggested");
-	FAILS("checks:\n  - id: E1\n    title: at ${lb_ipp}\n    kind: layout\n",
+	FAILS("checks:\n  - id: E1\n    title: at ${lb_ipp}\n    kind: images\n",
 	      "c.yaml:3:15: unknown variable 'lb_ipp'; did you mean 'lb_ip'?",
 	      "unknown template variable at its position");
 	FAILS("", "c.yaml: expected one YAML document (a mapping with checks:), found 0",
@@ -141,14 +141,14 @@ static void test_parse_hostile(void)
 	FAILS("checks:\r  - id: E1\r    title: x\r    kind: layuot\r",
 	      "c.yaml:4:11: checks[0].kind: unknown check kind 'layuot'; did you mean 'layout'?",
 	      "CR-only lines counted");
-	FAILS("checks:\n  - id: E1\n    title: a\0b\n    kind: layout\n",
+	FAILS("checks:\n  - id: E1\n    title: a\0b\n    kind: images\n",
 	      "c.yaml:3:13: control characters are not allowed (#x0)", "a NUL byte");
-	FAILS("checks:\n  - id: E1\n    title: a\x1b[2Jb\n    kind: layout\n",
+	FAILS("checks:\n  - id: E1\n    title: a\x1b[2Jb\n    kind: images\n",
 	      "c.yaml:3:13: control characters are not allowed (#x1B)", "a raw escape");
 	FAILS("checks:\n  - id: E1\n    title: x\n    kind: \"la\\x1byout\"\n",
 	      "c.yaml:4:11: checks[0].kind: unknown check kind 'la?yout'; did you mean 'layout'?",
 	      "an escaped control character is quoted in the message");
-	FAILS("checks:\n  - {id: E1, title: \"${\\tx}\", kind: layout}\n",
+	FAILS("checks:\n  - {id: E1, title: \"${\\tx}\", kind: images}\n",
 	      "c.yaml:2:22: bad character '?' in a placeholder; names are letters, digits, '_', "
 	      "'.' and '-' (write $${ for a literal '${')",
 	      "a tab in a placeholder is quoted in the message (found by fuzz_checks)");
@@ -170,7 +170,7 @@ static void test_parse_hostile(void)
 
 	/* A huge title is a title. */
 	buf_reset(&b);
-	buf_addstr(&b, "checks:\n  - id: E1\n    kind: layout\n    title: ");
+	buf_addstr(&b, "checks:\n  - id: E1\n    kind: images\n    title: ");
 	for (i = 0; i < 500000; i++)
 		buf_addch(&b, 't');
 	buf_addch(&b, '\n');
@@ -182,20 +182,20 @@ static void test_parse_hostile(void)
 	buf_reset(&b);
 	buf_addstr(&b, "checks:\n");
 	for (i = 0; i < 10000; i++)
-		buf_addf(&b, "  - {id: E%zu, title: t, kind: layout}\n", i);
+		buf_addf(&b, "  - {id: E%zu, title: t, kind: images}\n", i);
 	ok(parse_n(b.data, b.len, &cl) < 0, "10000 checks: refused");
 	is_str(msg, "c.yaml:2:3: checks: 10000 checks: at most 256", "10000 checks: the message");
 	checklist_release(&cl);
 	buf_reset(&b);
 	buf_addstr(&b, "checks:\n");
 	for (i = 0; i < CHECKS_MAX; i++)
-		buf_addf(&b, "  - {id: E%zu, title: t, kind: layout}\n", i);
+		buf_addf(&b, "  - {id: E%zu, title: t, kind: images}\n", i);
 	ok(parse_n(b.data, b.len, &cl) == 0 && cl.n == CHECKS_MAX, "%d checks parse", CHECKS_MAX);
 	checklist_release(&cl);
 
 	/* Deep nesting: an error, not a stack overflow. */
 	buf_reset(&b);
-	buf_addstr(&b, "checks:\n  - id: E1\n    kind: layout\n    title: ");
+	buf_addstr(&b, "checks:\n  - id: E1\n    kind: images\n    title: ");
 	for (i = 0; i < 100000; i++)
 		buf_addch(&b, '[');
 	for (i = 0; i < 100000; i++)
@@ -210,8 +210,8 @@ static void test_parse_hostile(void)
 static void test_parse_ok(void)
 {
 	static const char text[] = "checks:\n"
-	                           "  - id: E1\n    title: at ${lb_ip}\n    kind: layout\n"
-	                           "  - id: E11\n    title: x\n    kind: layout\n"
+	                           "  - id: E1\n    title: at ${lb_ip}\n    kind: images\n"
+	                           "  - id: E11\n    title: x\n    kind: images\n"
 	                           "    needs: [mysql, influxdb]\n    destructive: true\n";
 	struct checklist cl;
 
