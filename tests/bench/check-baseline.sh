@@ -44,13 +44,21 @@ if sel E1; then # setup.sh executable at the root, srcs/ a directory, no port-fo
 	[ -d "$proj/srcs" ] || fail "E1: no srcs/"
 	! grep -rqF "port-forward" "$proj/setup.sh" "$proj/srcs" || fail "E1: port-forward in the sources"
 fi
-if sel E2; then # every Dockerfile's FROM: alpine with a tag (pinned), or an image built here
+if sel E2; then # every FROM: alpine pinned (a tag but latest, or a digest), or ftboot/SERVICE of the stack
 	for f in "$proj"/srcs/*/Dockerfile; do
 		while read -r _ img _; do
+			img=${img#docker.io/}
+			img=${img#library/}
 			case $img in
-			alpine:latest | alpine) fail "E2: $f: $img is not pinned" ;;
+			alpine@* | alpine:*@*) ;;
+			alpine | alpine:latest) fail "E2: $f: $img is not pinned" ;;
 			alpine:*) ;;
-			*) [ -d "$proj/srcs/${img%%:*}" ] || fail "E2: $f: FROM $img" ;;
+			ftboot/*:* | ftboot/*@*) [[ $img == *:latest ]] || fail "E2: $f: $img (the stack's images are untagged)" ;;&
+			ftboot/*)
+				x=${img#ftboot/}
+				services | grep -q "^${x%:latest} " || fail "E2: $f: $img is not a service of the stack"
+				;;
+			*) fail "E2: $f: FROM $img, not alpine or a local image" ;;
 			esac
 		done < <(grep -i '^FROM ' "$f")
 	done
