@@ -145,6 +145,7 @@ bench: $(BIN) $(OUT)/tests/test_tgz
 	@tests/bench/vm.sh
 	@tests/bench/build.sh || [ $$? -eq 77 ]
 	@tests/bench/kube.sh || [ $$? -eq 77 ]
+	@tests/bench/check.sh || [ $$? -eq 77 ]
 
 e2e-laptop: $(BIN)
 	@tests/e2e/laptop.sh

@@ -18,6 +18,8 @@
 . "$FTBOOT_TOP/tests/servers/kube.sh"
 # shellcheck source=../servers/httpd.sh
 . "$FTBOOT_TOP/tests/servers/httpd.sh"
+# shellcheck source=../stack/_dashboard.sh
+. "$FTBOOT_TOP/tests/stack/_dashboard.sh"
 scratch
 py=/usr/bin/python3
 $py -c 'import yaml' 2>/dev/null || skip_all "needs /usr/bin/python3 with python3-yaml (tests/deps.sh test)"
@@ -31,25 +33,12 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mkdir -p "$hd/www" "$hd/run" "$tmp/proj"
+mkdir -p "$tmp/proj"
 kube_start "$kd" --auto-ready || skip_all "the API test double does not start"
 
-# The LB stand-in: httpd.sh's nginx, its configuration made TLS-only with a
-# certificate nobody pinned (as the dashboard's own, made at its start), and
-# a second log of each request's Authorization and Cookie headers.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kubernetes-dashboard \
-	-keyout "$hd/key.pem" -out "$hd/cert.pem" >/dev/null 2>&1 || skip_all "openssl cannot make a certificate"
-echo '<!doctype html><title>Kubernetes Dashboard</title>' >"$hd/www/index.html"
-eval "$(declare -f httpd_conf | sed '1s/^httpd_conf/httpd_conf_plain/')"
-# shellcheck disable=SC2317 # called by httpd_start
-httpd_conf() { # httpd_conf ROOT RUN PORT: httpd.sh's, over TLS
-	httpd_conf_plain "$@" &&
-		sed -i -e "s|listen 127.0.0.1:$3;|listen 127.0.0.1:$3 ssl; ssl_certificate $hd/cert.pem; ssl_certificate_key $hd/key.pem;|" \
-			-e "s|^\(\s*access_log .*\)$|\1\n\tlog_format auth '\"\$request\" auth=[\$http_authorization] cookie=[\$http_cookie]';\n\taccess_log $2/auth.log auth;|" \
-			"$2/nginx.conf"
-}
-httpd_start "$hd/www" "$hd/run" || skip_all "nginx cannot start with TLS (tests/servers/httpd.sh)"
-lb_port=$httpd_port
+# The LB stand-in (_dashboard.sh): TLS with a certificate nobody pinned,
+# a log of each request's Authorization and Cookie headers.
+dashlb_start "$hd" || skip_all "the dashboard's LB stand-in does not start"
 
 # The stack: the repository's, its cluster the double, its dashboard port the stand-in's.
 cp -r "$FTBOOT_TOP/srcs" "$FTBOOT_TOP/templates" "$FTBOOT_TOP/setup.sh" "$tmp/proj/"
@@ -69,11 +58,6 @@ ok $? "the stack copy: cluster the API double, dashboard_port $lb_port"
 stack=$tmp/proj/srcs/stack.yaml
 
 # The cluster's objects: the namespace, the manifest's Service, the account.
-kapi() { # kapi METHOD PATH [JSON]
-	curl -sS -o /dev/null -w '%{http_code}' --cacert "$kd/ca.pem" --cert "$kd/client.pem" \
-		--key "$kd/client-key.pem" -X "$1" -H 'Content-Type: application/json' \
-		${3:+--data-binary "$3"} "$kube_url$2"
-}
 is "$(kapi POST /api/v1/namespaces "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$ns\"}}")" 201 \
 	"namespace $ns"
 is "$(kapi POST "/api/v1/namespaces/$ns/services" '{"apiVersion":"v1","kind":"Service","metadata":{"name":"kubernetes-dashboard"},"spec":{"ports":[{"port":443,"targetPort":8443}],"selector":{"k8s-app":"kubernetes-dashboard"}}}')" 201 \

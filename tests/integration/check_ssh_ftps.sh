@@ -26,6 +26,7 @@
 # ones and whose users are the test's.
 . "$(dirname "$0")/../lib.sh"
 . "$FTBOOT_TOP/tests/stack/_lib.sh"
+. "$FTBOOT_TOP/tests/stack/_sshftps.sh"
 sshd=/usr/sbin/sshd
 for p in "$sshd" /usr/sbin/vsftpd /usr/bin/ssh-keygen /usr/bin/openssl /usr/bin/busybox \
 	/usr/bin/unshare /usr/bin/setsid /usr/sbin/useradd /usr/sbin/chpasswd /usr/bin/python3; do
@@ -48,17 +49,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# stop_group PID PORT: TERM the group, until PORT is free (10 s).
-stop_group() {
-	local i
-	kill -TERM -- "-$1" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL -- "-$1" 2>/dev/null
-}
 
 ssh_port=$(free_port)
 ftp_port=$(free_port)
@@ -87,13 +77,7 @@ ok $? "the state holds ssh_password and ftp_password ($st)"
 svc=$st/service
 # The service keys: render makes them once svckeys lands there; until
 # then, the same files in the layout svckeys.h gives.
-if [ ! -s "$svc/tls-cert.pem" ] || [ ! -s "$svc/ssh_host_ed25519_key" ]; then
-	mkdir -p "$svc" && chmod 700 "$svc"
-	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-		-keyout "$svc/tls-key.pem" -out "$svc/tls-cert.pem" 2>/dev/null &&
-		ssh-keygen -q -t ed25519 -N '' -C ftboot-service -f "$svc/ssh_host_ed25519_key" </dev/null)
-fi
+svckeys_standin "$svc"
 [ -s "$svc/tls-cert.pem" ] && [ -s "$svc/tls-key.pem" ] && [ -s "$svc/ssh_host_ed25519_key.pub" ]
 ok $? "the state's service keys: tls-cert.pem, tls-key.pem, ssh_host_ed25519_key"
 ssh_pw=$(cat "$st/secrets/ssh_password")
@@ -135,30 +119,7 @@ ok $? "pasv_min without pasv_max: a positioned error" || diag
 cp "$tmp/checks.yaml.orig" "$tmp/proj/srcs/checks.yaml"
 
 # --- sshd: srcs/nginx/sshd_config, the state's host key, the user.
-cat >"$tmp/sshd-run.sh" <<'EOF'
-#!/bin/sh
-# sshd-run.sh USER PWFILE CONFIG KEY PORT LOG: in the namespace, the user
-# (once) with the password in PWFILE, then sshd in the foreground.
-set -e
-id -u "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh "$1"
-printf '%s:%s\n' "$1" "$(cat "$2")" | chpasswd
-mkdir -p /run/sshd
-exec /usr/sbin/sshd -D -E "$6" -f "$3" -h "$4" -p "$5" -o ListenAddress=127.0.0.1
-EOF
-chmod 755 "$tmp/sshd-run.sh"
 (umask 077 && cp "$st/secrets/ssh_password" "$tmp/ssh_pw")
-sshd_pid=
-# sshd_up CONFIG KEY: (re)start sshd; status 1 if it does not listen.
-sshd_up() {
-	[ -z "$sshd_pid" ] || stop_group "$sshd_pid" "$ssh_port"
-	: >"$tmp/sshd.log"
-	setsid unshare -m --propagation private "$tmp/ns.sh" "$tmp" \
-		"$tmp/sshd-run.sh" "$ssh_user" "$tmp/ssh_pw" "$1" "$2" "$ssh_port" "$tmp/sshd.log" \
-		</dev/null >"$tmp/sshd.out" 2>&1 &
-	sshd_pid=$!
-	groups+=("$sshd_pid")
-	wait_port "$ssh_port" 20 || { tail -5 "$tmp/sshd.log" "$tmp/sshd.out" | sed 's/^/#   /'; return 1; }
-}
 sshd_up "$FTBOOT_TOP/srcs/nginx/sshd_config" "$svc/ssh_host_ed25519_key"
 ok $? "sshd with srcs/nginx/sshd_config and the state's host key on 127.0.0.1:$ssh_port"
 
@@ -215,24 +176,6 @@ ok $? "E6 passes through keyboard-interactive" || diag
 stop_group "$sshd_pid" "$ssh_port"
 
 # --- vsftpd: the real entry point and srcs/ftps/vsftpd.conf.
-mkdir -p "$tmp/bin" "$tmp/empty"
-adduser_standin "$tmp/bin/adduser"
-ftps_pid=
-# ftps_up DATA CONF [LB_IP]: (re)start the entry point with FTP_DATA DATA.
-ftps_up() {
-	[ -z "$ftps_pid" ] || stop_group "$ftps_pid" "$ftp_port"
-	: >"$tmp/vsftpd.log"
-	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin FTP_PORT="$ftp_port" PASV_MIN="$pmin" PASV_MAX="$pmax" \
-		LB_IP="${3:-127.0.0.1}" FTP_USER="$ftp_user" FTP_PASSWORD="$ftp_pw" VSFTPD=/usr/sbin/vsftpd \
-		VSFTPD_CONF="$2" VSFTPD_LISTEN_ADDRESS=127.0.0.1 VSFTPD_EMPTY_DIR="$tmp/empty" \
-		VSFTPD_LOG="$tmp/vsftpd.log" FTP_DATA="$1" ADDUSER="$tmp/bin/adduser" \
-		CHPASSWD=/usr/sbin/chpasswd \
-		setsid unshare -m --propagation private "$tmp/ns.sh" "$tmp" \
-		busybox sh "$FTBOOT_TOP/srcs/ftps/entrypoint.sh" </dev/null >>"$tmp/ftps.out" 2>&1 &
-	ftps_pid=$!
-	groups+=("$ftps_pid")
-	wait_port "$ftp_port" 30 || { tail -5 "$tmp/ftps.out" | sed 's/^/#   /'; return 1; }
-}
 # The state's certificate where the entry point keeps its own.
 mkdir -p "$tmp/data/tls" && chmod 700 "$tmp/data/tls"
 cp "$svc/tls-cert.pem" "$tmp/data/tls/cert.pem" && cp "$svc/tls-key.pem" "$tmp/data/tls/key.pem"

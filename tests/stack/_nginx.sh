@@ -18,6 +18,10 @@
 #                           phpmyadmin 127.0.0.1), cleaned at exit; free
 #                           ports in $http_port, $https_port, $ssh_port and
 #                           $pma_port
+#   nginx_prepare           in $tmp (made): 0755, www/ copied, the
+#                           namespace's overlays and its /etc/hosts: what
+#                           nginx_scratch does but scratch, trap and ports
+#                           (for tests/servers/loopstack.sh)
 #   start NAME [VAR=VALUE...]
 #                           the entry point with the stack's environment,
 #                           from the caller's lb, wp_port, pma_port, user,
@@ -57,6 +61,15 @@ nginx_require() {
 
 nginx_scratch() {
 	scratch
+	nginx_prepare
+	trap cleanup EXIT
+	http_port=$(free_port)
+	https_port=$(free_port)
+	ssh_port=$(free_port)
+	pma_port=$(free_port)
+}
+
+nginx_prepare() {
 	chmod 755 "$tmp" # nginx's workers (www-data) read and write under it
 	# The page, where www-data can read it (the checkout may sit under a
 	# directory it cannot enter, as /root in the fresh-root check).
@@ -69,11 +82,6 @@ nginx_scratch() {
 		echo "127.0.0.1 phpmyadmin"
 	} >"$tmp/ns/etc/up/hosts"
 	echo "nameserver 127.0.0.1" >"$tmp/ns/etc/up/resolv.conf"
-	trap cleanup EXIT
-	http_port=$(free_port)
-	https_port=$(free_port)
-	ssh_port=$(free_port)
-	pma_port=$(free_port)
 }
 
 # shellcheck disable=SC2317 # called by the trap
