@@ -22,6 +22,7 @@
 #include <sys/random.h>
 
 #include "check.h"
+#include "text.h"
 #include "http.h"
 #include "mono.h"
 #include "xmem.h"
@@ -267,22 +268,44 @@ cleanup:
 		goto out;
 
 	/*
-	 * Plain FTP, no TLS at all: the login must be refused. With the real
-	 * credentials, as an evaluator tries it: a wrong password would be
-	 * refused by a server that allows plain logins too. vsftpd with
-	 * force_local_logins_ssl refuses USER already (530), before any
-	 * password is sent; a server that asks for it is the failure this
-	 * check exists to find.
+	 * Plain FTP, no TLS at all: the login must be refused. Never with
+	 * the real password: a server that allows plain logins (the failure
+	 * this looks for) would get it in the clear after its 331. A random
+	 * one instead, and the verdict from the server's answer to USER:
+	 * vsftpd with force_local_logins_ssl refuses USER itself (530); a
+	 * 331 ("password required") means a plain login was on offer.
 	 */
 	http_free(h);
 	h = http_new();
-	req.op = HTTP_FTP_LOGIN;
-	req.tls = 0;
-	req.ca_file = NULL;
-	req.path = NULL;
-	if (http_ftp(h, &req, &resp, &err) == 0) {
-		check_fail(cr, "a plain (non-TLS) FTP login refused",
-		           "the login succeeded without TLS",
+	{
+		unsigned char rnd[12];
+		char *decoy = NULL;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			check_fail(cr, "random bytes for the plain-FTP probe's password",
+			           "getrandom failed", NULL);
+			goto out;
+		}
+		decoy = text_base64(rnd, sizeof(rnd), 1);
+		req.op = HTTP_FTP_LOGIN;
+		req.tls = 0;
+		req.ca_file = NULL;
+		req.path = NULL;
+		req.password = decoy;
+		if (http_ftp(h, &req, &resp, &err) == 0) {
+			free(decoy);
+			check_fail(
+			    cr, "a plain (non-TLS) FTP login refused",
+			    "the server let a plain login in, with a wrong password",
+			    "vsftpd needs ssl_enable=YES and force_local_logins_ssl=YES (and "
+			    "force_local_data_ssl=YES)");
+			goto out;
+		}
+		free(decoy);
+	}
+	if (resp.replies.data && strstr(resp.replies.data, "\n331 ") != NULL) {
+		check_fail(cr, "a plain (non-TLS) FTP login refused at USER (530)",
+		           "331: the server asked for the password of a plain login",
 		           "vsftpd needs ssl_enable=YES and force_local_logins_ssl=YES (and "
 		           "force_local_data_ssl=YES)");
 		goto out;

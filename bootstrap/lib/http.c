@@ -1385,13 +1385,19 @@ int http_ftp(struct http *h, const struct http_ftp_req *req, struct http_ftp_res
 	if (req->tls) {
 		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 		curl_easy_setopt(curl, CURLOPT_FTPSSLAUTH, (long)CURLFTPAUTH_TLS);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-		/* The certificate is pinned: its names need not be the address. */
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
-		if (req->ca_file) {
-			curl_easy_setopt(curl, CURLOPT_CAINFO, req->ca_file);
-			curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+		/*
+		 * The certificate is pinned as for https (http_set_pinned): the
+		 * only trust anchor, its key pinned, its names not checked (they
+		 * need not be the address). Without one, nothing is trusted.
+		 */
+		if (req->ca_file == NULL) {
+			err_setk(err, ERRK_INVALID,
+			         "%s %s: no certificate to trust (FTPS trusts only the one given)",
+			         scheme, url);
+			goto out;
 		}
+		if (http_set_pinned(curl, req->ca_file, err) < 0)
+			goto out;
 		if (!http_ftp_tls13_ok())
 			curl_easy_setopt(
 			    curl, CURLOPT_SSLVERSION,

@@ -253,8 +253,9 @@ struct http_ftp_req {
 	 */
 	int tls;
 	/*
-	 * With tls: trust only this certificate (PEM file), whose names are
-	 * not checked (the address reached may be another name for it).
+	 * With tls: trust only this certificate (PEM file; required), its
+	 * public key pinned, its names not checked (the address reached may
+	 * be another name for it).
 	 */
 	const char *ca_file;
 	const char *path; /* a name in the login directory: [A-Za-z0-9._-]+ */

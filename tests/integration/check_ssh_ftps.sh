@@ -213,8 +213,8 @@ ok $? "a copy of vsftpd.conf with force_local_logins_ssl=NO"
 ftps_up "$tmp/data" "$tmp/vsftpd-plain.conf"
 ok $? "vsftpd restarted with it"
 check E7
-[ "$rc" = 1 ] && grep -q '^E7 fail' <<<"$out" && grep -q 'the login succeeded without TLS' <<<"$out"
-ok $? "E7 fails when plain FTP is allowed" || diag
+[ "$rc" = 1 ] && grep -q '^E7 fail' <<<"$out" && grep -q '331: the server asked for the password of a plain login' <<<"$out"
+ok $? "E7 fails when plain FTP is allowed: the server asked for a password (331), and got a random one, not the real one" || diag
 
 # Passive mode announced on another address (pasv_address not the LB's).
 ftps_up "$tmp/data" "$conf" 127.0.0.2
