@@ -206,6 +206,9 @@ int checklist_parse(const char *path, const char *text, size_t len, const struct
 	if (list->n > CHECKS_MAX)
 		return schema_fail(&sc, list, "checks", "%zu checks: at most %d", list->n,
 		                   CHECKS_MAX);
+	/* Nothing to check would pass by saying nothing. */
+	if (list->n == 0)
+		return schema_fail(&sc, list, "checks", "the checklist has no check");
 	out->v = xcalloc(list->n ? list->n : 1, sizeof(*out->v));
 	for (i = 0; i < list->n; i++) {
 		out->n = i + 1;
@@ -588,7 +591,7 @@ void check_metric(struct check_run *cr, const char *label, double seconds)
 
 int check_cancelled(const struct check_run *cr)
 {
-	return cr->env->cancel != 0;
+	return __atomic_load_n(&cr->env->cancel, __ATOMIC_ACQUIRE) != 0;
 }
 
 unsigned long check_timeout(const struct check_run *cr, unsigned long dflt)
@@ -689,7 +692,7 @@ static void *worker(void *arg)
 		struct check_result *r;
 
 		pthread_mutex_lock(&rn->mu);
-		if (rn->next >= rn->last || rn->env->cancel) {
+		if (rn->next >= rn->last || rn->stopped_by) {
 			pthread_mutex_unlock(&rn->mu);
 			return NULL;
 		}
@@ -699,8 +702,24 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&rn->mu);
 		run_one(rn, r);
 		pthread_mutex_lock(&rn->mu);
-		if (r->status == CHECK_FAIL && rn->sel->fail_fast && !rn->env->cancel) {
-			((struct check_env *)rn->env)->cancel = 1;
+		if (rn->stopped_by) {
+			/*
+			 * --fail-fast stopped the run while this check ran: whatever
+			 * it says now is the stop's doing (a wait given up, a loop
+			 * left early), neither a pass nor a failure of its own.
+			 */
+			char *why = xasprintf("stopped: --fail-fast stopped at %s", rn->stopped_by);
+
+			free(r->expected);
+			free(r->seen);
+			free(r->hint);
+			free(r->reason);
+			r->expected = r->seen = r->hint = NULL;
+			r->status = CHECK_SKIP;
+			r->reason = why;
+		} else if (r->status == CHECK_FAIL && rn->sel->fail_fast) {
+			__atomic_store_n(&((struct check_env *)rn->env)->cancel, 1,
+			                 __ATOMIC_RELEASE);
 			rn->stopped_by = r->def->id;
 		}
 		if (rn->progress && rn->progress->end)
@@ -792,6 +811,15 @@ int check_run_all(const struct check_env *env, const struct checklist *cl,
 			if (*p == ',')
 				p++;
 		}
+	}
+	if (sel->only && !sel->destructive) {
+		for (i = 0; i < cl->n; i++)
+			if (cl->v[i].destructive && listed(sel->only, cl->v[i].id))
+				return err_set(
+				    err, ERR_USAGE,
+				    "--only: %s is destructive (it kills processes of the "
+				    "stack): add --destructive to run it",
+				    cl->v[i].id);
 	}
 	rn.res = xcalloc(cl->n ? cl->n : 1, sizeof(*rn.res));
 	/* Non-destructive ones first, then the destructive ones; each phase in list order. */

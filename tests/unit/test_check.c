@@ -435,14 +435,23 @@ static void test_runner(struct check_env *env)
 		   "the summary counts 1 failed, 2 not run");
 		check_results_free(res, n);
 		checklist_release(&cl);
-		/* A waiting check gives up when another fails. */
+		/*
+		 * A waiting check gives up when another fails, and is a skip,
+		 * never a pass: B would pass after its wait if nothing stopped
+		 * it (and the run would take that long). Whether B had started
+		 * when A failed does not matter: either way it is no pass.
+		 */
 		sel.jobs = 2;
 		ok(run(env,
 		       "checks:\n  - {id: A, title: a, kind: test, result: fail, sleep_ms: 50}\n"
-		       "  - {id: B, title: b, kind: test, sleep_ms: 5000}\n",
+		       "  - {id: B, title: b, kind: test, sleep_ms: 600000}\n",
 		       &sel, &cl, &res, &n, &secs) == 0 &&
-		       secs < 2,
-		   "--fail-fast: a waiting check is cancelled (%.2f s)", secs);
+		       n == 2,
+		   "--fail-fast with a waiting check: the run ends");
+		ok(n == 2 && res[0].status == CHECK_FAIL && res[1].status == CHECK_SKIP &&
+		       res[1].reason && strstr(res[1].reason, "--fail-fast stopped at A"),
+		   "the waiting check is stopped, a skip saying why: %s",
+		   n == 2 && res[1].reason ? res[1].reason : "(none)");
 		check_results_free(res, n);
 		checklist_release(&cl);
 		sel.fail_fast = 0;
@@ -495,9 +504,14 @@ static void test_runner(struct check_env *env)
 		check_results_free(res, n);
 		checklist_release(&cl);
 		sel.only = "E2.images,E11";
+		ok(run(env, text, &sel, &cl, &res, &n, &secs) < 0 && res == NULL,
+		   "--only names a destructive check without --destructive: refused");
+		checklist_release(&cl);
+		sel.destructive = 1;
 		ok(run(env, text, &sel, &cl, &res, &n, &secs) == 0 && n == 2 &&
 		       strcmp(res[1].def->id, "E11") == 0,
-		   "--only names a destructive check: it runs");
+		   "--only names a destructive check, with --destructive: it runs");
+		sel.destructive = 0;
 		check_results_free(res, n);
 		checklist_release(&cl);
 		sel.only = "E5";
