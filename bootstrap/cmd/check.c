@@ -106,7 +106,8 @@ int cmd_check(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 	struct check_progress live = {&lv, live_begin, live_end};
 	struct buf out = BUF_INIT(64u << 20);
 	const char *junit = cmd_args_get(args, "junit"), *report = cmd_args_get(args, "report");
-	const char *address = cmd_args_get(args, "address");
+	const char *address = cmd_args_get(args, "address"), *v;
+	unsigned long timeout_ms = 0;
 	char *path = NULL;
 	size_t n = 0;
 	double t0;
@@ -115,6 +116,18 @@ int cmd_check(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 	if (cmd_jobs(ctx, args, &jobs, err) < 0)
 		return -1;
 	sel.jobs = jobs;
+	if ((v = cmd_args_get(args, "timeout"))) {
+		char *end, q[80];
+		long t;
+
+		errno = 0;
+		t = strtol(v, &end, 10);
+		if (errno || end == v || *end || t < 1 || t > 3600)
+			return cmd_usage(ctx, err,
+			                 "--timeout '%s' is not a number of seconds from 1 to 3600",
+			                 text_quote(v, strlen(v), q, sizeof(q)));
+		timeout_ms = (unsigned long)t * 1000;
+	}
 	sel.only = cmd_args_get(args, "only");
 	sel.fail_fast = cmd_args_has(args, "fail-fast");
 	sel.destructive = cmd_args_has(args, "destructive") || cmd_args_has(args, "all");
@@ -138,6 +151,7 @@ int cmd_check(struct ctx *ctx, const struct cmd_args *args, struct err *err)
 		goto out;
 	if (check_env_open(&env, &run, address, err) < 0)
 		goto out;
+	env.timeout_ms = timeout_ms;
 	if (render_vars_peek(ctx->stack, state_exists(&st) ? &st : NULL, &vars, err) < 0)
 		goto out;
 	/* The checks target the address checked. */

@@ -56,6 +56,7 @@ const struct cmd_entry cmd_table[] = {
              {"fail-fast", 0, NULL, "stop at the first check that fails"},
              {"address", 0, "IP", "check the stack at IP instead of its vm.lb_address"},
              {"jobs", 'j', "N", "checks run side by side (1 to 64, default 8)"},
+             {"timeout", 0, "S", "bound each wait of a check to S seconds (1 to 3600)"},
              {NULL}},
      .summary = "check the stack the way an evaluator would (E1-E13)",
      .help = "Run the checks of srcs/checks.yaml (the evaluation sheet, E1-E13) against the\n"

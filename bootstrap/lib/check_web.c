@@ -28,6 +28,7 @@
  * login forms, the error shown after a refused login, phpMyAdmin's table
  * list), by small readers of tags, attributes and text below.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -587,8 +588,10 @@ static int wp_users(struct web *w, const char *base, const char *user, long long
 	if (total_s) {
 		char *end;
 
+		errno = 0;
 		total = strtoll(total_s, &end, 10);
-		if (end == total_s || *end || total < (long long)users->n) {
+		if (errno == ERANGE || end == total_s || *end || total < (long long)users->n ||
+		    total > 1000000000LL) {
 			check_fail(cr, expected, "an X-WP-Total header that is not the count",
 			           NULL);
 			goto out;

@@ -75,6 +75,8 @@ int fs_read(const char *path, size_t limit, struct buf *out, struct err *err)
 	}
 	rc = 0;
 out:
+	/* The file may be a secret or a key: leave none of it on the stack. */
+	explicit_bzero(chunk, sizeof(chunk));
 	close(fd);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,17 +117,26 @@ static void ssh_lib_exit(void)
 	libssh2_exit();
 }
 
-/* libssh2_init once per process; libssh2_exit at exit. */
+static int ssh_lib_rc;
+
+static void ssh_lib_once(void)
+{
+	ssh_lib_rc = libssh2_init(0);
+	if (ssh_lib_rc == 0)
+		atexit(ssh_lib_exit);
+}
+
+/*
+ * libssh2_init once per process (checks log in on threads of their own,
+ * side by side: pthread_once, as http_init); libssh2_exit at exit.
+ */
 static int ssh_lib_init(struct err *err)
 {
-	static int done;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (done)
-		return 0;
-	if (libssh2_init(0) != 0)
+	pthread_once(&once, ssh_lib_once);
+	if (ssh_lib_rc != 0)
 		return err_set(err, ERR_FAIL, "cannot initialise libssh2");
-	atexit(ssh_lib_exit);
-	done = 1;
 	return 0;
 }
 
@@ -488,7 +498,15 @@ static int ssh_auth_password(struct ssh *s, const struct ssh_opts *o, const stru
 
 	while ((methods = libssh2_userauth_list(s->session, o->user, ulen)) == NULL) {
 		if (libssh2_userauth_authenticated(s->session)) {
-			ret = 0; /* "none" was accepted */
+			/*
+			 * "none" was accepted: the server lets anyone in as USER.
+			 * A password login was asked for, to prove the password
+			 * works: a server that asks for nothing proves nothing.
+			 */
+			err_setk(err, ERRK_DENIED,
+			         "%s: the server let the user in with no authentication at all "
+			         "(sshd's PermitEmptyPasswords, or a user without a password?)",
+			         what);
 			goto out;
 		}
 		if (libssh2_session_last_errno(s->session) != LIBSSH2_ERROR_EAGAIN) {

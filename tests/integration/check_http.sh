@@ -161,7 +161,7 @@ ok $? "E5 on loopback within 3 s ($took ms)"
 
 # --- A page whose assets are absolute: they miss the /phpmyadmin/ prefix.
 printf '%s' '<html><head><title>phpMyAdmin</title><link rel="stylesheet" href="/themes/x.css">' \
-	'<script src="./js/y.js?v=1&amp;l=en"></script></head><body>phpMyAdmin</body></html>' >"$tmp/pma-page.html"
+	'<script src="./js/y.js?v=1&amp;l=en"></script></head><body>phpMyAdmin <form id="login_form"><input name="pma_username"></form></body></html>' >"$tmp/pma-page.html"
 e5
 failed "absolute asset links" "$h/themes/x.css -> 200 (text/css)" "404 Not Found" "proxy_pass with its trailing slash"
 grep -qF "  GET $h/phpmyadmin/js/y.js?v=1&l=en -> 200 OK" <<<"$(field evidence)"

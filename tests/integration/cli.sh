@@ -119,7 +119,7 @@ render x --out|ftboot render: option '--out' needs a value; usage: ftboot render
 status --json=yes|ftboot status: option '--json' takes no value; usage: ftboot status [--json]
 ssh a --bogus|ftboot ssh: unknown option '--bogus'; usage: ftboot ssh [SERVICE] [-- COMMAND [ARG...]]
 help render --x|ftboot help: unknown option '--x'; usage: ftboot help [COMMAND]
-check --junit|ftboot check: option '--junit' needs a value; usage: ftboot check [--json] [--junit FILE] [--report FILE] [--only IDS] [--destructive] [--all] [--fail-fast] [--address IP] [--jobs N]
+check --junit|ftboot check: option '--junit' needs a value; usage: ftboot check [--json] [--junit FILE] [--report FILE] [--only IDS] [--destructive] [--all] [--fail-fast] [--address IP] [--jobs N] [--timeout S]
 EOS
 # A typed option is quoted in the message, never sent to the terminal raw.
 run_ftboot render "--$(printf '\033')[2J"

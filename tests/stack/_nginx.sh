@@ -164,7 +164,8 @@ class H(http.server.BaseHTTPRequestHandler):
         elif path == "/":
             body = (b'<html><head><link rel="stylesheet" href="themes/x.css">'
                     b'<script src="js/y.js"></script></head>'
-                    b"<body>stand-in phpMyAdmin login</body></html>")
+                    b'<body>stand-in phpMyAdmin login <form id="login_form">'
+                    b'<input name="pma_username"></form></body></html>')
         elif path == "/themes/x.css":
             body, ctype = b"body { color: #123456; }", "text/css"
         elif path == "/js/y.js":

@@ -349,7 +349,7 @@ static void test_commands(void)
 	    {"version x", "unexpected argument 'x'; usage: ftboot version"},
 	    {"check --junit", "option '--junit' needs a value; usage: ftboot check [--json] "
 	                      "[--junit FILE] [--report FILE] [--only IDS] [--destructive] [--all] "
-	                      "[--fail-fast] [--address IP] [--jobs N]"},
+	                      "[--fail-fast] [--address IP] [--jobs N] [--timeout S]"},
 	};
 
 	is_int(run(dir, "version", &out, &err), 0, "version runs without main()");
