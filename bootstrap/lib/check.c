@@ -511,6 +511,35 @@ char *check_clean(const struct check_env *env, const char *s)
 	return q;
 }
 
+void check_secret(struct check_run *cr, const char *value)
+{
+	if (value && *value && cr->nsecrets < CHECK_RUN_SECRETS)
+		cr->secrets[cr->nsecrets++] = xstrdup(value);
+}
+
+/* check_clean, and the run's own secrets scrubbed too. */
+static char *run_clean(const struct check_run *cr, const char *s)
+{
+	char *c = check_clean(cr->env, s);
+	size_t i;
+
+	for (i = 0; c && i < cr->nsecrets; i++) {
+		size_t l = strlen(cr->secrets[i]);
+		struct buf b = BUF_INIT(64u << 20);
+		const char *p = c, *h;
+
+		while ((h = strstr(p, cr->secrets[i]))) {
+			buf_add(&b, p, (size_t)(h - p));
+			buf_addstr(&b, "<secret:run>");
+			p = h + l;
+		}
+		buf_addstr(&b, p);
+		free(c);
+		c = buf_detach(&b, NULL);
+	}
+	return c;
+}
+
 int check_fail(struct check_run *cr, const char *expected, const char *seen, const char *hint_fmt,
                ...)
 {
@@ -533,9 +562,9 @@ int check_fail(struct check_run *cr, const char *expected, const char *seen, con
 	r->status = CHECK_FAIL;
 	free(r->reason);
 	r->reason = NULL;
-	r->expected = check_clean(cr->env, expected ? expected : "");
-	r->seen = check_clean(cr->env, seen ? seen : "");
-	r->hint = hint ? check_clean(cr->env, hint) : NULL;
+	r->expected = run_clean(cr, expected ? expected : "");
+	r->seen = run_clean(cr, seen ? seen : "");
+	r->hint = hint ? run_clean(cr, hint) : NULL;
 	free(hint);
 	return -1;
 }
@@ -559,7 +588,7 @@ int check_skip(struct check_run *cr, const char *fmt, ...)
 	va_end(ap);
 	r->status = CHECK_SKIP;
 	free(r->reason);
-	r->reason = check_clean(cr->env, s);
+	r->reason = run_clean(cr, s);
 	free(s);
 	return 0;
 }
@@ -572,7 +601,7 @@ void check_evidence(struct check_run *cr, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	c = check_clean(cr->env, s);
+	c = run_clean(cr, s);
 	if (buf_addstr(&cr->res->evidence, c) == 0)
 		buf_addch(&cr->res->evidence, '\n');
 	free(c);
@@ -584,7 +613,7 @@ void check_metric(struct check_run *cr, const char *label, double seconds)
 	struct check_result *r = cr->res;
 
 	r->metrics = xreallocarray(r->metrics, r->nmetrics + 1, sizeof(*r->metrics));
-	r->metrics[r->nmetrics].label = check_clean(cr->env, label);
+	r->metrics[r->nmetrics].label = run_clean(cr, label);
 	r->metrics[r->nmetrics].seconds = seconds;
 	r->nmetrics++;
 }
@@ -655,7 +684,7 @@ static void run_one(struct runner *rn, struct check_result *r)
 {
 	const struct check_def *d = r->def;
 	const struct check_kind *k = check_kind_find(d->kind);
-	struct check_run cr = {rn->env, d, r};
+	struct check_run cr = {.env = rn->env, .def = d, .res = r};
 	const char *ph;
 	double t0 = mono_now();
 	size_t i;
@@ -682,6 +711,10 @@ static void run_one(struct runner *rn, struct check_result *r)
 	k->run(&cr);
 done:
 	r->seconds = mono_now() - t0;
+	for (i = 0; i < cr.nsecrets; i++) {
+		explicit_bzero(cr.secrets[i], strlen(cr.secrets[i]));
+		free(cr.secrets[i]);
+	}
 }
 
 static void *worker(void *arg)

@@ -159,11 +159,23 @@ char *check_clean(const struct check_env *env, const char *s);
 
 /* ---- what a kind does ---------------------------------------------------- */
 
+#define CHECK_RUN_SECRETS 4
+
 struct check_run {
 	const struct check_env *env;
 	const struct check_def *def;
 	struct check_result *res;
+	/* Secrets of this run only (check_secret): copies, wiped at its end. */
+	char *secrets[CHECK_RUN_SECRETS];
+	size_t nsecrets;
 };
+
+/*
+ * A secret the run came by (a login token): from now on scrubbed from
+ * whatever this run records, as "<secret:run>", like the state's. At
+ * most CHECK_RUN_SECRETS; value is copied.
+ */
+void check_secret(struct check_run *cr, const char *value);
 
 struct check_kind {
 	const char *name;

@@ -661,6 +661,7 @@ static int dashboard_login(struct check_run *cr)
 		    "(ftboot up)?");
 		goto out;
 	}
+	check_secret(cr, token); /* never in what this run records, whatever echoes it */
 	check_evidence(cr, "TokenRequest for service account %s/%s (%s): a token (not shown)", ns,
 	               acct, kube_server(k));
 	body = doc_new(DOC_MAP);
@@ -676,6 +677,7 @@ static int dashboard_login(struct check_run *cr)
 		    "(templates/dashboard.yaml), and the dashboard's pod ready?");
 		goto out;
 	}
+	check_secret(cr, map_str(ans, "jweToken"));
 	le = login_error(ans);
 	check_evidence(cr,
 	               "POST %s%s (through the API server's service proxy) -> jweToken %s, %s "
