@@ -307,6 +307,10 @@ static int tk_run(struct check_run *cr)
 	pthread_mutex_lock(&tk_mu);
 	tk_now--;
 	pthread_mutex_unlock(&tk_mu);
+	if (check_str(cr, "token", NULL)) {
+		check_secret(cr, check_str(cr, "token", NULL));
+		check_evidence(cr, "a token: %s", check_str(cr, "token", NULL));
+	}
 	check_evidence(cr, "GET http://%s/ -> 200 (secret %s)", cr->env->address, "hunter2");
 	check_metric(cr, "nginx/sshd", 1.5);
 	if (strcmp(result, "fail") == 0)
@@ -316,7 +320,7 @@ static int tk_run(struct check_run *cr)
 	return 0;
 }
 
-static const char *const tk_keys[] = {"result", "sleep_ms", NULL};
+static const char *const tk_keys[] = {"result", "sleep_ms", "token", NULL};
 static const struct check_kind tk = {"test", tk_keys, NULL, tk_run};
 
 static struct stack *small_stack(void)
@@ -455,6 +459,19 @@ static void test_runner(struct check_env *env)
 		check_results_free(res, n);
 		checklist_release(&cl);
 		sel.fail_fast = 0;
+	}
+
+	/* A run's own secret (check_secret) is scrubbed from what it records. */
+	{
+		ok(run(env, "checks:\n  - {id: T, title: t, kind: test, token: eyJtok3n}\n", &sel,
+		       &cl, &res, &n, &secs) == 0 &&
+		       n == 1,
+		   "a check with a token of its own runs");
+		ok(n == 1 && res[0].evidence.data && !strstr(res[0].evidence.data, "eyJtok3n") &&
+		       strstr(res[0].evidence.data, "a token: <secret:run>"),
+		   "its token is scrubbed from its evidence");
+		check_results_free(res, n);
+		checklist_release(&cl);
 	}
 
 	/* needs, a secret the state lacks, fail and skip recorded. */
