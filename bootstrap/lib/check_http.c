@@ -858,6 +858,36 @@ static int e_assets(struct hc *c, const char *url, const struct http_resp *page)
 	return rc;
 }
 
+/*
+ * The answer's header lines as evidence ("  < Name: value"), at most 40
+ * of 200 characters each; a cookie's value is not shown (a session is
+ * as good as a password while it lasts).
+ */
+static void head_evidence(struct check_run *cr, const struct http_resp *resp)
+{
+	const char *p = resp->head.data ? resp->head.data : "";
+	int shown = 0;
+
+	while (*p && shown < 40) {
+		size_t l = strcspn(p, "\r\n");
+
+		if (l && strncmp(p, "HTTP/", 5) != 0) {
+			if (l > 11 && strncasecmp(p, "set-cookie:", 11) == 0) {
+				size_t name = strcspn(p + 11, "=;");
+
+				check_evidence(cr, "  < %.*s=(value not shown)",
+				               (int)(11 + (name < 64 ? name : 64)), p);
+			} else {
+				check_evidence(cr, "  < %.*s", (int)(l < 200 ? l : 200), p);
+			}
+			shown++;
+		}
+		p += l;
+		while (*p == '\r' || *p == '\n')
+			p++;
+	}
+}
+
 /* ---- one request ------------------------------------------------------------ */
 
 static int run_request(struct hc *c, const struct doc_node *rq)
@@ -899,6 +929,7 @@ static int run_request(struct hc *c, const struct doc_node *rq)
 	check_evidence(c->cr, "%s %s -> %s%s%s%s (%.0f ms)", method, url, st,
 	               loc ? ", Location: " : "", loc ? loc : "",
 	               c->tls == TLS_UNVERIFIED ? ", TLS not verified (tls: unverified)" : "", ms);
+	head_evidence(c->cr, &resp);
 	if (e_status(c, doc_map_get(e, "status"), &resp, url) < 0)
 		rc = -1;
 	if ((n = doc_map_get(e, "location")) && e_location(c, n, &resp) < 0)

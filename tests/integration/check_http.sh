@@ -147,6 +147,8 @@ ev=$(field evidence)
 while IFS= read -r l; do echo "#   $l"; done <<<"$ev"
 grep -qE "^GET http://127.0.0.1:$http_port/ -> 301 Moved Permanently, Location: https://127.0.0.1/ \([0-9]+ ms\)$" <<<"$ev"
 ok $? "evidence: GET http://IP:PORT/ -> 301 Moved Permanently, Location: https://IP/ (N ms)"
+grep -qiE "^  < Server: nginx" <<<"$ev" && grep -qiE "^  < Location: https://127.0.0.1/$" <<<"$ev"
+ok $? "evidence: the answers' header lines (Server, Location)"
 grep -qE "^GET $h/ -> 200 OK \([0-9]+ ms\)$" <<<"$ev"
 ok $? "evidence: GET https://IP:PORT/ -> 200 OK, over the pinned certificate"
 grep -qE "^GET $h/wordpress -> 307 Temporary Redirect, Location: http://127.0.0.1:$wp_port/ \([0-9]+ ms\)$" <<<"$ev"
