@@ -58,7 +58,7 @@ dockerd_root_check() {
 
 # dockerd_start DIR [CA CERT KEY]: start dockerd, set dockerd_sock (and dockerd_port).
 dockerd_start() {
-	local dir=$1 ca=${2:-} cert=${3:-} key=${4:-} pid port i tcp=() exec_root debug=()
+	local dir=$1 ca=${2:-} cert=${3:-} key=${4:-} pid port i tcp=() exec_root debug=() attempt
 
 	if [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/bin/docker ]; then
 		echo "dockerd.sh: dockerd not installed (apt-get install docker.io)" >&2
@@ -74,33 +74,43 @@ dockerd_start() {
 	exec_root=$(mktemp -d /run/ftbd.XXXXXX) || return 1
 	ln -sfn "$exec_root" "$dir/exec" || return 1
 	dockerd_sock=$dir/docker.sock
-	if [ -n "$ca" ]; then
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		tcp=(--tlsverify "--tlscacert=$ca" "--tlscert=$cert" "--tlskey=$key"
-			-H "tcp://127.0.0.1:$port")
-	fi
-	[ "${DOCKERD_DEBUG:-0}" = 1 ] && debug=(-D)
-	rm -f "$dir/dockerd.pid" "$dockerd_sock"
-	# Its own containerd (dockerd starts one under the exec root when not
-	# given --containerd).
-	/usr/sbin/dockerd --data-root "$dir/data" --exec-root "$exec_root" \
-		--pidfile "$dir/dockerd.pid" -H "unix://$dockerd_sock" "${tcp[@]}" \
-		--bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-		--userland-proxy=false --storage-driver=overlay2 "${debug[@]}" \
-		</dev/null >"$dir/dockerd.log" 2>&1 &
-	pid=$!
-	echo "$pid" >"$dir/server.pid"
-	for i in $(seq 1 300); do
-		if /usr/bin/docker -H "unix://$dockerd_sock" version >/dev/null 2>&1; then
-			if [ -n "$ca" ]; then
-				echo "$port" >"$dir/port"
-				dockerd_port=$port
-			fi
-			return 0
+	# A random TCP port, and another one when it turns out taken (a port
+	# free when picked may be bound by anyone before dockerd binds it).
+	for attempt in 1 2 3 4 5; do
+		if [ -n "$ca" ]; then
+			port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+			tcp=(--tlsverify "--tlscacert=$ca" "--tlscert=$cert" "--tlskey=$key"
+				-H "tcp://127.0.0.1:$port")
 		fi
-		proc_alive "$pid" || break
-		sleep 0.1
-		: "$i"
+		[ "${DOCKERD_DEBUG:-0}" = 1 ] && debug=(-D)
+		rm -f "$dir/dockerd.pid" "$dockerd_sock"
+		# Its own containerd (dockerd starts one under the exec root when not
+		# given --containerd).
+		/usr/sbin/dockerd --data-root "$dir/data" --exec-root "$exec_root" \
+			--pidfile "$dir/dockerd.pid" -H "unix://$dockerd_sock" "${tcp[@]}" \
+			--bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+			--userland-proxy=false --storage-driver=overlay2 "${debug[@]}" \
+			</dev/null >"$dir/dockerd.log" 2>&1 &
+		pid=$!
+		echo "$pid" >"$dir/server.pid"
+		for i in $(seq 1 300); do
+			if /usr/bin/docker -H "unix://$dockerd_sock" version >/dev/null 2>&1; then
+				if [ -n "$ca" ]; then
+					echo "$port" >"$dir/port"
+					dockerd_port=$port
+				fi
+				return 0
+			fi
+			proc_alive "$pid" || break
+			sleep 0.1
+			: "$i"
+		done
+		if [ -z "$ca" ] || proc_alive "$pid" ||
+			! grep -q 'address already in use' "$dir/dockerd.log"; then
+			break
+		fi
+		wait "$pid" 2>/dev/null
+		echo "dockerd.sh: port $port was taken; another one (attempt $attempt)" >&2
 	done
 	echo "dockerd.sh: dockerd did not answer on $dockerd_sock within 30 s:" >&2
 	tail -n 8 "$dir/dockerd.log" >&2
