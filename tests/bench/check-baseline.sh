@@ -220,11 +220,19 @@ d = yaml.safe_load(open(sys.argv[1])).get("dashboard") or {}
 print(d.get("namespace", "kubernetes-dashboard"), d.get("account", "ftboot-admin"))' "$loopstack_stack")
 	[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 "https://$addr:$lb_port/")" = 200 ] ||
 		fail "E13: the dashboard does not answer on https://$addr:$lb_port/"
-	token=$(kubectl create token "$account" -n "$ns" 2>"$work/token.err") || fail "E13: no token: $(cat "$work/token.err")"
 	server=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
 	kubectl config view --raw -o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$work/c.pem"
 	kubectl config view --raw -o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$work/k.pem"
 	kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$work/ca.pem"
+	# The TokenRequest API with curl, as `kubectl create token` does (which
+	# Debian's kubernetes-client 1.20 does not have).
+	curl -sS --fail --max-time 10 --cacert "$work/ca.pem" --cert "$work/c.pem" --key "$work/k.pem" \
+		-H 'Content-Type: application/json' \
+		--data-binary '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":600}}' \
+		"$server/api/v1/namespaces/$ns/serviceaccounts/$account/token" >"$work/token.json" 2>"$work/token.err" ||
+		fail "E13: no token: $(cat "$work/token.err")"
+	token=$($py -c 'import json, sys; print(json.load(open(sys.argv[1]))["status"]["token"])' "$work/token.json") ||
+		fail "E13: no token in the TokenRequest's answer"
 	printf '{"token":"%s"}' "$token" >"$work/login.json"
 	curl -sS --fail --max-time 10 --cacert "$work/ca.pem" --cert "$work/c.pem" --key "$work/k.pem" \
 		-H 'Content-Type: application/json' --data-binary @"$work/login.json" \
