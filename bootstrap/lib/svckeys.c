@@ -194,10 +194,8 @@ out:
 	crypto_key_free(key);
 	crypto_key_free(host);
 	free(pub);
-	if (rc < 0) {
+	if (rc < 0)
 		err_wrap(err, "the stack's service keys in '%s'", k->dir);
-		svckeys_release(k); /* filled only on success */
-	}
 	return rc;
 }
 

@@ -37,8 +37,7 @@ void svckeys_paths(struct svckeys *k, const struct state *st);
 
 /*
  * Make what is missing or stale (above) for the LB address lb_ip (dotted
- * quad), at now (Unix time; 0: the clock). Fills k as svckeys_paths;
- * on failure k is left empty (nothing to release).
+ * quad), at now (Unix time; 0: the clock). Fills k as svckeys_paths.
  */
 int svckeys_ensure(struct svckeys *k, const struct state *st, const char *lb_ip, long long now,
                    struct err *err);
