@@ -103,14 +103,7 @@ is "$rc" 0 "ftboot build builds the fixtures' images: $(printf '%s\n' "$o" | tai
 tag_of() { dk images --format '{{.Repository}}:{{.Tag}}' "ftboot/$1" | grep -v ':latest$' | head -1; }
 
 # ---- the fixture containers ---------------------------------------------------
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		/usr/bin/python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $p))" 2>/dev/null &&
-			{ echo "$p"; return; }
-	done
-}
+free_port() { /usr/bin/python3 "$FTBOOT_TOP/tests/freeport.py"; }
 web_http=$(free_port)
 web_ssh=$(free_port)
 # run NAME SERVICE RESTART [docker run options] -- SPEC...

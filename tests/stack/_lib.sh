@@ -12,7 +12,8 @@
 #                           (0400, DIR 0500), as the kubelet mounts it
 #   stack_service DIR       print the state's service-key directory of a
 #                           stack_render DIR (svckeys.h: tls-cert.pem ...)
-#   free_port               print a TCP port free on 127.0.0.1
+#   free_port               print a TCP port free on 127.0.0.1, below the
+#                           kernel's ephemeral range (tests/freeport.py)
 #   wait_port PORT SECONDS  until 127.0.0.1:PORT accepts, or fail (status 1)
 #   ns_overlay DIR          DIR/ns/{etc,var,run,home}/{up,work} and DIR/ns.sh:
 #                           `unshare -m --propagation private DIR/ns.sh DIR
@@ -56,10 +57,7 @@ stack_service() {
 }
 
 free_port() {
-	/usr/bin/python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	/usr/bin/python3 "$FTBOOT_TOP/tests/freeport.py"
 }
 
 wait_port() {
@@ -87,6 +85,10 @@ shift
 for d in etc var run home; do
 	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$t/ns/$d/up,workdir=$t/ns/$d/work" "/$d"
 done
+# Debian's sshd wants its privilege separation directory, which its init
+# script makes in /run at boot (Alpine's uses /var/empty): made here, in
+# the overlay, so no test depends on an earlier one having made it.
+mkdir -p /run/sshd
 exec "$@"
 EOF
 	chmod 755 "$dir/ns.sh"
@@ -95,20 +97,7 @@ EOF
 }
 
 pasv_range() {
-	/usr/bin/python3 -c 'import socket, random
-for _ in range(200):
-    b = random.randrange(20000, 60000)
-    try:
-        ss = [socket.socket() for _ in range(3)]
-        for i, s in enumerate(ss):
-            s.bind(("127.0.0.1", b + i))
-    except OSError:
-        continue
-    finally:
-        for s in ss:
-            s.close()
-    print(b, b + 2)
-    break'
+	/usr/bin/python3 "$FTBOOT_TOP/tests/freeport.py" 3
 }
 
 adduser_standin() {
