@@ -99,6 +99,35 @@ int fs_fsync_dir(const char *path)
 	return rc;
 }
 
+int fs_read_private(const char *path, size_t limit, const char *what, int flags, char **out,
+                    struct err *err)
+{
+	struct buf b = BUF_INIT(limit);
+	struct err ignored;
+	struct stat sb;
+
+	*out = NULL;
+	if (lstat(path, &sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return err_sys(err, errno, "cannot use '%s'", path);
+	}
+	if (!S_ISREG(sb.st_mode))
+		return err_setk(err, ERRK_INVALID,
+		                "cannot use '%s': it is %s where ftboot keeps %s; remove it and "
+		                "run again (ftboot makes the file)",
+		                path, fs_kind(sb.st_mode), what);
+	if ((flags & FS_PRIVATE_FIX) && (sb.st_mode & 07777) != 0600 && chmod(path, 0600) < 0)
+		return err_sys(err, errno, "cannot make '%s' private (0600)", path);
+	if (fs_read(path, limit, &b, (flags & FS_PRIVATE_REMAKE) ? &ignored : err) < 0) {
+		buf_reset(&b);
+		buf_release(&b);
+		return (flags & FS_PRIVATE_REMAKE) ? 0 : -1;
+	}
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int excl,
                     struct err *err)
 {

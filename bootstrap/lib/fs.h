@@ -19,6 +19,19 @@
 int fs_read(const char *path, size_t limit, struct buf *out, struct err *err);
 
 /*
+ * A private file ftboot keeps (a key, a certificate) into *out (a string
+ * the caller frees, wiping it), NULL if path is missing. Anything but a
+ * regular file there is an error naming what ftboot keeps there (what:
+ * "a service key"). With FS_PRIVATE_FIX, a mode other than 0600 is put
+ * back to 0600. With FS_PRIVATE_REMAKE, a file that cannot be read is
+ * *out NULL (the caller makes it again) rather than an error; without it,
+ * such a file must not be replaced, and is an error.
+ */
+enum { FS_PRIVATE_FIX = 1, FS_PRIVATE_REMAKE = 2 };
+int fs_read_private(const char *path, size_t limit, const char *what, int flags, char **out,
+                    struct err *err);
+
+/*
  * Write data to path atomically: a temporary file in the same directory
  * with the given mode, fsync, rename over path, fsync the directory.
  * With excl, fail rather than replace an existing file: err->kind

@@ -97,30 +97,8 @@ static int pki_dir(const char *path, struct err *err)
  */
 static int pki_load(const char *path, char **out, struct err *err)
 {
-	struct buf b = BUF_INIT(PKI_FILE_MAX);
-	struct err ignored;
-	struct stat sb;
-
-	*out = NULL;
-	if (lstat(path, &sb) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return err_sys(err, errno, "cannot use '%s'", path);
-	}
-	if (!S_ISREG(sb.st_mode))
-		return err_setk(err, ERRK_INVALID,
-		                "cannot use '%s': it is %s where ftboot keeps a certificate or "
-		                "key; remove it and run again (ftboot makes the file)",
-		                path, fs_kind(sb.st_mode));
-	if ((sb.st_mode & 07777) != 0600 && chmod(path, 0600) < 0)
-		return err_sys(err, errno, "cannot make '%s' private (0600)", path);
-	if (fs_read(path, PKI_FILE_MAX, &b, &ignored) < 0) {
-		buf_reset(&b);
-		buf_release(&b);
-		return 0;
-	}
-	*out = buf_detach(&b, NULL);
-	return 0;
+	return fs_read_private(path, PKI_FILE_MAX, "a certificate or key",
+	                       FS_PRIVATE_FIX | FS_PRIVATE_REMAKE, out, err);
 }
 
 /* Replace *slot with a copy of data, written to path. */

@@ -45,29 +45,8 @@ void svckeys_release(struct svckeys *k)
  */
 static int load(const char *path, char **out, int fix, struct err *err)
 {
-	struct buf b = BUF_INIT(SVCKEYS_FILE_MAX);
-	struct stat sb;
-
-	*out = NULL;
-	if (lstat(path, &sb) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return err_sys(err, errno, "cannot use '%s'", path);
-	}
-	if (!S_ISREG(sb.st_mode))
-		return err_setk(err, ERRK_INVALID,
-		                "cannot use '%s': it is %s where ftboot keeps a service key; "
-		                "remove it and run again (ftboot makes the file)",
-		                path, fs_kind(sb.st_mode));
-	if (fix && (sb.st_mode & 07777) != 0600 && chmod(path, 0600) < 0)
-		return err_sys(err, errno, "cannot make '%s' private (0600)", path);
-	if (fs_read(path, SVCKEYS_FILE_MAX, &b, err) < 0) {
-		buf_reset(&b);
-		buf_release(&b);
-		return -1;
-	}
-	*out = buf_detach(&b, NULL);
-	return 0;
+	return fs_read_private(path, SVCKEYS_FILE_MAX, "a service key", fix ? FS_PRIVATE_FIX : 0,
+	                       out, err);
 }
 
 /* 1 if cert (with key) is valid at now for 30 days and names exactly "IP:lb_ip". */
