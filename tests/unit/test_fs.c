@@ -237,6 +237,65 @@ static void test_read_special(void)
 	buf_release(&b);
 }
 
+/* fs_read_private: the loader of the keys and certificates ftboot keeps. */
+static void test_read_private(void)
+{
+	char *missing = tpath("priv-missing"), *key = tpath("priv-key"), *big = tpath("priv-big");
+	char *fifo = tpath("priv-fifo"), *out = (char *)"unset", want[512];
+	struct stat sb;
+	struct err err;
+	int fd;
+
+	is_int(fs_read_private(missing, 64, "a key", FS_PRIVATE_FIX, &out, &err), 0,
+	       "private: a missing file is no error");
+	ok(out == NULL, "private: and nothing is read (the caller makes it)");
+
+	fd = open(key, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ok(fd >= 0 && write(fd, "KEY\n", 4) == 4, "private: a 0644 key written");
+	if (fd >= 0)
+		close(fd);
+	chmod(key, 0644);
+	is_int(fs_read_private(key, 64, "a key", 0, &out, &err), 0, "private: read without fix");
+	is_str(out, "KEY\n", "private: its bytes");
+	free(out);
+	ok(stat(key, &sb) == 0 && (sb.st_mode & 07777) == 0644, "private: without fix, 0644 stays");
+	is_int(fs_read_private(key, 64, "a key", FS_PRIVATE_FIX, &out, &err), 0,
+	       "private: read with fix");
+	free(out);
+	ok(stat(key, &sb) == 0 && (sb.st_mode & 07777) == 0600, "private: with fix, it is 0600");
+
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && write(fd, "0123456789", 10) == 10, "private: a file over the limit");
+	if (fd >= 0)
+		close(fd);
+	out = (char *)"unset";
+	is_int(fs_read_private(big, 4, "a key", FS_PRIVATE_REMAKE, &out, &err), 0,
+	       "private: with remake, an unreadable file is no error");
+	ok(out == NULL, "private: with remake, it is to be made again (NULL)");
+	out = (char *)"unset";
+	is_int(fs_read_private(big, 4, "a key", 0, &out, &err), -1,
+	       "private: without remake, an unreadable file is an error (never replaced)");
+	ok(out == NULL && strstr(err.msg, "larger than 4 bytes") != NULL,
+	   "private: the error says why: %s", err.msg);
+
+	if (mkfifo(fifo, 0600) < 0) {
+		skip("cannot make a FIFO here");
+	} else {
+		is_int(fs_read_private(fifo, 64, "a service key", FS_PRIVATE_REMAKE, &out, &err),
+		       -1, "private: a FIFO is an error, even with remake (it is not ours)");
+		snprintf(
+		    want, sizeof(want),
+		    "cannot use '%s': it is a FIFO where ftboot keeps a service key; remove it "
+		    "and run again (ftboot makes the file)",
+		    fifo);
+		is_str(err.msg, want, "private: the error names the FIFO and what goes there");
+	}
+	free(missing);
+	free(key);
+	free(big);
+	free(fifo);
+}
+
 static void test_write(void)
 {
 	struct buf b = BUF_INIT(1024);
@@ -461,6 +520,7 @@ int main(void)
 	test_join_dir_base();
 	test_read();
 	test_read_special();
+	test_read_private();
 	test_write();
 	test_mkdirs();
 	test_remove_tree();
