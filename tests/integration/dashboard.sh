@@ -8,7 +8,8 @@
 #
 # Substituted: the upstream manifest (kubernetes/dashboard v2.7.0's
 # recommended.yaml is never committed, and this machine cannot fetch it)
-# by a stand-in written below with the same kinds, names and namespace;
+# by tests/servers/dashboard-manifest.sh's stand-in (the same kinds,
+# names and namespace);
 # the stack file by a small one that keeps the repository's dashboard:
 # section and values.dashboard_port and adds cluster: and manifests:.
 # What apply.sh and rollout.sh already cover (pin mismatch, prune, the
@@ -26,6 +27,8 @@
 . "$FTBOOT_TOP/tests/servers/kube.sh"
 # shellcheck source=../servers/httpd.sh
 . "$FTBOOT_TOP/tests/servers/httpd.sh"
+# shellcheck source=../servers/dashboard-manifest.sh
+. "$FTBOOT_TOP/tests/servers/dashboard-manifest.sh"
 scratch
 py=/usr/bin/python3 # Debian's, with python3-yaml (tests/deps.sh)
 $py -c 'import yaml' 2>/dev/null || skip_all "needs /usr/bin/python3 with python3-yaml (tests/deps.sh test)"
@@ -44,48 +47,7 @@ httpd_start "$hd/www" "$hd/run" >/dev/null || skip_all "nginx cannot start (test
 export FTBOOT_CACHE_DIR=$tmp/cache
 
 # The stand-in: v2.7.0's objects, by kind and name, in its namespace.
-{
-	echo 'apiVersion: v1'
-	echo 'kind: Namespace'
-	echo 'metadata: {name: kubernetes-dashboard}'
-	for o in v1:ServiceAccount:kubernetes-dashboard v1:Secret:kubernetes-dashboard-certs \
-		v1:Secret:kubernetes-dashboard-csrf v1:Secret:kubernetes-dashboard-key-holder \
-		v1:ConfigMap:kubernetes-dashboard-settings \
-		rbac.authorization.k8s.io/v1:Role:kubernetes-dashboard \
-		rbac.authorization.k8s.io/v1:RoleBinding:kubernetes-dashboard; do
-		IFS=: read -r api kind name <<<"$o"
-		printf -- '---\napiVersion: %s\nkind: %s\nmetadata: {name: %s, namespace: kubernetes-dashboard}\n' \
-			"$api" "$kind" "$name"
-	done
-	cat <<'EOF'
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: kubernetes-dashboard}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: kubernetes-dashboard}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubernetes-dashboard}
-subjects: [{kind: ServiceAccount, name: kubernetes-dashboard, namespace: kubernetes-dashboard}]
----
-kind: Service
-apiVersion: v1
-metadata: {name: kubernetes-dashboard, namespace: kubernetes-dashboard}
-spec:
-  ports: [{port: 443, targetPort: 8443}]
-  selector: {k8s-app: kubernetes-dashboard}
----
-kind: Deployment
-apiVersion: apps/v1
-metadata: {name: kubernetes-dashboard, namespace: kubernetes-dashboard}
-spec:
-  selector: {matchLabels: {k8s-app: kubernetes-dashboard}}
-  template:
-    metadata: {labels: {k8s-app: kubernetes-dashboard}}
-    spec: {containers: [{name: kubernetes-dashboard, image: kubernetesui/dashboard:v2.7.0}]}
-EOF
-} >"$hd/www/recommended.yaml"
+dashboard_manifest "$hd/www/recommended.yaml"
 sha=$(sha256sum "$hd/www/recommended.yaml" | cut -d' ' -f1)
 
 # The repository's dashboard: section and port, around a one-service stack.
@@ -132,8 +94,9 @@ print(json.loads(first).get("path"), "sorted" if seen == sorted(seen) else "unso
       len(seen), "refused:", bad)
 EOF
 )
-is "$order" "/api/v1/namespaces/$ns sorted 15 refused: []" \
-	"the manifest's Namespace first, then all 15 objects in rank order, each accepted"
+all=$((dashboard_manifest_objects + 3)) # and the template's 3
+is "$order" "/api/v1/namespaces/$ns sorted $all refused: []" \
+	"the manifest's Namespace first, then all $all objects in rank order, each accepted"
 crb=$(curl -sS --cacert "$kd/ca.pem" --cert "$kd/client.pem" --key "$kd/client-key.pem" \
 	"$kube_url/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/da-dashboard-admin" |
 	$py -c 'import json,sys; d=json.load(sys.stdin); s=d["subjects"][0]
