@@ -28,8 +28,11 @@
 # image-pull | crash | pending | deadline; POST /lb {"namespace","name","ip"};
 # POST /watches/close; POST /fail {"method","path_prefix","status","count",
 # "retry_after"}; POST /readyz {"ok"}; POST /compact; GET /objects; GET /log;
-# POST /log/reset. See the header of kube-apiserver.py for what the double
-# implements and what it simplifies.
+# POST /log/reset; POST /crds/hold {"hold"} (CRDs written next stay
+# NamesAccepted but not Established: served, absent from discovery) and
+# POST /crds/establish {"name"} (a held CRD, or every one, Established now;
+# answers {"established", "log_lines"}). See the header of
+# kube-apiserver.py for what the double implements and what it simplifies.
 # Exit status 1 with a reason on stderr if the server cannot start.
 
 # shellcheck source=tests/servers/proc.sh
