@@ -34,9 +34,7 @@
 
 #define APPLY_RANKS 8
 /* Largest remote manifest read. */
-#define APPLY_REMOTE_MAX (64u << 20)
-/* How long a CRD the stack applied may take to be Established. */
-#define APPLY_CRD_TIMEOUT 60
+#define APPLY_REMOTE_MAX  (64u << 20)
 #define APPLY_CRD_POLL_MS 250
 
 #define CRD_API "apiextensions.k8s.io/v1"
@@ -459,11 +457,16 @@ static int crd_established(const struct doc_node *crd)
 	return 0;
 }
 
-/* Wait until every CRD applied so far is Established, then refresh discovery. */
+/*
+ * Wait until every CRD applied so far is Established, then refresh
+ * discovery. Bounded by the stack's cluster.timeout, as the rollout wait
+ * is: the setting says how long the apply step waits for the cluster.
+ */
 static int wait_crds(struct apply *a, struct err *err)
 {
 	const struct kube_resource *r;
-	double deadline = mono_now() + APPLY_CRD_TIMEOUT;
+	int timeout_s = a->run->stack->cluster.timeout;
+	double deadline = mono_now() + timeout_s;
 	size_t i;
 	int waited = 0;
 
@@ -490,9 +493,9 @@ static int wait_crds(struct apply *a, struct err *err)
 				return err_setk(
 				    err, ERRK_TIMEOUT,
 				    "CustomResourceDefinition/%s is not Established after "
-				    "%d s (its status.conditions say why: kubectl get crd %s "
-				    "-o yaml)",
-				    name, APPLY_CRD_TIMEOUT, name);
+				    "%d s (the stack's cluster.timeout; its status.conditions "
+				    "say why: kubectl get crd %s -o yaml)",
+				    name, timeout_s, name);
 			mono_nap(APPLY_CRD_POLL_MS);
 		}
 		doc_free(now);

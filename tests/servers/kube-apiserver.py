@@ -34,10 +34,11 @@
 #     one pod; their status and events (core/v1 Event) follow the state the
 #     test sets (control API, below) or auto mode, as do bare pods; PVCs get
 #     Bound, LoadBalancer Services an ingress IP; a CRD is Established at
-#     once; each namespace gets its "default" ServiceAccount. Controllers
-#     act at once, within the request that changed their object (the
-#     create/apply answer itself is what was stored, before them, as in the
-#     real server); pods are deleted at once (no graceful termination).
+#     once (or held: below); each namespace gets its "default"
+#     ServiceAccount. Controllers act at once, within the request that
+#     changed their object (the create/apply answer itself is what was
+#     stored, before them, as in the real server); pods are deleted at
+#     once (no graceful termination).
 #   - TokenRequest (serviceaccounts/NAME/token).
 # Simplified (say so in a test that relies on it): no admission, no RBAC
 # evaluation, no real scheduler or kubelet, no OpenAPI (/openapi/* is 404),
@@ -56,6 +57,19 @@
 # tests/servers/kube.sh. Every API request is appended to DIR/requests.log as
 # one JSON object {"method","path","query","status","user","content_type"}.
 # DIR/server.log is the server's log; it never holds a token or a key.
+#
+# CRDs held: POST /crds/hold {"hold": true} holds every CRD written from
+# then on where the real naming controller leaves it before the
+# establishing controller runs: NamesAccepted True, Established False
+# (reason Installing); its custom resources are served (the real
+# crdHandler serves a CRD whose names are accepted) but absent from
+# discovery (the DiscoveryController lists only Established CRDs), so
+# /apis/G/V is 404 until one is. POST /crds/establish {"name"} (name
+# optional: every held CRD) is the establishing controller: Established
+# True, its resources in discovery; it answers {"established": [NAMES],
+# "log_lines": N}, N the requests.log lines written before it.
+# {"hold": false} establishes at once again (a CRD already Established
+# stays so either way).
 #
 #   kube-apiserver.py --dir DIR [--host 127.0.0.1] [--port 0] [--address IP]...
 #                     [--lb-ip IP] [--auto-ready]
@@ -201,6 +215,10 @@ class Res:
                                "patch", "update", "watch"]
         self.categories, self.crd = list(categories), crd
         self.generation = generation or crd is not None
+        # A custom resource whose CRD is not Established yet is served (its
+        # names are accepted) but not in discovery, as the real server's
+        # crdHandler and DiscoveryController do.
+        self.established = True
 
     @property
     def gv(self):
@@ -794,6 +812,7 @@ class Store:
         self.tokens = {}  # token -> (user, groups, expiry)
         self.ready = True
         self.fail = []  # injected failures
+        self.crd_hold = False  # POST /crds/hold: CRDs wait for POST /crds/establish
         self.cluster_ip = 10
         self.node_port = 30000
         with self.lock:
@@ -1624,11 +1643,18 @@ class Store:
         obj["status"] = s
         self.put_if_changed(res, obj)
 
-    def establish(self, crd):
+    def establish(self, crd, now_established=False):
+        """The naming and establishing controllers of apiextensions-apiserver:
+        the names accepted and the resources served; Established at once,
+        or while POST /crds/hold holds it, only when POST /crds/establish
+        (now_established) says so. Once Established, a CRD stays so."""
         spec = crd.get("spec", {})
         names = spec.get("names", {})
         g, plural, kind = spec.get("group") or "", names.get("plural") or "", names.get(
             "kind") or ""
+        old = {c.get("type"): c for c in get_path(crd, "status", "conditions") or []}
+        established = (now_established or not self.crd_hold
+                       or old.get("Established", {}).get("status") == "True")
         for k, r in list(self.res.items()):
             if r.crd == crd["metadata"]["name"]:
                 del self.res[k]
@@ -1639,6 +1665,7 @@ class Store:
                             v.get("subresources") or {}), categories=names.get("categories")
                         or [], crd=crd["metadata"]["name"])
                 r.singular = names.get("singular") or kind.lower()
+                r.established = established
                 self.res[(g, r.version, plural)] = r
         crd = copy.deepcopy(crd)
         t = now()
@@ -1647,13 +1674,22 @@ class Store:
         for k in ("shortNames", "categories"):
             if names.get(k):
                 accepted[k] = names[k]
-        crd["status"] = {"conditions": [
-            {"type": "NamesAccepted", "status": "True", "lastTransitionTime": t,
-             "reason": "NoConflicts", "message": "no conflicts found"},
-            {"type": "Established", "status": "True", "lastTransitionTime": t,
-             "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"}],
-            "acceptedNames": accepted,
-            "storedVersions": [v["name"] for v in spec.get("versions") or [] if v.get("storage")]}
+        # The naming controller's Established while the names are being
+        # installed, then the establishing controller's (their reasons and
+        # messages); a condition keeps its lastTransitionTime while its
+        # status stays (SetCRDCondition).
+        est = (("True", "InitialNamesAccepted") if established else ("False", "Installing"))
+        conds = []
+        for typ, (st, reason, msg) in (
+                ("NamesAccepted", ("True", "NoConflicts", "no conflicts found")),
+                ("Established", est + ("the initial names have been accepted",))):
+            o = old.get(typ, {})
+            conds.append({"type": typ, "status": st, "lastTransitionTime": o.get(
+                "lastTransitionTime", t) if o.get("status") == st else t,
+                "reason": reason, "message": msg})
+        crd["status"] = {"conditions": conds, "acceptedNames": accepted,
+                         "storedVersions": [v["name"] for v in spec.get("versions") or []
+                                            if v.get("storage")]}
         self.put_if_changed(self.by_plural("customresourcedefinitions"), crd)
 
 
@@ -1948,6 +1984,8 @@ READ_VERBS = ("get", "list", "watch")
 def group_versions(store):
     gv = {}
     for r in store.res.values():
+        if not r.established:
+            continue
         gv.setdefault(r.group, {}).setdefault(r.version, []).append(r)
     order = lambda g: (GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER), g)
     return [(g, gv[g]) for g in sorted(gv, key=order)]
@@ -1955,8 +1993,8 @@ def group_versions(store):
 
 def legacy_resources(store, group, version):
     out = []
-    for r in sorted((r for r in store.res.values() if r.group == group and r.version == version),
-                    key=lambda r: r.plural):
+    for r in sorted((r for r in store.res.values() if r.group == group and r.version == version
+                     and r.established), key=lambda r: r.plural):
         e = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
              "kind": r.kind, "verbs": r.verbs}
         if r.short:
@@ -2274,6 +2312,11 @@ class Api(http.server.BaseHTTPRequestHandler):
             if not any(x.group == group and x.version == version for x in st.res.values()):
                 raise no_such_path()
             if not rest:
+                # Only established resources make a group version discovered
+                # (the real versionDiscoveryHandler: 404 without one).
+                if not any(x.group == group and x.version == version and x.established
+                           for x in st.res.values()):
+                    raise no_such_path()
                 if r.method != "GET":
                     raise ApiError(status(405, "MethodNotAllowed", "the server does not allow "
                                           "this method on the requested resource"))
@@ -2725,6 +2768,22 @@ class Control(http.server.BaseHTTPRequestHandler):
             if path == "/readyz":
                 st.ready = bool(b.get("ok", True))
                 return 200, {"ok": st.ready}
+            if path == "/crds/hold":
+                st.crd_hold = bool(b.get("hold", True))
+                return 200, {"hold": st.crd_hold}
+            if path == "/crds/establish":
+                res, done = st.by_plural("customresourcedefinitions"), []
+                for o in st.items(res):
+                    n = o["metadata"]["name"]
+                    if b.get("name") in (None, n) and not any(
+                            c.get("type") == "Established" and c.get("status") == "True"
+                            for c in get_path(o, "status", "conditions") or []):
+                        st.establish(o, now_established=True)
+                        done.append(n)
+                with cfg.log_lock:
+                    with open(cfg.requests_log) as f:
+                        lines = sum(1 for _ in f)
+                return 200, {"established": done, "log_lines": lines}
             if path == "/compact":
                 st.compacted = st.rv
                 st.history.clear()

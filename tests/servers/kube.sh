@@ -12,7 +12,11 @@
 # Or source it and call kube_start DIR [--lb-ip IP] [--auto-ready] (sets
 # $kube_port, $kube_dir and $kube_url), kube_stop DIR and
 # kube_ctl DIR METHOD PATH [JSON] (the control API over DIR/control.sock;
-# prints the answer, fails on an HTTP status >= 400).
+# prints the answer, fails on an HTTP status >= 400). For the tests'
+# checks: kube_get DIR PATH [CURL ARGS] (GET with the admin's client
+# certificate: the JSON, or the Status), kube_code DIR PATH (a GET's HTTP
+# status), kube_log DIR [N] (the request log after its line N, a
+# "METHOD PATH STATUS" line a request) and kube_log_lines DIR.
 #
 # DIR ends up holding: ca.pem ca-key.pem server.pem server-key.pem (SANs
 # 127.0.0.1, localhost), client.pem client-key.pem (CN=ftboot-test-admin,
@@ -28,8 +32,11 @@
 # image-pull | crash | pending | deadline; POST /lb {"namespace","name","ip"};
 # POST /watches/close; POST /fail {"method","path_prefix","status","count",
 # "retry_after"}; POST /readyz {"ok"}; POST /compact; GET /objects; GET /log;
-# POST /log/reset. See the header of kube-apiserver.py for what the double
-# implements and what it simplifies.
+# POST /log/reset; POST /crds/hold {"hold"} (CRDs written next stay
+# NamesAccepted but not Established: served, absent from discovery) and
+# POST /crds/establish {"name"} (a held CRD, or every one, Established now;
+# answers {"established", "log_lines"}). See the header of
+# kube-apiserver.py for what the double implements and what it simplifies.
 # Exit status 1 with a reason on stderr if the server cannot start.
 
 # shellcheck source=tests/servers/proc.sh
@@ -106,6 +113,34 @@ kube_ctl() {
 
 	[ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
 	/usr/bin/curl "${args[@]}" "http://localhost$path"
+}
+
+# kube_get DIR PATH [CURL ARGS]: GET an API path as the admin (client
+# certificate); prints the body.
+kube_get() {
+	local dir=$1 path=$2
+	shift 2
+	/usr/bin/curl -sS --max-time 20 --cacert "$dir/ca.pem" --cert "$dir/client.pem" \
+		--key "$dir/client-key.pem" "$@" "https://127.0.0.1:$(cat "$dir/port")$path"
+}
+
+# kube_code DIR PATH: the HTTP status of an admin's GET of PATH.
+kube_code() {
+	kube_get "$1" "$2" -o /dev/null -w '%{http_code}' 2>/dev/null
+}
+
+# kube_log DIR [N]: the request log after line N (default 0), one
+# "METHOD PATH STATUS" line a request.
+kube_log() {
+	tail -n +"$((${2:-0} + 1))" "$1/requests.log" |
+		/usr/bin/python3 -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l); print(r["method"], r["path"], r["status"])'
+}
+
+# kube_log_lines DIR: how many requests the log holds.
+kube_log_lines() {
+	wc -l <"$1/requests.log"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

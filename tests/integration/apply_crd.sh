@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Integration: a CustomResourceDefinition the stack applies is usable once
+# it is Established. The Kubernetes API test double (tests/servers/kube.sh)
+# holds CRDs where the real naming controller leaves them (NamesAccepted
+# True, Established False "Installing", the custom kind absent from
+# discovery) until the test establishes them (POST /crds/establish), so
+# `ftboot apply` really waits. Checked: the held CRD is polled, ftboot
+# keeps waiting, and once established the custom resource is applied after
+# the establishment and after a fresh discovery request; a CRD never
+# established fails after the stack's cluster.timeout, naming the CRD and
+# the setting, and its custom resource is not applied.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=../servers/kube.sh
+. "$FTBOOT_TOP/tests/servers/kube.sh"
+scratch
+py=/usr/bin/python3 # Debian's (the pyenv shim in PATH is not)
+[ -x $py ] || skip_all "no /usr/bin/python3 for the API test double"
+kd=$tmp/kube
+apid=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	[ -z "$apid" ] || kill "$apid" 2>/dev/null
+	kube_stop "$kd" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir -p "$kd"
+kube_start "$kd" --auto-ready || skip_all "the API test double does not start"
+kube_ctl "$kd" POST /auto '{"ready": true}' >/dev/null ||
+	skip_all "the API test double's control API does not answer"
+export FTBOOT_CACHE_DIR=$tmp/cache
+
+kget() { kube_get "$kd" "$@"; }
+kstatus() { kube_code "$kd" "$1"; }
+log_since() { kube_log "$kd" "$1"; }
+log_lines() { kube_log_lines "$kd"; }
+# A field of a JSON document on stdin: jf 'd["metadata"]["name"]'
+jf() { $py -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'; }
+
+# project DIR STACK TIMEOUT GROUP KIND PLURAL: a stack with a namespace, a
+# CRD (PLURAL.GROUP) and one custom resource of its kind (c1).
+project() {
+	local dir=$1 name=$2 timeout=$3 group=$4 kind=$5 plural=$6
+	mkdir -p "$dir/srcs/web" "$dir/templates"
+	echo 'FROM scratch' >"$dir/srcs/web/Dockerfile"
+	cat >"$dir/srcs/stack.yaml" <<EOF
+name: $name
+cluster: {kubeconfig: '$kd/kubeconfig', timeout: $timeout}
+templates: ../templates
+services: {web: {type: None}}
+EOF
+	cat >"$dir/templates/ns.yaml" <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: $name}
+EOF
+	cat >"$dir/templates/crd.yaml" <<EOF
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: $plural.$group}
+spec:
+  group: $group
+  names: {kind: $kind, plural: $plural, singular: ${plural%s}, listKind: ${kind}List}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema:
+    {type: object, x-kubernetes-preserve-unknown-fields: true}}}]
+EOF
+	cat >"$dir/templates/a-custom.yaml" <<EOF
+apiVersion: $group/v1
+kind: $kind
+metadata: {name: c1, namespace: $name}
+spec: {size: 3}
+EOF
+}
+
+# ---- held, then established: apply waits, then applies the custom resource
+crd=/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com
+cr=/apis/example.com/v1/namespaces/ca/widgets/c1
+project "$tmp/a" ca 60 example.com Widget widgets
+cd "$tmp/a" || exit 1
+kube_ctl "$kd" POST /crds/hold '{"hold": true}' >/dev/null
+n0=$(log_lines)
+"$FTBOOT" apply >"$tmp/a.out" 2>"$tmp/a.err" &
+apid=$!
+# Bounded (20 s): ftboot has GET the held CRD twice (it polls it).
+polls=0
+for ((i = 0; i < 400; i++)); do
+	polls=$(log_since "$n0" | grep -c "^GET $crd ")
+	[ "$polls" -ge 2 ] && break
+	proc_alive "$apid" || break
+	sleep 0.05
+done
+[ "$polls" -ge 2 ]
+ok $? "ftboot polls the held CRD (GET $polls times)"
+proc_alive "$apid"
+ok $? "and keeps waiting while it is not Established"
+is "$(kget "$crd" | jf '[(c["type"], c["status"], c.get("reason")) for c in d["status"]["conditions"]]')" \
+	"[('NamesAccepted', 'True', 'NoConflicts'), ('Established', 'False', 'Installing')]" \
+	"the held CRD's conditions are the naming controller's: names accepted, Established False (Installing)"
+is "$(kstatus /apis/example.com/v1)" 404 "its group version is not in discovery yet"
+is "$(kget /apis | jf '"example.com" in [g["name"] for g in d["groups"]]')" False "nor is its group"
+is "$(kget /apis -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' |
+	jf '"example.com" in [g["metadata"].get("name") for g in d["items"]]')" False \
+	"nor is it in aggregated discovery"
+is "$(log_since "$n0" | grep -c "^PATCH $cr ")" 0 "the custom resource is not applied before the CRD is Established"
+est=$(kube_ctl "$kd" POST /crds/establish '{"name": "widgets.example.com"}')
+is "$(jf 'd["established"]' <<<"$est")" "['widgets.example.com']" "the test establishes the CRD"
+mark=$(jf 'd["log_lines"]' <<<"$est")
+# Bounded (30 s): ftboot's own waits are bounded (cluster.timeout 60 s is
+# not reached: the CRD is Established now and the rollout is immediate).
+for ((i = 0; i < 600; i++)); do
+	proc_alive "$apid" || break
+	sleep 0.05
+done
+if proc_alive "$apid"; then
+	ok 1 "apply ends within 30 s of the CRD being Established"
+	kill "$apid" 2>/dev/null
+fi
+wait "$apid"
+rc=$?
+apid=
+is "$rc" 0 "apply succeeds once the CRD is Established: $(tail -n 1 "$tmp/a.err" | tail -c 300)"
+is "$(kget "$cr" | jf 'd["spec"]["size"]')" 3 "the custom resource exists"
+# After the establishment: a discovery request (/api, /apis, /apis/G, /apis/G/V),
+# then the custom resource's PATCH.
+after=$(log_since "$mark" | awk -v cr="$cr" '
+	$1 == "GET" && $2 ~ /^\/apis?(\/[^\/]+(\/[^\/]+)?)?$/ && !disc { disc = NR }
+	$1 == "PATCH" && $2 == cr && !patch { patch = NR }
+	END { print (disc ? "discovery" : "no discovery"), (patch ? "patch" : "no patch"), (disc && patch && disc < patch ? "in order" : "out of order") }')
+is "$after" "discovery patch in order" \
+	"after the establishment ftboot asks discovery afresh, then applies the custom resource"
+is "$(log_since "$n0" | awk -v n="$((mark - n0))" 'NR <= n' | grep -c "^PATCH $cr ")" 0 \
+	"and never before it"
+
+# ---- held and never established: fails after cluster.timeout -----------
+crd=/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.net
+cr=/apis/example.net/v1/namespaces/cb/gadgets/c1
+project "$tmp/b" cb 2 example.net Gadget gadgets
+cd "$tmp/b" || exit 1
+n0=$(log_lines)
+t0=$SECONDS
+run_ftboot apply
+[ "$rc" -ne 0 ]
+ok $? "apply fails when a CRD is never Established"
+printf '%s\n' "$errout" | grep -qF "CustomResourceDefinition/gadgets.example.net is not Established after 2 s (the stack's cluster.timeout"
+ok $? "the error names the CRD, the bound and the setting to raise: $(tail -n 1 <<<"$errout" | tail -c 300)"
+[ $((SECONDS - t0)) -lt 30 ]
+ok $? "within the stack's cluster.timeout, not a fixed longer bound ($((SECONDS - t0)) s)"
+[ "$(log_since "$n0" | grep -c "^GET $crd ")" -ge 2 ]
+ok $? "it polled the CRD meanwhile"
+is "$(log_since "$n0" | grep -c "^PATCH $cr ")" 0 "the custom resource is not applied"
+is "$(kstatus "$cr")" 404 "and does not exist"
+
+done_testing
