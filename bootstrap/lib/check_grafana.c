@@ -6,9 +6,10 @@
  * admin's login, the InfluxDB data source (GET /api/datasources) and its
  * health (GET /api/datasources/uid/UID/health), one dashboard per service
  * (GET /api/search?type=dash-db: a title or a tag naming the service, as
- * srcs/grafana/dashboards.sh makes them), and for each the first panel's
- * queries (from GET /api/dashboards/uid/UID) run over the last hour
- * (POST /api/ds/query): at least one point.
+ * srcs/grafana/dashboards.sh makes them), and for each every panel's
+ * queries (from GET /api/dashboards/uid/UID, a row's panels included) run
+ * over the last hour (POST /api/ds/query, one per panel): at least one
+ * point per panel.
  *
  * dashboard: the dashboard's LoadBalancer answers over HTTPS (its
  * certificate is the one it generates in memory at its start, which
@@ -33,6 +34,8 @@
 
 /* Largest Grafana answer read (a dashboard's JSON, a query's frames). */
 #define GF_BODY_MAX (8u << 20)
+/* Most panels of one dashboard queried (the rest are not). */
+#define GF_PANELS_MAX 64
 
 /* A URL key: a string starting http:// or https://. */
 static int url_key(struct schema *sc, const struct doc_node *check, const char *where,
@@ -266,28 +269,18 @@ static long gf_points(const struct doc_node *ans, const char **qerr)
 }
 
 /*
- * The query of svc's dashboard uid: its first panel that has targets,
- * each target as the panel sends it (its datasource, else the panel's,
- * else ds_uid), over the last hour. NULL with *why when there is none.
+ * The query of one panel: each of its targets as the panel sends it (its
+ * datasource, else the panel's, else ds_uid), over the last hour. NULL
+ * when the panel has no target (a text panel, a row).
  */
-static struct doc_node *gf_panel_query(const struct doc_node *dash, const char *ds_uid,
-                                       const char **panel_title, const char **why)
+static struct doc_node *gf_panel_query(const struct doc_node *panel, const char *ds_uid)
 {
-	const struct doc_node *panels = kube_at(dash, "dashboard.panels"), *targets = NULL, *pds;
+	const struct doc_node *targets = doc_map_get(panel, "targets"), *pds;
 	struct doc_node *q, *qs, *t, *ds;
-	size_t i;
 
-	*why = "the dashboard has no panel with a query";
-	for (i = 0; panels && panels->type == DOC_SEQ && i < panels->n; i++) {
-		targets = doc_map_get(panels->items[i], "targets");
-		if (targets && targets->type == DOC_SEQ && targets->n > 0)
-			break;
-		targets = NULL;
-	}
-	if (targets == NULL)
+	if (targets == NULL || targets->type != DOC_SEQ || targets->n == 0)
 		return NULL;
-	*panel_title = map_str(panels->items[i], "title");
-	pds = doc_map_get(panels->items[i], "datasource");
+	pds = doc_map_get(panel, "datasource");
 	qs = doc_new(DOC_SEQ);
 	for (size_t j = 0; j < targets->n; j++) {
 		if (targets->items[j]->type != DOC_MAP)
@@ -308,11 +301,36 @@ static struct doc_node *gf_panel_query(const struct doc_node *dash, const char *
 		doc_map_set(t, "maxDataPoints", doc_new_int(100));
 		doc_seq_push(qs, t);
 	}
+	if (qs->n == 0) {
+		doc_free(qs);
+		return NULL;
+	}
 	q = doc_new(DOC_MAP);
 	doc_map_set(q, "queries", qs);
 	doc_map_set(q, "from", doc_new_str("now-1h"));
 	doc_map_set(q, "to", doc_new_str("now"));
 	return q;
+}
+
+/*
+ * The dashboard's panels in order, a row's own panels (a collapsed row
+ * keeps them) after the row: at most max of them into out.
+ */
+static size_t gf_panels(const struct doc_node *dash, const struct doc_node **out, size_t max)
+{
+	const struct doc_node *panels = kube_at(dash, "dashboard.panels"), *inner;
+	size_t n = 0, i, k;
+
+	for (i = 0; panels && panels->type == DOC_SEQ && i < panels->n && n < max; i++) {
+		if (panels->items[i]->type != DOC_MAP)
+			continue;
+		out[n++] = panels->items[i];
+		inner = doc_map_get(panels->items[i], "panels");
+		for (k = 0; inner && inner->type == DOC_SEQ && k < inner->n && n < max; k++)
+			if (inner->items[k]->type == DOC_MAP)
+				out[n++] = inner->items[k];
+	}
+	return n;
 }
 
 /* The services whose dashboards are looked for: the check's list, else the stack's. */
@@ -334,37 +352,18 @@ static size_t gf_services(const struct check_run *cr, const char ***out)
 	return c;
 }
 
-/* Query one dashboard's first panel (svc's, found in the search as hit): 0 when it has points. */
-static int gf_dashboard_data(struct gf *g, const char *svc, const struct doc_node *hit,
-                             const char *ds_uid)
+/* One panel's query: 0 when it answers with points (any of its targets'). */
+static int gf_panel_data(struct gf *g, const char *svc, const char *uid,
+                         const struct doc_node *panel, struct doc_node *q)
 {
 	struct check_run *cr = g->cr;
-	const char *uid = map_str(hit, "uid"), *why, *ptitle = "", *qerr;
-	struct doc_node *dash = NULL, *q = NULL, *ans = NULL;
+	const char *ptitle = map_str(panel, "title"), *qerr;
+	struct doc_node *ans = NULL;
 	struct err err = {0};
-	char *path = NULL, *enc = text_url_encode(uid, NULL);
 	long st = 0, pts;
 	double s;
 	int rc = -1;
 
-	path = xasprintf("/api/dashboards/uid/%s", enc);
-	if (gf_call(g, "GET", path, NULL, &st, &dash, &s, &err) < 0) {
-		check_fail_err(cr, "the dashboard's JSON", &err, NULL);
-		goto out;
-	}
-	check_evidence(cr, "GET %s%s -> %ld (%.0f ms)", g->base, path, st, s * 1000);
-	if (st != 200) {
-		char seen[600];
-
-		check_fail(cr, "the dashboard's JSON (200)", gf_seen(st, dash, seen, sizeof(seen)),
-		           "GET %s%s (service %s's dashboard)", g->base, path, svc);
-		goto out;
-	}
-	if ((q = gf_panel_query(dash, ds_uid, &ptitle, &why)) == NULL) {
-		check_fail(cr, "a panel with a query", why, "dashboard '%s' (%s) of service %s",
-		           map_str(hit, "title"), uid, svc);
-		goto out;
-	}
 	if (gf_call(g, "POST", "/api/ds/query", q, &st, &ans, &s, &err) < 0) {
 		check_fail_err(cr, "an answer to the panel's query", &err, NULL);
 		goto out;
@@ -390,15 +389,66 @@ static int gf_dashboard_data(struct gf *g, const char *svc, const struct doc_nod
 	if (pts < 1) {
 		check_fail(cr, "at least one point over the last hour", "no point",
 		           "panel '%s' of dashboard '%s' (service %s) has no data: is Telegraf "
-		           "writing into InfluxDB (its pod's logs)?",
+		           "writing what it queries into InfluxDB (its pod's logs)?",
 		           ptitle, uid, svc);
 		goto out;
 	}
 	rc = 0;
 out:
-	doc_free(dash);
-	doc_free(q);
 	doc_free(ans);
+	return rc;
+}
+
+/* Query every panel of one dashboard (svc's, found in the search as hit): 0 when each has points. */
+static int gf_dashboard_data(struct gf *g, const char *svc, const struct doc_node *hit,
+                             const char *ds_uid)
+{
+	struct check_run *cr = g->cr;
+	const char *uid = map_str(hit, "uid");
+	const struct doc_node *panels[GF_PANELS_MAX];
+	struct doc_node *dash = NULL, *q;
+	struct err err = {0};
+	char *path = NULL, *enc = text_url_encode(uid, NULL);
+	size_t np, i, queried = 0;
+	long st = 0;
+	double s;
+	int rc = -1;
+
+	path = xasprintf("/api/dashboards/uid/%s", enc);
+	if (gf_call(g, "GET", path, NULL, &st, &dash, &s, &err) < 0) {
+		check_fail_err(cr, "the dashboard's JSON", &err, NULL);
+		goto out;
+	}
+	check_evidence(cr, "GET %s%s -> %ld (%.0f ms)", g->base, path, st, s * 1000);
+	if (st != 200) {
+		char seen[600];
+
+		check_fail(cr, "the dashboard's JSON (200)", gf_seen(st, dash, seen, sizeof(seen)),
+		           "GET %s%s (service %s's dashboard)", g->base, path, svc);
+		goto out;
+	}
+	np = gf_panels(dash, panels, GF_PANELS_MAX);
+	if (np == GF_PANELS_MAX)
+		check_evidence(cr, "dashboard %s: only its first %d panels are queried", uid,
+		               GF_PANELS_MAX);
+	for (i = 0; i < np && !check_cancelled(cr); i++) {
+		if ((q = gf_panel_query(panels[i], ds_uid)) == NULL)
+			continue;
+		queried++;
+		if (gf_panel_data(g, svc, uid, panels[i], q) < 0) {
+			doc_free(q);
+			goto out;
+		}
+		doc_free(q);
+	}
+	if (queried == 0) {
+		check_fail(cr, "a panel with a query", "the dashboard has no panel with a query",
+		           "dashboard '%s' (%s) of service %s", map_str(hit, "title"), uid, svc);
+		goto out;
+	}
+	rc = 0;
+out:
+	doc_free(dash);
 	free(path);
 	free(enc);
 	return rc;
@@ -527,7 +577,7 @@ static int grafana_run(struct check_run *cr)
 		               map_str(hit, "title"), map_str(hit, "uid"));
 	}
 
-	/* Each dashboard's first panel returns points over the last hour. */
+	/* Each panel of each dashboard returns points over the last hour. */
 	for (i = 0; i < nsvc && !check_cancelled(cr); i++)
 		if (gf_dashboard_data(&g, svcs[i], gf_dashboard_of(hits, svcs[i]), ds_uid) < 0)
 			goto out;

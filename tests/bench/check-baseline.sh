@@ -204,14 +204,19 @@ if sel E10; then # Grafana: basic auth, the InfluxDB data source healthy, a dash
 		duid=$($py -c 'import json,sys; print([d["uid"] for d in json.load(sys.stdin) if sys.argv[1] in d.get("tags", []) or d["title"] == sys.argv[1]][0])' \
 			"$s" <"$work/search.json") || fail "E10: no dashboard for $s"
 		"${g[@]}" "$gu/api/dashboards/uid/$duid" | $py -c 'import json,sys
-t = json.load(sys.stdin)["dashboard"]["panels"][0]["targets"][0]
-print(json.dumps({"queries": [dict(t, intervalMs=60000, maxDataPoints=100)], "from": "now-1h", "to": "now"}))' >"$work/q.json" ||
+for p in json.load(sys.stdin)["dashboard"]["panels"]:
+    if p.get("targets"):
+        print(json.dumps({"queries": [dict(t, intervalMs=60000, maxDataPoints=100) for t in p["targets"]],
+                          "from": "now-1h", "to": "now"}))' >"$work/q.jsonl" ||
 			fail "E10: dashboard $duid"
-		"${g[@]}" -H 'Content-Type: application/json' --data-binary @"$work/q.json" "$gu/api/ds/query" |
-			$py -c 'import json,sys
+		[ -s "$work/q.jsonl" ] || fail "E10: dashboard $duid: no panel with a query"
+		while IFS= read -r q; do # each panel's query
+			"${g[@]}" -H 'Content-Type: application/json' --data-binary "$q" "$gu/api/ds/query" |
+				$py -c 'import json,sys
 r = json.load(sys.stdin)["results"]
 sys.exit(0 if any(f["data"]["values"] and f["data"]["values"][0] for v in r.values() for f in v.get("frames", [])) else 1)' ||
-			fail "E10: dashboard $duid: no point over the last hour"
+				fail "E10: dashboard $duid: a panel has no point over the last hour"
+		done <"$work/q.jsonl"
 	done < <(services)
 fi
 if sel E13; then # the dashboard over HTTPS (unverified, no credential); a token of the account accepted by its login API

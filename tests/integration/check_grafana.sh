@@ -71,12 +71,21 @@ e=r.get("evidence") or ""
 print("\n".join(e) if isinstance(e, list) else e)' <<<"$out" 2>&1)
 grep -qF "data source 'InfluxDB': type influxdb, uid influxdb" <<<"$ev"
 ok $? "  the evidence names the provisioned data source: $(head -c 400 <<<"$ev")"
-is "$(grep -c '/api/ds/query (dashboard ft-.*[1-9][0-9]* points' <<<"$ev")" 8 \
-	"  one query with points per dashboard"
+# Every panel of every dashboard: the panels with a query in the template.
+npanels=$($py -c 'import json,sys; print(sum(1 for p in json.load(open(sys.argv[1]))["panels"] if p.get("targets")))' \
+	"$FTBOOT_TOP/srcs/grafana/dashboard.json")
+is "$(grep -c '/api/ds/query (dashboard ft-.*[1-9][0-9]* points' <<<"$ev")" $((8 * npanels)) \
+	"  one query with points per panel ($npanels) of each of the 8 dashboards"
+for p in CPU Memory Restarts; do
+	grep -q "/api/ds/query (dashboard ft-ftps, panel '$p'" <<<"$ev"
+	ok $? "  ftps's panel '$p' queried"
+done
 calls=$(grafana_ctl "$gd" GET /log | $py -c 'import json,sys
 log = json.load(sys.stdin)
 print(len(log), sorted({(r["user"], r["status"]) for r in log}))')
-is "$calls" "38 [('$user', 200)]" "  38 API calls (two runs of 19), each with basic auth as '$user', each 200"
+per_run=$((3 + 8 + 8 * npanels)) # data sources, health, search; 8 dashboards; their panels
+is "$calls" "$((2 * per_run)) [('$user', 200)]" \
+	"  $((2 * per_run)) API calls (two runs of $per_run), each with basic auth as '$user', each 200"
 
 variant() { # variant CONTROL NAME EXPECTED SEEN: the double set so, E10 fails saying so
 	grafana_ctl "$gd" POST /control "$1" >/dev/null
@@ -91,7 +100,13 @@ variant '{"healthy": true, "drop": ["ft-ftps"]}' "the ftps dashboard missing" \
 	"one dashboard per service" "ftps"
 variant '{"drop": [], "points": false}' "no points" "at least one point over the last hour" \
 	"no point"
-grafana_ctl "$gd" POST /control '{"points": true}' >/dev/null
+# One panel without data, not the first: restarts never written (Telegraf's
+# kube_inventory input not running), the other panels' series there.
+variant '{"points": true, "unwritten": ["kubernetes_pod_container"]}' "no restart counts" \
+	"at least one point over the last hour" "no point"
+like_out "panel 'Restarts' of dashboard 'ft-"
+ok $? "  naming the panel: $(grep -m1 -o "panel 'Restarts'[^:]*" <<<"$out")"
+grafana_ctl "$gd" POST /control '{"unwritten": []}' >/dev/null
 check
 is "$rc" 0 "the controls back: E10 passes again"
 

@@ -30,12 +30,14 @@
 # run against InfluxDB: a rawQuery InfluxQL query (of a provisioned influxdb
 # data source, with $timeFilter / $__interval expanded as Grafana does) gets
 # one time series frame with a point per interval of the range, or, with
-# "points" off, no series (what InfluxDB answers when nothing was written).
+# "points" off, no series (what InfluxDB answers when nothing was written),
+# as for a query FROM a measurement listed in "unwritten".
 #
 # Control, over D/control.sock (HTTP, JSON): POST /control with any of
 # {"healthy": bool (the data source's health and its queries),
 #  "points": bool (queries return points), "drop": ["SERVICE-uid", ...]
-#  (dashboards by uid that are gone from search and GET)}; GET /log (the
+#  (dashboards by uid that are gone from search and GET), "unwritten":
+#  ["MEASUREMENT", ...] (no series for a query FROM one of them)}; GET /log (the
 # API requests: method, path, status, user; never a password). D/port holds
 # the port once listening.
 import base64
@@ -125,6 +127,7 @@ class State:
         self.healthy = True
         self.points = True
         self.drop = set()
+        self.unwritten = set()
         self.log = []
 
 
@@ -244,6 +247,7 @@ class Api(http.server.BaseHTTPRequestHandler):
             return
         with self.st.lock:
             healthy, points, drop = self.st.healthy, self.st.points, set(self.st.drop)
+            unwritten = set(self.st.unwritten)
         dss = self.cfg["datasources"]
         if method == "GET" and p == "/api/datasources":
             return self.reply(200, dss)
@@ -268,7 +272,7 @@ class Api(http.server.BaseHTTPRequestHandler):
                 return self.reply(404, {"message": "Dashboard not found"})
             return self.reply(200, self.dashboard(*hit))
         if method == "POST" and p == "/api/ds/query":
-            return self.query(body, healthy, points)
+            return self.query(body, healthy, points, unwritten)
         return self.reply(404, {"message": "Not found"})
 
     def search(self, typ, dashes):
@@ -307,7 +311,7 @@ class Api(http.server.BaseHTTPRequestHandler):
                          "folderUrl": "/dashboards/f/%s/%s" % (f["uid"], slug(f["title"]))})
         return {"dashboard": d, "meta": meta}
 
-    def query(self, body, healthy, points):
+    def query(self, body, healthy, points, unwritten):
         try:
             req = json.loads(body or b"{}")
             qs = req["queries"]
@@ -337,7 +341,8 @@ class Api(http.server.BaseHTTPRequestHandler):
             exe = text.replace("$timeFilter", "time >= %dms and time <= %dms" % (t0, t1))
             exe = exe.replace("$__interval", "%ds" % (step // 1000))
             meta = {"executedQueryString": exe, "typeVersion": [0, 0]}
-            if not points:
+            m = re.search(r'\bFROM\s+"?([A-Za-z0-9_.-]+)"?', text)
+            if not points or (m and m.group(1) in unwritten):
                 results[ref] = {"status": 200, "frames": [
                     {"schema": {"refId": ref, "meta": meta, "fields": []},
                      "data": {"values": []}}]}
@@ -395,8 +400,10 @@ class Control(http.server.BaseHTTPRequestHandler):
                 self.st.points = bool(c["points"])
             if "drop" in c:
                 self.st.drop = set(c["drop"])
+            if "unwritten" in c:
+                self.st.unwritten = set(c["unwritten"])
             out = {"healthy": self.st.healthy, "points": self.st.points,
-                   "drop": sorted(self.st.drop)}
+                   "drop": sorted(self.st.drop), "unwritten": sorted(self.st.unwritten)}
         self.reply(200, out)
 
 
