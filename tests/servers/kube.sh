@@ -23,7 +23,8 @@
 # O=system:masters), token (admin bearer token), view-token (get/list/watch
 # only), kubeconfig (cluster/user/context "test", the client certificate as
 # -data fields), kubeconfig-token (the same with the bearer token),
-# requests.log (one JSON object per API request), server.log, port, pid,
+# requests.log (one JSON object per API request, with the client's source
+# port: one per connection), server.log, port, pid,
 # control.sock. The PKI is made by the server (openssl CLI) when DIR has none
 # and kept across restarts.
 #
@@ -31,7 +32,8 @@
 # {"kind","namespace","name","state"} with state ready | progressing |
 # image-pull | crash | pending | deadline; POST /lb {"namespace","name","ip"};
 # POST /watches/close; POST /fail {"method","path_prefix","status","count",
-# "retry_after"}; POST /readyz {"ok"}; POST /compact; GET /objects; GET /log;
+# "retry_after"} (a 409 on an object's path is the API server's Conflict on
+# it); POST /readyz {"ok"}; POST /compact; GET /objects; GET /log;
 # POST /log/reset; POST /crds/hold {"hold"} (CRDs written next stay
 # NamesAccepted but not Established: served, absent from discovery) and
 # POST /crds/establish {"name"} (a held CRD, or every one, Established now;
