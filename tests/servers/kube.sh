@@ -16,7 +16,8 @@
 # checks: kube_get DIR PATH [CURL ARGS] (GET with the admin's client
 # certificate: the JSON, or the Status), kube_code DIR PATH (a GET's HTTP
 # status), kube_log DIR [N] (the request log after its line N, a
-# "METHOD PATH STATUS" line a request) and kube_log_lines DIR.
+# "METHOD PATH STATUS" line a request), kube_ports DIR N METHOD (the
+# client ports of its METHOD requests after line N) and kube_log_lines DIR.
 #
 # DIR ends up holding: ca.pem ca-key.pem server.pem server-key.pem (SANs
 # 127.0.0.1, localhost), client.pem client-key.pem (CN=ftboot-test-admin,
@@ -138,6 +139,15 @@ kube_log() {
 		/usr/bin/python3 -c 'import json,sys
 for l in sys.stdin:
     r = json.loads(l); print(r["method"], r["path"], r["status"])'
+}
+
+# kube_ports DIR N METHOD: the client source ports of the METHOD requests
+# after line N of the log, distinct, one a line (one port: one connection).
+kube_ports() {
+	tail -n +"$(($2 + 1))" "$1/requests.log" |
+		/usr/bin/python3 -c 'import json,sys
+for p in sorted({r["port"] for r in map(json.loads, sys.stdin) if r["method"] == sys.argv[1]}):
+    print(p)' "$3"
 }
 
 # kube_log_lines DIR: how many requests the log holds.
