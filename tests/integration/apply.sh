@@ -8,9 +8,13 @@
 # Secret carrying the state's secret; a no-op re-apply changes nothing
 # (same resourceVersions, "unchanged"); a changed template bumps exactly
 # one Deployment's generation; a removed template's object is pruned and
-# an object without the stack's label is left alone; 422 shows the API's
-# message naming the object; 429 is retried; 503 exhausted fails naming
-# the object; a kubeconfig with another CA is refused; a remote manifest
+# an object without the stack's label is left alone; one apply's PATCHes
+# come over one connection (the request log's client port); 422, 409
+# Conflict and 403 (a view-only token) show the API's message naming the
+# template and the object; a kind the cluster does not serve fails naming
+# it, what was applied before it journaled (and pruned next time); 429 is
+# retried; 503 exhausted fails naming the object; a kubeconfig with another
+# CA is refused; a remote manifest
 # pinned by sha256 (tests/servers/httpd.sh) is applied, labelled, pruned
 # when removed, and a wrong sha256 applies nothing; an object that exists
 # without the stack's label is refused before anything is applied; `down`
@@ -58,6 +62,16 @@ kput() {
 		-H 'Content-Type: application/apply-patch+yaml' \
 		"$kube_url$1?fieldManager=someone-else" --data-binary "$2"
 }
+# A kubeconfig IN changed by a Python STATEMENT on it (k, and a = ARG), as OUT:
+# kc_edit IN OUT STATEMENT ARG
+kc_edit() {
+	$py - "$@" <<'EOF'
+import base64, sys, yaml
+k, a = yaml.safe_load(open(sys.argv[1])), sys.argv[4]
+exec(sys.argv[3])
+open(sys.argv[2], "w").write(yaml.safe_dump(k))
+EOF
+}
 # A field of a JSON document on stdin: jf 'd["metadata"]["resourceVersion"]'
 jf() { $py -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'; }
 # The request log since line N: "METHOD PATH STATUS" lines.
@@ -68,6 +82,7 @@ for l in sys.stdin:
     r = json.loads(l); print(r["method"], r["path"], r["status"])'
 }
 log_lines() { wc -l <"$kd/requests.log"; }
+ports_since() { kube_ports "$kd" "$1" "$2"; } # ports_since N METHOD
 
 proj=$tmp/proj
 mkdir -p "$proj/srcs/web" "$proj/templates"
@@ -184,13 +199,26 @@ is "$($py -c 'import json,sys; print(sorted(r["name"] for r in json.load(open(sy
 	"['test//v1/ConfigMap/at/cfg', 'test//v1/Namespace//at', 'test//v1/Secret/at/creds', 'test//v1/Service/at/web', 'test/apiextensions.k8s.io/v1/CustomResourceDefinition//widgets.example.com', 'test/apps/v1/Deployment/at/web', 'test/example.com/v1/Widget/at/w1']" \
 	"each object is journaled as CONTEXT/GROUP/VERSION/KIND/NAMESPACE/NAME"
 
+port1=$(ports_since "$n0" PATCH)
+is "$(printf '%s\n' "$port1" | grep -c .)" 1 "its 7 PATCHes came over one connection (one client port)"
+
 # ---- no-op re-apply ----------------------------------------------------
 rv0=$(rvs)
 gen0=$(kget /apis/apps/v1/namespaces/at/deployments/web | jf 'd["metadata"]["generation"]')
+n0=$(log_lines)
 run_ftboot apply
 is "$rc" 0 "re-apply succeeds"
 printf '%s\n' "$errout" | grep -qF "0 created, 0 changed, 7 unchanged"; ok $? "says every object is unchanged"
 is "$(rvs)" "$rv0" "no resourceVersion changed"
+port2=$(ports_since "$n0" PATCH)
+is "$(printf '%s\n' "$port2" | grep -c .)" 1 "  one connection for its PATCHes again"
+# The log tells connections apart: two runs, and two curls, are two ports.
+[ -n "$port1" ] && [ -n "$port2" ] && [ "$port1" != "$port2" ]
+ok $? "  (another run's connection: client ports $port1 and $port2)"
+n0=$(log_lines)
+kstatus /api/v1/namespaces/at/configmaps/cfg >/dev/null
+kstatus /api/v1/namespaces/at/configmaps/cfg >/dev/null
+is "$(ports_since "$n0" GET | grep -c .)" 2 "  (two separate curls: two client ports)"
 
 # ---- a changed template: one rollout ---------------------------------
 deployment 2
@@ -296,15 +324,54 @@ run_ftboot apply
 is "$rc" 1 "503 until the retries run out fails"
 printf '%s\n' "$errout" | grep -qF "Secret/creds"; ok $? "naming the object: $(tail -n 1 <<<"$errout" | tail -c 300)"
 
+# 409 Conflict, as the API server shapes it (apierrors.NewConflict): not retried.
+kube_ctl "$kd" POST /fail '{"method": "PATCH", "path_prefix": "/api/v1/namespaces/at/configmaps/cfg", "status": 409, "count": 1}' >/dev/null
+run_ftboot apply
+is "$rc" 1 "a 409 Conflict fails the apply"
+printf '%s\n' "$errout" | grep -qF "templates/config.yaml: ConfigMap/cfg in namespace at: Operation cannot be fulfilled on configmaps \"cfg\": the object has been modified"
+ok $? "  naming the template and the object, with the API's message: $(tail -n 1 <<<"$errout" | tail -c 300)"
+
+# 403: a bearer token that may only read.
+kc_edit "$kd/kubeconfig-token" "$tmp/view.kubeconfig" 'k["users"][0]["user"]["token"] = open(a).read().strip()' "$kd/view-token"
+stackfile "$tmp/view.kubeconfig"
+n0=$(log_lines)
+run_ftboot apply
+is "$rc" 1 "a view-only token fails the apply"
+printf '%s\n' "$errout" | grep -qF 'templates/ns.yaml: Namespace/at: namespaces "at" is forbidden: User "view" cannot patch resource "namespaces"'
+ok $? "  naming the object, with the API's message: $(tail -n 1 <<<"$errout" | tail -c 300)"
+is "$(log_since "$n0" | awk '$1 == "PATCH" { print $3 }' | tr '\n' ' ')" "403 " "  at its first PATCH, nothing after"
+printf '%s\n' "$errout" | grep -qF "$(cat "$kd/view-token")"; is $? 1 "  the token is not printed"
+stackfile
+
+# A kind the cluster does not serve (no CRD): the objects before it are
+# applied and journaled, it is not, and the next apply prunes them.
+cat >"$proj/templates/gadget.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: early, namespace: at}
+---
+apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: g1}
+EOF
+run_ftboot apply
+is "$rc" 1 "an unknown kind fails the apply"
+printf '%s\n' "$errout" | grep -qF "Gadget/g1 (templates/gadget.yaml): no kind 'Gadget' in 'example.com/v1' on the cluster"
+ok $? "  naming it, its template, and that there is no such kind: $(tail -n 1 <<<"$errout" | tail -c 300)"
+is "$(kstatus /api/v1/namespaces/at/configmaps/early)" 200 "  the ConfigMap before it is applied"
+"$FTBOOT" status --json >"$tmp/status.json" 2>/dev/null
+grep -qF 'test//v1/ConfigMap/at/early' "$tmp/status.json"; ok $? "  and journaled"
+grep -qF 'Gadget' "$tmp/status.json"; is $? 1 "  the Gadget is not"
+rm "$proj/templates/gadget.yaml"
+run_ftboot apply
+is "$rc" 0 "  without its template: $(tail -n 1 <<<"$errout" | tail -c 300)"
+is "$(kstatus /api/v1/namespaces/at/configmaps/early)" 404 "  the ConfigMap is pruned"
+
 # A kubeconfig with another CA: refused before any object is sent.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=other-ca \
 	-keyout "$tmp/other-ca.key" -out "$tmp/other-ca.pem" 2>/dev/null
-$py - "$kd/kubeconfig" "$tmp/other-ca.pem" "$tmp/wrong-ca.kubeconfig" <<'EOF'
-import base64, sys, yaml
-k = yaml.safe_load(open(sys.argv[1]))
-k["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(open(sys.argv[2], "rb").read()).decode()
-open(sys.argv[3], "w").write(yaml.safe_dump(k))
-EOF
+kc_edit "$kd/kubeconfig" "$tmp/wrong-ca.kubeconfig" \
+	'k["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(open(a, "rb").read()).decode()' "$tmp/other-ca.pem"
 stackfile "$tmp/wrong-ca.kubeconfig"
 n0=$(log_lines)
 run_ftboot apply

@@ -453,8 +453,15 @@ ok $? "with Retry-After: 2"
 api GET /api/v1/namespaces/default/configmaps
 is "$code" 200 "and only that one"
 kube_ctl "$d" GET /log >"$tmp/body"
-is "$(j 'sorted(j[-1])')" '["content_type", "method", "path", "query", "status", "user"]' "GET /log: the requests.log entries"
+is "$(j 'sorted(j[-1])')" '["content_type", "method", "path", "port", "query", "status", "user"]' "GET /log: the requests.log entries"
 is "$(j '[j[-1]["method"], j[-1]["status"], j[-1]["user"]]')" '["GET", 200, "ftboot-test-admin"]' "user: the certificate's CN"
+ctl POST /fail '{"method":"PATCH","path_prefix":"/apis/apps/v1/namespaces/default/deployments/web","status":409,"count":1}'
+apply /apis/apps/v1/namespaces/default/deployments/web ftboot '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"}}'
+is "$code $(j '[j["reason"], j["message"], j["details"]]')" \
+	'409 ["Conflict", "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again", {"group": "apps", "kind": "deployments", "name": "web"}]' \
+	"/fail 409 on an object: the Conflict Status naming it, as apierrors.NewConflict"
+kube_ctl "$d" GET /log >"$tmp/body"
+is "$(j 'len({r["port"] for r in j[-2:]})')" 2 "requests.log: the client port of each request (two curls, two ports)"
 kube_ctl "$d" POST /log/reset >/dev/null
 is "$(wc -c <"$d/requests.log")" 0 "POST /log/reset empties it"
 

@@ -10,6 +10,8 @@
 #     and its events; ProgressDeadlineExceeded fails at once;
 #   - a slow rollout that becomes ready while apply waits succeeds, also
 #     across a watch the server closes (resumed from its resourceVersion);
+#   - a DaemonSet not ready (kubectl's rule: updated and available pods of
+#     desiredNumberScheduled) times out naming it, and passes once ready;
 #   - status (text and JSON) lists the stack's pods, services and URLs;
 #   - dashboard prints the URL of the dashboard Service's LB address and,
 #     with --token, a token the server accepts, written nowhere.
@@ -93,11 +95,11 @@ for r in json.load(sys.stdin):
         print(r["path"].rsplit("/", 1)[1], q.get("resourceVersion", ["-"])[0])'
 }
 deploy_watches() { watches | awk '$1 == "deployments" { print $2 }'; }
-# Wait (bounded: 30 s) until apply watches deployments N times or more.
+# Wait (bounded: 30 s) until apply watches PLURAL (deployments) N times or more.
 await_watches() {
 	local i
 	for ((i = 0; i < 300; i++)); do
-		[ "$(deploy_watches | grep -c .)" -ge "$1" ] && return 0
+		[ "$(watches | awk -v p="${2:-deployments}" '$1 == p' | grep -c .)" -ge "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -330,6 +332,45 @@ grep -qE "rollout +6/6 ready" "$tmp/apply.err"; ok $? "saying all 6 are ready"
 is "$(watches | awk '{ print $1 }' | sort -u | grep -xE 'deployments|persistentvolumeclaims|services|statefulsets' | paste -sd' ')" \
 	"deployments persistentvolumeclaims services statefulsets" "each kind was watched"
 rm templates/30-late.yaml
+
+# ---- a DaemonSet ---------------------------------------------------------------
+# kubectl's DaemonSetStatusViewer: observedGeneration, then updatedNumberScheduled
+# and numberAvailable each equal to desiredNumberScheduled.
+cat >templates/40-agent.yaml <<'EOF'
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "${image.web}"}]
+EOF
+ctl POST /state '{"kind": "DaemonSet", "name": "agent", "state": "progressing"}'
+stackfile 3
+run_ftboot apply
+is "$rc" 1 "a DaemonSet whose pod is not ready: apply fails"
+says errout -F "timed out after 3 s" "  after the stack's cluster.timeout"
+says errout -F "DaemonSet/agent: 0 of 1 pods available" "  naming the DaemonSet and what it lacks"
+is "$(kube_ctl "$kdir" GET /objects | $py -c '
+import json, sys
+d = [o for o in json.load(sys.stdin)["items"] if o["kind"] == "DaemonSet"][0]["status"]
+print(d["desiredNumberScheduled"], d["updatedNumberScheduled"], d["numberReady"], d.get("numberAvailable", 0))')" \
+	"1 1 0 0" "  (the double's status: 1 desired, 1 updated, 0 ready, 0 available)"
+stackfile 60
+ctl POST /log/reset
+"$FTBOOT" apply >"$tmp/apply.out" 2>"$tmp/apply.err" &
+apid=$!
+await_watches 1 daemonsets; ok $? "apply watches the DaemonSet while it is not ready"
+ctl POST /state '{"kind": "DaemonSet", "name": "agent", "state": "ready"}'
+wait $apid
+arc=$?
+is "$arc" 0 "and succeeds once the DaemonSet is ready"
+[ "$arc" -eq 0 ] || sed 's/^/#   /' "$tmp/apply.err"
+grep -qE "rollout +3/4 ready; waiting for DaemonSet/agent: 0 of 1 pods" "$tmp/apply.err"
+ok $? "  having said what it waits for (the live line, cut to its width)"
+rm templates/40-agent.yaml
 
 # ---- a cluster that does not answer: status says so --------------------------
 kube_stop "$kdir" >/dev/null 2>&1

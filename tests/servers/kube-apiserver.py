@@ -55,7 +55,8 @@
 #
 # Control API: plain HTTP on DIR/control.sock, see Control.route() and
 # tests/servers/kube.sh. Every API request is appended to DIR/requests.log as
-# one JSON object {"method","path","query","status","user","content_type"}.
+# one JSON object {"method","path","query","status","user","content_type","port"}
+# (port: the client's source port, one per connection).
 # DIR/server.log is the server's log; it never holds a token or a key.
 #
 # CRDs held: POST /crds/hold {"hold": true} holds every CRD written from
@@ -308,6 +309,15 @@ class ApiError(Exception):
 
 def not_found(res, name):
     return ApiError(status(404, "NotFound", '%s "%s" not found' % (res.gr, name),
+                           {"name": name, "group": res.group, "kind": res.plural}
+                           if res.group else {"name": name, "kind": res.plural}))
+
+
+def conflict(res, name):
+    """A resourceVersion precondition that failed, as apierrors.NewConflict words it."""
+    return ApiError(status(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": '
+                           "the object has been modified; please apply your changes to the "
+                           "latest version and try again" % (res.gr, name),
                            {"name": name, "group": res.group, "kind": res.plural}
                            if res.group else {"name": name, "kind": res.plural}))
 
@@ -839,6 +849,18 @@ class Store:
             raise no_such_path()
         return r
 
+    def object_of(self, path):
+        """(resource, name) of an object's path, or None (a list, no such resource)."""
+        parts = path.strip("/").split("/")
+        gv = parts[1:2] if parts[0] == "api" else parts[1:3] if parts[0] == "apis" else []
+        rest = parts[1 + len(gv):]
+        if len(gv) not in (1, 2) or len(rest) < 2:
+            return None
+        if len(rest) >= 4 and rest[0] == "namespaces":
+            rest = rest[2:]
+        res = self.res.get(("" if len(gv) == 1 else gv[0], gv[-1], rest[0]))
+        return (res, rest[1]) if res is not None and len(rest) == 2 else None
+
     def by_plural(self, plural):
         return next(r for r in self.res.values() if r.plural == plural and not r.crd)
 
@@ -1092,11 +1114,7 @@ class Store:
         self.check_body(res, ns, name, body, subresource)
         rv = body["metadata"].get("resourceVersion")
         if rv and rv != live["metadata"]["resourceVersion"]:
-            raise ApiError(status(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": '
-                                  "the object has been modified; please apply your changes to "
-                                  "the latest version and try again" % (res.gr, name),
-                                  {"name": name, "group": res.group, "kind": res.plural}
-                                  if res.group else {"name": name, "kind": res.plural}))
+            raise conflict(res, name)
         new = copy.deepcopy(body)
         if subresource == "status":
             new = dict(copy.deepcopy(live), status=new.get("status", {}))
@@ -2181,7 +2199,8 @@ class Api(http.server.BaseHTTPRequestHandler):
             return
         r.logged = True
         line = json.dumps({"method": r.method, "path": r.path, "query": r.query, "status": code,
-                           "user": r.user, "content_type": r.ctype})
+                           "user": r.user, "content_type": r.ctype,
+                           "port": self.client_address[1]})
         with self.cfg.log_lock:
             with open(self.cfg.requests_log, "a") as f:
                 f.write(line + "\n")
@@ -2263,6 +2282,9 @@ class Api(http.server.BaseHTTPRequestHandler):
                                  "please apply your changes to the latest version and try again"}
                     body = status(code, REASONS.get(code, "Unknown"), msgs.get(
                         code, "injected failure (%d)" % code))
+                    obj = st.object_of(self.req.path) if code == 409 else None
+                    if obj is not None:  # as the real one: on the object the path names
+                        body = conflict(*obj).body
                     hdr = {}
                     if f.get("retry_after") is not None:
                         hdr["Retry-After"] = str(f["retry_after"])

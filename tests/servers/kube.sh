@@ -16,14 +16,16 @@
 # checks: kube_get DIR PATH [CURL ARGS] (GET with the admin's client
 # certificate: the JSON, or the Status), kube_code DIR PATH (a GET's HTTP
 # status), kube_log DIR [N] (the request log after its line N, a
-# "METHOD PATH STATUS" line a request) and kube_log_lines DIR.
+# "METHOD PATH STATUS" line a request), kube_ports DIR N METHOD (the
+# client ports of its METHOD requests after line N) and kube_log_lines DIR.
 #
 # DIR ends up holding: ca.pem ca-key.pem server.pem server-key.pem (SANs
 # 127.0.0.1, localhost), client.pem client-key.pem (CN=ftboot-test-admin,
 # O=system:masters), token (admin bearer token), view-token (get/list/watch
 # only), kubeconfig (cluster/user/context "test", the client certificate as
 # -data fields), kubeconfig-token (the same with the bearer token),
-# requests.log (one JSON object per API request), server.log, port, pid,
+# requests.log (one JSON object per API request, with the client's source
+# port: one per connection), server.log, port, pid,
 # control.sock. The PKI is made by the server (openssl CLI) when DIR has none
 # and kept across restarts.
 #
@@ -31,7 +33,8 @@
 # {"kind","namespace","name","state"} with state ready | progressing |
 # image-pull | crash | pending | deadline; POST /lb {"namespace","name","ip"};
 # POST /watches/close; POST /fail {"method","path_prefix","status","count",
-# "retry_after"}; POST /readyz {"ok"}; POST /compact; GET /objects; GET /log;
+# "retry_after"} (a 409 on an object's path is the API server's Conflict on
+# it); POST /readyz {"ok"}; POST /compact; GET /objects; GET /log;
 # POST /log/reset; POST /crds/hold {"hold"} (CRDs written next stay
 # NamesAccepted but not Established: served, absent from discovery) and
 # POST /crds/establish {"name"} (a held CRD, or every one, Established now;
@@ -136,6 +139,15 @@ kube_log() {
 		/usr/bin/python3 -c 'import json,sys
 for l in sys.stdin:
     r = json.loads(l); print(r["method"], r["path"], r["status"])'
+}
+
+# kube_ports DIR N METHOD: the client source ports of the METHOD requests
+# after line N of the log, distinct, one a line (one port: one connection).
+kube_ports() {
+	tail -n +"$(($2 + 1))" "$1/requests.log" |
+		/usr/bin/python3 -c 'import json,sys
+for p in sorted({r["port"] for r in map(json.loads, sys.stdin) if r["method"] == sys.argv[1]}):
+    print(p)' "$3"
 }
 
 # kube_log_lines DIR: how many requests the log holds.
