@@ -12,7 +12,9 @@
 # cluster that does not come up fails within the profile's bound with what
 # the VM reports. `up --until apply` applies a small stack (a ConfigMap, a
 # LoadBalancer Service, a Deployment) there; `down` gives the user's
-# kubeconfig back byte for byte. One guest boot for the whole test.
+# kubeconfig back byte for byte. cluster: {merge: false} takes the context
+# out again (and then leaves the file alone); with KUBECONFIG=A:B it is
+# merged into A only. One guest boot for the whole test.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=lib-vm.sh
@@ -117,6 +119,13 @@ remote() {
 kc_field() {
 	/usr/bin/python3 -c 'import sys, yaml; k = yaml.safe_load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+# journal_live KIND NAME: the detail of the journal's live entry for it
+# (fails if there is none). The journal is append-only: "+" adds or
+# updates an entry, "-" removes it.
+journal_live() {
+	awk -F'\t' -v k="$1" -v n="$2" '$2 == k && $3 == n { live = $1 == "+"; d = $4 }
+		END { if (live) print d; exit !live }' "$FTBOOT_STATE_DIR/$stack/journal"
+}
 # api PATH: GET PATH from the cluster with the state kubeconfig's CA and
 # client certificate, by curl (another TLS client than ftboot's).
 api() {
@@ -187,6 +196,37 @@ run_ftboot up --until provision
 is "$rc" 0 "a second up --until provision: $(tail -n 2 <<<"$errout")"
 cmp -s "$u" "$tmp/user.merged"; ok $? "the user's kubeconfig is as after the first"
 
+# cluster: {merge: false} takes the merged context out again (the journal's
+# entry says where) and gives the user's kubeconfig back byte for byte.
+cp srcs/stack.yaml "$tmp/stack.yaml.merge"
+echo 'cluster: {merge: false}' >>srcs/stack.yaml
+run_ftboot up --until provision
+is "$rc" 0 "up --until provision with cluster.merge false: $(tail -n 2 <<<"$errout")"
+printf '%s\n' "$errout" | grep -qF "context '$ctx' in $u (cluster.merge: false) ... removed ("
+ok $? "it says the context is removed because of cluster.merge: false"
+printf '%s\n' "$errout" | grep -q "^context '$ctx' in .*merged" && echo "# $(grep "^context '$ctx'" <<<"$errout")"
+! printf '%s\n' "$errout" | grep -q "^context '$ctx' in .*merged"; ok $? "and merges nothing"
+is "$(kc_field "$u" '[c["name"] for c in k["contexts"]]')" "['prod']" "the user's kubeconfig has no context $ctx"
+is "$(kc_field "$u" 'k["current-context"]')" prod "its current-context is the user's own again"
+cmp -s "$u" "$tmp/user.before"; ok $? "the user's kubeconfig is as before the first up, byte for byte"
+cmp "$u" "$tmp/user.before" >/dev/null 2>&1 || diff "$tmp/user.before" "$u" | head -20 | sed 's/^/#   /'
+! journal_live kubecontext "$ctx" >/dev/null; ok $? "the journal no longer holds the context"
+# Again with merge: false: nothing to take out, the file is not rewritten.
+before=$(stat -c '%i %y' "$u")
+run_ftboot up --until provision
+is "$rc" 0 "up --until provision with cluster.merge false again: $(tail -n 2 <<<"$errout")"
+! printf '%s\n' "$errout" | grep -q "^context '$ctx'"; ok $? "it does nothing with the context"
+is "$(stat -c '%i %y' "$u")" "$before" "the user's kubeconfig is not rewritten (same inode and mtime)"
+cmp -s "$u" "$tmp/user.before"; ok $? "and has the same bytes"
+# merge again (the key removed): the context is back, as the first up made it.
+cp "$tmp/stack.yaml.merge" srcs/stack.yaml
+run_ftboot up --until provision
+is "$rc" 0 "up --until provision with the merge back: $(tail -n 2 <<<"$errout")"
+printf '%s\n' "$errout" | grep -q "^context '$ctx' in $u \.\.\. merged, the current context"
+ok $? "the context is merged again"
+cmp -s "$u" "$tmp/user.merged"; ok $? "the user's kubeconfig is as after the first up"
+is "$(journal_live kubecontext "$ctx")" "path=$u previous=prod" "journaled again, with the user's context to give back"
+
 # Not up in time: the bound, what was waited for, what the VM reports.
 cp "$img" "$tmp/image.yaml.good"
 sed -i 's/timeout: 300, status:/timeout: 10, status:/' "$img"
@@ -243,10 +283,55 @@ else
 	skip "the apply step is not in this tree yet: nothing applied"
 fi
 
+# KUBECONFIG=A:B: the context moves out of ~/.kube/config into A, the first
+# file, only; B is not touched; down gives A back byte for byte.
+ka=$tmp/kube-a kb=$tmp/kube-b
+for f in a:staging b:dev; do
+	cat >"$tmp/kube-${f%:*}" <<EOS
+apiVersion: v1
+clusters:
+- cluster:
+    server: https://${f#*:}.example:6443
+  name: ${f#*:}
+contexts:
+- context:
+    cluster: ${f#*:}
+    user: bob
+  name: ${f#*:}
+current-context: ${f#*:}
+kind: Config
+preferences: {}
+users:
+- name: bob
+  user:
+    token: not-a-real-token
+EOS
+	chmod 600 "$tmp/kube-${f%:*}"
+	cp "$tmp/kube-${f%:*}" "$tmp/kube-${f%:*}.before"
+done
+b_stat=$(stat -c '%i %y' "$kb")
+export KUBECONFIG=$ka:$kb
+run_ftboot up --until provision
+is "$rc" 0 "up --until provision with KUBECONFIG=A:B: $(tail -n 2 <<<"$errout")"
+printf '%s\n' "$errout" | grep -qF "context '$ctx' in $u (now merged into $ka) ... removed ("
+ok $? "it says the context moves from HOME's kubeconfig to A"
+printf '%s\n' "$errout" | grep -q "^context '$ctx' in $ka \.\.\. merged, the current context"
+ok $? "and is merged into A"
+is "$(kc_field "$ka" 'sorted(c["name"] for c in k["contexts"])') $(kc_field "$ka" 'k["current-context"]')" \
+	"['$ctx', 'staging'] $ctx" "A has the context, current, and its own"
+cmp -s "$kb" "$tmp/kube-b.before" && [ "$(stat -c '%i %y' "$kb")" = "$b_stat" ]
+ok $? "B is not touched (same bytes, inode and mtime)"
+cmp -s "$u" "$tmp/user.before"; ok $? "HOME's kubeconfig is back, byte for byte"
+is "$(journal_live kubecontext "$ctx")" "path=$ka previous=staging" "the journal names A and its current context"
+
 run_ftboot down
 is "$rc" 0 "down: $(tail -n 2 <<<"$errout")"
 cmp -s "$u" "$tmp/user.before"; ok $? "the user's kubeconfig is back, byte for byte"
 cmp "$u" "$tmp/user.before" >/dev/null 2>&1 || diff "$tmp/user.before" "$u" | head -20 | sed 's/^/#   /'
+cmp -s "$ka" "$tmp/kube-a.before"; ok $? "and A, KUBECONFIG's first file, byte for byte"
+cmp "$ka" "$tmp/kube-a.before" >/dev/null 2>&1 || diff "$tmp/kube-a.before" "$ka" | head -20 | sed 's/^/#   /'
+cmp -s "$kb" "$tmp/kube-b.before" && [ "$(stat -c '%i %y' "$kb")" = "$b_stat" ]
+ok $? "B is still not touched"
 is "$(vm_leftovers)" "" "libvirt has nothing of the stack"
 [ ! -e "$FTBOOT_STATE_DIR/$stack" ]; ok $? "the state (its kubeconfig too) is gone"
 vm_host_unchanged
