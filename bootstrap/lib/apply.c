@@ -517,6 +517,35 @@ static int resolve(struct apply *a, const struct doc_node *doc, const struct kub
 	return 0;
 }
 
+/* 1 if a CustomResourceDefinition of the set serves kind in api (GROUP/VERSION). */
+static int set_defines(const struct render_out *out, const char *api, const char *kind)
+{
+	const char *slash = api ? strchr(api, '/') : NULL;
+	size_t glen, i, k;
+
+	if (slash == NULL || kind == NULL)
+		return 0;
+	glen = (size_t)(slash - api);
+	for (i = 0; i < out->n; i++) {
+		const struct doc_node *doc = out->v[i].doc, *vs = kube_at(doc, "spec.versions");
+		const char *dkind = str_at(doc, "kind"),
+		           *group = str_at(kube_at(doc, "spec"), "group");
+		const char *names_kind = str_at(kube_at(doc, "spec.names"), "kind");
+
+		if (dkind == NULL || strcmp(dkind, "CustomResourceDefinition") != 0 ||
+		    group == NULL || strlen(group) != glen || strncmp(group, api, glen) != 0 ||
+		    names_kind == NULL || strcmp(names_kind, kind) != 0)
+			continue;
+		for (k = 0; vs && vs->type == DOC_SEQ && k < vs->n; k++) {
+			const char *v = str_at(vs->items[k], "name");
+
+			if (v && strcmp(v, slash + 1) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Before anything is applied: every object of the set that the stack's
  * listing does not hold is looked up. One that exists without the stack's
@@ -524,9 +553,12 @@ static int resolve(struct apply *a, const struct doc_node *doc, const struct kub
  * `down` or prune would then delete it (and, for a namespace, all in it).
  * One that exists with the label (its kind's listing failed) joins the
  * listing, so it is not counted as created. A kind the cluster does not
- * serve yet (a CRD the set applies) has no objects to find.
+ * serve yet (a CRD the set applies) has no objects to find; one that no
+ * CRD of the set defines either is refused here, before anything is
+ * applied (it would fail only at its turn, the rest applied before it).
  */
-static int check_one(struct apply *a, const struct render_doc *d, struct err *err)
+static int check_one(struct apply *a, const struct render_out *out, const struct render_doc *d,
+                     struct err *err)
 {
 	const char *kind = str_at(d->doc, "kind"), *name = kube_meta(d->doc, "name");
 	const struct kube_resource *r;
@@ -537,8 +569,20 @@ static int check_one(struct apply *a, const struct render_doc *d, struct err *er
 	char label[128];
 
 	if (resolve(a, d->doc, &r, &ns, err) < 0) {
+		char what[256];
+
 		if (err->kind != ERRK_NOTFOUND)
 			return err_wrap(err, "%s", d->source);
+		if (!set_defines(out, str_at(d->doc, "apiVersion"), kind)) {
+			char *why = xstrdup(err->msg);
+
+			err_setk(err, ERRK_NOTFOUND,
+			         "%s (%s): %s; no CustomResourceDefinition of the stack defines it "
+			         "either, so nothing was applied",
+			         kube_what(d->doc, what, sizeof(what)), d->source, why);
+			free(why);
+			return -1;
+		}
 		err_clear(err);
 		return 0;
 	}
@@ -575,7 +619,7 @@ static int check_foreign(struct apply *a, const struct render_out *out, struct e
 	size_t i;
 
 	for (i = 0; i < out->n; i++)
-		if (check_one(a, &out->v[i], err) < 0)
+		if (check_one(a, out, &out->v[i], err) < 0)
 			return -1;
 	return 0;
 }
