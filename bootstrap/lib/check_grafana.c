@@ -271,7 +271,9 @@ static long gf_points(const struct doc_node *ans, const char **qerr)
 /*
  * The query of one panel: each of its targets as the panel sends it (its
  * datasource, else the panel's, else ds_uid), over the last hour. NULL
- * when the panel has no target (a text panel, a row).
+ * when the panel has no target (a text panel, a row). A hidden target
+ * (hide: true) is left out, as Grafana's InfluxDB data source leaves it
+ * out of the panel's request (its filterQuery).
  */
 static struct doc_node *gf_panel_query(const struct doc_node *panel, const char *ds_uid)
 {
@@ -283,7 +285,12 @@ static struct doc_node *gf_panel_query(const struct doc_node *panel, const char 
 	pds = doc_map_get(panel, "datasource");
 	qs = doc_new(DOC_SEQ);
 	for (size_t j = 0; j < targets->n; j++) {
+		const struct doc_node *hide;
+
 		if (targets->items[j]->type != DOC_MAP)
+			continue;
+		hide = doc_map_get(targets->items[j], "hide");
+		if (hide && hide->type == DOC_BOOL && hide->b)
 			continue;
 		t = doc_clone(targets->items[j]);
 		if (doc_map_get(t, "datasource") == NULL) {
@@ -314,21 +321,28 @@ static struct doc_node *gf_panel_query(const struct doc_node *panel, const char 
 
 /*
  * The dashboard's panels in order, a row's own panels (a collapsed row
- * keeps them) after the row: at most max of them into out.
+ * keeps them) after the row: the first max of them into out. Returns how
+ * many there are, which may be more than max.
  */
 static size_t gf_panels(const struct doc_node *dash, const struct doc_node **out, size_t max)
 {
 	const struct doc_node *panels = kube_at(dash, "dashboard.panels"), *inner;
 	size_t n = 0, i, k;
 
-	for (i = 0; panels && panels->type == DOC_SEQ && i < panels->n && n < max; i++) {
+	for (i = 0; panels && panels->type == DOC_SEQ && i < panels->n; i++) {
 		if (panels->items[i]->type != DOC_MAP)
 			continue;
-		out[n++] = panels->items[i];
+		if (n < max)
+			out[n] = panels->items[i];
+		n++;
 		inner = doc_map_get(panels->items[i], "panels");
-		for (k = 0; inner && inner->type == DOC_SEQ && k < inner->n && n < max; k++)
-			if (inner->items[k]->type == DOC_MAP)
-				out[n++] = inner->items[k];
+		for (k = 0; inner && inner->type == DOC_SEQ && k < inner->n; k++) {
+			if (inner->items[k]->type != DOC_MAP)
+				continue;
+			if (n < max)
+				out[n] = inner->items[k];
+			n++;
+		}
 	}
 	return n;
 }
@@ -428,9 +442,11 @@ static int gf_dashboard_data(struct gf *g, const char *svc, const struct doc_nod
 		goto out;
 	}
 	np = gf_panels(dash, panels, GF_PANELS_MAX);
-	if (np == GF_PANELS_MAX)
-		check_evidence(cr, "dashboard %s: only its first %d panels are queried", uid,
-		               GF_PANELS_MAX);
+	if (np > GF_PANELS_MAX) {
+		check_evidence(cr, "dashboard %s: only the first %d of its %zu panels are queried",
+		               uid, GF_PANELS_MAX, np);
+		np = GF_PANELS_MAX;
+	}
 	for (i = 0; i < np && !check_cancelled(cr); i++) {
 		if ((q = gf_panel_query(panels[i], ds_uid)) == NULL)
 			continue;

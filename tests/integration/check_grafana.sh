@@ -110,6 +110,57 @@ grafana_ctl "$gd" POST /control '{"unwritten": []}' >/dev/null
 check
 is "$rc" 0 "the controls back: E10 passes again"
 
+# Panels beyond the template's: a collapsed row's own panel (queried), and
+# a panel whose only target is hidden (not queried: Grafana's InfluxDB data
+# source leaves hidden targets out of a panel's request).
+extra_panels() { # extra_panels HIDE(true|false): the copy's template with both
+	grafana_stop "$gd"
+	cp "$tmp/dashboard.json.orig" "$tmp/proj/srcs/grafana/dashboard.json"
+	$py - "$tmp/proj/srcs/grafana/dashboard.json" "$1" <<'EOF'
+import json, sys
+p, hide = sys.argv[1], sys.argv[2] == "true"
+d = json.load(open(p))
+ds = {"type": "influxdb", "uid": "influxdb"}
+def target(m, **kw):
+    return dict(refId="A", datasource=ds, rawQuery=True, resultFormat="time_series",
+                query='SELECT count("v") FROM "%s" WHERE $timeFilter GROUP BY time($__interval)' % m, **kw)
+d["panels"].append({"id": 90, "type": "timeseries", "title": "Hidden", "datasource": ds,
+                    "targets": [target("never_written", hide=hide)]})
+d["panels"].append({"id": 91, "type": "row", "title": "More", "collapsed": True, "panels": [
+    {"id": 92, "type": "timeseries", "title": "Nested", "datasource": ds,
+     "targets": [target("nested_series")]}]})
+json.dump(d, open(p, "w"), indent=2)
+EOF
+	start "$pw"
+}
+cp "$tmp/proj/srcs/grafana/dashboard.json" "$tmp/dashboard.json.orig"
+if extra_panels true; then
+	grafana_ctl "$gd" POST /control '{"unwritten": ["never_written"]}' >/dev/null
+	check --json
+	is "$rc" 0 "a hidden target without data and a row's panel with: E10 passes"
+	grep -q "panel 'Hidden'" <<<"$out"
+	is "$?" 1 "  the hidden target is not queried"
+	grep -q "dashboard ft-nginx, panel 'Nested'" <<<"$out"
+	ok $? "  the collapsed row's panel is"
+	grafana_ctl "$gd" POST /control '{"unwritten": ["never_written", "nested_series"]}' >/dev/null
+	check
+	is "$rc" 1 "the row's panel without data: E10 fails"
+	like_out "panel 'Nested' of dashboard 'ft-"
+	ok $? "  naming it"
+else
+	ok 1 "the double restarts with the extra panels"
+fi
+if extra_panels false; then
+	grafana_ctl "$gd" POST /control '{"unwritten": ["never_written"]}' >/dev/null
+	check
+	is "$rc" 1 "the same target shown: E10 fails"
+	like_out "panel 'Hidden' of dashboard 'ft-"
+	ok $? "  naming its panel"
+else
+	ok 1 "the double restarts with the target shown"
+fi
+cp "$tmp/dashboard.json.orig" "$tmp/proj/srcs/grafana/dashboard.json"
+
 # Fail: Grafana kept another password (its database from an earlier install).
 grafana_stop "$gd"
 start "not-the-state-password" || { ok 1 "the double restarts"; done_testing; }
