@@ -45,16 +45,10 @@ kube_start "$kd" --auto-ready || skip_all "the API test double does not start"
 kube_ctl "$kd" POST /auto '{"ready": true}' >/dev/null
 export FTBOOT_CACHE_DIR=$tmp/cache
 
-# GET an API path with the admin's client certificate: the JSON, or the Status.
-kget() {
-	curl -sS --max-time 20 --cacert "$kd/ca.pem" --cert "$kd/client.pem" \
-		--key "$kd/client-key.pem" "$kube_url$1"
-}
-# The HTTP status of a GET.
-kstatus() {
-	curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$kd/ca.pem" \
-		--cert "$kd/client.pem" --key "$kd/client-key.pem" "$kube_url$1"
-}
+# GET an API path with the admin's client certificate: the JSON, or the
+# Status; kstatus: the HTTP status of that GET (kube.sh).
+kget() { kube_get "$kd" "$1"; }
+kstatus() { kube_code "$kd" "$1"; }
 # Create an object as another client would (not ftboot's field manager): kput PATH JSON
 kput() {
 	curl -sS -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$kd/ca.pem" \
@@ -74,14 +68,9 @@ EOF
 }
 # A field of a JSON document on stdin: jf 'd["metadata"]["resourceVersion"]'
 jf() { $py -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'; }
-# The request log since line N: "METHOD PATH STATUS" lines.
-log_since() {
-	tail -n +"$(($1 + 1))" "$kd/requests.log" |
-		$py -c 'import json,sys
-for l in sys.stdin:
-    r = json.loads(l); print(r["method"], r["path"], r["status"])'
-}
-log_lines() { wc -l <"$kd/requests.log"; }
+# The request log since line N: "METHOD PATH STATUS" lines; its length.
+log_since() { kube_log "$kd" "$1"; }
+log_lines() { kube_log_lines "$kd"; }
 ports_since() { kube_ports "$kd" "$1" "$2"; } # ports_since N METHOD
 
 proj=$tmp/proj
