@@ -25,16 +25,19 @@
 #include "tap.h"
 #include "xmem.h"
 
+/* 1 if port can be bound on 127.0.0.1 now (it is closed again at once). */
 static inline int net_bind_test(int port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	if (fd >= 0)
 		close(fd);
 	return ok;
 }
+
 /* Drawn at random below the kernel's ephemeral range, as tests/freeport.py
  * does and for its reason: a port from inside it (bind to port 0) can be
  * taken as the local end of an outgoing connection before the test's
@@ -64,6 +67,7 @@ static inline int net_free_port(void)
 	}
 	return 0;
 }
+
 static inline int net_wait_port(int port)
 {
 	int i;

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "buf.h"
 #include "crypto.h"
 #include "fs.h"
 #include "svckeys.h"
