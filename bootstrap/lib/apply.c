@@ -285,6 +285,12 @@ struct listed {
 	int applied; /* the set holds it */
 };
 
+/* Of an object applied: its template, and whether the apply changed it. */
+struct applied_of {
+	const char *source; /* the render_out's, which outlives the apply */
+	int unchanged;
+};
+
 struct apply {
 	struct run *run;
 	struct cluster c;
@@ -293,6 +299,7 @@ struct apply {
 	struct listed *listed;
 	size_t nlisted;
 	struct doc_node **applied; /* the server's answers, for the wait */
+	struct applied_of *of;     /* where each came from */
 	size_t napplied;
 	int created, changed, unchanged;
 	struct buf said; /* with -v: a line per object, said once the step's line ends */
@@ -439,28 +446,46 @@ static int unjournal(struct apply *a, const struct ident *id, struct err *err)
 	return 0;
 }
 
-static int crd_established(const struct doc_node *crd)
+/* Whether obj's condition type has status ("True", "False"). */
+static int cond_is(const struct doc_node *obj, const char *type, const char *status)
 {
-	const struct doc_node *conds = kube_at(crd, "status.conditions");
-	size_t i;
+	const char *s = str_at(kube_condition(obj, type), "status");
 
-	if (conds == NULL || conds->type != DOC_SEQ)
-		return 0;
-	for (i = 0; i < conds->n; i++) {
-		const char *type = str_at(conds->items[i], "type");
-		const char *status = str_at(conds->items[i], "status");
+	return s && strcmp(s, status) == 0;
+}
 
-		if (type && status && strcmp(type, "Established") == 0 &&
-		    strcmp(status, "True") == 0)
-			return 1;
-	}
-	return 0;
+/*
+ * A CRD the naming controller refused (NamesAccepted False: another CRD
+ * of its group has one of its names) is never Established. Said as it
+ * fails, with the condition's reason and message.
+ */
+static int crd_refused(const struct doc_node *crd, const char *source, struct err *err)
+{
+	const struct doc_node *c = kube_condition(crd, "NamesAccepted");
+	const char *reason = str_at(c, "reason"), *msg = str_at(c, "message");
+	const char *name = kube_meta(crd, "name"), *group = str_at(kube_at(crd, "spec"), "group");
+	char qr[80], qm[80], qg[80];
+
+	text_quote(reason ? reason : "", reason ? strlen(reason) : 0, qr, sizeof(qr));
+	text_quote(msg ? msg : "", msg ? strlen(msg) : 0, qm, sizeof(qm));
+	text_quote(group ? group : "", group ? strlen(group) : 0, qg, sizeof(qg));
+	return err_setk(err, ERRK_EXISTS,
+	                "%s: CustomResourceDefinition/%s will never be Established: its names "
+	                "are not accepted (NamesAccepted False, %s: %s), another "
+	                "CustomResourceDefinition of group %s has that name; rename the kind, "
+	                "plural, singular, shortNames or listKind in %s, or delete the other "
+	                "CustomResourceDefinition (kubectl get crd lists them)",
+	                source, name, qr, qm, qg, source);
 }
 
 /*
  * Wait until every CRD applied so far is Established, then refresh
  * discovery. Bounded by the stack's cluster.timeout, as the rollout wait
  * is: the setting says how long the apply step waits for the cluster.
+ * A CRD whose names are refused fails at once: the refusal read is the
+ * naming controller's for this spec when the apply changed nothing or
+ * the CRD was written since the apply (the apply's answer, and a GET
+ * before the controller has run, carry the status of the spec before).
  */
 static int wait_crds(struct apply *a, struct err *err)
 {
@@ -473,29 +498,39 @@ static int wait_crds(struct apply *a, struct err *err)
 	for (i = 0; i < a->napplied; i++) {
 		const struct doc_node *obj = a->applied[i];
 		const char *kind = str_at(obj, "kind"), *name = kube_meta(obj, "name");
+		const char *rv = kube_meta(obj, "resourceVersion"), *now_rv;
 		struct doc_node *now = NULL;
 
 		if (kind == NULL || strcmp(kind, "CustomResourceDefinition") != 0 || name == NULL)
 			continue;
 		waited = 1;
-		if (crd_established(obj))
+		if (cond_is(obj, "Established", "True"))
 			continue;
 		if (kube_resource(a->k, CRD_API, "CustomResourceDefinition", &r, err) < 0)
 			return -1;
 		for (;;) {
 			if (kube_get(a->k, r, NULL, name, &now, err) < 0)
-				return err_wrap(err, "CustomResourceDefinition/%s", name);
-			if (crd_established(now))
+				return err_wrap(err, "%s: CustomResourceDefinition/%s",
+				                a->of[i].source, name);
+			if (cond_is(now, "Established", "True"))
 				break;
+			now_rv = kube_meta(now, "resourceVersion");
+			if (cond_is(now, "NamesAccepted", "False") &&
+			    (a->of[i].unchanged || rv == NULL || now_rv == NULL ||
+			     strcmp(rv, now_rv) != 0 || mono_now() >= deadline)) {
+				crd_refused(now, a->of[i].source, err);
+				doc_free(now);
+				return -1;
+			}
 			doc_free(now);
 			now = NULL;
 			if (mono_now() >= deadline)
 				return err_setk(
 				    err, ERRK_TIMEOUT,
-				    "CustomResourceDefinition/%s is not Established after "
+				    "%s: CustomResourceDefinition/%s is not Established after "
 				    "%d s (the stack's cluster.timeout; its status.conditions "
 				    "say why: kubectl get crd %s -o yaml)",
-				    name, timeout_s, name);
+				    a->of[i].source, name, timeout_s, name);
 			mono_nap(APPLY_CRD_POLL_MS);
 		}
 		doc_free(now);
@@ -665,6 +700,9 @@ static int apply_one(struct apply *a, const struct render_doc *d, struct err *er
 		buf_addf(&a->said, "%s %s\n", how, kube_what(got, what, sizeof(what)));
 	ident_release(&id);
 	a->applied = xreallocarray(a->applied, a->napplied + 1, sizeof(*a->applied));
+	a->of = xreallocarray(a->of, a->napplied + 1, sizeof(*a->of));
+	a->of[a->napplied].source = d->source;
+	a->of[a->napplied].unchanged = how == NULL;
 	a->applied[a->napplied++] = got;
 	return 0;
 }
@@ -732,6 +770,7 @@ static void apply_release(struct apply *a)
 	for (i = 0; i < a->napplied; i++)
 		doc_free(a->applied[i]);
 	free(a->applied);
+	free(a->of);
 	buf_release(&a->said);
 	kube_close(a->k);
 	cluster_release(&a->c);

@@ -1522,6 +1522,22 @@ const struct doc_node *kube_at(const struct doc_node *obj, const char *dotted)
 	return n;
 }
 
+const struct doc_node *kube_condition(const struct doc_node *obj, const char *type)
+{
+	const struct doc_node *c = kube_at(obj, "status.conditions");
+	const char *t;
+	size_t i;
+
+	if (c == NULL || c->type != DOC_SEQ || type == NULL)
+		return NULL;
+	for (i = 0; i < c->n; i++) {
+		t = kube_str(c->items[i], "type");
+		if (t && strcmp(t, type) == 0)
+			return c->items[i];
+	}
+	return NULL;
+}
+
 char *kube_what(const struct doc_node *obj, char *out, size_t size)
 {
 	const struct doc_node *kind = doc_map_get(obj, "kind");

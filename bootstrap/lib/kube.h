@@ -275,6 +275,9 @@ const char *kube_meta(const struct doc_node *obj, const char *field);
 /* The string at a dotted path ("status.loadBalancer"), or NULL. */
 const struct doc_node *kube_at(const struct doc_node *obj, const char *dotted);
 
+/* The condition of type in obj's status.conditions ("Ready", "Established"), or NULL. */
+const struct doc_node *kube_condition(const struct doc_node *obj, const char *type);
+
 /*
  * How messages name obj: "Deployment/wordpress", with " in namespace NS"
  * when its namespace is set and not "default". Returns out.

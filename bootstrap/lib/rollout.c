@@ -80,20 +80,6 @@ static char *api_text(const char *s, char *out, size_t size)
 	return out;
 }
 
-/* The condition of type in status.conditions, or NULL. */
-static const struct doc_node *condition(const struct doc_node *obj, const char *type)
-{
-	const struct doc_node *c = kube_at(obj, "status.conditions");
-	size_t i;
-
-	if (c == NULL || c->type != DOC_SEQ)
-		return NULL;
-	for (i = 0; i < c->n; i++)
-		if (streq(str_at(c->items[i], "type"), type))
-			return c->items[i];
-	return NULL;
-}
-
 /* ---- rollout_check ----------------------------------------------------- */
 
 /* Cut text (in a buffer of size bytes, full) at a character boundary, ending in "...". */
@@ -138,7 +124,7 @@ static enum rollout_state deployment(const struct doc_node *obj, char *why, size
 
 	if (spec_unobserved(obj))
 		return say(ROLLOUT_WAITING, why, size, "spec update not observed yet");
-	c = condition(obj, "Progressing");
+	c = kube_condition(obj, "Progressing");
 	if (c && streq(str_at(c, "reason"), "ProgressDeadlineExceeded"))
 		return say(ROLLOUT_FAILED, why, size,
 		           "progress deadline exceeded (ProgressDeadlineExceeded)%s%s",
@@ -517,7 +503,7 @@ static void container_state(const struct doc_node *cs, int init, struct err *err
 /* 1 if every container of pod is ready and it runs. */
 static int pod_ready(const struct doc_node *pod)
 {
-	const struct doc_node *c = condition(pod, "Ready");
+	const struct doc_node *c = kube_condition(pod, "Ready");
 
 	return streq(str_at(pod, "status.phase"), "Running") && c &&
 	       streq(str_at(c, "status"), "True");
@@ -529,7 +515,7 @@ static void pod_state(const struct doc_node *pod, struct err *err)
 	static const char *const lists[] = {"status.initContainerStatuses",
 	                                    "status.containerStatuses"};
 	const char *name = kube_meta(pod, "name"), *phase = str_at(pod, "status.phase");
-	const struct doc_node *sched = condition(pod, "PodScheduled"), *cs;
+	const struct doc_node *sched = kube_condition(pod, "PodScheduled"), *cs;
 	char q[80], p[80], m[API_MSG_MAX];
 	size_t i, j;
 

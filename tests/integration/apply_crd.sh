@@ -9,7 +9,10 @@
 # keeps waiting, and once established the custom resource is applied after
 # the establishment and after a fresh discovery request; a CRD never
 # established fails after the stack's cluster.timeout, naming the CRD and
-# the setting, and its custom resource is not applied.
+# the setting, and its custom resource is not applied; a CRD whose names
+# the double's naming controller refuses (another CRD of the group has its
+# kind) fails at once, with the condition's reason and message, on a
+# first run and on an unchanged one, and applies once renamed.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=../servers/kube.sh
@@ -152,5 +155,51 @@ ok $? "within the stack's cluster.timeout, not a fixed longer bound ($((SECONDS 
 ok $? "it polled the CRD meanwhile"
 is "$(log_since "$n0" | grep -c "^PATCH $cr ")" 0 "the custom resource is not applied"
 is "$(kstatus "$cr")" 404 "and does not exist"
+
+# ---- names refused: a second CRD of the group claims the kind ----------
+# cluster.timeout is 600 s: apply must fail at once, not wait it out. Each
+# run is bounded (timeout 60) and checked not to have hit that bound.
+crd=/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.example.io
+cr=/apis/example.io/v1/namespaces/cc/widgets/c1
+project "$tmp/c" cc 600 example.io Widget widgets
+other() { # other KIND: templates/other-crd.yaml, gizmos.example.io of kind KIND
+	cat >"$tmp/c/templates/other-crd.yaml" <<EOF
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gizmos.example.io}
+spec:
+  group: example.io
+  names: {kind: $1, plural: gizmos, singular: gizmo, listKind: GizmoList}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema:
+    {type: object, x-kubernetes-preserve-unknown-fields: true}}}]
+EOF
+}
+other Widget
+cd "$tmp/c" || exit 1
+kube_ctl "$kd" POST /crds/hold '{"hold": false}' >/dev/null # the other CRD is Established at once
+refused="templates/other-crd.yaml: CustomResourceDefinition/gizmos.example.io will never be Established: its names are not accepted (NamesAccepted False, KindConflict: \"Widget\" is already in use)"
+for run in first again; do
+	n0=$(log_lines)
+	timeout 60 "$FTBOOT" apply >"$tmp/c.out" 2>"$tmp/c.err"
+	rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+	ok $? "apply ($run run) fails at once when a CRD's names are refused, not after cluster.timeout (exit $rc, bounded by timeout 60)"
+	grep -qF "$refused" "$tmp/c.err"
+	ok $? "  the error names the template, the CRD, the condition's reason and message: $(tail -n 1 "$tmp/c.err" | tail -c 400)"
+	grep -qF "rename the kind, plural, singular, shortNames or listKind in templates/other-crd.yaml, or delete the other CustomResourceDefinition (kubectl get crd lists them)" "$tmp/c.err"
+	ok $? "  and what to do"
+	is "$(log_since "$n0" | grep -c "^PATCH $cr ")" 0 "  the custom resource is not applied"
+done
+is "$(kstatus "$cr")" 404 "and does not exist"
+is "$(kget "$crd" | jf '[(c["type"], c["status"], c["reason"]) for c in d["status"]["conditions"]]')" \
+	"[('NamesAccepted', 'False', 'KindConflict'), ('Established', 'False', 'NotAccepted')]" \
+	"the double refused the CRD as the naming controller does"
+# Renamed: the apply's answer still carries the refusal (the status of
+# the spec before); the naming controller's new word is what counts.
+other Gizmo
+timeout 60 "$FTBOOT" apply >"$tmp/c.out" 2>"$tmp/c.err"
+is "$?" 0 "with the kind renamed in the template, apply succeeds: $(tail -n 1 "$tmp/c.err" | tail -c 300)"
+is "$(kget "$cr" | jf 'd["spec"]["size"]')" 3 "and the custom resource exists"
 
 done_testing

@@ -364,6 +364,45 @@ api DELETE /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.examp
 api GET /apis/example.com/v1/namespaces/default/widgets/w1
 is "$code" 404 "deleting the CRD removes its resources"
 
+# -- CRD names: the naming controller refuses names another CRD of the group has
+crdj() { # crdj NAME PLURAL KIND [NAMES-JSON-EXTRA]: a CRD of group example.org
+	echo '{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"'"$1"'"},
+"spec":{"group":"example.org","scope":"Namespaced","names":{"plural":"'"$2"'","kind":"'"$3"'"'"${4:-}"'},
+"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}'
+}
+crds=/apis/apiextensions.k8s.io/v1/customresourcedefinitions
+conds='[(c["type"], c["status"], c["reason"], c["message"]) for c in j["status"]["conditions"]]'
+apply $crds/widgets.example.org ftboot "$(crdj widgets.example.org widgets Widget ',"shortNames":["wd"]')"
+apply $crds/gizmos.example.org ftboot "$(crdj gizmos.example.org gizmos Widget ',"listKind":"GizmoList"')"
+api GET $crds/gizmos.example.org
+is "$(j "$conds")" '[["NamesAccepted", "False", "KindConflict", "\"Widget\" is already in use"], ["Established", "False", "NotAccepted", "not all names are accepted"]]' \
+	"a CRD asking for a kind another CRD of its group has: NamesAccepted False (KindConflict), Established False (NotAccepted)"
+is "$(j 'j["status"]["acceptedNames"]')" '{"kind": "", "listKind": "GizmoList", "plural": "gizmos"}' \
+	"  its other names are accepted, its kind and its singular (defaulted: widget) are not"
+api GET /apis/example.org/v1
+is "$(j '[r["name"] for r in j["resources"]]')" '["widgets"]' "  it is not in discovery"
+api GET /apis/example.org/v1/namespaces/default/gizmos
+is "$code" 404 "  nor are its custom resources served"
+apply $crds/things.example.org ftboot "$(crdj things.example.org things Widget)"
+api GET $crds/things.example.org
+is "$(j "${conds}[0]")" '["NamesAccepted", "False", "ListKindConflict", "\"WidgetList\" is already in use"]' \
+	"kind and listKind taken: the last check failed says (ListKindConflict)"
+apply $crds/dials.example.org ftboot "$(crdj dials.example.org dials Dial ',"shortNames":["widget","wd","dl"]')"
+api GET $crds/dials.example.org
+is "$(j "${conds}[0]")" '["NamesAccepted", "False", "ShortNamesConflict", "[\"widget\" is already in use, \"wd\" is already in use]"]' \
+	"short names taken: ShortNamesConflict, the errors aggregated"
+apply $crds/wids.example.org ftboot "$(crdj wids.example.org wids Wid ',"singular":"widgets"')"
+api GET $crds/wids.example.org
+is "$(j "${conds}[0]")" '["NamesAccepted", "False", "SingularConflict", "\"widgets\" is already in use"]' \
+	"a singular another CRD has as its plural: SingularConflict"
+for c in things dials wids widgets; do api DELETE $crds/$c.example.org; done
+api GET $crds/gizmos.example.org
+is "$(j "$conds")" '[["NamesAccepted", "True", "NoConflicts", "no conflicts found"], ["Established", "True", "InitialNamesAccepted", "the initial names have been accepted"]]' \
+	"the CRD holding the kind deleted: the refused one's names are accepted, and it is Established"
+api GET /apis/example.org/v1/namespaces/default/gizmos
+is "$code $(j 'j["kind"]')" "200 WidgetList" "  and its custom resources served (as its listKind says)"
+api DELETE $crds/gizmos.example.org
+
 # -- delete
 api GET "/api/v1/namespaces/kube-system/pods?labelSelector=app%3Dweb"
 is "$(j 'len(j["items"])')" 1 "kube-system/sys has its pod"

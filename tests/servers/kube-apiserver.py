@@ -34,8 +34,8 @@
 #     one pod; their status and events (core/v1 Event) follow the state the
 #     test sets (control API, below) or auto mode, as do bare pods; PVCs get
 #     Bound, LoadBalancer Services an ingress IP; a CRD is Established at
-#     once (or held: below); each namespace gets its "default"
-#     ServiceAccount. Controllers act at once, within the request that
+#     once (or held, or its names refused: below); each namespace gets its
+#     "default" ServiceAccount. Controllers act at once, within the request that
 #     changed their object (the create/apply answer itself is what was
 #     stored, before them, as in the real server); pods are deleted at
 #     once (no graceful termination).
@@ -71,6 +71,19 @@
 # "log_lines": N}, N the requests.log lines written before it.
 # {"hold": false} establishes at once again (a CRD already Established
 # stays so either way).
+#
+# CRD names: the real naming controller's (naming_controller.go). A CRD
+# asking for a plural, singular, short name, kind or listKind that another
+# CRD of its group has accepted gets NamesAccepted False with that
+# controller's reason (PluralConflict, SingularConflict,
+# ShortNamesConflict, KindConflict, ListKindConflict: the last check
+# failed) and message ('"Widget" is already in use'), Established False
+# (NotAccepted, "not all names are accepted"; POST /crds/establish does not
+# establish it), and its other names accepted; it is neither served nor in
+# discovery (the crdHandler serves a CRD only while its names are accepted
+# or it is Established). A CRD of the group written or deleted names the
+# refused ones again, as the controller's requeue does. The singular and
+# listKind are defaulted (the kind in lower case, KIND + "List") for it.
 #
 #   kube-apiserver.py --dir DIR [--host 127.0.0.1] [--port 0] [--address IP]...
 #                     [--lb-ip IP] [--auto-ready]
@@ -1229,6 +1242,7 @@ class Store:
                     for o in self.items(r):
                         self.drop(r, o)
                     del self.res[k]
+            self.rename_group(get_path(obj, "spec", "group"), m["name"])
         if res.plural == "pods":
             # A ReplicaSet's (StatefulSet's, DaemonSet's) pod comes back.
             for ref in m.get("ownerReferences", []):
@@ -1330,6 +1344,7 @@ class Store:
                                     ns=m["name"])
         elif p == "customresourcedefinitions":
             self.establish(obj)
+            self.rename_group(get_path(obj, "spec", "group"), m["name"])
         elif p in ("deployments", "statefulsets", "daemonsets"):
             if old is not None and spec_of(old) != spec_of(obj):
                 self.sim.pop((p, m["namespace"], m["name"]), None)  # a new rollout
@@ -1661,46 +1676,112 @@ class Store:
         obj["status"] = s
         self.put_if_changed(res, obj)
 
+    def names_in_use(self, group):
+        """The real naming controller's getAcceptedNamesForGroup: the resource
+        names (plural, singular, short names) and the kinds (kind, listKind)
+        the CRDs of group have accepted (status.acceptedNames), a CRD's own
+        among them."""
+        resources, kinds = set(), set()
+        for o in self.items(self.by_plural("customresourcedefinitions")):
+            if get_path(o, "spec", "group") != group:
+                continue
+            a = get_path(o, "status", "acceptedNames") or {}
+            resources.update([a.get("plural", ""), a.get("singular", "")] + list(
+                a.get("shortNames") or []))
+            kinds.update([a.get("kind", ""), a.get("listKind", "")])
+        return resources, kinds
+
+    def accept_names(self, crd):
+        """The real naming controller's calculateNamesAndConditions: the names
+        accepted (each asked-for name that is its already or that no CRD of
+        the group has accepted; the others stay as they were) and the
+        NamesAccepted condition (status, reason, message), of the last check
+        failed (plural, singular, short names, kind, listKind, in its order)
+        or NoConflicts. Skipped, as its sync skips it, when the CRD has its
+        names already."""
+        want, had = crd_names(crd), get_path(crd, "status", "acceptedNames") or {}
+        old = next((c for c in get_path(crd, "status", "conditions") or []
+                    if c.get("type") == "NamesAccepted"), None)
+        if want == had and old is not None:
+            return had, (old.get("status"), old.get("reason"), old.get("message"))
+        resources, kinds = self.names_in_use(get_path(crd, "spec", "group"))
+        new, cond = dict(had), None
+        for key, used, reason in (("plural", resources, "PluralConflict"),
+                                  ("singular", resources, "SingularConflict"),
+                                  ("shortNames", resources, "ShortNamesConflict"),
+                                  ("kind", kinds, "KindConflict"),
+                                  ("listKind", kinds, "ListKindConflict")):
+            if key == "shortNames":
+                if want.get(key, []) == had.get(key, []):
+                    continue
+                # Its own short names and accepted plural or singular are
+                # not conflicts; the errors are aggregated (utilerrors).
+                errs = []
+                for s in want.get(key, []):
+                    m = '"%s" is already in use' % s
+                    if (s not in had.get(key, []) and s not in (had.get("plural"), had.get(
+                            "singular")) and s in used and m not in errs):
+                        errs.append(m)
+                if errs:
+                    cond = ("False", reason, errs[0] if len(errs) == 1 else
+                            "[" + ", ".join(errs) + "]")
+                else:
+                    new[key] = want[key]
+            elif want.get(key, "") == had.get(key, "") or want.get(key, "") not in used:
+                new[key] = want.get(key, "")  # equalToAcceptedOrFresh
+            else:
+                cond = ("False", reason, '"%s" is already in use' % want.get(key, ""))
+        if want.get("categories"):
+            new["categories"] = want["categories"]
+        else:
+            new.pop("categories", None)
+        new = {"plural": "", "kind": "", **new}  # not omitempty in the Go struct
+        return ({k: v for k, v in new.items() if v or k in ("plural", "kind")},
+                cond or ("True", "NoConflicts", "no conflicts found"))
+
     def establish(self, crd, now_established=False):
         """The naming and establishing controllers of apiextensions-apiserver:
-        the names accepted and the resources served; Established at once,
-        or while POST /crds/hold holds it, only when POST /crds/establish
-        (now_established) says so. Once Established, a CRD stays so."""
+        the names accepted (accept_names), then Established at once, or while
+        POST /crds/hold holds it, only when POST /crds/establish
+        (now_established) says so; a CRD whose names are not accepted is
+        never Established (Established False, NotAccepted). Once Established,
+        a CRD stays so. Its resources are served while its names are
+        accepted or it is Established (the crdHandler's test), under its
+        accepted names, and in discovery once it is Established."""
         spec = crd.get("spec", {})
-        names = spec.get("names", {})
-        g, plural, kind = spec.get("group") or "", names.get("plural") or "", names.get(
-            "kind") or ""
+        g, plural = spec.get("group") or "", get_path(spec, "names", "plural") or ""
         old = {c.get("type"): c for c in get_path(crd, "status", "conditions") or []}
-        established = (now_established or not self.crd_hold
-                       or old.get("Established", {}).get("status") == "True")
+        accepted, names_cond = self.accept_names(crd)
+        was = old.get("Established", {})
+        if was.get("status") == "True":
+            est = (was.get("status"), was.get("reason"), was.get("message"))
+        elif names_cond[0] != "True":
+            est = ((was.get("status"), was.get("reason"), was.get("message")) if was else
+                   ("False", "NotAccepted", "not all names are accepted"))
+        elif now_established or not self.crd_hold:
+            est = ("True", "InitialNamesAccepted", "the initial names have been accepted")
+        else:
+            est = ("False", "Installing", "the initial names have been accepted")
+        established = est[0] == "True"
         for k, r in list(self.res.items()):
             if r.crd == crd["metadata"]["name"]:
                 del self.res[k]
         for v in spec.get("versions") or []:
-            if v.get("served", True):
-                r = Res(g, v.get("name", "v1"), plural, kind, spec.get("scope") == "Namespaced",
-                        names.get("shortNames") or [], status="status" in (
-                            v.get("subresources") or {}), categories=names.get("categories")
-                        or [], crd=crd["metadata"]["name"])
-                r.singular = names.get("singular") or kind.lower()
+            if v.get("served", True) and (names_cond[0] == "True" or established):
+                r = Res(g, v.get("name", "v1"), plural, accepted.get("kind", ""),
+                        spec.get("scope") == "Namespaced", accepted.get("shortNames") or [],
+                        status="status" in (v.get("subresources") or {}),
+                        categories=accepted.get("categories") or [],
+                        crd=crd["metadata"]["name"])
+                r.singular = accepted.get("singular", "")
                 r.established = established
                 self.res[(g, r.version, plural)] = r
         crd = copy.deepcopy(crd)
         t = now()
-        accepted = {"plural": plural, "singular": names.get("singular") or kind.lower(),
-                    "kind": kind, "listKind": names.get("listKind") or kind + "List"}
-        for k in ("shortNames", "categories"):
-            if names.get(k):
-                accepted[k] = names[k]
-        # The naming controller's Established while the names are being
-        # installed, then the establishing controller's (their reasons and
-        # messages); a condition keeps its lastTransitionTime while its
-        # status stays (SetCRDCondition).
-        est = (("True", "InitialNamesAccepted") if established else ("False", "Installing"))
+        # A condition keeps its lastTransitionTime while its status stays
+        # (SetCRDCondition).
         conds = []
-        for typ, (st, reason, msg) in (
-                ("NamesAccepted", ("True", "NoConflicts", "no conflicts found")),
-                ("Established", est + ("the initial names have been accepted",))):
+        for typ, (st, reason, msg) in (("NamesAccepted", names_cond), ("Established", est)):
             o = old.get(typ, {})
             conds.append({"type": typ, "status": st, "lastTransitionTime": o.get(
                 "lastTransitionTime", t) if o.get("status") == st else t,
@@ -1709,6 +1790,31 @@ class Store:
                          "storedVersions": [v["name"] for v in spec.get("versions") or []
                                             if v.get("storage")]}
         self.put_if_changed(self.by_plural("customresourcedefinitions"), crd)
+        return established
+
+    def rename_group(self, group, name):
+        """The naming controller's requeueAllOtherGroupCRDs, after CRD name
+        of group was written or deleted (a name it held may be free now):
+        each other CRD of the group is named again."""
+        res = self.by_plural("customresourcedefinitions")
+        for o in self.items(res):
+            # Its sync skips a CRD that has the names it asks for.
+            if (get_path(o, "spec", "group") == group and o["metadata"]["name"] != name
+                    and crd_names(o) != get_path(o, "status", "acceptedNames")):
+                self.establish(o)
+
+
+def crd_names(crd):
+    """A CRD's spec.names as the real server defaults them (singular: the
+    kind in lower case, listKind: KIND + "List") and writes them (plural
+    and kind always, the others when not empty)."""
+    n = get_path(crd, "spec", "names") or {}
+    kind = n.get("kind") or ""
+    out = {"plural": n.get("plural") or "", "singular": n.get("singular") or kind.lower(),
+           "shortNames": list(n.get("shortNames") or []), "kind": kind,
+           "listKind": n.get("listKind") or (kind + "List" if kind else ""),
+           "categories": list(n.get("categories") or [])}
+    return {k: v for k, v in out.items() if v or k in ("plural", "kind")}
 
 
 def owned_by(obj, owner):
@@ -2799,8 +2905,8 @@ class Control(http.server.BaseHTTPRequestHandler):
                     n = o["metadata"]["name"]
                     if b.get("name") in (None, n) and not any(
                             c.get("type") == "Established" and c.get("status") == "True"
-                            for c in get_path(o, "status", "conditions") or []):
-                        st.establish(o, now_established=True)
+                            for c in get_path(o, "status", "conditions") or []) and st.establish(
+                                o, now_established=True):
                         done.append(n)
                 with cfg.log_lock:
                     with open(cfg.requests_log) as f:

@@ -38,7 +38,9 @@
 # POST /log/reset; POST /crds/hold {"hold"} (CRDs written next stay
 # NamesAccepted but not Established: served, absent from discovery) and
 # POST /crds/establish {"name"} (a held CRD, or every one, Established now;
-# answers {"established", "log_lines"}). See the header of
+# answers {"established", "log_lines"}; never one whose names another CRD
+# of its group holds: NamesAccepted False, as the naming controller
+# says). See the header of
 # kube-apiserver.py for what the double implements and what it simplifies.
 # Exit status 1 with a reason on stderr if the server cannot start.
 

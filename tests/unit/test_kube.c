@@ -447,6 +447,14 @@ static void what_is(const char *obj, const char *want)
 	doc_free(n);
 }
 
+/* Field of obj's condition type, or "(none)". */
+static const char *cond_field(const struct doc_node *obj, const char *type, const char *field)
+{
+	const struct doc_node *v = doc_map_get(kube_condition(obj, type), field);
+
+	return v && v->type == DOC_STR ? v->text : "(none)";
+}
+
 static void test_what(void)
 {
 	struct doc_node *n;
@@ -477,6 +485,21 @@ static void test_what(void)
 	ok(kube_at(n, "status.loadBalancer.ingress")->type == DOC_SEQ, "kube_at a sequence");
 	ok(kube_at(n, "status.nothing.here") == NULL && kube_at(n, "metadata.name.x") == NULL,
 	   "kube_at a missing path is NULL");
+	ok(kube_condition(n, "Ready") == NULL, "kube_condition without status.conditions is NULL");
+	doc_free(n);
+
+	n = json("{\"status\":{\"conditions\":[7,{\"type\":\"NamesAccepted\",\"status\":"
+	         "\"False\",\"reason\":\"KindConflict\"},{\"type\":\"Established\",\"status\":"
+	         "\"False\"}]}}");
+	is_str(cond_field(n, "NamesAccepted", "reason"), "KindConflict",
+	       "kube_condition finds a condition by its type (past an item that is no map)");
+	is_str(cond_field(n, "Established", "status"), "False", "  the last one too");
+	ok(kube_condition(n, "Ready") == NULL && kube_condition(n, "namesaccepted") == NULL,
+	   "  a type it does not hold is NULL (types are case-sensitive)");
+	doc_free(n);
+	n = json("{\"status\":{\"conditions\":{\"type\":\"Ready\"}}}");
+	ok(kube_condition(n, "Ready") == NULL,
+	   "kube_condition of conditions that are no list is NULL");
 	doc_free(n);
 }
 
@@ -904,6 +927,34 @@ static void test_crd(struct kube *k)
 	         "\"w\"},\"spec\":{\"size\":3}}");
 	rc = kube_apply(k, w, "default", NULL, &err);
 	ok(rc == 0, "a Widget applied in the namespace given (%s)", rc ? err.msg : "ok");
+	doc_free(w);
+	doc_free(crd);
+	/* A second CRD of the group with the kind: the naming controller refuses it. */
+	crd = json(
+	    "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
+	    "\"metadata\":{\"name\":\"gizmos.example.com\"},\"spec\":{\"group\":"
+	    "\"example.com\",\"scope\":\"Namespaced\",\"names\":{\"plural\":\"gizmos\","
+	    "\"singular\":\"gizmo\",\"kind\":\"Widget\",\"listKind\":\"GizmoList\"},"
+	    "\"versions\":[{\"name\":\"v1\",\"served\":true,\"storage\":true,\"schema\":{"
+	    "\"openAPIV3Schema\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":"
+	    "true}}}]}}");
+	w = NULL;
+	rc = kube_apply(k, crd, NULL, NULL, &err);
+	if (rc == 0)
+		rc = kube_resource(k, "apiextensions.k8s.io/v1", "CustomResourceDefinition", &r,
+		                   &err);
+	if (rc == 0)
+		rc = kube_get(k, r, NULL, "gizmos.example.com", &w, &err);
+	ok(rc == 0, "a CRD claiming the kind applied and read back (%s)", rc ? err.msg : "ok");
+	if (rc == 0) {
+		is_str(cond_field(w, "NamesAccepted", "status"), "False",
+		       "  its NamesAccepted is False");
+		is_str(cond_field(w, "NamesAccepted", "reason"), "KindConflict", "  KindConflict");
+		is_str(cond_field(w, "NamesAccepted", "message"), "\"Widget\" is already in use",
+		       "  \"Widget\" is already in use");
+		is_str(cond_field(w, "Established", "status"), "False", "  Established False");
+		is_str(cond_field(w, "Established", "reason"), "NotAccepted", "  NotAccepted");
+	}
 	doc_free(w);
 	doc_free(crd);
 }
