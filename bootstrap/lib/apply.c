@@ -303,6 +303,7 @@ struct apply {
 	size_t napplied;
 	int created, changed, unchanged;
 	struct buf said; /* with -v: a line per object, said once the step's line ends */
+	double deadline; /* of the waits, the CRDs' then the rollouts': cluster.timeout in all */
 };
 
 static int list_item(void *ctx, const struct doc_node *item, struct err *err)
@@ -491,7 +492,7 @@ static int wait_crds(struct apply *a, struct err *err)
 {
 	const struct kube_resource *r;
 	int timeout_s = a->run->stack->cluster.timeout;
-	double deadline = mono_now() + timeout_s;
+	double deadline = a->deadline;
 	size_t i;
 	int waited = 0;
 
@@ -527,9 +528,10 @@ static int wait_crds(struct apply *a, struct err *err)
 			if (mono_now() >= deadline)
 				return err_setk(
 				    err, ERRK_TIMEOUT,
-				    "%s: CustomResourceDefinition/%s is not Established after "
-				    "%d s (the stack's cluster.timeout; its status.conditions "
-				    "say why: kubectl get crd %s -o yaml)",
+				    "%s: CustomResourceDefinition/%s is not Established within "
+				    "%d s (the stack's cluster.timeout, for the CRDs and the "
+				    "rollouts together; its status.conditions say why: kubectl "
+				    "get crd %s -o yaml)",
 				    a->of[i].source, name, timeout_s, name);
 			mono_nap(APPLY_CRD_POLL_MS);
 		}
@@ -552,12 +554,19 @@ static int resolve(struct apply *a, const struct doc_node *doc, const struct kub
 	return 0;
 }
 
-/* 1 if a CustomResourceDefinition of the set serves kind in api (GROUP/VERSION). */
-static int set_defines(const struct render_out *out, const char *api, const char *kind)
+/*
+ * 1 if a CustomResourceDefinition of the set serves kind in api
+ * (GROUP/VERSION): one of its versions has that name and is served. 0 if
+ * none does; then *other is a CRD of the set for that group and kind
+ * that serves other versions (or none), or NULL.
+ */
+static int set_defines(const struct render_out *out, const char *api, const char *kind,
+                       const struct doc_node **other)
 {
 	const char *slash = api ? strchr(api, '/') : NULL;
 	size_t glen, i, k;
 
+	*other = NULL;
 	if (slash == NULL || kind == NULL)
 		return 0;
 	glen = (size_t)(slash - api);
@@ -571,14 +580,37 @@ static int set_defines(const struct render_out *out, const char *api, const char
 		    group == NULL || strlen(group) != glen || strncmp(group, api, glen) != 0 ||
 		    names_kind == NULL || strcmp(names_kind, kind) != 0)
 			continue;
+		*other = doc;
 		for (k = 0; vs && vs->type == DOC_SEQ && k < vs->n; k++) {
 			const char *v = str_at(vs->items[k], "name");
+			const struct doc_node *served = doc_map_get(vs->items[k], "served");
 
-			if (v && strcmp(v, slash + 1) == 0)
+			if (v && strcmp(v, slash + 1) == 0 && served && served->type == DOC_BOOL &&
+			    served->b)
 				return 1;
 		}
 	}
 	return 0;
+}
+
+/* The versions a CRD serves, as "v1, v2" (or "none") into buf. */
+static const char *crd_served(const struct doc_node *crd, char *buf, size_t size)
+{
+	const struct doc_node *vs = kube_at(crd, "spec.versions");
+	size_t k, used = 0;
+
+	buf[0] = '\0';
+	for (k = 0; vs && vs->type == DOC_SEQ && k < vs->n && used + 1 < size; k++) {
+		const char *v = str_at(vs->items[k], "name");
+		const struct doc_node *served = doc_map_get(vs->items[k], "served");
+
+		if (v && served && served->type == DOC_BOOL && served->b)
+			used +=
+			    (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", v);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, size, "none");
+	return buf;
 }
 
 /*
@@ -604,17 +636,30 @@ static int check_one(struct apply *a, const struct render_out *out, const struct
 	char label[128];
 
 	if (resolve(a, d->doc, &r, &ns, err) < 0) {
+		const struct doc_node *crd;
 		char what[256];
 
 		if (err->kind != ERRK_NOTFOUND)
 			return err_wrap(err, "%s", d->source);
-		if (!set_defines(out, str_at(d->doc, "apiVersion"), kind)) {
-			char *why = xstrdup(err->msg);
+		if (!set_defines(out, str_at(d->doc, "apiVersion"), kind, &crd)) {
+			char *why = xstrdup(err->msg), served[256];
 
-			err_setk(err, ERRK_NOTFOUND,
-			         "%s (%s): %s; no CustomResourceDefinition of the stack defines it "
-			         "either, so nothing was applied",
-			         kube_what(d->doc, what, sizeof(what)), d->source, why);
+			if (crd)
+				err_setk(
+				    err, ERRK_NOTFOUND,
+				    "%s (%s): CustomResourceDefinition/%s of the stack does not "
+				    "serve '%s' (it serves %s), so nothing was applied: change "
+				    "the apiVersion, or add the version to the CRD with served: "
+				    "true",
+				    kube_what(d->doc, what, sizeof(what)), d->source,
+				    kube_meta(crd, "name") ? kube_meta(crd, "name") : "?",
+				    str_at(d->doc, "apiVersion"),
+				    crd_served(crd, served, sizeof(served)));
+			else
+				err_setk(err, ERRK_NOTFOUND,
+				         "%s (%s): %s; no CustomResourceDefinition of the stack "
+				         "defines it either, so nothing was applied",
+				         kube_what(d->doc, what, sizeof(what)), d->source, why);
 			free(why);
 			return -1;
 		}
@@ -783,7 +828,7 @@ int apply_step(struct run *run, struct err *err)
 	struct apply a = {0};
 	char lb[IPV4_STRLEN], summary[128];
 	size_t i;
-	int rc = -1, crds_waited = 0;
+	int rc = -1, crds_waited = 0, left;
 
 	a.run = run;
 	a.said = (struct buf)BUF_INIT(1u << 20);
@@ -800,6 +845,7 @@ int apply_step(struct run *run, struct err *err)
 		goto out;
 	if (check_foreign(&a, &out, err) < 0)
 		goto out;
+	a.deadline = mono_now() + stack->cluster.timeout;
 	for (i = 0; i < out.n; i++) {
 		if (!crds_waited && apply_rank(str_at(out.v[i].doc, "kind")) > 1) {
 			crds_waited = 1;
@@ -815,9 +861,11 @@ int apply_step(struct run *run, struct err *err)
 	say_lines(&a);
 	if (prune(&a, err) < 0)
 		goto out;
+	/* The rollouts get what the CRDs left of cluster.timeout (at least 1 s). */
+	left = (int)(a.deadline - mono_now() + 0.999);
 	rc = rollout_wait(a.k, (const struct doc_node *const *)a.applied, a.napplied, a.ns,
 	                  a.c.in_vm ? ipv4_format(stack->vm.lb_address, lb) : NULL,
-	                  stack->cluster.timeout, run->report, err);
+	                  left < 1 ? 1 : left, run->report, err);
 out:
 	apply_release(&a);
 	render_out_release(&out);

@@ -30,8 +30,8 @@
  * it, that kubeconfig's context (NULL: its current-context) and no VM.
  * merge: for the VM's cluster, merge the context ftboot-<stack> into the
  * user's kubeconfig (default true). timeout: seconds the apply step waits
- * for the stack's CRDs to be Established, and then for the rollouts
- * (default 600, 1 to 86400).
+ * in all, for the stack's CRDs to be Established and then, with what is
+ * left, for the rollouts (default 600, 1 to 86400).
  *
  * manifests lists third-party manifests applied with the stack (the
  * dashboard, an LB controller), each by URL (http or https) and the
@@ -104,7 +104,7 @@ struct stack_cluster {
 	char *kubeconfig; /* joined to the stack's dir ("~/" expanded); NULL: the VM's */
 	char *context;    /* NULL: the kubeconfig's current-context */
 	int merge;        /* merge ftboot-<stack> into the user's kubeconfig (default 1) */
-	int timeout;      /* seconds to wait for CRDs, then rollouts (default 600) */
+	int timeout;      /* seconds to wait for CRDs, then rollouts, in all (default 600) */
 	struct doc_mark mark;
 };
 

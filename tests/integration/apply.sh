@@ -343,19 +343,17 @@ apiVersion: example.com/v1
 kind: Gadget
 metadata: {name: g1, namespace: at}
 EOF
-gadget_refused() { # gadget_refused WHAT: the apply fails up front, nothing sent
+gadget_refused() { # gadget_refused WHAT WHY: the apply fails up front saying WHY, nothing sent
 	local n0
 	n0=$(log_lines)
 	run_ftboot apply
 	is "$rc" 1 "$1: the apply fails"
-	printf '%s\n' "$errout" | grep -qF "Gadget/g1 in namespace at (templates/gadget.yaml): no kind 'Gadget' in 'example.com/v1' on the cluster"
-	ok $? "  naming it, its template, and that there is no such kind: $(tail -n 1 <<<"$errout" | tail -c 300)"
-	printf '%s\n' "$errout" | grep -qF "; no CustomResourceDefinition of the stack defines it either, so nothing was applied"
-	ok $? "  saying no CRD of the stack defines it, and nothing was applied"
+	printf '%s\n' "$errout" | grep -qF "Gadget/g1 in namespace at (templates/gadget.yaml): $2"
+	ok $? "  naming it, its template, and why: $(tail -n 1 <<<"$errout" | tail -c 300)"
 	is "$(log_since "$n0" | grep -c '^PATCH')" 0 "  no PATCH at all"
 	is "$(kstatus /api/v1/namespaces/at/configmaps/early)" 404 "  the ConfigMap ranked before it is not applied"
 }
-gadget_refused "an unknown kind"
+gadget_refused "an unknown kind" "no kind 'Gadget' in 'example.com/v1' on the cluster (is its CRD applied and established?); no CustomResourceDefinition of the stack defines it either, so nothing was applied"
 # A CRD of the stack for the same kind, but another version: still refused.
 cat >"$proj/templates/gadget-crd.yaml" <<'EOF'
 apiVersion: apiextensions.k8s.io/v1
@@ -371,9 +369,14 @@ spec:
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 EOF
-gadget_refused "an unknown kind whose CRD in the stack serves only v2"
+gadget_refused "an unknown kind whose CRD in the stack serves only v2" \
+	"CustomResourceDefinition/gadgets.example.com of the stack does not serve 'example.com/v1' (it serves v2), so nothing was applied"
+# ... or has v1, not served.
+sed -i 's/- name: v2/- name: v1/; s/served: true/served: false/' "$proj/templates/gadget-crd.yaml"
+gadget_refused "an unknown kind whose CRD in the stack has v1 but does not serve it" \
+	"CustomResourceDefinition/gadgets.example.com of the stack does not serve 'example.com/v1' (it serves none)"
+sed -i 's/served: false/served: true/' "$proj/templates/gadget-crd.yaml"
 # The CRD serving v1: applied, established, then the Gadget.
-sed -i 's/- name: v2/- name: v1/' "$proj/templates/gadget-crd.yaml"
 run_ftboot apply
 is "$rc" 0 "  with the CRD serving v1, the apply passes: $(tail -n 1 <<<"$errout" | tail -c 300)"
 is "$(kstatus /apis/example.com/v1/namespaces/at/gadgets/g1)" 200 "  the Gadget is there"

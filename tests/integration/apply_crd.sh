@@ -147,7 +147,7 @@ t0=$SECONDS
 run_ftboot apply
 [ "$rc" -ne 0 ]
 ok $? "apply fails when a CRD is never Established"
-printf '%s\n' "$errout" | grep -qF "CustomResourceDefinition/gadgets.example.net is not Established after 2 s (the stack's cluster.timeout"
+printf '%s\n' "$errout" | grep -qF "CustomResourceDefinition/gadgets.example.net is not Established within 2 s (the stack's cluster.timeout, for the CRDs and the rollouts together"
 ok $? "the error names the CRD, the bound and the setting to raise: $(tail -n 1 <<<"$errout" | tail -c 300)"
 [ $((SECONDS - t0)) -lt 30 ]
 ok $? "within the stack's cluster.timeout, not a fixed longer bound ($((SECONDS - t0)) s)"
