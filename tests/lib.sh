@@ -4,6 +4,8 @@
 #   ok COND_STATUS "name"    is "got" "want" "name"    skip "reason"
 #   skip_all "reason" (exit 77)    done_testing (plan, exit status)
 #   run_ftboot ARGS...   sets $out, $errout, $rc
+#   jf EXPR              a Python expression of d, the JSON document on
+#                        stdin: jf 'd["metadata"]["name"]'
 set -u
 tap_n=0
 tap_fail=0
@@ -67,3 +69,5 @@ run_ftboot() {
 	errout=$(cat "$e")
 	rm -f "$o" "$e"
 }
+
+jf() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'; }

@@ -66,8 +66,6 @@ exec(sys.argv[3])
 open(sys.argv[2], "w").write(yaml.safe_dump(k))
 EOF
 }
-# A field of a JSON document on stdin: jf 'd["metadata"]["resourceVersion"]'
-jf() { $py -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'; }
 # The request log since line N: "METHOD PATH STATUS" lines; its length.
 log_since() { kube_log "$kd" "$1"; }
 log_lines() { kube_log_lines "$kd"; }

@@ -39,8 +39,6 @@ kget() { kube_get "$kd" "$@"; }
 kstatus() { kube_code "$kd" "$1"; }
 log_since() { kube_log "$kd" "$1"; }
 log_lines() { kube_log_lines "$kd"; }
-# A field of a JSON document on stdin: jf 'd["metadata"]["name"]'
-jf() { $py -c 'import json,sys; d=json.load(sys.stdin); print('"$1"')'; }
 
 # project DIR STACK TIMEOUT GROUP KIND PLURAL: a stack with a namespace, a
 # CRD (PLURAL.GROUP) and one custom resource of its kind (c1).
@@ -129,7 +127,7 @@ is "$(kget "$cr" | jf 'd["spec"]["size"]')" 3 "the custom resource exists"
 # After the establishment: a discovery request (/api, /apis, /apis/G, /apis/G/V),
 # then the custom resource's PATCH.
 after=$(log_since "$mark" | awk -v cr="$cr" '
-	$1 == "GET" && $2 ~ /^\/apis?(\/[^\/]+(\/[^\/]+)?)?$/ && !disc { disc = NR }
+	$1 == "GET" && $2 ~ /^\/(api|apis|api\/v1|apis\/example\.com|apis\/example\.com\/v1)$/ && !disc { disc = NR }
 	$1 == "PATCH" && $2 == cr && !patch { patch = NR }
 	END { print (disc ? "discovery" : "no discovery"), (patch ? "patch" : "no patch"), (disc && patch && disc < patch ? "in order" : "out of order") }')
 is "$after" "discovery patch in order" \
