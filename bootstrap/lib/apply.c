@@ -501,6 +501,7 @@ static int wait_crds(struct apply *a, struct err *err)
 		const char *kind = str_at(obj, "kind"), *name = kube_meta(obj, "name");
 		const char *rv = kube_meta(obj, "resourceVersion"), *now_rv;
 		struct doc_node *now = NULL;
+		int said = 0;
 
 		if (kind == NULL || strcmp(kind, "CustomResourceDefinition") != 0 || name == NULL)
 			continue;
@@ -525,6 +526,13 @@ static int wait_crds(struct apply *a, struct err *err)
 			}
 			doc_free(now);
 			now = NULL;
+			if (!said) {
+				report_info(a->run->report,
+				            "  waiting for CustomResourceDefinition/%s (%s) to be "
+				            "Established: at most %.0f s more",
+				            name, a->of[i].source, deadline - mono_now());
+				said = 1;
+			}
 			if (mono_now() >= deadline)
 				return err_setk(
 				    err, ERRK_TIMEOUT,

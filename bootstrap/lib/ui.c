@@ -70,10 +70,17 @@ static void ui_warn(void *ctx, const char *msg)
 static void ui_info(void *ctx, const char *msg)
 {
 	struct ui *u = ctx;
+	int in_step = u->in_step;
 
 	ui_abort(u);
-	if (!u->quiet)
-		fprintf(stderr, "%s\n", msg);
+	if (u->quiet)
+		return;
+	fprintf(stderr, "%s\n", msg);
+	if (in_step) {
+		/* Said while a step runs (what it waits for): its line again, for its result. */
+		fprintf(stderr, "%s ... ", u->what);
+		u->in_step = 1;
+	}
 }
 
 static void ui_download_begin(void *ctx, const char *label)

@@ -124,6 +124,10 @@ rc=$?
 apid=
 is "$rc" 0 "apply succeeds once the CRD is Established: $(tail -n 1 "$tmp/a.err" | tail -c 300)"
 is "$(kget "$cr" | jf 'd["spec"]["size"]')" 3 "the custom resource exists"
+grep -qF "waiting for CustomResourceDefinition/widgets.example.com (templates/crd.yaml) to be Established: at most" "$tmp/a.err"
+ok $? "apply said what it waited for: $(grep -m1 -F 'waiting for CustomResourceDefinition' "$tmp/a.err")"
+grep -A1 -F "waiting for CustomResourceDefinition/widgets.example.com" "$tmp/a.err" | grep -qE '^[0-9:]* *apply [0-9]+ objects .* \.\.\. [0-9]+ created'
+ok $? "  then the step's line again, with its result: $(grep -A1 -F "waiting for CustomResourceDefinition" "$tmp/a.err" | tail -1)"
 # After the establishment: a discovery request (/api, /apis, /apis/G, /apis/G/V),
 # then the custom resource's PATCH.
 after=$(log_since "$mark" | awk -v cr="$cr" '
