@@ -481,8 +481,8 @@ static int crd_refused(const struct doc_node *crd, const char *source, struct er
 
 /*
  * Wait until every CRD applied so far is Established, then refresh
- * discovery. Bounded by the stack's cluster.timeout, as the rollout wait
- * is: the setting says how long the apply step waits for the cluster.
+ * discovery. Bounded by a->deadline, which the rollout wait shares: the
+ * stack's cluster.timeout is how long the apply step waits, in all.
  * A CRD whose names are refused fails at once: the refusal read is the
  * naming controller's for this spec when the apply changed nothing or
  * the CRD was written since the apply (the apply's answer, and a GET
