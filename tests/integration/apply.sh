@@ -103,21 +103,27 @@ kind: Secret
 metadata: {name: creds, namespace: at}
 stringData: {token: "${secret.token}"}
 EOF
-cat >"$proj/templates/crd.yaml" <<'EOF'
+# crd_template FILE KIND VERSION [SERVED]: a CRD of group example.com for
+# KIND (plural KINDs, lower case), serving VERSION (SERVED: true or false).
+crd_template() {
+	local k=${2,,}
+	cat >"$1" <<EOF
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
+metadata: {name: ${k}s.example.com}
 spec:
   group: example.com
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  names: {kind: $2, plural: ${k}s, singular: $k, listKind: $2List}
   scope: Namespaced
   versions:
-  - name: v1
-    served: true
+  - name: $3
+    served: ${4:-true}
     storage: true
     schema:
       openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 EOF
+}
+crd_template "$proj/templates/crd.yaml" Widget v1
 deployment() { # deployment REPLICAS
 	cat >"$proj/templates/deploy.yaml" <<EOF
 apiVersion: apps/v1
@@ -353,27 +359,14 @@ gadget_refused() { # gadget_refused WHAT WHY: the apply fails up front saying WH
 }
 gadget_refused "an unknown kind" "no kind 'Gadget' in 'example.com/v1' on the cluster (is its CRD applied and established?); no CustomResourceDefinition of the stack defines it either, so nothing was applied"
 # A CRD of the stack for the same kind, but another version: still refused.
-cat >"$proj/templates/gadget-crd.yaml" <<'EOF'
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Gadget, plural: gadgets, singular: gadget, listKind: GadgetList}
-  scope: Namespaced
-  versions:
-  - name: v2
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-EOF
+crd_template "$proj/templates/gadget-crd.yaml" Gadget v2
 gadget_refused "an unknown kind whose CRD in the stack serves only v2" \
 	"CustomResourceDefinition/gadgets.example.com of the stack does not serve 'example.com/v1' (it serves v2), so nothing was applied"
 # ... or has v1, not served.
-sed -i 's/- name: v2/- name: v1/; s/served: true/served: false/' "$proj/templates/gadget-crd.yaml"
+crd_template "$proj/templates/gadget-crd.yaml" Gadget v1 false
 gadget_refused "an unknown kind whose CRD in the stack has v1 but does not serve it" \
 	"CustomResourceDefinition/gadgets.example.com of the stack does not serve 'example.com/v1' (it serves none)"
-sed -i 's/served: false/served: true/' "$proj/templates/gadget-crd.yaml"
+crd_template "$proj/templates/gadget-crd.yaml" Gadget v1
 # The CRD serving v1: applied, established, then the Gadget.
 run_ftboot apply
 is "$rc" 0 "  with the CRD serving v1, the apply passes: $(tail -n 1 <<<"$errout" | tail -c 300)"
