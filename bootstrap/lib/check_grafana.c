@@ -320,14 +320,13 @@ static struct doc_node *gf_panel_query(const struct doc_node *panel, const char 
 }
 
 /*
- * The dashboard's panels in order, a row's own panels (a collapsed row
- * keeps them) after the row: the first max of them into out. Returns how
- * many there are, which may be more than max.
+ * The map items of the sequence panels into out from n, each of the top
+ * level (rows: top) followed by its own "panels"; the new count.
  */
-static size_t gf_panels(const struct doc_node *dash, const struct doc_node **out, size_t max)
+static size_t gf_panels_of(const struct doc_node *panels, const struct doc_node **out, size_t max,
+                           size_t n, int top)
 {
-	const struct doc_node *panels = kube_at(dash, "dashboard.panels"), *inner;
-	size_t n = 0, i, k;
+	size_t i;
 
 	for (i = 0; panels && panels->type == DOC_SEQ && i < panels->n; i++) {
 		if (panels->items[i]->type != DOC_MAP)
@@ -335,16 +334,20 @@ static size_t gf_panels(const struct doc_node *dash, const struct doc_node **out
 		if (n < max)
 			out[n] = panels->items[i];
 		n++;
-		inner = doc_map_get(panels->items[i], "panels");
-		for (k = 0; inner && inner->type == DOC_SEQ && k < inner->n; k++) {
-			if (inner->items[k]->type != DOC_MAP)
-				continue;
-			if (n < max)
-				out[n] = inner->items[k];
-			n++;
-		}
+		if (top)
+			n = gf_panels_of(doc_map_get(panels->items[i], "panels"), out, max, n, 0);
 	}
 	return n;
+}
+
+/*
+ * The dashboard's panels in order, a row's own panels (a collapsed row
+ * keeps them) after the row: the first max of them into out. Returns how
+ * many there are, which may be more than max.
+ */
+static size_t gf_panels(const struct doc_node *dash, const struct doc_node **out, size_t max)
+{
+	return gf_panels_of(kube_at(dash, "dashboard.panels"), out, max, 0, 1);
 }
 
 /* The services whose dashboards are looked for: the check's list, else the stack's. */
